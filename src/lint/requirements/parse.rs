@@ -529,6 +529,7 @@ pub fn parse_requirements_with_env(
             suppression,
         });
     }
+    lines.shrink_to_fit();
     RequirementsFile { source, lines }
 }
 
