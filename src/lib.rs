@@ -4,3 +4,6 @@
 //! output formats in [`report`], the command line in [`cli`].
 
 pub mod cli;
+pub mod docker;
+pub mod drift;
+pub mod inventory;
