@@ -412,6 +412,8 @@ pub struct FileChange {
     pub path: String,
     /// `added`, `changed` or `deleted`.
     pub kind: String,
+    /// Files summed up under `path` (a site-packages package folder ends in `/`).
+    pub count: u32,
 }
 
 impl DriftOutcome {
