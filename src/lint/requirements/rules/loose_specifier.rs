@@ -1,0 +1,24 @@
+//! PD102: version specifiers that admit more than one version.
+
+use super::LineContext;
+use crate::diagnostic::Finding;
+use crate::lint::requirements::pinning::PinStatus;
+
+pub const CODE: &str = "PD102";
+
+pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
+    let PinStatus::Loose { specifiers } = ctx.status else {
+        return;
+    };
+    if ctx.pinned_by_constraint.is_some() || ctx.allowed_to_float() {
+        return;
+    }
+    let name = ctx.display_name();
+    out.push(
+        ctx.finding(
+            CODE,
+            format!("`{name}{specifiers}` admits more than one version"),
+        )
+        .with_hint(format!("use one exact version: `{name}==<version>`")),
+    );
+}
