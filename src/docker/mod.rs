@@ -394,33 +394,29 @@ impl Engine {
             })
     }
 
-    /// The folders to archive for one container.
-    fn candidates(facts: &ContainerFacts) -> (Vec<String>, Vec<String>) {
-        let mut paths: Vec<String> = system_site_candidates();
-        paths.extend(
-            ["/opt", "/home", "/root/.local/lib"]
-                .iter()
-                .map(|s| s.to_string()),
-        );
-        let mut venvs: Vec<String> = [
-            "/venv",
-            "/.venv",
-            "/app/.venv",
-            "/app/venv",
-            "/usr/src/app/.venv",
-            "/usr/src/app/venv",
-            "/srv/venv",
+    /// Round one: OS package databases, folders that may hold venvs or user sites, Debian's
+    /// shared dist-packages, `PYTHONPATH` entries and venvs named by the environment.
+    fn first_round(facts: &ContainerFacts) -> (Vec<String>, Vec<String>) {
+        let mut paths: Vec<String> = [
+            "/var/lib/dpkg/status",
+            "/var/lib/dpkg/status.d",
+            "/lib/apk/db/installed",
+            "/opt",
+            "/home",
+            "/root/.local/lib",
+            "/usr/lib/python3/dist-packages",
         ]
         .iter()
         .map(|s| s.to_string())
         .collect();
+        let mut venvs: Vec<String> = vec!["/venv".into(), "/.venv".into()];
         if let Some(v) = facts.env_var("VIRTUAL_ENV") {
             venvs.push(v.to_string());
         }
         if let Some(path) = facts.env_var("PATH") {
             for p in path.split(':') {
                 if let Some(root) = p.trim_end_matches('/').strip_suffix("/bin") {
-                    if !root.is_empty() && !matches!(root, "/usr" | "/usr/local" | "") {
+                    if !matches!(root, "/usr" | "/usr/local" | "") {
                         venvs.push(root.to_string());
                     }
                 }
@@ -428,16 +424,12 @@ impl Engine {
         }
         if let Some(wd) = &facts.working_dir {
             let wd = wd.trim_end_matches('/');
-            venvs.push(format!("{wd}/.venv"));
-            venvs.push(format!("{wd}/venv"));
-        }
-        // A venv's lib folder holds its site-packages; its pyvenv.cfg is read separately.
-        for v in venvs {
-            if v.starts_with('/') {
-                paths.push(format!("{v}/pyvenv.cfg"));
-                paths.push(format!("{v}/lib"));
+            if !wd.is_empty() {
+                venvs.push(format!("{wd}/.venv"));
             }
         }
+        // A venv folder is archived whole: pyvenv.cfg, bin/ (small) and lib/.
+        paths.extend(venvs.into_iter().filter(|v| v.starts_with('/')));
         let pythonpath: Vec<String> = facts
             .env_var("PYTHONPATH")
             .unwrap_or("")
@@ -447,27 +439,12 @@ impl Engine {
             .filter(|p| !p.is_empty())
             .collect();
         paths.extend(pythonpath.iter().cloned());
-        paths.extend(
-            [
-                "/var/lib/dpkg/status",
-                "/var/lib/dpkg/status.d",
-                "/lib/apk/db/installed",
-            ]
-            .iter()
-            .map(|s| s.to_string()),
-        );
         (dedupe_nested(paths), pythonpath)
     }
 
-    /// Archive the candidate folders and group what was found.
-    pub async fn read_archive_inventory(
-        &self,
-        facts: &ContainerFacts,
-        source: SourceInfo,
-    ) -> Result<Inventory, EngineError> {
-        let (paths, pythonpath) = Self::candidates(facts);
+    async fn scan_all(&self, id: &str, paths: &[String]) -> Result<Collected, EngineError> {
         let results: Vec<Result<Option<Collected>, EngineError>> = stream::iter(paths.iter())
-            .map(|p| self.scan_path(&facts.id, p))
+            .map(|p| self.scan_path(id, p))
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
@@ -477,6 +454,32 @@ impl Engine {
                 all.merge(c);
             }
         }
+        Ok(all)
+    }
+
+    /// Archive the candidate folders and group what was found.
+    ///
+    /// The engine serializes archive requests per container and each costs a few
+    /// milliseconds even when the path is missing, so the Python versions whose standard
+    /// site folders are read come from hints (`PYTHON_VERSION`, the OS package database,
+    /// `pyvenv.cfg`) first; only when there are none is every known version tried.
+    pub async fn read_archive_inventory(
+        &self,
+        facts: &ContainerFacts,
+        source: SourceInfo,
+    ) -> Result<Inventory, EngineError> {
+        let (first, pythonpath) = Self::first_round(facts);
+        let mut all = self.scan_all(&facts.id, &first).await?;
+        let versions = version_hints(facts, &all);
+        let second: Vec<String> = system_site_candidates()
+            .into_iter()
+            .filter(|p| !first.contains(p))
+            .filter(|p| match &versions {
+                Some(vs) => vs.iter().any(|v| p.contains(&format!("/python{v}/"))),
+                None => true,
+            })
+            .collect();
+        all.merge(self.scan_all(&facts.id, &second).await?);
         let g = group(&all, &pythonpath);
         Ok(Inventory {
             source,
@@ -485,6 +488,62 @@ impl Engine {
             warnings: g.warnings,
         })
     }
+}
+
+/// Python `X.Y` versions suggested by the container's environment and the files read so far;
+/// `None` when nothing hints at any.
+fn version_hints(facts: &ContainerFacts, c: &Collected) -> Option<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    let xy = |v: &str| -> Option<String> {
+        let mut it = v.trim().split('.');
+        let (a, b) = (it.next()?, it.next()?);
+        let b: String = b.chars().take_while(|c| c.is_ascii_digit()).collect();
+        (a.chars().all(|c| c.is_ascii_digit()) && !a.is_empty() && !b.is_empty())
+            .then(|| format!("{a}.{b}"))
+    };
+    if let Some(v) = facts.env_var("PYTHON_VERSION").and_then(xy) {
+        out.insert(v);
+    }
+    for (path, data) in &c.files {
+        let text = String::from_utf8_lossy(data);
+        if path.ends_with("/pyvenv.cfg") {
+            for line in text.lines() {
+                if let Some((k, v)) = line.split_once('=') {
+                    if matches!(k.trim(), "version" | "version_info") {
+                        out.extend(xy(v));
+                    }
+                }
+            }
+        } else if path.starts_with("/var/lib/dpkg/status") {
+            for line in text.lines() {
+                if let Some(name) = line.strip_prefix("Package:") {
+                    let name = name.trim();
+                    let name = name.strip_prefix("lib").unwrap_or(name);
+                    if let Some(rest) = name.strip_prefix("python") {
+                        let ver = rest
+                            .strip_suffix("-minimal")
+                            .or_else(|| rest.strip_suffix("-stdlib"))
+                            .unwrap_or(rest);
+                        if ver.contains('.') {
+                            out.extend(xy(ver));
+                        }
+                    }
+                }
+            }
+        } else if path == "/lib/apk/db/installed" {
+            let mut pkg = "";
+            for line in text.lines() {
+                if let Some(p) = line.strip_prefix("P:") {
+                    pkg = p.trim();
+                } else if let Some(v) = line.strip_prefix("V:") {
+                    if pkg == "python3" || pkg == "python2" {
+                        out.extend(xy(v));
+                    }
+                }
+            }
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// Drop candidates inside another candidate folder (the outer archive already covers them).
@@ -510,7 +569,7 @@ pub fn summarize_changes(
         p.starts_with(dir) && p.as_bytes().get(dir.len()) == Some(&b'/')
     };
     let all: BTreeSet<&str> = raw.iter().map(|(p, _)| p.as_str()).collect();
-    let mut out: BTreeMap<(String, String), u32> = BTreeMap::new();
+    let mut out: BTreeMap<(String, String), (u32, bool)> = BTreeMap::new();
     for (path, kind) in raw {
         if path.contains("/__pycache__") || path.ends_with(".pyc") {
             continue;
@@ -528,15 +587,21 @@ pub fn summarize_changes(
             } else {
                 path.clone()
             };
-            *out.entry((key, kind.clone())).or_default() += 1;
+            let e = out.entry((key, kind.clone())).or_insert((0, true));
+            e.0 += 1;
             continue;
         }
         if focus.iter().any(|d| under(path, d) || path == d) {
-            *out.entry((path.clone(), kind.clone())).or_default() += 1;
+            out.entry((path.clone(), kind.clone())).or_insert((0, false)).0 += 1;
         }
     }
     out.into_iter()
-        .map(|((path, kind), count)| FileChange { path, kind, count })
+        .map(|((path, kind), (count, site))| FileChange {
+            path,
+            kind,
+            count,
+            site,
+        })
         .collect()
 }
 

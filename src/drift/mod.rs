@@ -414,6 +414,8 @@ pub struct FileChange {
     pub kind: String,
     /// Files summed up under `path` (a site-packages package folder ends in `/`).
     pub count: u32,
+    /// Inside a site-packages folder (explained by the package changes).
+    pub site: bool,
 }
 
 impl DriftOutcome {
@@ -566,6 +568,70 @@ pub fn compare(
     })
 }
 
+/// One replica of a service compared with its image.
+#[derive(Debug, Clone)]
+pub struct ReplicaResult {
+    pub name: String,
+    pub id: String,
+    pub image_id: String,
+    /// Image → replica.
+    pub outcome: DriftOutcome,
+    pub odd_one_out: bool,
+}
+
+/// What identifies an inventory's content: (environment, name, version or source) triples and
+/// OS packages.
+pub fn fingerprint(inv: &Inventory) -> Vec<(String, String, String)> {
+    let mut v: Vec<(String, String, String)> = inv
+        .envs
+        .iter()
+        .flat_map(|e| {
+            e.packages.values().map(move |p| {
+                (
+                    e.key.clone(),
+                    p.name.clone(),
+                    version_label(p).unwrap_or_default(),
+                )
+            })
+        })
+        .collect();
+    if let Some(os) = &inv.os {
+        v.extend(
+            os.packages
+                .values()
+                .map(|p| ("os".to_string(), p.name.clone(), p.version.clone())),
+        );
+    }
+    v.sort();
+    v
+}
+
+/// Which replicas are the odd ones out. `fingerprints[i]` is replica i's content,
+/// `matches_image[i]` says whether it equals its image. The largest group of identical
+/// replicas is the norm; on a tie, replicas that differ from their image are odd.
+pub fn odd_ones_out<T: PartialEq>(fingerprints: &[T], matches_image: &[bool]) -> Vec<bool> {
+    let n = fingerprints.len();
+    let group_size: Vec<usize> = (0..n)
+        .map(|i| (0..n).filter(|&j| fingerprints[j] == fingerprints[i]).count())
+        .collect();
+    let max = group_size.iter().copied().max().unwrap_or(0);
+    let leaders: Vec<usize> = (0..n).filter(|&i| group_size[i] == max).collect();
+    let unique_max = leaders
+        .iter()
+        .all(|&i| fingerprints[i] == fingerprints[leaders[0]]);
+    (0..n)
+        .map(|i| {
+            if n < 2 {
+                !matches_image[i]
+            } else if unique_max {
+                fingerprints[i] != fingerprints[leaders[0]]
+            } else {
+                !matches_image[i]
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -622,5 +688,13 @@ mod tests {
         assert!(FailOn::Major.trips(&removed));
         assert!(!FailOn::Any.trips(&c(ChangeKind::Unchanged, None)));
         assert!("nope".parse::<FailOn>().is_err());
+    }
+
+    #[test]
+    fn odd_one_out() {
+        assert_eq!(odd_ones_out(&[1, 1, 2], &[true, true, false]), [false, false, true]);
+        assert_eq!(odd_ones_out(&[1, 2], &[true, false]), [false, true]);
+        assert_eq!(odd_ones_out(&[1, 1], &[false, false]), [false, false]);
+        assert_eq!(odd_ones_out(&[1], &[false]), [true]);
     }
 }
