@@ -9,6 +9,12 @@ fn unreachable_engine_names_the_socket() {
         &[("DOCKER_HOST", "unix:///nonexistent/pindrift-test.sock")],
     );
     assert_eq!(code, 2, "{out}");
-    assert!(err.contains("unix:///nonexistent/pindrift-test.sock"), "{err}");
-    assert!(err.contains("DOCKER_HOST") && err.contains("docker info"), "{err}");
+    assert!(
+        err.contains("unix:///nonexistent/pindrift-test.sock"),
+        "{err}"
+    );
+    assert!(
+        err.contains("DOCKER_HOST") && err.contains("docker info"),
+        "{err}"
+    );
 }

@@ -32,24 +32,55 @@ fn gates() {
     assert_eq!(code(&["--fail-on", "downgrade"]), 1);
     assert_eq!(code(&["--fail-on", "major"]), 1, "added counts as major");
     assert_eq!(code(&["--fail-on", "major", "--ignore", "flask"]), 0);
-    assert_eq!(code(&["--fail-on", "downgrade", "--ignore", "six,flask"]), 0);
+    assert_eq!(
+        code(&["--fail-on", "downgrade", "--ignore", "six,flask"]),
+        0
+    );
     assert_eq!(code(&["--fail-on", "bogus"]), 2);
     assert_eq!(pindrift(&["drift", PROD, PROD]).0, 0);
     assert_eq!(pindrift(&["drift", "nokind", PROD]).0, 2);
-    assert_eq!(pindrift(&["drift", "freeze:fixtures/drift/missing.txt", PROD]).0, 2);
+    assert_eq!(
+        pindrift(&["drift", "freeze:fixtures/drift/missing.txt", PROD]).0,
+        2
+    );
 }
 
 #[test]
 fn table_markdown_github() {
     let (_, out, _) = pindrift(&["drift", PROD, REQ]);
     let line = out.lines().find(|l| l.contains("eventlet")).unwrap();
-    assert!(line.contains("0.20.0 → 0.20.1") && line.contains("patch"), "{out}");
+    assert!(
+        line.contains("0.20.0 → 0.20.1") && line.contains("patch"),
+        "{out}"
+    );
     assert!(out.contains("OS packages: not compared"), "{out}");
     let (_, all, _) = pindrift(&["drift", PROD, REQ, "--all"]);
-    assert!(all.contains("unchanged") && all.contains("requests"), "{all}");
+    assert!(
+        all.contains("unchanged") && all.contains("requests"),
+        "{all}"
+    );
     let (_, md, _) = pindrift(&["drift", PROD, REQ, "--format", "markdown"]);
-    assert!(md.contains("| `eventlet` | 0.20.0 | 0.20.1 | patch |"), "{md}");
-    let (_, gh, _) = pindrift(&["drift", PROD, REQ, "--format", "github", "--fail-on", "downgrade"]);
-    assert!(gh.lines().any(|l| l.starts_with("::error ") && l.contains("six")), "{gh}");
-    assert!(gh.lines().any(|l| l.starts_with("::warning ") && l.contains("eventlet")), "{gh}");
+    assert!(
+        md.contains("| `eventlet` | 0.20.0 | 0.20.1 | patch |"),
+        "{md}"
+    );
+    let (_, gh, _) = pindrift(&[
+        "drift",
+        PROD,
+        REQ,
+        "--format",
+        "github",
+        "--fail-on",
+        "downgrade",
+    ]);
+    assert!(
+        gh.lines()
+            .any(|l| l.starts_with("::error ") && l.contains("six")),
+        "{gh}"
+    );
+    assert!(
+        gh.lines()
+            .any(|l| l.starts_with("::warning ") && l.contains("eventlet")),
+        "{gh}"
+    );
 }

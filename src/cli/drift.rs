@@ -224,7 +224,11 @@ fn ignore_set(args: &DriftArgs) -> BTreeSet<String> {
         .collect()
 }
 
-async fn compare(engine: Option<&Engine>, sources: &[Source], args: &DriftArgs) -> Result<(String, u8)> {
+async fn compare(
+    engine: Option<&Engine>,
+    sources: &[Source],
+    args: &DriftArgs,
+) -> Result<(String, u8)> {
     let via_exec = args.via == "exec";
     let ignore = ignore_set(args);
     let (mut before, mut after, in_place) = if sources.len() == 1 {
@@ -307,7 +311,10 @@ async fn replicas(engine: &Engine, selector: &str, args: &DriftArgs) -> Result<(
             .await?;
         if !images.contains_key(&r.image_id) {
             let img = engine
-                .image_inventory(&r.image_id, &format!("image:{}", inv.source.image_ref.clone().unwrap_or_default()))
+                .image_inventory(
+                    &r.image_id,
+                    &format!("image:{}", inv.source.image_ref.clone().unwrap_or_default()),
+                )
                 .await?;
             images.insert(r.image_id.clone(), img);
         }
@@ -328,7 +335,11 @@ async fn replicas(engine: &Engine, selector: &str, args: &DriftArgs) -> Result<(
         if let Some(wd) = facts.working_dir.filter(|w| w != "/") {
             focus.push(wd);
         }
-        let site_dirs: Vec<String> = inv.envs.iter().flat_map(|e| e.dirs.iter().cloned()).collect();
+        let site_dirs: Vec<String> = inv
+            .envs
+            .iter()
+            .flat_map(|e| e.dirs.iter().cloned())
+            .collect();
         outcome.files = engine.changes(&r.id, &focus, &site_dirs).await?;
         fingerprints.push((drift::fingerprint(&inv), r.image_id.clone()));
         results.push(ReplicaResult {
@@ -353,7 +364,17 @@ async fn replicas(engine: &Engine, selector: &str, args: &DriftArgs) -> Result<(
         r.odd_one_out = odd;
     }
     let tripped = results.iter().any(|r| r.outcome.trips(args.fail_on))
-        || (args.fail_on == FailOn::Any && results.iter().any(|r| r.odd_one_out || !r.outcome.files.is_empty()));
-    let text = crate::drift::report::render_replicas(selector, &results, &inventories, args.format, args.fail_on, args.all);
+        || (args.fail_on == FailOn::Any
+            && results
+                .iter()
+                .any(|r| r.odd_one_out || !r.outcome.files.is_empty()));
+    let text = crate::drift::report::render_replicas(
+        selector,
+        &results,
+        &inventories,
+        args.format,
+        args.fail_on,
+        args.all,
+    );
     Ok((text, u8::from(tripped)))
 }

@@ -14,7 +14,11 @@ const MAX_OUTPUT: usize = 16 * 1024 * 1024;
 /// The interpreter for a system environment.
 fn system_python(env: &PythonEnv) -> String {
     let ver = env.python.clone().unwrap_or_else(|| "3".into());
-    if env.dirs.iter().any(|d| d.starts_with("/usr/local/lib/") && d.ends_with("/site-packages")) {
+    if env
+        .dirs
+        .iter()
+        .any(|d| d.starts_with("/usr/local/lib/") && d.ends_with("/site-packages"))
+    {
         format!("/usr/local/bin/python{ver}")
     } else {
         format!("/usr/bin/python{ver}")
@@ -66,7 +70,12 @@ async fn run(engine: &Engine, container: &str, cmd: &[String]) -> Result<ExecOut
                     }
                 }
                 Ok(_) => {}
-                Err(e) => return Err(EngineError::api(format!("reading exec output in {container}"), e)),
+                Err(e) => {
+                    return Err(EngineError::api(
+                        format!("reading exec output in {container}"),
+                        e,
+                    ))
+                }
             }
         }
     }
@@ -83,7 +92,11 @@ async fn run(engine: &Engine, container: &str, cmd: &[String]) -> Result<ExecOut
 
 /// Inventory through `pip freeze --all` inside the container. Environments are found with the
 /// archive reading first, so both ways report the same environment keys.
-pub async fn exec_inventory(engine: &Engine, name: &str, spec: &str) -> Result<Inventory, EngineError> {
+pub async fn exec_inventory(
+    engine: &Engine,
+    name: &str,
+    spec: &str,
+) -> Result<Inventory, EngineError> {
     let facts = engine.container_facts(name).await?;
     if !facts.running {
         return Err(EngineError::NotRunning(name.to_string()));
@@ -97,12 +110,19 @@ pub async fn exec_inventory(engine: &Engine, name: &str, spec: &str) -> Result<I
         .map(system_python)
         .unwrap_or_else(|| "python3".to_string());
     let mut envs = Vec::new();
-    let mut warnings: Vec<crate::inventory::Warning> =
-        inv.warnings.iter().filter(|w| w.path.starts_with("/var/lib/dpkg") || w.path.starts_with("/lib/apk")).cloned().collect();
+    let mut warnings: Vec<crate::inventory::Warning> = inv
+        .warnings
+        .iter()
+        .filter(|w| w.path.starts_with("/var/lib/dpkg") || w.path.starts_with("/lib/apk"))
+        .cloned()
+        .collect();
     for env in &inv.envs {
         let mut cmds: Vec<Vec<String>> = Vec::new();
         let freeze = |py: &str| -> Vec<String> {
-            [py, "-m", "pip", "freeze", "--all"].iter().map(|s| s.to_string()).collect()
+            [py, "-m", "pip", "freeze", "--all"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
         };
         match env.kind {
             EnvKind::System => cmds.push(freeze(&system_python(env))),
@@ -124,7 +144,10 @@ pub async fn exec_inventory(engine: &Engine, name: &str, spec: &str) -> Result<I
         for cmd in &cmds {
             let mut out = run(engine, &facts.id, cmd).await?;
             // A venv without pip (e.g. made by uv): ask the system pip about its folders.
-            if out.code != 0 && env.kind == EnvKind::Venv && out.stderr.contains("No module named pip") {
+            if out.code != 0
+                && env.kind == EnvKind::Venv
+                && out.stderr.contains("No module named pip")
+            {
                 for d in &env.dirs {
                     let mut c = freeze(&system);
                     c.push("--path".into());
@@ -160,7 +183,15 @@ pub async fn exec_inventory(engine: &Engine, name: &str, spec: &str) -> Result<I
 
 fn exec_failed(container: &str, cmd: &[String], out: &ExecOut) -> EngineError {
     let stderr = out.stderr.trim();
-    let tail: String = stderr.lines().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join(" | ");
+    let tail: String = stderr
+        .lines()
+        .rev()
+        .take(3)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect::<Vec<_>>()
+        .join(" | ");
     EngineError::ExecFailed {
         container: container.to_string(),
         command: cmd.join(" "),

@@ -120,7 +120,10 @@ impl Engine {
     pub async fn connect() -> Result<Engine, EngineError> {
         let (host, origin) = match std::env::var("DOCKER_HOST") {
             Ok(h) if !h.is_empty() => (h, "from DOCKER_HOST"),
-            _ => ("unix:///var/run/docker.sock".to_string(), "the default socket"),
+            _ => (
+                "unix:///var/run/docker.sock".to_string(),
+                "the default socket",
+            ),
         };
         let unreachable = |reason: String| EngineError::Unreachable {
             host: host.clone(),
@@ -212,15 +215,19 @@ impl Engine {
 
     /// Read an image's inventory: create a container (never started, no network), read it,
     /// remove it, whatever happens.
-    pub async fn image_inventory(&self, reference: &str, spec: &str) -> Result<Inventory, EngineError> {
-        let image = self
-            .docker
-            .inspect_image(reference)
-            .await
-            .map_err(|e| match status_of(&e) {
-                Some(404) => EngineError::NoSuchImage(reference.to_string()),
-                _ => EngineError::api(format!("inspecting image {reference}"), e),
-            })?;
+    pub async fn image_inventory(
+        &self,
+        reference: &str,
+        spec: &str,
+    ) -> Result<Inventory, EngineError> {
+        let image =
+            self.docker
+                .inspect_image(reference)
+                .await
+                .map_err(|e| match status_of(&e) {
+                    Some(404) => EngineError::NoSuchImage(reference.to_string()),
+                    _ => EngineError::api(format!("inspecting image {reference}"), e),
+                })?;
         let image_id = image.id.unwrap_or_else(|| reference.to_string());
         let temp = self.create_temp(&image_id).await?;
         let result = async {
@@ -357,7 +364,9 @@ impl Engine {
     /// Archive one container path and keep its metadata files. `Ok(None)` when it does not
     /// exist.
     async fn scan_path(&self, id: &str, path: &str) -> Result<Option<Collected>, EngineError> {
-        let opts = DownloadFromContainerOptionsBuilder::default().path(path).build();
+        let opts = DownloadFromContainerOptionsBuilder::default()
+            .path(path)
+            .build();
         let mut body = Box::pin(self.docker.download_from_container(id, Some(opts)));
         let first = match body.next().await {
             None => return Ok(Some(Collected::default())),
@@ -369,7 +378,15 @@ impl Engine {
         let archived = path.to_string();
         let reader = tokio::task::spawn_blocking(move || {
             let mut c = Collected::default();
-            scan_tar(ChannelReader { rx, cur: Vec::new(), pos: 0 }, &archived, &mut c);
+            scan_tar(
+                ChannelReader {
+                    rx,
+                    cur: Vec::new(),
+                    pos: 0,
+                },
+                &archived,
+                &mut c,
+            );
             c
         });
         let mut ok = tx.send(Ok(first.to_vec())).await.is_ok();
@@ -385,13 +402,10 @@ impl Engine {
         }
         drop(tx);
         drop(body);
-        reader
-            .await
-            .map(Some)
-            .map_err(|e| EngineError::Api {
-                context: format!("reading the archive of {path}"),
-                message: e.to_string(),
-            })
+        reader.await.map(Some).map_err(|e| EngineError::Api {
+            context: format!("reading the archive of {path}"),
+            message: e.to_string(),
+        })
     }
 
     /// Round one: OS package databases, folders that may hold venvs or user sites, Debian's
@@ -551,8 +565,9 @@ fn dedupe_nested(paths: Vec<String>) -> Vec<String> {
     let set: BTreeSet<String> = paths.into_iter().collect();
     set.iter()
         .filter(|p| {
-            !set.iter()
-                .any(|q| q != *p && p.starts_with(q.as_str()) && p.as_bytes().get(q.len()) == Some(&b'/'))
+            !set.iter().any(|q| {
+                q != *p && p.starts_with(q.as_str()) && p.as_bytes().get(q.len()) == Some(&b'/')
+            })
         })
         .cloned()
         .collect()
@@ -576,7 +591,11 @@ pub fn summarize_changes(
         }
         // A folder listed because something below it changed.
         let prefix = format!("{path}/");
-        if all.range(prefix.as_str()..).next().is_some_and(|n| n.starts_with(&prefix)) {
+        if all
+            .range(prefix.as_str()..)
+            .next()
+            .is_some_and(|n| n.starts_with(&prefix))
+        {
             continue;
         }
         if let Some(site) = site_dirs.iter().find(|d| under(path, d)) {
@@ -592,7 +611,9 @@ pub fn summarize_changes(
             continue;
         }
         if focus.iter().any(|d| under(path, d) || path == d) {
-            out.entry((path.clone(), kind.clone())).or_insert((0, false)).0 += 1;
+            out.entry((path.clone(), kind.clone()))
+                .or_insert((0, false))
+                .0 += 1;
         }
     }
     out.into_iter()
@@ -651,9 +672,18 @@ mod tests {
             ("/usr/src/app/__pycache__", "added"),
             ("/usr/src/app/__pycache__/app.cpython-311.pyc", "added"),
             ("/tmp/x", "added"),
-            ("/usr/local/lib/python3.11/dist-packages/eventlet/__init__.py", "changed"),
-            ("/usr/local/lib/python3.11/dist-packages/eventlet/hubs/hub.py", "changed"),
-            ("/usr/local/lib/python3.11/dist-packages/eventlet-0.20.1.dist-info/METADATA", "added"),
+            (
+                "/usr/local/lib/python3.11/dist-packages/eventlet/__init__.py",
+                "changed",
+            ),
+            (
+                "/usr/local/lib/python3.11/dist-packages/eventlet/hubs/hub.py",
+                "changed",
+            ),
+            (
+                "/usr/local/lib/python3.11/dist-packages/eventlet-0.20.1.dist-info/METADATA",
+                "added",
+            ),
         ]
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -663,7 +693,10 @@ mod tests {
             &["/usr/src/app".into()],
             &["/usr/local/lib/python3.11/dist-packages".into()],
         );
-        let lines: Vec<String> = got.iter().map(|c| format!("{} {} {}", c.kind, c.path, c.count)).collect();
+        let lines: Vec<String> = got
+            .iter()
+            .map(|c| format!("{} {} {}", c.kind, c.path, c.count))
+            .collect();
         assert_eq!(
             lines,
             [

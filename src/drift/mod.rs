@@ -124,7 +124,10 @@ pub struct VersionDelta {
 /// Compare two PEP 440 versions. `1.0` equals `1.0.0`. Unparseable versions are compared as
 /// strings: equal strings are equal, different ones are unordered with bump `other`.
 pub fn compare_pep440(before: &str, after: &str) -> VersionDelta {
-    match (Version::from_str(before.trim()), Version::from_str(after.trim())) {
+    match (
+        Version::from_str(before.trim()),
+        Version::from_str(after.trim()),
+    ) {
         (Ok(a), Ok(b)) => {
             let order = a.cmp(&b);
             let bump = if order == Ordering::Equal {
@@ -305,7 +308,11 @@ pub fn diff_packages(
 }
 
 /// Compare two OS package databases (dpkg or apk versions).
-pub fn diff_os(before: &OsInventory, after: &OsInventory, ignore: &BTreeSet<String>) -> Vec<Change> {
+pub fn diff_os(
+    before: &OsInventory,
+    after: &OsInventory,
+    ignore: &BTreeSet<String>,
+) -> Vec<Change> {
     let names: BTreeSet<&String> = before
         .packages
         .keys()
@@ -320,7 +327,10 @@ pub fn diff_os(before: &OsInventory, after: &OsInventory, ignore: &BTreeSet<Stri
         let b = after.packages.get(name);
         let (change, bump) = match (a, b) {
             (Some(a), Some(b)) => match osver::compare(&a.version, &b.version) {
-                Ordering::Less => (ChangeKind::Upgrade, Some(osver::bump(&a.version, &b.version))),
+                Ordering::Less => (
+                    ChangeKind::Upgrade,
+                    Some(osver::bump(&a.version, &b.version)),
+                ),
                 Ordering::Greater => (
                     ChangeKind::Downgrade,
                     Some(osver::bump(&b.version, &a.version)),
@@ -433,7 +443,8 @@ impl DriftOutcome {
     }
 
     pub fn has_drift(&self) -> bool {
-        self.all_changes().any(|c| c.change != ChangeKind::Unchanged)
+        self.all_changes()
+            .any(|c| c.change != ChangeKind::Unchanged)
     }
 }
 
@@ -612,7 +623,11 @@ pub fn fingerprint(inv: &Inventory) -> Vec<(String, String, String)> {
 pub fn odd_ones_out<T: PartialEq>(fingerprints: &[T], matches_image: &[bool]) -> Vec<bool> {
     let n = fingerprints.len();
     let group_size: Vec<usize> = (0..n)
-        .map(|i| (0..n).filter(|&j| fingerprints[j] == fingerprints[i]).count())
+        .map(|i| {
+            (0..n)
+                .filter(|&j| fingerprints[j] == fingerprints[i])
+                .count()
+        })
         .collect();
     let max = group_size.iter().copied().max().unwrap_or(0);
     let leaders: Vec<usize> = (0..n).filter(|&i| group_size[i] == max).collect();
@@ -692,7 +707,10 @@ mod tests {
 
     #[test]
     fn odd_one_out() {
-        assert_eq!(odd_ones_out(&[1, 1, 2], &[true, true, false]), [false, false, true]);
+        assert_eq!(
+            odd_ones_out(&[1, 1, 2], &[true, true, false]),
+            [false, false, true]
+        );
         assert_eq!(odd_ones_out(&[1, 2], &[true, false]), [false, true]);
         assert_eq!(odd_ones_out(&[1, 1], &[false, false]), [false, false]);
         assert_eq!(odd_ones_out(&[1], &[false]), [true]);

@@ -162,7 +162,10 @@ mod tests {
         assert_eq!(compare("2.36.1-8", "2.36.1-8+deb12u1"), Ordering::Less);
         assert_eq!(compare("1.10", "1.9"), Ordering::Greater);
         assert_eq!(compare("3.1.4-r5", "3.1.4-r10"), Ordering::Less);
-        assert_eq!(compare("7.88.1-10+deb12u5", "7.88.1-10+deb12u12"), Ordering::Less);
+        assert_eq!(
+            compare("7.88.1-10+deb12u5", "7.88.1-10+deb12u12"),
+            Ordering::Less
+        );
     }
 
     #[test]

@@ -80,7 +80,7 @@ fn arrow(c: &Change) -> String {
     format!("{} → {}", dash(&c.before), dash(&c.after))
 }
 
-fn visible<'c>(changes: &'c [Change], all: bool) -> Vec<&'c Change> {
+fn visible(changes: &[Change], all: bool) -> Vec<&Change> {
     let mut v: Vec<&Change> = changes
         .iter()
         .filter(|c| all || c.change != ChangeKind::Unchanged)
@@ -116,11 +116,7 @@ pub fn in_place_summary(outcome: &DriftOutcome) -> Option<String> {
     for f in outcome.files.iter().filter(|f| !f.site) {
         parts.push(file_phrase(f));
     }
-    for c in outcome
-        .envs
-        .iter()
-        .flat_map(|e| visible(&e.changes, false))
-    {
+    for c in outcome.envs.iter().flat_map(|e| visible(&e.changes, false)) {
         parts.push(match c.change {
             ChangeKind::Added => format!("{} {} added", c.name, dash(&c.after)),
             ChangeKind::Removed => format!("{} {} removed", c.name, dash(&c.before)),
@@ -192,7 +188,11 @@ fn table(r: &DriftReport<'_>) -> String {
             .filter(|c| c.change != ChangeKind::Unchanged)
             .count();
         total += n;
-        for c in env.changes.iter().filter(|c| c.change != ChangeKind::Unchanged) {
+        for c in env
+            .changes
+            .iter()
+            .filter(|c| c.change != ChangeKind::Unchanged)
+        {
             *by_bump
                 .entry(c.bump.map(|b| b.as_str()).unwrap_or(c.change.as_str()))
                 .or_default() += 1;
@@ -201,11 +201,7 @@ fn table(r: &DriftReport<'_>) -> String {
             (Some(a), Some(b)) if a != b => format!("{a} → {b}"),
             _ => env.env.clone(),
         };
-        let _ = writeln!(
-            out,
-            "\nPython packages ({label}): {}",
-            plural(n, "change")
-        );
+        let _ = writeln!(out, "\nPython packages ({label}): {}", plural(n, "change"));
         if !v.is_empty() {
             let has_detail = v.iter().any(|c| c.detail.is_some());
             let _ = writeln!(out, "{}", change_table(&v, has_detail));
@@ -231,12 +227,18 @@ fn table(r: &DriftReport<'_>) -> String {
             }
         }
         None => {
-            let _ = writeln!(out, "\nOS packages: not compared (one side has no OS package database)");
+            let _ = writeln!(
+                out,
+                "\nOS packages: not compared (one side has no OS package database)"
+            );
         }
     }
     if r.in_place {
         if !r.outcome.files.is_empty() {
-            let _ = writeln!(out, "\nFiles changed in the container since it was created:");
+            let _ = writeln!(
+                out,
+                "\nFiles changed in the container since it was created:"
+            );
             for f in &r.outcome.files {
                 let _ = writeln!(out, "  {}", file_phrase(f));
             }
@@ -403,7 +405,12 @@ fn markdown(r: &DriftReport<'_>) -> String {
         .outcome
         .envs
         .iter()
-        .map(|e| (format!("Python packages ({})", e.env), visible(&e.changes, r.show_all)))
+        .map(|e| {
+            (
+                format!("Python packages ({})", e.env),
+                visible(&e.changes, r.show_all),
+            )
+        })
         .collect();
     if let Some(os) = &r.outcome.os {
         sections.push(("OS packages".into(), visible(os, r.show_all)));
@@ -439,7 +446,11 @@ fn markdown(r: &DriftReport<'_>) -> String {
     }
     let warnings = r.warnings();
     if !warnings.is_empty() {
-        let _ = writeln!(out, "\n<details><summary>{} warnings</summary>\n", warnings.len());
+        let _ = writeln!(
+            out,
+            "\n<details><summary>{} warnings</summary>\n",
+            warnings.len()
+        );
         for (src, w) in warnings {
             let _ = writeln!(out, "- `{src}`: `{}`: {}", w.path, md_escape(&w.message));
         }
@@ -449,7 +460,9 @@ fn markdown(r: &DriftReport<'_>) -> String {
 }
 
 fn gh_escape(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn github(r: &DriftReport<'_>) -> String {
@@ -459,8 +472,15 @@ fn github(r: &DriftReport<'_>) -> String {
         if c.change == ChangeKind::Unchanged {
             return;
         }
-        let level = if r.fail_on.trips(c) { "error" } else { "warning" };
-        let bump = c.bump.map(|b| format!(", {}", b.as_str())).unwrap_or_default();
+        let level = if r.fail_on.trips(c) {
+            "error"
+        } else {
+            "warning"
+        };
+        let bump = c
+            .bump
+            .map(|b| format!(", {}", b.as_str()))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
             "::{level} title=pindrift drift ({})::{}",
@@ -549,7 +569,11 @@ pub fn render_replicas(
             let mut out = String::new();
             for r in results {
                 if let Some(s) = in_place_summary(&r.outcome) {
-                    let level = if r.outcome.trips(fail_on) { "error" } else { "warning" };
+                    let level = if r.outcome.trips(fail_on) {
+                        "error"
+                    } else {
+                        "warning"
+                    };
                     let odd = if r.odd_one_out { " (odd one out)" } else { "" };
                     let _ = writeln!(
                         out,

@@ -70,9 +70,8 @@ pub fn parse_freeze(text: &str, display: &str, key: &str) -> (PythonEnv, Vec<War
                 }),
                 location,
             })
-        } else if let Some((name, version)) = line
-            .split_once("===")
-            .or_else(|| line.split_once("=="))
+        } else if let Some((name, version)) =
+            line.split_once("===").or_else(|| line.split_once("=="))
         {
             let version = version.split(';').next().unwrap_or("").trim();
             let name = name.trim();
@@ -144,10 +143,9 @@ fn split_vcs_commit(url: &str) -> (String, Option<String>) {
     }
     let scheme_end = no_frag.find("://").map(|i| i + 3).unwrap_or(0);
     match no_frag.rfind('@') {
-        Some(i) if i > scheme_end && !no_frag[i..].contains('/') => (
-            no_frag[..i].to_string(),
-            Some(no_frag[i + 1..].to_string()),
-        ),
+        Some(i) if i > scheme_end && !no_frag[i..].contains('/') => {
+            (no_frag[..i].to_string(), Some(no_frag[i + 1..].to_string()))
+        }
         _ => (no_frag.to_string(), None),
     }
 }

@@ -168,11 +168,12 @@ mod tests {
             d.commit.as_deref(),
             Some("0123456789abcdef0123456789abcdef01234567")
         );
-        let e = parse_direct_url(br#"{"url":"file:///src/app","dir_info":{"editable":true}}"#)
-            .unwrap();
+        let e =
+            parse_direct_url(br#"{"url":"file:///src/app","dir_info":{"editable":true}}"#).unwrap();
         assert_eq!(e.kind, "editable");
-        let a = parse_direct_url(br#"{"url":"file:///w/x-1.0-py3-none-any.whl","archive_info":{}}"#)
-            .unwrap();
+        let a =
+            parse_direct_url(br#"{"url":"file:///w/x-1.0-py3-none-any.whl","archive_info":{}}"#)
+                .unwrap();
         assert_eq!(a.kind, "archive");
         assert!(parse_direct_url(b"{not json").is_err());
     }

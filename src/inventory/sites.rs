@@ -57,7 +57,11 @@ fn split_site(dir: &str) -> Option<(&str, &str, &str, bool)> {
     Some((prefix, ver, leaf, lib == "lib64"))
 }
 
-fn place(dir: &str, venvs: &BTreeMap<String, Option<String>>, pythonpath: &[String]) -> Option<Placement> {
+fn place(
+    dir: &str,
+    venvs: &BTreeMap<String, Option<String>>,
+    pythonpath: &[String],
+) -> Option<Placement> {
     if pythonpath.iter().any(|p| p.trim_end_matches('/') == dir) {
         return Some(Placement {
             key: format!("pythonpath:{dir}"),
@@ -171,16 +175,15 @@ pub fn group(collected: &Collected, pythonpath: &[String]) -> Grouped {
     // (placement, site dir, info path, package)
     let mut found: Vec<(Placement, String, Package)> = Vec::new();
     for (path, data) in &collected.files {
-        let (info_dir, site_dir) = if path.ends_with(".dist-info/METADATA")
-            || path.ends_with(".egg-info/PKG-INFO")
-        {
-            let info = parent_of(path);
-            (info.to_string(), parent_of(info).to_string())
-        } else if path.ends_with(".egg-info") {
-            (path.clone(), parent_of(path).to_string())
-        } else {
-            continue;
-        };
+        let (info_dir, site_dir) =
+            if path.ends_with(".dist-info/METADATA") || path.ends_with(".egg-info/PKG-INFO") {
+                let info = parent_of(path);
+                (info.to_string(), parent_of(info).to_string())
+            } else if path.ends_with(".egg-info") {
+                (path.clone(), parent_of(path).to_string())
+            } else {
+                continue;
+            };
         let Some(placement) = place(&site_dir, &venvs, pythonpath) else {
             continue;
         };
@@ -258,12 +261,18 @@ pub fn group(collected: &Collected, pythonpath: &[String]) -> Grouped {
         expanded.push((p, dir, pkg));
     }
     expanded.sort_by(|a, b| {
-        (a.0.key.as_str(), a.0.order, a.1.as_str(), a.2.location.as_str()).cmp(&(
-            b.0.key.as_str(),
-            b.0.order,
-            b.1.as_str(),
-            b.2.location.as_str(),
-        ))
+        (
+            a.0.key.as_str(),
+            a.0.order,
+            a.1.as_str(),
+            a.2.location.as_str(),
+        )
+            .cmp(&(
+                b.0.key.as_str(),
+                b.0.order,
+                b.1.as_str(),
+                b.2.location.as_str(),
+            ))
     });
 
     let mut envs: BTreeMap<String, PythonEnv> = BTreeMap::new();
@@ -281,8 +290,8 @@ pub fn group(collected: &Collected, pythonpath: &[String]) -> Grouped {
         }
         if let Some(dup) = env.insert_first(pkg) {
             let kept = &env.packages[&dup.name];
-            let same_dir = parent_of(parent_of(&kept.location)) == dir
-                || parent_of(&kept.location) == dir;
+            let same_dir =
+                parent_of(parent_of(&kept.location)) == dir || parent_of(&kept.location) == dir;
             warnings.push(Warning {
                 path: dup.location.clone(),
                 message: if same_dir {
@@ -374,7 +383,15 @@ mod tests {
         ]);
         let g = group(&c, &["/app/lib".to_string()]);
         let keys: Vec<_> = g.envs.iter().map(|e| e.key.as_str()).collect();
-        assert_eq!(keys, ["pythonpath:/app/lib", "system", "user:/home/app/.local", "venv:/opt/venv"]);
+        assert_eq!(
+            keys,
+            [
+                "pythonpath:/app/lib",
+                "system",
+                "user:/home/app/.local",
+                "venv:/opt/venv"
+            ]
+        );
         let sys = &g.envs[1];
         assert_eq!(sys.packages["pip"].version.as_deref(), Some("24.0"));
         assert_eq!(sys.packages["wheel"].version.as_deref(), Some("0.38.4"));
@@ -382,7 +399,13 @@ mod tests {
         assert_eq!(sys.python.as_deref(), Some("3.11"));
         assert_eq!(g.envs[2].packages["six"].version.as_deref(), Some("1.16.0"));
         let venv = &g.envs[3];
-        assert_eq!(venv.packages["flask"].direct.as_ref().map(|d| d.kind.as_str()), Some("editable"));
+        assert_eq!(
+            venv.packages["flask"]
+                .direct
+                .as_ref()
+                .map(|d| d.kind.as_str()),
+            Some("editable")
+        );
         assert!(venv.matches("/opt/venv/"));
         assert_eq!(g.os.as_ref().map(|o| o.packages.len()), Some(1));
         // shadowed pip and the broken six metadata are warnings

@@ -212,9 +212,15 @@ mod tests {
     fn keeps_only_metadata_and_refuses_traversal() {
         let big = vec![b'x'; 10_000];
         let data = tar_of(&[
-            ("site-packages/eventlet-0.20.1.dist-info/METADATA", b"Name: eventlet\nVersion: 0.20.1\n"),
+            (
+                "site-packages/eventlet-0.20.1.dist-info/METADATA",
+                b"Name: eventlet\nVersion: 0.20.1\n",
+            ),
             ("site-packages/eventlet/__init__.py", &big),
-            ("site-packages/../../../etc/passwd.dist-info/METADATA", b"Name: evil\nVersion: 1\n"),
+            (
+                "site-packages/../../../etc/passwd.dist-info/METADATA",
+                b"Name: evil\nVersion: 1\n",
+            ),
             ("site-packages/pyvenv.cfg", b"home = /usr/bin\n"),
         ]);
         let mut c = Collected::default();
@@ -245,7 +251,9 @@ mod tests {
             c.files["/s/site-packages/x-1.dist-info/METADATA"].len() as u64,
             MAX_SMALL_FILE
         );
-        assert!(!c.files.contains_key("/s/site-packages/x-1.dist-info/direct_url.json"));
+        assert!(!c
+            .files
+            .contains_key("/s/site-packages/x-1.dist-info/direct_url.json"));
         assert_eq!(c.warnings.len(), 1);
     }
 

@@ -45,7 +45,9 @@ pub fn run(cmd: &mut Command) -> Output {
 pub fn base_image() -> &'static str {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
-        run(Command::new("bash").arg(repo().join("tests/support/build-base-image.sh")).arg(BASE_IMAGE));
+        run(Command::new("bash")
+            .arg(repo().join("tests/support/build-base-image.sh"))
+            .arg(BASE_IMAGE));
     });
     BASE_IMAGE
 }
@@ -58,9 +60,17 @@ pub fn wheels() -> PathBuf {
         let wanted = ["eventlet-0.20.0-", "eventlet-0.20.1-", "six-1.16.0-"];
         let have = |d: &Path| {
             let names: Vec<String> = std::fs::read_dir(d)
-                .map(|r| r.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .map(|r| {
+                    r.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
                 .unwrap_or_default();
-            wanted.iter().all(|w| names.iter().any(|n| n.starts_with(w) && n.ends_with(".whl")))
+            wanted.iter().all(|w| {
+                names
+                    .iter()
+                    .any(|n| n.starts_with(w) && n.ends_with(".whl"))
+            })
         };
         if !have(&dir) {
             let tmp = repo().join(format!("target/drift-wheels.tmp{}", std::process::id()));
@@ -68,7 +78,14 @@ pub fn wheels() -> PathBuf {
             // One requirement per call: pip refuses two versions of one name in one resolve.
             for req in ["eventlet==0.20.0", "eventlet==0.20.1", "six==1.16.0"] {
                 run(Command::new("python3")
-                    .args(["-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:"])
+                    .args([
+                        "-m",
+                        "pip",
+                        "download",
+                        "-q",
+                        "--no-deps",
+                        "--only-binary=:all:",
+                    ])
                     .args(["--disable-pip-version-check", "-d"])
                     .arg(&tmp)
                     .arg(req));
@@ -89,7 +106,11 @@ pub fn wheels() -> PathBuf {
 /// A name unique to this process and call: `pindrift-t-<prefix>-<pid>-<n>`.
 pub fn unique(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    format!("pindrift-t-{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
+    format!(
+        "pindrift-t-{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
 }
 
 /// Removes an image tag on drop.
@@ -104,13 +125,20 @@ impl Drop for ImageGuard {
 pub struct ContainerGuard(pub String);
 impl Drop for ContainerGuard {
     fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rm", "-f", "-v", &self.0]).output();
+        let _ = Command::new("docker")
+            .args(["rm", "-f", "-v", &self.0])
+            .output();
     }
 }
 
 /// Build an image from a Dockerfile and files (relative path, bytes); the wheels folder is
 /// available as `wheels/` in the context when `with_wheels`.
-pub fn build_image(tag: &str, dockerfile: &str, files: &[(&str, &[u8])], with_wheels: bool) -> ImageGuard {
+pub fn build_image(
+    tag: &str,
+    dockerfile: &str,
+    files: &[(&str, &[u8])],
+    with_wheels: bool,
+) -> ImageGuard {
     let ctx = tempfile::tempdir().unwrap();
     std::fs::write(ctx.path().join("Dockerfile"), dockerfile).unwrap();
     for (rel, data) in files {
@@ -127,7 +155,10 @@ pub fn build_image(tag: &str, dockerfile: &str, files: &[(&str, &[u8])], with_wh
         }
     }
     let guard = ImageGuard(tag.to_string());
-    run(Command::new("docker").env("DOCKER_BUILDKIT", "0").args(["build", "-q", "-t", tag]).arg(ctx.path()));
+    run(Command::new("docker")
+        .env("DOCKER_BUILDKIT", "0")
+        .args(["build", "-q", "-t", tag])
+        .arg(ctx.path()));
     guard
 }
 
@@ -169,5 +200,8 @@ pub fn pindrift_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String
 /// Containers created from `image` (all states).
 pub fn containers_of(image: &str) -> Vec<String> {
     let out = docker(&["ps", "-a", "-q", "--filter", &format!("ancestor={image}")]);
-    String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_string).collect()
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
 }
