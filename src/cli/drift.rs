@@ -248,6 +248,8 @@ async fn compare(
             )
             .await
             .with_context(|| format!("reading the image container {name} was created from"))?;
+        let mut before = before;
+        before.source.image_ref = after.source.image_ref.clone();
         (before, after, true)
     } else {
         let (a, b) = tokio::try_join!(
