@@ -51,9 +51,19 @@ fn fixtures_report_exactly_their_annotations() {
     assert!(groups.len() >= 10, "fixtures missing: {groups:?}");
     for group in groups {
         let settings = settings_for(&group);
-        let files = discover(std::slice::from_ref(&group), Some(pindrift::discover::FileKind::Requirements), &settings).unwrap();
+        let files = discover(
+            std::slice::from_ref(&group),
+            Some(pindrift::discover::FileKind::Requirements),
+            &settings,
+        )
+        .unwrap();
         let outcome = check(&files, &settings);
-        assert!(outcome.errors.is_empty(), "{}: {:?}", group.display(), outcome.errors);
+        assert!(
+            outcome.errors.is_empty(),
+            "{}: {:?}",
+            group.display(),
+            outcome.errors
+        );
 
         let mut expected = BTreeSet::new();
         for file in &files {
@@ -67,8 +77,20 @@ fn fixtures_report_exactly_their_annotations() {
         assert_eq!(actual, expected, "fixture group {}", group.display());
 
         let mut rendered = Vec::new();
-        render(Format::Human, &outcome.findings, &Summary { files: outcome.files }, false, &mut rendered).unwrap();
+        render(
+            Format::Human,
+            &outcome.findings,
+            &Summary {
+                files: outcome.files,
+            },
+            false,
+            &mut rendered,
+        )
+        .unwrap();
         let name = group.file_stem().unwrap().to_string_lossy().into_owned();
-        insta::assert_snapshot!(format!("requirements_{name}"), String::from_utf8(rendered).unwrap());
+        insta::assert_snapshot!(
+            format!("requirements_{name}"),
+            String::from_utf8(rendered).unwrap()
+        );
     }
 }

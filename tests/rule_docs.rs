@@ -11,18 +11,39 @@ use std::collections::BTreeSet;
 fn every_rule_has_a_page_and_every_page_a_rule() {
     let pages: BTreeSet<String> = std::fs::read_dir("rules")
         .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".md").to_string())
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".md")
+                .to_string()
+        })
         .collect();
     let codes: BTreeSet<String> = RULES.iter().map(|r| r.code.to_string()).collect();
     assert_eq!(pages, codes);
     let mut sorted = RULES.iter().map(|r| r.code).collect::<Vec<_>>();
     sorted.sort();
-    assert_eq!(sorted, RULES.iter().map(|r| r.code).collect::<Vec<_>>(), "registry must be sorted by code");
+    assert_eq!(
+        sorted,
+        RULES.iter().map(|r| r.code).collect::<Vec<_>>(),
+        "registry must be sorted by code"
+    );
     let names: BTreeSet<_> = RULES.iter().map(|r| r.name).collect();
     assert_eq!(names.len(), RULES.len(), "rule names must be unique");
     for rule in RULES {
-        assert!(rule.doc.starts_with(&format!("# {}: {}\n", rule.code, rule.name)), "{} title", rule.code);
-        for heading in ["## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Options"] {
+        assert!(
+            rule.doc
+                .starts_with(&format!("# {}: {}\n", rule.code, rule.name)),
+            "{} title",
+            rule.code
+        );
+        for heading in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "## Use instead",
+            "## Options",
+        ] {
             assert!(rule.doc.contains(heading), "{} lacks {heading}", rule.code);
         }
     }
@@ -45,19 +66,37 @@ fn codes_reported(file: &str, text: &str) -> Vec<String> {
         profile: Profile::Strict,
         ..Settings::default()
     };
-    let kind = if file.contains("ockerfile") { FileKind::Dockerfile } else { FileKind::Requirements };
+    let kind = if file.contains("ockerfile") {
+        FileKind::Dockerfile
+    } else {
+        FileKind::Requirements
+    };
     let files = discover(&[path], Some(kind), &settings).unwrap();
-    check(&files, &settings).findings.iter().map(|f| f.code.to_string()).collect()
+    check(&files, &settings)
+        .findings
+        .iter()
+        .map(|f| f.code.to_string())
+        .collect()
 }
 
 #[test]
 fn every_example_triggers_its_rule_and_the_fix_does_not() {
     for rule in RULES {
-        let (file, example) = block(rule.doc, "## Example").unwrap_or_else(|| panic!("{}: no example block", rule.code));
+        let (file, example) = block(rule.doc, "## Example")
+            .unwrap_or_else(|| panic!("{}: no example block", rule.code));
         let reported = codes_reported(&file, &example);
-        assert!(reported.iter().any(|c| c == rule.code), "{}: example reports {reported:?}", rule.code);
-        let (file, fixed) = block(rule.doc, "## Use instead").unwrap_or_else(|| panic!("{}: no fix block", rule.code));
+        assert!(
+            reported.iter().any(|c| c == rule.code),
+            "{}: example reports {reported:?}",
+            rule.code
+        );
+        let (file, fixed) = block(rule.doc, "## Use instead")
+            .unwrap_or_else(|| panic!("{}: no fix block", rule.code));
         let reported = codes_reported(&file, &fixed);
-        assert!(!reported.iter().any(|c| c == rule.code), "{}: fixed example still reports it", rule.code);
+        assert!(
+            !reported.iter().any(|c| c == rule.code),
+            "{}: fixed example still reports it",
+            rule.code
+        );
     }
 }

@@ -442,7 +442,7 @@ fn parse_options(tokens: &[Token]) -> Result<ParsedOptions, String> {
                 parsed.hashes.push(value);
             }
             (Opt::ConfigSettings, Some((value, ..))) if !value.contains('=') => {
-                    return Err("Arguments to --config-settings must be of the form KEY=VAL".into());
+                return Err("Arguments to --config-settings must be of the form KEY=VAL".into());
             }
             (Opt::RequireHashes, _) => parsed.require_hashes = true,
             _ => {}

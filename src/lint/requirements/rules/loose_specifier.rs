@@ -17,7 +17,10 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     out.push(
         ctx.finding(
             CODE,
-            format!("`{}` admits more than one version", written(ctx, specifiers)),
+            format!(
+                "`{}` admits more than one version",
+                written(ctx, specifiers)
+            ),
         )
         .with_hint(format!("use one exact version: `{name}==<version>`")),
     );
@@ -25,5 +28,9 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
 
 /// The requirement as written, without its marker.
 fn written<'a>(ctx: &'a LineContext, specifiers: &'a str) -> &'a str {
-    ctx.requirement.text.split(';').next().map_or(specifiers, str::trim)
+    ctx.requirement
+        .text
+        .split(';')
+        .next()
+        .map_or(specifiers, str::trim)
 }
