@@ -57,11 +57,13 @@ fn line_at(file: &RequirementsFile, offset: usize) -> Option<&Line> {
 pub fn lint_install(install: &Install, settings: &Settings) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut pins = Vec::new();
-    for member in &install.members {
+    for &(member_index, line_index) in &install.reading_order {
+        let member = &install.members[member_index];
         let Some(file) = member.parsed() else {
             continue;
         };
-        for line in &file.lines {
+        let line = &file.lines[line_index];
+        {
             let mut line_findings = Vec::new();
             match &line.kind {
                 LineKind::Invalid { message, span } => {

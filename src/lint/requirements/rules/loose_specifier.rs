@@ -17,8 +17,20 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     out.push(
         ctx.finding(
             CODE,
-            format!("`{name}{specifiers}` admits more than one version"),
+            format!(
+                "`{}` admits more than one version",
+                written(ctx, specifiers)
+            ),
         )
         .with_hint(format!("use one exact version: `{name}==<version>`")),
     );
+}
+
+/// The requirement as written, without its marker.
+fn written<'a>(ctx: &'a LineContext, specifiers: &'a str) -> &'a str {
+    ctx.requirement
+        .text
+        .split(';')
+        .next()
+        .map_or(specifiers, str::trim)
 }
