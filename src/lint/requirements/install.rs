@@ -71,6 +71,8 @@ pub struct Install {
     pub include_findings: Vec<Finding>,
     /// Every file path this install read (for root detection).
     pub included_paths: Vec<PathBuf>,
+    /// (member, line) pairs in the order pip reads them, includes expanded in place.
+    pub reading_order: Vec<(usize, usize)>,
 }
 
 /// pip's SCHEME_RE: an include that is a URL is fetched by pip; pindrift does not fetch.
@@ -111,6 +113,7 @@ pub fn collect_install(root: &Path, cache: &FileCache) -> Install {
         constraint_pins: HashMap::new(),
         include_findings: Vec::new(),
         included_paths: Vec::new(),
+        reading_order: Vec::new(),
     };
     let mut seen = HashSet::new();
     let mut chain = Vec::new();
@@ -125,11 +128,10 @@ pub fn collect_install(root: &Path, cache: &FileCache) -> Install {
                 LineKind::Options {
                     require_hashes: true,
                 } => install.hash_checking = true,
-                LineKind::Requirement(req) if !member.constraint => {
-                    if !req.hashes.is_empty() {
-                        install.hash_checking = true;
-                    }
+                LineKind::Requirement(req) if !member.constraint && !req.hashes.is_empty() => {
+                    install.hash_checking = true;
                 }
+                LineKind::Requirement(_) if !member.constraint => {}
                 LineKind::Requirement(req) => {
                     if let (Some(name), Some(version), None) = (
                         req.requirement.normalized_name.as_ref(),
@@ -167,9 +169,11 @@ fn visit(
         file: loaded.clone(),
         constraint,
     });
+    let member_index = install.members.len() - 1;
     let Ok(file) = loaded.as_ref() else { return };
     chain.push(id);
-    for line in &file.lines {
+    for (line_index, line) in file.lines.iter().enumerate() {
+        install.reading_order.push((member_index, line_index));
         let LineKind::Include {
             constraint: nested_constraint,
             target,

@@ -26,6 +26,9 @@ pub struct Line {
     pub suppression: Option<Suppression>,
 }
 
+// Lines are few and live in one Vec per file; boxing the large variant would cost an
+// allocation per requirement for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum LineKind {
     Requirement(RequirementLine),
@@ -472,10 +475,8 @@ fn parse_options(tokens: &[Token]) -> Result<ParsedOptions, String> {
                 }
                 parsed.hashes.push(value);
             }
-            (Opt::ConfigSettings, Some((value, ..))) => {
-                if !value.contains('=') {
-                    return Err("Arguments to --config-settings must be of the form KEY=VAL".into());
-                }
+            (Opt::ConfigSettings, Some((value, ..))) if !value.contains('=') => {
+                return Err("Arguments to --config-settings must be of the form KEY=VAL".into());
             }
             (Opt::RequireHashes, _) => parsed.require_hashes = true,
             (Opt::UseFeature, Some((value, ..))) => {

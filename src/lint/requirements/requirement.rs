@@ -347,9 +347,7 @@ pub fn parse_requirement(text: &str) -> Result<ParsedRequirement, String> {
     let looks_pep508_url = spec
         .split_once('@')
         .is_some_and(|(before, _)| !looks_like_path(before));
-    if (looks_like_path(spec) && !looks_pep508_url)
-        || (is_archive_file(path_part) && !looks_pep508_url)
-    {
+    if !looks_pep508_url && (looks_like_path(spec) || is_archive_file(path_part)) {
         let file_name = path_part.rsplit(['/', '\\']).next().unwrap_or(path_part);
         let wheel = wheel_name_version(file_name);
         if file_name.to_ascii_lowercase().ends_with(".whl") && wheel.is_none() {

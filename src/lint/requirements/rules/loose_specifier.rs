@@ -10,15 +10,27 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     let PinStatus::Loose { specifiers } = ctx.status else {
         return;
     };
-    if ctx.pinned_by_constraint.is_some() || ctx.allowed_to_float() {
+    if ctx.exempt_from_pinning() {
         return;
     }
     let name = ctx.display_name();
     out.push(
         ctx.finding(
             CODE,
-            format!("`{name}{specifiers}` admits more than one version"),
+            format!(
+                "`{}` admits more than one version",
+                written(ctx, specifiers)
+            ),
         )
         .with_hint(format!("use one exact version: `{name}==<version>`")),
     );
+}
+
+/// The requirement as written, without its marker.
+fn written<'a>(ctx: &'a LineContext, specifiers: &'a str) -> &'a str {
+    ctx.requirement
+        .text
+        .split(';')
+        .next()
+        .map_or(specifiers, str::trim)
 }
