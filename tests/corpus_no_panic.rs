@@ -47,7 +47,10 @@ fn no_panic_on_any_corpus_file() {
             continue;
         };
         let file = format!("{}/{path}", repo.replace('/', "+"));
-        assert!(dir.join(&file).is_file(), "{file} listed in INDEX.tsv is missing");
+        assert!(
+            dir.join(&file).is_file(),
+            "{file} listed in INDEX.tsv is missing"
+        );
         let kind = match *kind {
             "requirements" | "constraints" | "pip-in" => Some("requirements"),
             "dockerfile" | "dockerfile-template" => Some("dockerfile"),
@@ -68,7 +71,10 @@ fn no_panic_on_any_corpus_file() {
     }
     assert!(files > 300, "expected the corpus's files, found {files}");
     for format in ["human", "json", "sarif", "github"] {
-        failures.extend(run(&dir, &["check", "--no-config", "--format", format, "."]));
+        failures.extend(run(
+            &dir,
+            &["check", "--no-config", "--format", format, "."],
+        ));
     }
     assert!(
         failures.is_empty(),

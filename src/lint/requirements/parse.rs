@@ -479,17 +479,15 @@ fn parse_options(tokens: &[Token]) -> Result<ParsedOptions, String> {
                 return Err("Arguments to --config-settings must be of the form KEY=VAL".into());
             }
             (Opt::RequireHashes, _) => parsed.require_hashes = true,
-            (Opt::UseFeature, Some((value, ..))) => {
-                if !FEATURES.contains(&value.as_str()) {
-                    return Err(format!(
-                        "option --use-feature: invalid choice: '{value}' (choose from {})",
-                        FEATURES
-                            .iter()
-                            .map(|f| format!("'{f}'"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ));
-                }
+            (Opt::UseFeature, Some((value, ..))) if !FEATURES.contains(&value.as_str()) => {
+                return Err(format!(
+                    "option --use-feature: invalid choice: '{value}' (choose from {})",
+                    FEATURES
+                        .iter()
+                        .map(|f| format!("'{f}'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
             }
             (Opt::NoBinary | Opt::OnlyBinary, Some((value, ..))) if value.starts_with('-') => {
                 return Err("--no-binary / --only-binary option requires 1 argument.".into());
