@@ -4,3 +4,4 @@
 //! output formats in [`report`], the command line in [`cli`].
 
 pub mod cli;
+pub mod lint;

@@ -1,0 +1,3 @@
+//! Linters: parsing and rules per file kind.
+
+pub mod dockerfile;
