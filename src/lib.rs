@@ -1,7 +1,25 @@
 //! pindrift keeps Python services in Docker honest about their dependencies.
 //!
-//! Layout: parsing and rules live under [`lint`], the rule registry in [`registry`],
-//! output formats in [`report`], the command line in [`cli`].
+//! Layout: file discovery in [`discover`], parsing and rules under [`lint`], the rule
+//! registry in [`registry`], settings in [`config`], output formats in [`report`], the
+//! command line in [`cli`]. The core is pure; disk and terminal sit at the edges.
 
 pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod discover;
 pub mod lint;
+pub mod paths;
+pub mod registry;
+pub mod report;
+pub mod source;
+pub mod suppress;
+
+/// Normalized package names from a comma-separated command-line list.
+pub fn requirement_name_list(names: &[String]) -> Vec<String> {
+    names
+        .iter()
+        .map(|name| lint::requirements::requirement::normalize_name(name.trim()))
+        .filter(|name| !name.is_empty())
+        .collect()
+}

@@ -1,7 +1,62 @@
-//! Command-line definitions and dispatch.
+//! Command-line definitions and dispatch. `anyhow` lives here only; the library
+//! returns typed errors.
 
+mod check;
+mod rules;
+
+use clap::{Parser, Subcommand};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
+/// Keeps Python services in Docker honest about their dependencies.
+#[derive(Debug, Parser)]
+#[command(name = "pindrift", version, about, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Lint Dockerfiles and pip requirements/constraints files for anything not pinned.
+    Check(check::CheckArgs),
+    /// List every rule: code, name, default level, fixable.
+    Rules(rules::RulesArgs),
+    /// Print one rule's documentation page.
+    Rule(rules::RuleArgs),
+}
+
+/// Exit codes are an API: 0 clean, 1 findings at or above the threshold, 2 errors.
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+
 pub fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() { EXIT_ERROR } else { 0 };
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Rules(args) => rules::list(args),
+        Command::Rule(args) => rules::show(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(io::stderr(), "pindrift: error: {err:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+/// A reader that closed the pipe (`pindrift check | head`) is not an error.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<io::Error>())
+        .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
 }

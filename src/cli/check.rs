@@ -1,0 +1,144 @@
+//! `pindrift check`.
+
+use super::{EXIT_ERROR, EXIT_FINDINGS};
+use crate::config::{
+    discover_config, parse_fail_on, read_config_file, validate_codes, Profile, Settings,
+};
+use crate::discover::{discover, FileKind};
+use crate::lint::check;
+use crate::report::{render, Format, Summary};
+use crate::requirement_name_list;
+use anyhow::{anyhow, Context};
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KindArg {
+    Requirements,
+    Dockerfile,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// Files or folders to lint (default: the current folder).
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Exit 1 when a finding is at or above this level.
+    #[arg(long, value_name = "LEVEL", value_parser = ["note", "warning", "error"])]
+    fail_on: Option<String>,
+    /// Read every named file as this kind, whatever its name.
+    #[arg(long, value_enum)]
+    kind: Option<KindArg>,
+    /// Strict profile: digests for images, hashes for requirements.
+    #[arg(long)]
+    strict: bool,
+    /// Only these codes or prefixes (comma-separated), e.g. `PD1,PD201`.
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    select: Vec<String>,
+    /// Also ignore these codes or prefixes (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "CODES")]
+    ignore: Vec<String>,
+    /// Packages allowed to float (comma-separated), e.g. `pip,setuptools`.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
+    allow_unpinned: Vec<String>,
+    /// gitignore-style patterns of paths to skip (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// A build argument for Dockerfiles, as `docker build --build-arg` (repeatable).
+    #[arg(long = "build-arg", value_name = "NAME=VALUE")]
+    build_args: Vec<String>,
+    /// Build context for Dockerfiles (default: each Dockerfile's folder).
+    #[arg(long, value_name = "DIR")]
+    context: Option<PathBuf>,
+    /// Configuration file (default: nearest pindrift.toml or pyproject.toml [tool.pindrift]).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+    /// Ignore configuration files.
+    #[arg(long)]
+    no_config: bool,
+}
+
+fn settings_from(args: &CheckArgs) -> anyhow::Result<Settings> {
+    let mut settings = Settings::default();
+    if let Some(path) = &args.config {
+        let config = read_config_file(path)?
+            .ok_or_else(|| anyhow!("{}: no [tool.pindrift] table", path.display()))?;
+        settings.apply_file(config, path)?;
+    } else if !args.no_config {
+        let cwd = std::env::current_dir().context("cannot read the working directory")?;
+        if let Some((path, config)) = discover_config(&cwd)? {
+            settings.apply_file(config, &path)?;
+        }
+    }
+    if args.strict {
+        settings.profile = Profile::Strict;
+    }
+    if !args.select.is_empty() {
+        settings.select =
+            validate_codes(args.select.clone(), "--select").map_err(|e| anyhow!(e))?;
+    }
+    if !args.ignore.is_empty() {
+        settings
+            .ignore
+            .extend(validate_codes(args.ignore.clone(), "--ignore").map_err(|e| anyhow!(e))?);
+    }
+    settings
+        .allow_unpinned
+        .extend(requirement_name_list(&args.allow_unpinned));
+    settings.exclude.extend(args.exclude.iter().cloned());
+    if let Some(level) = &args.fail_on {
+        settings.fail_on = parse_fail_on(level).map_err(|e| anyhow!(e))?;
+    }
+    for pair in &args.build_args {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--build-arg `{pair}`: expected NAME=VALUE"))?;
+        settings
+            .build_args
+            .push((name.to_string(), value.to_string()));
+    }
+    settings.context = args.context.clone();
+    Ok(settings)
+}
+
+pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
+    let settings = settings_from(&args)?;
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let forced = args.kind.map(|kind| match kind {
+        KindArg::Requirements => FileKind::Requirements,
+        KindArg::Dockerfile => FileKind::Dockerfile,
+    });
+    let files = discover(&paths, forced, &settings)?;
+    let outcome = check(&files, &settings);
+
+    let stdout = io::stdout();
+    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut out = io::BufWriter::new(stdout.lock());
+    render(
+        args.format,
+        &outcome.findings,
+        &Summary {
+            files: outcome.files,
+        },
+        color,
+        &mut out,
+    )?;
+    out.flush()?;
+
+    if !outcome.errors.is_empty() {
+        let mut err = io::stderr().lock();
+        for message in &outcome.errors {
+            writeln!(err, "pindrift: error: {message}")?;
+        }
+        return Ok(EXIT_ERROR);
+    }
+    let failing = outcome.findings.iter().any(|f| f.level >= settings.fail_on);
+    Ok(if failing { EXIT_FINDINGS } else { 0 })
+}

@@ -1,0 +1,278 @@
+//! Settings: `pindrift.toml` or `[tool.pindrift]` in `pyproject.toml`, then command-line
+//! flags on top. Validated once; unknown keys are errors naming the key and the file.
+
+use crate::diagnostic::Level;
+use crate::lint::requirements::requirement::normalize_name;
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// Which rules run by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Findings that bite in practice: unpinned, loose, moving refs, conflicts.
+    #[default]
+    Default,
+    /// Also digests for images, hashes for every requirement and URL archive.
+    Strict,
+}
+
+/// The file format (all keys optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct FileConfig {
+    pub profile: Option<Profile>,
+    pub select: Option<Vec<String>>,
+    pub ignore: Option<Vec<String>>,
+    pub allow_unpinned: Option<Vec<String>>,
+    pub exclude: Option<Vec<String>>,
+    pub fail_on: Option<String>,
+    pub rules: Option<BTreeMap<String, String>>,
+}
+
+#[derive(Deserialize)]
+struct PyProject {
+    tool: Option<PyProjectTool>,
+}
+
+#[derive(Deserialize)]
+struct PyProjectTool {
+    pindrift: Option<toml::Value>,
+}
+
+/// Resolved settings, shared read-only by every linter.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub profile: Profile,
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+    pub levels: BTreeMap<String, Level>,
+    /// PEP 503-normalized names of packages allowed to float.
+    pub allow_unpinned: HashSet<String>,
+    /// gitignore-style patterns of paths not to lint.
+    pub exclude: Vec<String>,
+    pub fail_on: Level,
+    /// `--build-arg NAME=VALUE` for Dockerfiles.
+    pub build_args: Vec<(String, String)>,
+    /// Build context for Dockerfiles (default: the Dockerfile's folder).
+    pub context: Option<PathBuf>,
+    /// Where the configuration came from, if anywhere.
+    pub config_path: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            profile: Profile::Default,
+            select: Vec::new(),
+            ignore: Vec::new(),
+            levels: BTreeMap::new(),
+            allow_unpinned: HashSet::new(),
+            exclude: Vec::new(),
+            fail_on: Level::Warning,
+            build_args: Vec::new(),
+            context: None,
+            config_path: None,
+        }
+    }
+}
+
+impl Settings {
+    pub fn strict(&self) -> bool {
+        self.profile == Profile::Strict
+    }
+
+    /// Whether `name` (any spelling) may float.
+    pub fn allows_floating(&self, name: &str) -> bool {
+        !self.allow_unpinned.is_empty() && self.allow_unpinned.contains(&normalize_name(name))
+    }
+
+    /// The level a code reports at: registry default, then select/ignore, then `[rules]`.
+    pub fn level_for(&self, code: &str, default: Level) -> Level {
+        if let Some(level) = self.levels.get(code) {
+            return *level;
+        }
+        let matches = |prefix: &String| code.starts_with(prefix.as_str()) || prefix == "ALL";
+        if !self.select.is_empty() && !self.select.iter().any(matches) {
+            return Level::Off;
+        }
+        if self.ignore.iter().any(matches) {
+            return Level::Off;
+        }
+        default
+    }
+
+    /// Applies a parsed file on top of these settings.
+    pub fn apply_file(&mut self, config: FileConfig, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        };
+        if let Some(profile) = config.profile {
+            self.profile = profile;
+        }
+        if let Some(select) = config.select {
+            self.select = validate_codes(select, "select").map_err(invalid)?;
+        }
+        if let Some(ignore) = config.ignore {
+            self.ignore = validate_codes(ignore, "ignore").map_err(invalid)?;
+        }
+        if let Some(names) = config.allow_unpinned {
+            self.allow_unpinned = names.iter().map(|n| normalize_name(n)).collect();
+        }
+        if let Some(exclude) = config.exclude {
+            self.exclude = exclude;
+        }
+        if let Some(fail_on) = config.fail_on {
+            self.fail_on = parse_fail_on(&fail_on).map_err(invalid)?;
+        }
+        if let Some(rules) = config.rules {
+            for (code, level) in rules {
+                let code = code.to_ascii_uppercase();
+                if crate::registry::rule(&code).is_none() {
+                    return Err(invalid(format!("unknown rule `{code}` in [rules]")));
+                }
+                let level = Level::parse(&level)
+                    .ok_or_else(|| invalid(format!("rules.{code}: unknown level `{level}` (expected off, note, warning or error)")))?;
+                self.levels.insert(code, level);
+            }
+        }
+        self.config_path = Some(path.to_path_buf());
+        Ok(())
+    }
+}
+
+pub fn parse_fail_on(text: &str) -> Result<Level, String> {
+    match Level::parse(text) {
+        Some(Level::Off) | None => Err(format!(
+            "fail-on: unknown level `{text}` (expected note, warning or error)"
+        )),
+        Some(level) => Ok(level),
+    }
+}
+
+/// Codes or code prefixes (`PD1`, `PD101`, `ALL`) that name at least one rule.
+pub fn validate_codes(codes: Vec<String>, key: &str) -> Result<Vec<String>, String> {
+    codes
+        .into_iter()
+        .map(|code| {
+            let code = code.trim().to_ascii_uppercase();
+            if code == "ALL"
+                || crate::registry::RULES
+                    .iter()
+                    .any(|rule| rule.code.starts_with(code.as_str()))
+            {
+                Ok(code)
+            } else {
+                Err(format!("{key}: `{code}` matches no rule"))
+            }
+        })
+        .collect()
+}
+
+/// Reads one configuration file (`pindrift.toml` or a `pyproject.toml`).
+/// Returns `None` for a `pyproject.toml` without `[tool.pindrift]`.
+pub fn read_config_file(path: &Path) -> Result<Option<FileConfig>, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let invalid = |message: String| ConfigError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    };
+    let is_pyproject = path
+        .file_name()
+        .is_some_and(|name| name == "pyproject.toml");
+    if is_pyproject {
+        let project: PyProject = toml::from_str(&text).map_err(|err| invalid(err.to_string()))?;
+        let Some(table) = project.tool.and_then(|tool| tool.pindrift) else {
+            return Ok(None);
+        };
+        let config = FileConfig::deserialize(table)
+            .map_err(|err| invalid(format!("[tool.pindrift]: {err}")))?;
+        return Ok(Some(config));
+    }
+    toml::from_str(&text)
+        .map(Some)
+        .map_err(|err| invalid(err.to_string().trim_end().to_string()))
+}
+
+/// Finds the configuration for a run started in `start`: the nearest folder with a
+/// `pindrift.toml`, or a `pyproject.toml` with `[tool.pindrift]`.
+pub fn discover_config(start: &Path) -> Result<Option<(PathBuf, FileConfig)>, ConfigError> {
+    for folder in start.ancestors() {
+        let dedicated = folder.join("pindrift.toml");
+        if dedicated.is_file() {
+            return read_config_file(&dedicated).map(|config| config.map(|c| (dedicated, c)));
+        }
+        let pyproject = folder.join("pyproject.toml");
+        if pyproject.is_file() {
+            if let Some(config) = read_config_file(&pyproject)? {
+                return Ok(Some((pyproject, config)));
+            }
+        }
+        if folder.join(".git").exists() {
+            break;
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_name_the_key_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pindrift.toml");
+        std::fs::write(&path, "profile = \"strict\"\nallow-floatin = [\"pip\"]\n").unwrap();
+        let err = read_config_file(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("pindrift.toml") && err.contains("allow-floatin"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn pyproject_table_and_levels() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pyproject.toml");
+        std::fs::write(
+            &path,
+            "[project]\nname='x'\n[tool.pindrift]\nallow-unpinned = [\"Pip\"]\n[tool.pindrift.rules]\nPD101 = \"error\"\n",
+        )
+        .unwrap();
+        let config = read_config_file(&path).unwrap().unwrap();
+        let mut settings = Settings::default();
+        settings.apply_file(config, &path).unwrap();
+        assert!(settings.allows_floating("pip"));
+        assert_eq!(settings.level_for("PD101", Level::Warning), Level::Error);
+    }
+
+    #[test]
+    fn select_and_ignore_prefixes() {
+        let settings = Settings {
+            select: vec!["PD1".into()],
+            ignore: vec!["PD103".into()],
+            ..Settings::default()
+        };
+        assert_eq!(settings.level_for("PD101", Level::Warning), Level::Warning);
+        assert_eq!(settings.level_for("PD103", Level::Warning), Level::Off);
+        assert_eq!(settings.level_for("PD201", Level::Warning), Level::Off);
+    }
+}

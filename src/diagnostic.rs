@@ -1,0 +1,112 @@
+//! Findings: what a rule reports, with an exact location.
+
+use crate::source::SourceFile;
+use serde::Serialize;
+use std::fmt;
+
+/// A byte range in a file's text (after the BOM).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub const fn new(start: usize, end: usize) -> Self {
+        Self { start, end }
+    }
+}
+
+/// How serious a finding is. `Off` disables a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Off,
+    Note,
+    Warning,
+    Error,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Off => "off",
+            Level::Note => "note",
+            Level::Warning => "warning",
+            Level::Error => "error",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "off" => Some(Level::Off),
+            "note" => Some(Level::Note),
+            "warning" => Some(Level::Warning),
+            "error" => Some(Level::Error),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem found in one file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub code: &'static str,
+    pub level: Level,
+    pub message: String,
+    /// Display path of the file (relative to the working directory where possible).
+    pub path: String,
+    #[serde(skip)]
+    pub span: Span,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub end_column: u32,
+    /// The source line the finding starts on, for rendering.
+    #[serde(skip)]
+    pub source_line: String,
+    pub hint: Option<String>,
+}
+
+impl Finding {
+    /// A finding at `span` of `source`; its level comes from the registry until
+    /// configuration overrides it.
+    pub fn new(
+        code: &'static str,
+        source: &SourceFile,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
+        let (line, column) = source.line_col(span.start);
+        let (end_line, end_column) = source.line_col(span.end.max(span.start));
+        Self {
+            code,
+            level: crate::registry::default_level(code),
+            message: message.into(),
+            path: source.display.clone(),
+            span,
+            line,
+            column,
+            end_line,
+            end_column,
+            source_line: source.line_text(line).to_string(),
+            hint: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// Sort key: path, position, code, message.
+    pub fn sort_key(&self) -> (&str, u32, u32, &str, &str) {
+        (&self.path, self.line, self.column, self.code, &self.message)
+    }
+}

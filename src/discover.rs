@@ -1,0 +1,251 @@
+//! Finding the files to lint: a parallel, gitignore-aware walk that skips version
+//! control, virtualenvs and build output, and classifies files by name.
+
+use crate::config::Settings;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FileKind {
+    Requirements,
+    Dockerfile,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Discovered {
+    pub path: PathBuf,
+    pub kind: FileKind,
+    /// Named on the command line (linted whatever its name).
+    pub explicit: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("{path}: No such file or directory")]
+    Missing { path: String },
+    #[error("{path}: {message}")]
+    Walk { path: String, message: String },
+    #[error("exclude pattern `{pattern}`: {message}")]
+    Pattern { pattern: String, message: String },
+}
+
+/// Folders never worth walking into.
+const SKIPPED_DIRS: &[&str] = &[
+    ".git",
+    ".hg",
+    ".svn",
+    "node_modules",
+    "target",
+    "site-packages",
+    "dist-packages",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+];
+
+/// Classifies a file by its name.
+pub fn classify(path: &Path) -> Option<FileKind> {
+    let name = path.file_name()?.to_str()?;
+    let lower = name.to_ascii_lowercase();
+    if name == "Dockerfile"
+        || name == "Containerfile"
+        || name.starts_with("Dockerfile.")
+        || name.starts_with("Containerfile.")
+        || lower.ends_with(".dockerfile")
+    {
+        return Some(FileKind::Dockerfile);
+    }
+    let in_requirements_dir = path
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|dir| dir == "requirements");
+    if (lower.contains("requirements") && lower.ends_with(".txt"))
+        || (lower.starts_with("requirements") && lower.ends_with(".in"))
+        || (lower.starts_with("constraints") && lower.ends_with(".txt"))
+        || (in_requirements_dir && lower.ends_with(".txt"))
+    {
+        return Some(FileKind::Requirements);
+    }
+    None
+}
+
+/// A folder that is a virtualenv (it has `pyvenv.cfg`).
+fn is_virtualenv(dir: &Path) -> bool {
+    dir.join("pyvenv.cfg").is_file()
+}
+
+/// Walks `paths` (files or folders) and returns the files to lint, sorted.
+pub fn discover(
+    paths: &[PathBuf],
+    forced: Option<FileKind>,
+    settings: &Settings,
+) -> Result<Vec<Discovered>, DiscoverError> {
+    let mut found = Vec::new();
+    let mut folders = Vec::new();
+    for path in paths {
+        let metadata = std::fs::metadata(path).map_err(|_| DiscoverError::Missing {
+            path: crate::paths::display_path(path),
+        })?;
+        if metadata.is_dir() {
+            folders.push(path.clone());
+        } else if let Some(kind) = forced
+            .or_else(|| classify(path))
+            .or(Some(FileKind::Requirements))
+        {
+            // A file named explicitly is linted whatever its name; an unknown name is
+            // read as a requirements file unless it looks like a Dockerfile.
+            let kind =
+                if forced.is_none() && classify(path).is_none() && looks_like_dockerfile(path) {
+                    FileKind::Dockerfile
+                } else {
+                    kind
+                };
+            found.push(Discovered {
+                path: path.clone(),
+                kind,
+                explicit: true,
+            });
+        }
+    }
+    if !folders.is_empty() {
+        found.extend(walk(&folders, forced, settings)?);
+    }
+    found.sort();
+    found.dedup_by(|a, b| a.path == b.path);
+    Ok(found)
+}
+
+/// An explicitly named file whose content starts like a Dockerfile.
+fn looks_like_dockerfile(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    text.lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with('#'))
+        .is_some_and(|line| {
+            let word = line
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase();
+            word == "FROM" || word == "ARG"
+        })
+}
+
+fn walk(
+    folders: &[PathBuf],
+    forced: Option<FileKind>,
+    settings: &Settings,
+) -> Result<Vec<Discovered>, DiscoverError> {
+    let mut builder = ignore::WalkBuilder::new(&folders[0]);
+    for folder in &folders[1..] {
+        builder.add(folder);
+    }
+    builder
+        .hidden(false)
+        .parents(true)
+        .git_ignore(true)
+        .git_global(false)
+        .git_exclude(true)
+        .require_git(false)
+        .ignore(true)
+        .follow_links(false)
+        .filter_entry(|entry| {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            if !is_dir || entry.depth() == 0 {
+                return true;
+            }
+            let name = entry.file_name().to_string_lossy();
+            !SKIPPED_DIRS.contains(&name.as_ref()) && !is_virtualenv(entry.path())
+        });
+    if !settings.exclude.is_empty() {
+        let mut overrides = ignore::overrides::OverrideBuilder::new(&folders[0]);
+        for pattern in &settings.exclude {
+            overrides
+                .add(&format!("!{pattern}"))
+                .map_err(|err| DiscoverError::Pattern {
+                    pattern: pattern.clone(),
+                    message: err.to_string(),
+                })?;
+        }
+        let built = overrides.build().map_err(|err| DiscoverError::Pattern {
+            pattern: settings.exclude.join(", "),
+            message: err.to_string(),
+        })?;
+        builder.overrides(built);
+    }
+    let found = Mutex::new(Vec::new());
+    let errors = Mutex::new(Vec::new());
+    builder.build_parallel().run(|| {
+        let found = &found;
+        let errors = &errors;
+        Box::new(move |entry| {
+            match entry {
+                Ok(entry) => {
+                    let is_file = match entry.file_type() {
+                        Some(t) if t.is_file() => true,
+                        // A symlink to a file is linted; a symlink to a folder is not walked.
+                        Some(t) if t.is_symlink() => entry.path().is_file(),
+                        _ => false,
+                    };
+                    if is_file {
+                        if let Some(kind) = classify(entry.path()) {
+                            let kind = forced.unwrap_or(kind);
+                            if let Ok(mut found) = found.lock() {
+                                found.push(Discovered {
+                                    path: entry.into_path(),
+                                    kind,
+                                    explicit: false,
+                                });
+                            }
+                        }
+                    }
+                }
+                Err(err) => {
+                    if let Ok(mut errors) = errors.lock() {
+                        errors.push(err.to_string());
+                    }
+                }
+            }
+            ignore::WalkState::Continue
+        })
+    });
+    let errors = errors.into_inner().unwrap_or_default();
+    if let Some(message) = errors.into_iter().find(|e| !e.contains("File system loop")) {
+        return Err(DiscoverError::Walk {
+            path: folders[0].display().to_string(),
+            message,
+        });
+    }
+    Ok(found.into_inner().unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classification_by_name() {
+        for (name, kind) in [
+            ("requirements.txt", Some(FileKind::Requirements)),
+            ("dev-requirements.txt", Some(FileKind::Requirements)),
+            ("requirements/base.txt", Some(FileKind::Requirements)),
+            ("constraints-prod.txt", Some(FileKind::Requirements)),
+            ("requirements.in", Some(FileKind::Requirements)),
+            ("Dockerfile", Some(FileKind::Dockerfile)),
+            ("Dockerfile.dev", Some(FileKind::Dockerfile)),
+            ("api.Dockerfile", Some(FileKind::Dockerfile)),
+            ("Containerfile", Some(FileKind::Dockerfile)),
+            ("README.md", None),
+            ("docs/base.txt", None),
+        ] {
+            assert_eq!(classify(Path::new(name)), kind, "{name}");
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! The files one `pip install -r ROOT` reads: the root, its `-r` includes and its `-c`
+//! constraints, recursively, each read once, with cycles reported instead of followed.
+
+use super::parse::{parse_requirements, LineKind, RequirementsFile};
+use crate::diagnostic::{Finding, Span};
+use crate::paths::display_path;
+use crate::source::SourceFile;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Parsed files by path, shared across installs and threads so each file is read once.
+#[derive(Default)]
+pub struct FileCache {
+    files: Mutex<HashMap<PathBuf, Arc<Result<RequirementsFile, String>>>>,
+}
+
+impl FileCache {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads and parses `path` (once).
+    pub fn load(&self, path: &Path) -> Arc<Result<RequirementsFile, String>> {
+        if let Some(found) = self
+            .files
+            .lock()
+            .ok()
+            .and_then(|files| files.get(path).cloned())
+        {
+            return found;
+        }
+        let loaded = Arc::new(
+            std::fs::read(path)
+                .map(|bytes| {
+                    parse_requirements(SourceFile::from_bytes(path, display_path(path), bytes))
+                })
+                .map_err(|err| crate::paths::io_message(&err)),
+        );
+        if let Ok(mut files) = self.files.lock() {
+            files.insert(path.to_path_buf(), loaded.clone());
+        }
+        loaded
+    }
+}
+
+/// One file as read by an install.
+pub struct Member {
+    pub file: Arc<Result<RequirementsFile, String>>,
+    /// Read through `-c`: its lines constrain, they do not install.
+    pub constraint: bool,
+}
+
+impl Member {
+    pub fn parsed(&self) -> Option<&RequirementsFile> {
+        self.file.as_ref().as_ref().ok()
+    }
+}
+
+/// Everything one install reads.
+pub struct Install {
+    pub root: PathBuf,
+    pub members: Vec<Member>,
+    /// pip is in hash-checking mode: some requirement has `--hash`, or `--require-hashes` is set.
+    pub hash_checking: bool,
+    /// Exact versions set by constraints files, by normalized name.
+    pub constraint_pins: HashMap<String, String>,
+    /// Missing, unreadable or circular includes.
+    pub include_findings: Vec<Finding>,
+    /// Every file path this install read (for root detection).
+    pub included_paths: Vec<PathBuf>,
+    /// (member, line) pairs in the order pip reads them, includes expanded in place.
+    pub reading_order: Vec<(usize, usize)>,
+}
+
+/// pip's SCHEME_RE: an include that is a URL is fetched by pip; pindrift does not fetch.
+fn is_remote(target: &str) -> bool {
+    let lower = target.get(..8).unwrap_or(target).to_ascii_lowercase();
+    lower.starts_with("http:") || lower.starts_with("https:") || lower.starts_with("file:")
+}
+
+/// Where pip looks for an include: relative to the including file's folder.
+pub fn include_path(including: &Path, target: &str) -> PathBuf {
+    including.parent().unwrap_or(Path::new("")).join(target)
+}
+
+fn identity(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+pub fn collect_install(root: &Path, cache: &FileCache) -> Install {
+    let mut install = Install {
+        root: root.to_path_buf(),
+        members: Vec::new(),
+        hash_checking: false,
+        constraint_pins: HashMap::new(),
+        include_findings: Vec::new(),
+        included_paths: Vec::new(),
+        reading_order: Vec::new(),
+    };
+    let mut seen = HashSet::new();
+    let mut chain = Vec::new();
+    visit(root, false, cache, &mut install, &mut seen, &mut chain);
+
+    for member in &install.members {
+        let Some(file) = member.parsed() else {
+            continue;
+        };
+        for line in &file.lines {
+            match &line.kind {
+                LineKind::Options {
+                    require_hashes: true,
+                } => install.hash_checking = true,
+                LineKind::Requirement(req) if !member.constraint && !req.hashes.is_empty() => {
+                    install.hash_checking = true;
+                }
+                LineKind::Requirement(_) if !member.constraint => {}
+                LineKind::Requirement(req) => {
+                    if let (Some(name), Some(version), None) = (
+                        req.requirement.normalized_name.as_ref(),
+                        req.requirement.exact_version(),
+                        req.requirement.marker.as_ref(),
+                    ) {
+                        install
+                            .constraint_pins
+                            .entry(name.clone())
+                            .or_insert(version);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    install
+}
+
+fn visit(
+    path: &Path,
+    constraint: bool,
+    cache: &FileCache,
+    install: &mut Install,
+    seen: &mut HashSet<(PathBuf, bool)>,
+    chain: &mut Vec<PathBuf>,
+) {
+    let id = identity(path);
+    if !seen.insert((id.clone(), constraint)) {
+        return;
+    }
+    let loaded = cache.load(path);
+    install.included_paths.push(path.to_path_buf());
+    install.members.push(Member {
+        file: loaded.clone(),
+        constraint,
+    });
+    let member_index = install.members.len() - 1;
+    let Ok(file) = loaded.as_ref() else { return };
+    chain.push(id);
+    for (line_index, line) in file.lines.iter().enumerate() {
+        install.reading_order.push((member_index, line_index));
+        let LineKind::Include {
+            constraint: nested_constraint,
+            target,
+            target_span,
+        } = &line.kind
+        else {
+            continue;
+        };
+        if is_remote(target) {
+            continue;
+        }
+        let target_path = include_path(path, target);
+        let target_id = identity(&target_path);
+        if let Some(position) = chain.iter().position(|p| *p == target_id) {
+            let cycle: Vec<String> = chain[position..]
+                .iter()
+                .chain(std::iter::once(&target_id))
+                .map(|p| {
+                    p.file_name().map_or_else(
+                        || p.display().to_string(),
+                        |n| n.to_string_lossy().into_owned(),
+                    )
+                })
+                .collect();
+            install.include_findings.push(include_error(
+                file,
+                *target_span,
+                format!("include cycle: {}", cycle.join(" → ")),
+            ));
+            continue;
+        }
+        if let Err(message) = cache.load(&target_path).as_ref() {
+            install.include_findings.push(include_error(
+                file,
+                *target_span,
+                format!(
+                    "cannot read included file {}: {message}",
+                    display_path(&target_path)
+                ),
+            ));
+            continue;
+        }
+        visit(
+            &target_path,
+            *nested_constraint,
+            cache,
+            install,
+            seen,
+            chain,
+        );
+    }
+    chain.pop();
+}
+
+fn include_error(file: &RequirementsFile, span: Span, message: String) -> Finding {
+    Finding::new("PD002", &file.source, span, message)
+}

@@ -1,0 +1,36 @@
+//! PD102: version specifiers that admit more than one version.
+
+use super::LineContext;
+use crate::diagnostic::Finding;
+use crate::lint::requirements::pinning::PinStatus;
+
+pub const CODE: &str = "PD102";
+
+pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
+    let PinStatus::Loose { specifiers } = ctx.status else {
+        return;
+    };
+    if ctx.pinned_by_constraint.is_some() || ctx.allowed_to_float() {
+        return;
+    }
+    let name = ctx.display_name();
+    out.push(
+        ctx.finding(
+            CODE,
+            format!(
+                "`{}` admits more than one version",
+                written(ctx, specifiers)
+            ),
+        )
+        .with_hint(format!("use one exact version: `{name}==<version>`")),
+    );
+}
+
+/// The requirement as written, without its marker.
+fn written<'a>(ctx: &'a LineContext, specifiers: &'a str) -> &'a str {
+    ctx.requirement
+        .text
+        .split(';')
+        .next()
+        .map_or(specifiers, str::trim)
+}

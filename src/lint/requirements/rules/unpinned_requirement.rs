@@ -1,0 +1,21 @@
+//! PD101: a requirement with no version specifier at all.
+
+use super::LineContext;
+use crate::diagnostic::Finding;
+use crate::lint::requirements::pinning::PinStatus;
+
+pub const CODE: &str = "PD101";
+
+pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
+    if *ctx.status != PinStatus::NoSpecifier
+        || ctx.pinned_by_constraint.is_some()
+        || ctx.allowed_to_float()
+    {
+        return;
+    }
+    let name = ctx.display_name();
+    out.push(
+        ctx.finding(CODE, format!("`{name}` has no version specifier: any release may be installed"))
+            .with_hint(format!("pin the version you tested, e.g. `{name}==<version>` (`pindrift drift` shows what a container runs)")),
+    );
+}

@@ -1,0 +1,30 @@
+//! PD103: a VCS requirement on a branch, a tag or no revision at all.
+
+use super::LineContext;
+use crate::diagnostic::Finding;
+use crate::lint::requirements::pinning::PinStatus;
+
+pub const CODE: &str = "PD103";
+
+pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
+    let PinStatus::VcsUnpinned { vcs, reference } = ctx.status else {
+        return;
+    };
+    if ctx.pinned_by_constraint.is_some() || ctx.allowed_to_float() {
+        return;
+    }
+    let message = match reference {
+        Some(reference) => format!(
+            "{} revision `{reference}` is a branch, tag or short hash: it can move",
+            vcs.name()
+        ),
+        None => format!(
+            "{} URL without a revision installs whatever the default branch holds",
+            vcs.name()
+        ),
+    };
+    out.push(
+        ctx.finding(CODE, message)
+            .with_hint("append `@<full commit hash>` to the repository URL"),
+    );
+}

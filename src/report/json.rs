@@ -1,0 +1,74 @@
+//! `--format json`, version 1. Fields are only ever added, never renamed; a breaking
+//! change bumps `version`.
+
+use super::Summary;
+use crate::diagnostic::{Finding, Level};
+use serde::Serialize;
+use std::io::{self, Write};
+
+pub const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    version: u32,
+    tool: &'static str,
+    tool_version: &'static str,
+    findings: Vec<JsonFinding<'a>>,
+    summary: JsonSummary,
+}
+
+#[derive(Serialize)]
+struct JsonFinding<'a> {
+    code: &'a str,
+    name: &'a str,
+    level: Level,
+    message: &'a str,
+    path: &'a str,
+    line: u32,
+    column: u32,
+    end_line: u32,
+    end_column: u32,
+    hint: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct JsonSummary {
+    files: usize,
+    findings: usize,
+    errors: usize,
+    warnings: usize,
+    notes: usize,
+}
+
+pub fn render(findings: &[Finding], summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+    let count = |level| findings.iter().filter(|f| f.level == level).count();
+    let report = Report {
+        version: VERSION,
+        tool: "pindrift",
+        tool_version: env!("CARGO_PKG_VERSION"),
+        findings: findings
+            .iter()
+            .map(|f| JsonFinding {
+                code: f.code,
+                name: crate::registry::rule(f.code).map_or("", |r| r.name),
+                level: f.level,
+                message: &f.message,
+                path: &f.path,
+                line: f.line,
+                column: f.column,
+                end_line: f.end_line,
+                end_column: f.end_column,
+                hint: f.hint.as_deref(),
+            })
+            .collect(),
+        summary: JsonSummary {
+            files: summary.files,
+            findings: findings.len(),
+            errors: count(Level::Error),
+            warnings: count(Level::Warning),
+            notes: count(Level::Note),
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &report)?;
+    writeln!(out)
+}

@@ -1,0 +1,102 @@
+//! The registry and `rules/` agree, and every page's example triggers its rule while its
+//! "Use instead" block does not.
+
+use pindrift::config::{Profile, Settings};
+use pindrift::discover::{discover, FileKind};
+use pindrift::lint::check;
+use pindrift::registry::RULES;
+use std::collections::BTreeSet;
+
+#[test]
+fn every_rule_has_a_page_and_every_page_a_rule() {
+    let pages: BTreeSet<String> = std::fs::read_dir("rules")
+        .unwrap()
+        .map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".md")
+                .to_string()
+        })
+        .collect();
+    let codes: BTreeSet<String> = RULES.iter().map(|r| r.code.to_string()).collect();
+    assert_eq!(pages, codes);
+    let mut sorted = RULES.iter().map(|r| r.code).collect::<Vec<_>>();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        RULES.iter().map(|r| r.code).collect::<Vec<_>>(),
+        "registry must be sorted by code"
+    );
+    let names: BTreeSet<_> = RULES.iter().map(|r| r.name).collect();
+    assert_eq!(names.len(), RULES.len(), "rule names must be unique");
+    for rule in RULES {
+        assert!(
+            rule.doc
+                .starts_with(&format!("# {}: {}\n", rule.code, rule.name)),
+            "{} title",
+            rule.code
+        );
+        for heading in [
+            "## What it does",
+            "## Why is this bad?",
+            "## Example",
+            "## Use instead",
+            "## Options",
+        ] {
+            assert!(rule.doc.contains(heading), "{} lacks {heading}", rule.code);
+        }
+    }
+}
+
+/// The first fenced block after `heading`: (file name, body).
+fn block(doc: &str, heading: &str) -> Option<(String, String)> {
+    let after = doc.split(heading).nth(1)?;
+    let body = after.split("```").nth(1)?.trim_start_matches('\n');
+    let (first, rest) = body.split_once('\n')?;
+    let file = first.strip_prefix("# file: ")?.trim().to_string();
+    Some((file, rest.to_string()))
+}
+
+fn codes_reported(file: &str, text: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(file);
+    std::fs::write(&path, text).unwrap();
+    let settings = Settings {
+        profile: Profile::Strict,
+        ..Settings::default()
+    };
+    let kind = if file.contains("ockerfile") {
+        FileKind::Dockerfile
+    } else {
+        FileKind::Requirements
+    };
+    let files = discover(&[path], Some(kind), &settings).unwrap();
+    check(&files, &settings)
+        .findings
+        .iter()
+        .map(|f| f.code.to_string())
+        .collect()
+}
+
+#[test]
+fn every_example_triggers_its_rule_and_the_fix_does_not() {
+    for rule in RULES {
+        let (file, example) = block(rule.doc, "## Example")
+            .unwrap_or_else(|| panic!("{}: no example block", rule.code));
+        let reported = codes_reported(&file, &example);
+        assert!(
+            reported.iter().any(|c| c == rule.code),
+            "{}: example reports {reported:?}",
+            rule.code
+        );
+        let (file, fixed) = block(rule.doc, "## Use instead")
+            .unwrap_or_else(|| panic!("{}: no fix block", rule.code));
+        let reported = codes_reported(&file, &fixed);
+        assert!(
+            !reported.iter().any(|c| c == rule.code),
+            "{}: fixed example still reports it",
+            rule.code
+        );
+    }
+}
