@@ -93,6 +93,9 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
         })
         .collect();
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    // A requirements file reached from a Dockerfile's `pip install -r` is also linted on its
+    // own when discovered: report each problem once.
+    findings.dedup_by(|a, b| a.path == b.path && a.span == b.span && a.code == b.code);
     let mut errors = errors.into_inner().unwrap_or_default();
     errors.sort();
     CheckOutcome {

@@ -48,7 +48,7 @@ impl Mapped {
         let s = c.encode_utf8(&mut buf);
         self.text.push_str(s);
         let o = u32::try_from(origin).unwrap_or(u32::MAX);
-        self.origin.extend(std::iter::repeat(o).take(s.len()));
+        self.origin.resize(self.origin.len() + s.len(), o);
     }
 
     /// Appends bytes `r` of another mapped text (with their origins).

@@ -284,12 +284,7 @@ impl Cx<'_> {
             None
         };
         if base.is_none() {
-            let what = if image_word.literal().is_some() {
-                "base image".to_string()
-            } else {
-                format!("base image `{}`", image_word.display())
-            };
-            rules::check_image(self, &arg, &what);
+            rules::check_image(self, &arg, "base image");
         }
         self.scopes.begin_stage(base);
         self.stages.push(stage_name);
@@ -300,7 +295,7 @@ impl Cx<'_> {
     }
 
     /// Checks an image named in `--from=` / `from=` unless it is a stage.
-    fn from_flag_image(&mut self, value: &Mapped, what: &str) {
+    fn check_flag_image(&mut self, value: &Mapped, what: &str) {
         let s = parse_script(value);
         let Some(w) = s
             .commands
@@ -328,7 +323,7 @@ impl Cx<'_> {
 
     fn copy(&mut self, inst: &Instruction) {
         if let Some(from) = inst.flag("from").and_then(|f| f.value.clone()) {
-            self.from_flag_image(&from, "image in `COPY --from`");
+            self.check_flag_image(&from, "image in `COPY --from`");
             return;
         }
         if !inst.heredocs.is_empty() {
@@ -429,7 +424,7 @@ impl Cx<'_> {
             }
             let ty = fields.get("type").map(|m| m.as_str().to_ascii_lowercase());
             if let Some(from) = fields.get("from") {
-                self.from_flag_image(from, "image in `RUN --mount=from=`");
+                self.check_flag_image(from, "image in `RUN --mount=from=`");
             } else if matches!(ty.as_deref(), None | Some("bind")) {
                 let src = fields
                     .get("source")
@@ -543,7 +538,9 @@ impl Cx<'_> {
                     if e.is_known() {
                         shell_env.insert(name, e.value);
                     } else {
-                        shell_env.remove(&name);
+                        // Computed at build time (`deps="$(scanelf …)"`): not knowable, and
+                        // not a pin someone forgot; remembered so it is not reported.
+                        shell_env.insert(name, COMPUTED.to_string());
                     }
                 }
             }
@@ -611,6 +608,9 @@ fn strip_assignment_name(w: &mut Word, n: usize) {
         *text = text.slice(n.min(text.len())..text.len());
     }
 }
+
+/// Marker value of a shell variable computed at build time.
+const COMPUTED: &str = "\u{0}computed\u{0}";
 
 struct Layered<'a> {
     top: &'a HashMap<String, String>,

@@ -135,6 +135,8 @@ struct Lexer<'a> {
     cur: Command,
     /// Heredocs waiting for their body: (command index or usize::MAX for current, heredoc idx).
     pending: Vec<(usize, usize)>,
+    /// Read everything as one word (the word of `${X:-word}`): blanks and operators are text.
+    whole: bool,
 }
 
 /// Tokenizes a shell script.
@@ -146,9 +148,25 @@ pub fn parse_script(src: &Mapped) -> Script {
         script: Script::default(),
         cur: Command::default(),
         pending: Vec::new(),
+        whole: false,
     };
     lx.run();
     lx.script
+}
+
+/// Reads all of `src` as one word, as the shell reads the word of `${X:-word}`: quotes,
+/// escapes and expansions are processed; blanks and operator characters are literal.
+pub fn parse_word(src: &Mapped) -> Word {
+    let mut lx = Lexer {
+        src,
+        b: src.as_str().as_bytes(),
+        pos: 0,
+        script: Script::default(),
+        cur: Command::default(),
+        pending: Vec::new(),
+        whole: true,
+    };
+    lx.word()
 }
 
 fn is_op_char(c: u8) -> bool {
@@ -374,6 +392,12 @@ impl Lexer<'_> {
         while self.pos < self.b.len() {
             let c = self.b[self.pos];
             match c {
+                b' ' | b'\t' | b'\r' | b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'<' | b'>'
+                    if self.whole =>
+                {
+                    lit.push_from(self.src, self.pos..self.pos + 1);
+                    self.pos += 1;
+                }
                 b' ' | b'\t' | b'\r' => break,
                 c if is_op_char(c) => break,
                 b'\\' => {

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 
 use super::mapped::Mapped;
-use super::shell::{parse_script, Part, Word};
+use super::shell::{parse_script, parse_word, Part, Word};
 
 /// Platform arguments BuildKit predefines in the global scope.
 pub const PLATFORM_ARGS: &[(&str, &str)] = &[
@@ -87,18 +87,8 @@ fn expand_text_into(text: &Mapped, env: &dyn Lookup, out: &mut Expanded, depth: 
     if text.is_empty() {
         return;
     }
-    // Tokenize as one shell word list and join the words with single spaces.
-    let script = parse_script(text);
-    let mut first = true;
-    for cmd in &script.commands {
-        for w in cmd.assigns.iter().chain(&cmd.words) {
-            if !first {
-                out.value.push(' ');
-            }
-            first = false;
-            expand_parts(&w.parts, env, out, depth + 1);
-        }
-    }
+    let w = parse_word(text);
+    expand_parts(&w.parts, env, out, depth + 1);
 }
 
 fn expand_parts(parts: &[Part], env: &dyn Lookup, out: &mut Expanded, depth: usize) {

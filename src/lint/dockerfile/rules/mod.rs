@@ -52,6 +52,9 @@ pub(super) fn check_install(cx: &mut Cx, args: &[Arg], install: &Install, binds:
     let mut constraint_pins: Vec<String> = Vec::new();
     for f in &install.files {
         let a = &args[f.arg];
+        if a.text.contains('\0') {
+            continue;
+        }
         if !a.known() {
             unresolved_version_variable::check(cx, a, &format!("requirements file `{}`", a.text));
             continue;
@@ -73,6 +76,10 @@ pub(super) fn check_install(cx: &mut Cx, args: &[Arg], install: &Install, binds:
     }
     for p in &install.packages {
         let a = &args[p.arg];
+        if a.text.contains('\0') {
+            // From a shell variable computed earlier in the same RUN (`$(scanelf …)`).
+            continue;
+        }
         if !a.known() {
             unresolved_version_variable::check(cx, a, &format!("package `{}`", a.text));
             continue;
