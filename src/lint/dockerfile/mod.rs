@@ -15,12 +15,13 @@ pub mod rules;
 pub mod shell;
 pub mod vars;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::config::Settings;
 use crate::diagnostic::{Finding, Span};
+use crate::lint::requirements::install::FileCache;
 use crate::source::SourceFile;
 use crate::suppress::parse_suppression;
 use installers::{classify, Arg, Classified, Install};
@@ -44,6 +45,18 @@ pub const HADOLINT_EQUIVALENTS: &[(&str, &[&str])] = &[
 
 /// Lints one Dockerfile.
 pub fn lint_dockerfile(source: &SourceFile, settings: &Settings) -> Vec<Finding> {
+    lint_dockerfile_cached(source, settings, None, None)
+}
+
+/// Lints one Dockerfile; requirements files reached through `pip install -r` are read
+/// through `cache` when given (so a tree's requirements files are parsed once), and not
+/// linted again when `linted_elsewhere` (absolute, lexically normalized paths) has them.
+pub fn lint_dockerfile_cached(
+    source: &SourceFile,
+    settings: &Settings,
+    cache: Option<&FileCache>,
+    linted_elsewhere: Option<&HashSet<PathBuf>>,
+) -> Vec<Finding> {
     let df = match parse::parse(&source.text) {
         Ok(df) => df,
         Err(e) => {
@@ -65,6 +78,8 @@ pub fn lint_dockerfile(source: &SourceFile, settings: &Settings) -> Vec<Finding>
         workdir: "/".to_string(),
         copies: Vec::new(),
         linted_files: Vec::new(),
+        cache,
+        linted_elsewhere,
     };
     if settings.strict() {
         if let Some(d) = df.directive("syntax") {
@@ -181,6 +196,8 @@ pub struct Cx<'a> {
     workdir: String,
     copies: Vec<CopyMap>,
     linted_files: Vec<PathBuf>,
+    cache: Option<&'a FileCache>,
+    linted_elsewhere: Option<&'a HashSet<PathBuf>>,
 }
 
 impl Cx<'_> {
@@ -598,7 +615,21 @@ impl Cx<'_> {
             return;
         }
         self.linted_files.push(path.to_path_buf());
-        let found = crate::lint::requirements::lint_install_from(path, self.settings);
+        if let Some(elsewhere) = self.linted_elsewhere {
+            let key = crate::paths::normalize_lexically(
+                &std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+            );
+            if elsewhere.contains(&key) {
+                return;
+            }
+        }
+        let found = match self.cache {
+            Some(cache) => {
+                let install = crate::lint::requirements::install::collect_install(path, cache);
+                crate::lint::requirements::lint_install(&install, self.settings)
+            }
+            None => crate::lint::requirements::lint_install_from(path, self.settings),
+        };
         self.findings.extend(found);
     }
 }

@@ -5,6 +5,8 @@
 
 use std::path::PathBuf;
 
+use crate::paths::normalize_lexically;
+
 use super::super::installers::Arg;
 use super::super::{CopyMap, Cx};
 
@@ -12,14 +14,16 @@ pub const CODE: &str = "PD213";
 
 /// Finds the file in the build context, if it is there.
 pub(in super::super) fn resolve(cx: &Cx, path: &str, binds: &[CopyMap]) -> Option<PathBuf> {
+    let context = normalize_lexically(&cx.context);
+    let inside = |p: &PathBuf| normalize_lexically(p).starts_with(&context) && p.is_file();
     if let Some(p) = cx.context_path(path, binds) {
-        if p.is_file() {
+        if inside(&p) {
             return Some(p);
         }
     }
     if !path.starts_with('/') {
         let p = cx.context.join(path);
-        if p.is_file() {
+        if inside(&p) {
             return Some(p);
         }
     }
