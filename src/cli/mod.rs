@@ -2,6 +2,7 @@
 //! returns typed errors.
 
 mod check;
+mod drift;
 mod rules;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +25,8 @@ enum Command {
     Rules(rules::RulesArgs),
     /// Print one rule's documentation page.
     Rule(rules::RuleArgs),
+    /// Compare installed packages of containers, images, freeze files and requirements.
+    Drift(drift::DriftArgs),
 }
 
 /// Exit codes are an API: 0 clean, 1 findings at or above the threshold, 2 errors.
@@ -43,6 +46,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args),
         Command::Rules(args) => rules::list(args),
         Command::Rule(args) => rules::show(args),
+        Command::Drift(args) => drift::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,0 +1,382 @@
+//! `pindrift drift`: installed-package drift between containers, images, freeze files and
+//! requirements files.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+
+use crate::docker::{exec_inventory, Engine};
+use crate::drift::report::{render, DriftReport, Format};
+use crate::drift::{self, normalize_name, FailOn, ReplicaResult};
+use crate::inventory::freeze::parse_freeze;
+use crate::inventory::{EnvKind, Inventory, Package, PythonEnv, SourceInfo, SourceKind};
+
+/// Compare the installed packages of containers, images, freeze files and requirements.
+///
+/// SOURCE is `container:NAME|ID`, `image:REF`, `freeze:FILE` (`-` for stdin) or
+/// `req:FILE`. With two sources the first is "before". With one `container:` source the
+/// container is compared with the image it was created from, files changed in place
+/// included. With `--replicas` every running replica is compared with its image and the
+/// others.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Sources to compare: BEFORE [AFTER].
+    #[arg(value_name = "SOURCE", num_args = 0..=2)]
+    pub sources: Vec<String>,
+    /// Output format: table, json, markdown, github.
+    #[arg(long, default_value = "table", value_parser = parse_format)]
+    pub format: Format,
+    /// Exit 1 when a change at or above this exists: any, major, minor, patch, downgrade.
+    #[arg(long, default_value = "any", value_parser = parse_fail_on)]
+    pub fail_on: FailOn,
+    /// Package names to leave out (repeatable, comma-separated).
+    #[arg(long, value_name = "NAME", num_args = 1.., value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Show unchanged packages too.
+    #[arg(long)]
+    pub all: bool,
+    /// How to read containers: `archive` (metadata through the Engine's archive API; works
+    /// on stopped containers and images without pip or shell) or `exec` (`pip freeze --all`
+    /// inside a running container).
+    #[arg(long, default_value = "archive", value_parser = ["archive", "exec"])]
+    pub via: String,
+    /// Choose one Python environment (venv path, site folder, or key such as `system`).
+    #[arg(long, value_name = "PATH")]
+    pub python_env: Option<String>,
+    /// Compare the running replicas selected by `LABEL=VALUE` or `image:REF`.
+    #[arg(long, value_name = "SELECTOR", conflicts_with = "sources")]
+    pub replicas: Option<String>,
+    /// Leave OS packages (dpkg, apk) out.
+    #[arg(long)]
+    pub no_os: bool,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+    s.parse()
+}
+
+enum Source {
+    Container(String),
+    Image(String),
+    Freeze(String),
+    Req(String),
+}
+
+fn parse_source(s: &str) -> Result<Source> {
+    let (kind, rest) = s.split_once(':').unwrap_or(("", s));
+    if rest.is_empty() {
+        bail!("source `{s}` names nothing; expected container:NAME, image:REF, freeze:FILE or req:FILE");
+    }
+    Ok(match kind {
+        "container" => Source::Container(rest.to_string()),
+        "image" => Source::Image(rest.to_string()),
+        "freeze" => Source::Freeze(rest.to_string()),
+        "req" => Source::Req(rest.to_string()),
+        _ => bail!(
+            "source `{s}` has no kind; write container:NAME, image:REF, freeze:FILE or req:FILE"
+        ),
+    })
+}
+
+fn needs_engine(sources: &[Source]) -> bool {
+    sources
+        .iter()
+        .any(|s| matches!(s, Source::Container(_) | Source::Image(_)))
+}
+
+fn read_freeze(spec: &str, file: &str) -> Result<Inventory> {
+    let (text, display) = if file == "-" {
+        let mut t = String::new();
+        std::io::stdin()
+            .read_to_string(&mut t)
+            .context("reading pip freeze output from stdin")?;
+        (t, "<stdin>".to_string())
+    } else {
+        let path = Path::new(file);
+        let t = std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", crate::paths::display_path(path)))?;
+        (t, crate::paths::display_path(path))
+    };
+    let (env, warnings) = parse_freeze(&text, &display, "freeze");
+    Ok(Inventory {
+        source: SourceInfo::file(spec, SourceKind::Freeze),
+        envs: vec![env],
+        os: None,
+        warnings,
+    })
+}
+
+fn read_req(spec: &str, file: &str) -> Result<Inventory> {
+    let pins = crate::lint::requirements::pins::collect_pins(Path::new(file))?;
+    let mut env = PythonEnv::new("requirements", EnvKind::Requirements);
+    let mut warnings = Vec::new();
+    for pin in pins {
+        let location = format!("{}:{}", crate::paths::display_path(&pin.path), pin.line);
+        let pkg = Package {
+            name: normalize_name(&pin.name),
+            display_name: pin.name.clone(),
+            version: Some(pin.version.clone()),
+            direct: None,
+            location,
+        };
+        if let Some(dup) = env.insert_first(pkg) {
+            warnings.push(crate::inventory::Warning {
+                path: dup.location.clone(),
+                message: format!("`{}` is pinned again; the first pin wins", dup.name),
+            });
+        }
+    }
+    Ok(Inventory {
+        source: SourceInfo::file(spec, SourceKind::Requirements),
+        envs: vec![env],
+        os: None,
+        warnings,
+    })
+}
+
+async fn read_source(
+    engine: Option<&Engine>,
+    spec: &str,
+    source: &Source,
+    via_exec: bool,
+) -> Result<Inventory> {
+    match source {
+        Source::Freeze(f) => read_freeze(spec, f),
+        Source::Req(f) => read_req(spec, f),
+        Source::Container(name) => {
+            let engine = engine.context("no engine")?;
+            if via_exec {
+                Ok(exec_inventory(engine, name, spec).await?)
+            } else {
+                Ok(engine.container_inventory(name, spec).await?)
+            }
+        }
+        Source::Image(r) => {
+            let engine = engine.context("no engine")?;
+            // Images are never started: they are always read through the archive API.
+            Ok(engine.image_inventory(r, spec).await?)
+        }
+    }
+}
+
+/// Run `pindrift drift`; 0 no drift at the threshold, 1 drift; errors become exit 2.
+pub fn run(args: DriftArgs) -> Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: DriftArgs) -> Result<u8> {
+    let sources: Vec<Source> = args
+        .sources
+        .iter()
+        .map(|s| parse_source(s))
+        .collect::<Result<_>>()?;
+    if args.replicas.is_none() && sources.is_empty() {
+        bail!("give one or two sources (e.g. `container:web image:app:1.2`), or --replicas LABEL=VALUE");
+    }
+    if sources.len() == 1 && !matches!(sources[0], Source::Container(_)) {
+        bail!(
+            "one source is only enough for `container:NAME` (compared with its image); give two sources"
+        );
+    }
+    let engine = if args.replicas.is_some() || needs_engine(&sources) {
+        Some(Engine::connect().await?)
+    } else {
+        None
+    };
+    let work = async {
+        match &args.replicas {
+            Some(sel) => replicas(engine.as_ref().context("no engine")?, sel, &args).await,
+            None => compare(engine.as_ref(), &sources, &args).await,
+        }
+    };
+    let result = tokio::select! {
+        r = work => r,
+        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+    };
+    if let Some(e) = &engine {
+        e.cleanup().await;
+    }
+    let (text, code) = result?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(code)
+}
+
+fn ignore_set(args: &DriftArgs) -> BTreeSet<String> {
+    args.ignore
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| !n.is_empty())
+        .flat_map(|n| [normalize_name(n), n.to_string()])
+        .collect()
+}
+
+async fn compare(
+    engine: Option<&Engine>,
+    sources: &[Source],
+    args: &DriftArgs,
+) -> Result<(String, u8)> {
+    let via_exec = args.via == "exec";
+    let ignore = ignore_set(args);
+    let (mut before, mut after, in_place) = if sources.len() == 1 {
+        let Source::Container(name) = &sources[0] else {
+            bail!("one source must be a container");
+        };
+        let engine = engine.context("no engine")?;
+        let after = read_source(Some(engine), &args.sources[0], &sources[0], via_exec).await?;
+        let image_id = after.source.image_id.clone().unwrap_or_default();
+        let before = engine
+            .image_inventory(
+                &image_id,
+                &format!(
+                    "image:{}",
+                    after.source.image_ref.clone().unwrap_or(image_id.clone())
+                ),
+            )
+            .await
+            .with_context(|| format!("reading the image container {name} was created from"))?;
+        let mut before = before;
+        before.source.image_ref = after.source.image_ref.clone();
+        (before, after, true)
+    } else {
+        let (a, b) = tokio::try_join!(
+            read_source(engine, &args.sources[0], &sources[0], via_exec),
+            read_source(engine, &args.sources[1], &sources[1], via_exec),
+        )?;
+        (a, b, false)
+    };
+    if args.no_os {
+        before.os = None;
+        after.os = None;
+    }
+    let mut outcome = drift::compare(&before, &after, args.python_env.as_deref(), &ignore)?;
+    if in_place {
+        let engine = engine.context("no engine")?;
+        let id = after.source.id.clone().unwrap_or_default();
+        let facts = engine.container_facts(&id).await?;
+        let mut focus: Vec<String> = ["/app", "/usr/src/app", "/srv", "/opt", "/home", "/code"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if let Some(wd) = facts.working_dir.filter(|w| w != "/") {
+            focus.push(wd);
+        }
+        let site_dirs: Vec<String> = after
+            .envs
+            .iter()
+            .chain(before.envs.iter())
+            .flat_map(|e| e.dirs.iter().cloned())
+            .collect();
+        outcome.files = engine.changes(&id, &focus, &site_dirs).await?;
+    }
+    let report = DriftReport {
+        before: &before,
+        after: &after,
+        outcome: &outcome,
+        show_all: args.all,
+        fail_on: args.fail_on,
+        in_place,
+    };
+    let mut code = u8::from(report.tripped());
+    if in_place && !outcome.files.is_empty() && args.fail_on == FailOn::Any {
+        code = 1;
+    }
+    Ok((render(&report, args.format), code))
+}
+
+async fn replicas(engine: &Engine, selector: &str, args: &DriftArgs) -> Result<(String, u8)> {
+    let ignore = ignore_set(args);
+    let list = engine.replicas(selector).await?;
+    if list.is_empty() {
+        bail!("no running container matches --replicas {selector}");
+    }
+    let mut images = std::collections::BTreeMap::new();
+    let mut results = Vec::new();
+    let mut fingerprints = Vec::new();
+    let mut inventories = Vec::new();
+    for r in &list {
+        let mut inv = engine
+            .container_inventory(&r.id, &format!("container:{}", r.name))
+            .await?;
+        if !images.contains_key(&r.image_id) {
+            let img = engine
+                .image_inventory(
+                    &r.image_id,
+                    &format!("image:{}", inv.source.image_ref.clone().unwrap_or_default()),
+                )
+                .await?;
+            images.insert(r.image_id.clone(), img);
+        }
+        let image = &images[&r.image_id];
+        if args.no_os {
+            inv.os = None;
+        }
+        let mut image_c = image.clone();
+        if args.no_os {
+            image_c.os = None;
+        }
+        let mut outcome = drift::compare(&image_c, &inv, args.python_env.as_deref(), &ignore)?;
+        let facts = engine.container_facts(&r.id).await?;
+        let mut focus: Vec<String> = ["/app", "/usr/src/app", "/srv", "/opt", "/code"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        if let Some(wd) = facts.working_dir.filter(|w| w != "/") {
+            focus.push(wd);
+        }
+        let site_dirs: Vec<String> = inv
+            .envs
+            .iter()
+            .flat_map(|e| e.dirs.iter().cloned())
+            .collect();
+        outcome.files = engine.changes(&r.id, &focus, &site_dirs).await?;
+        fingerprints.push((drift::fingerprint(&inv), r.image_id.clone()));
+        results.push(ReplicaResult {
+            name: r.name.clone(),
+            id: r.id.clone(),
+            image_id: r.image_id.clone(),
+            outcome,
+            odd_one_out: false,
+        });
+        inventories.push(inv);
+    }
+    let matches: Vec<bool> = results
+        .iter()
+        .map(|r| !r.outcome.has_drift() && r.outcome.files.is_empty())
+        .collect();
+    let fps: Vec<_> = results
+        .iter()
+        .zip(fingerprints.iter())
+        .map(|(r, (fp, img))| (fp.clone(), img.clone(), r.outcome.files.clone()))
+        .collect();
+    for (r, odd) in results.iter_mut().zip(drift::odd_ones_out(&fps, &matches)) {
+        r.odd_one_out = odd;
+    }
+    let tripped = results.iter().any(|r| r.outcome.trips(args.fail_on))
+        || (args.fail_on == FailOn::Any
+            && results
+                .iter()
+                .any(|r| r.odd_one_out || !r.outcome.files.is_empty()));
+    let text = crate::drift::report::render_replicas(
+        selector,
+        &results,
+        &inventories,
+        args.format,
+        args.fail_on,
+        args.all,
+    );
+    Ok((text, u8::from(tripped)))
+}

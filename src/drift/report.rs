@@ -1,0 +1,644 @@
+//! Renderers for drift results: table (comfy-table), JSON (versioned), markdown, GitHub
+//! annotations. They return strings; the CLI prints them.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use comfy_table::{presets, Cell, ContentArrangement, Table};
+use serde_json::{json, Value};
+
+use super::{Change, ChangeKind, DriftOutcome, FailOn, FileChange};
+use crate::inventory::{Inventory, SourceInfo, Warning};
+
+/// Version of the JSON output; bumped on incompatible changes.
+pub const JSON_VERSION: u32 = 1;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Markdown,
+    Github,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "table" | "human" => Ok(Format::Table),
+            "json" => Ok(Format::Json),
+            "markdown" | "md" => Ok(Format::Markdown),
+            "github" => Ok(Format::Github),
+            other => Err(format!(
+                "unknown format `{other}` (expected table, json, markdown or github)"
+            )),
+        }
+    }
+}
+
+/// Everything a renderer needs for one comparison.
+pub struct DriftReport<'a> {
+    pub before: &'a Inventory,
+    pub after: &'a Inventory,
+    pub outcome: &'a DriftOutcome,
+    pub show_all: bool,
+    pub fail_on: FailOn,
+    /// Container compared with the image it was created from.
+    pub in_place: bool,
+}
+
+impl DriftReport<'_> {
+    pub fn tripped(&self) -> bool {
+        self.outcome.trips(self.fail_on)
+    }
+
+    fn warnings(&self) -> Vec<(&str, &Warning)> {
+        let mut w: Vec<(&str, &Warning)> = self
+            .before
+            .warnings
+            .iter()
+            .map(|w| (self.before.source.spec.as_str(), w))
+            .chain(
+                self.after
+                    .warnings
+                    .iter()
+                    .map(|w| (self.after.source.spec.as_str(), w)),
+            )
+            .collect();
+        w.sort();
+        w.dedup();
+        w
+    }
+}
+
+fn dash(v: &Option<String>) -> &str {
+    v.as_deref().unwrap_or("-")
+}
+
+fn arrow(c: &Change) -> String {
+    format!("{} → {}", dash(&c.before), dash(&c.after))
+}
+
+fn visible(changes: &[Change], all: bool) -> Vec<&Change> {
+    let mut v: Vec<&Change> = changes
+        .iter()
+        .filter(|c| all || c.change != ChangeKind::Unchanged)
+        .collect();
+    v.sort_by(|a, b| (a.change, &a.name).cmp(&(b.change, &b.name)));
+    v
+}
+
+fn short_id(id: &str) -> &str {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    &id[..id.len().min(12)]
+}
+
+/// One line describing a source.
+pub fn describe_source(s: &SourceInfo) -> String {
+    let mut parts = Vec::new();
+    if let Some(n) = &s.name {
+        parts.push(format!("container {n}"));
+    }
+    if let Some(r) = &s.image_ref {
+        parts.push(format!("image {r}"));
+    }
+    if let Some(i) = &s.image_id {
+        parts.push(format!("image id {}", short_id(i)));
+    }
+    parts.push(format!("via {}", s.via));
+    format!("{} ({})", s.spec, parts.join(", "))
+}
+
+/// "modified in place: /usr/src/app/app.py changed; eventlet 0.20.0 → 0.20.1"
+pub fn in_place_summary(outcome: &DriftOutcome) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    for f in outcome.files.iter().filter(|f| !f.site) {
+        parts.push(file_phrase(f));
+    }
+    for c in outcome.envs.iter().flat_map(|e| visible(&e.changes, false)) {
+        parts.push(match c.change {
+            ChangeKind::Added => format!("{} {} added", c.name, dash(&c.after)),
+            ChangeKind::Removed => format!("{} {} removed", c.name, dash(&c.before)),
+            _ => format!("{} {}", c.name, arrow(c)),
+        });
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(format!("modified in place: {}", parts.join("; ")))
+}
+
+fn file_phrase(f: &FileChange) -> String {
+    if f.count > 1 || f.path.ends_with('/') {
+        format!("{} {} ({} files)", f.path, f.kind, f.count)
+    } else {
+        format!("{} {}", f.path, f.kind)
+    }
+}
+
+/// Render a comparison.
+pub fn render(r: &DriftReport<'_>, format: Format) -> String {
+    match format {
+        Format::Table => table(r),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&to_json(r)).unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Markdown => markdown(r),
+        Format::Github => github(r),
+    }
+}
+
+fn change_table(changes: &[&Change], env_col: bool) -> String {
+    let mut t = Table::new();
+    t.load_style(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .force_no_tty();
+    for c in changes {
+        let mut row = vec![
+            Cell::new(c.change.as_str()),
+            Cell::new(&c.name),
+            Cell::new(arrow(c)),
+            Cell::new(c.bump.map(|b| b.as_str()).unwrap_or("")),
+        ];
+        if env_col {
+            row.push(Cell::new(c.detail.as_deref().unwrap_or("")));
+        }
+        t.add_row(row);
+    }
+    t.lines()
+        .map(|l| format!("  {}", l.trim_end()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn table(r: &DriftReport<'_>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "before: {}", describe_source(&r.before.source));
+    let _ = writeln!(out, "after:  {}", describe_source(&r.after.source));
+    let mut total = 0;
+    let mut by_bump: BTreeMap<&str, usize> = BTreeMap::new();
+    for env in &r.outcome.envs {
+        let v = visible(&env.changes, r.show_all);
+        let n = env
+            .changes
+            .iter()
+            .filter(|c| c.change != ChangeKind::Unchanged)
+            .count();
+        total += n;
+        for c in env
+            .changes
+            .iter()
+            .filter(|c| c.change != ChangeKind::Unchanged)
+        {
+            *by_bump
+                .entry(c.bump.map(|b| b.as_str()).unwrap_or(c.change.as_str()))
+                .or_default() += 1;
+        }
+        let label = match (&env.before_env, &env.after_env) {
+            (Some(a), Some(b)) if a != b => format!("{a} → {b}"),
+            _ => env.env.clone(),
+        };
+        let _ = writeln!(out, "\nPython packages ({label}): {}", plural(n, "change"));
+        if !v.is_empty() {
+            let has_detail = v.iter().any(|c| c.detail.is_some());
+            let _ = writeln!(out, "{}", change_table(&v, has_detail));
+        }
+    }
+    match &r.outcome.os {
+        Some(os) => {
+            let v = visible(os, r.show_all);
+            let n = os
+                .iter()
+                .filter(|c| c.change != ChangeKind::Unchanged)
+                .count();
+            total += n;
+            let manager = r
+                .before
+                .os
+                .as_ref()
+                .map(|o| o.manager.as_str())
+                .unwrap_or("os");
+            let _ = writeln!(out, "\nOS packages ({manager}): {}", plural(n, "change"));
+            if !v.is_empty() {
+                let _ = writeln!(out, "{}", change_table(&v, false));
+            }
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "\nOS packages: not compared (one side has no OS package database)"
+            );
+        }
+    }
+    if r.in_place {
+        if !r.outcome.files.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nFiles changed in the container since it was created:"
+            );
+            for f in &r.outcome.files {
+                let _ = writeln!(out, "  {}", file_phrase(f));
+            }
+        }
+        if let Some(s) = in_place_summary(r.outcome) {
+            let _ = writeln!(out, "\n{s}");
+        }
+    }
+    for n in &r.outcome.notes {
+        let _ = writeln!(out, "\nnote: {n}");
+    }
+    let warnings = r.warnings();
+    if !warnings.is_empty() {
+        let _ = writeln!(out);
+        for (src, w) in warnings {
+            let _ = writeln!(out, "warning: {src}: {}: {}", w.path, w.message);
+        }
+    }
+    let bumps = by_bump
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(
+        out,
+        "\n{}{}{}",
+        plural(total, "change"),
+        if bumps.is_empty() {
+            String::new()
+        } else {
+            format!(" ({bumps})")
+        },
+        if r.tripped() {
+            format!("; fails --fail-on {}", fail_on_str(r.fail_on))
+        } else {
+            String::new()
+        }
+    );
+    out
+}
+
+fn plural(n: usize, word: &str) -> String {
+    match n {
+        0 => format!("no {word}s"),
+        1 => format!("1 {word}"),
+        _ => format!("{n} {word}s"),
+    }
+}
+
+pub fn fail_on_str(f: FailOn) -> &'static str {
+    match f {
+        FailOn::Any => "any",
+        FailOn::Major => "major",
+        FailOn::Minor => "minor",
+        FailOn::Patch => "patch",
+        FailOn::Downgrade => "downgrade",
+    }
+}
+
+fn source_json(inv: &Inventory) -> Value {
+    let mut v = serde_json::to_value(&inv.source).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.insert(
+            "python_envs".into(),
+            inv.envs
+                .iter()
+                .map(|e| {
+                    json!({
+                        "key": e.key,
+                        "kind": e.kind,
+                        "python": e.python,
+                        "root": e.root,
+                        "dirs": e.dirs,
+                        "packages": e.packages.len(),
+                    })
+                })
+                .collect(),
+        );
+        m.insert(
+            "os".into(),
+            match &inv.os {
+                Some(o) => json!({"manager": o.manager, "sources": o.sources, "packages": o.packages.len()}),
+                None => Value::Null,
+            },
+        );
+    }
+    v
+}
+
+fn change_json(c: &Change, env: Option<&str>) -> Value {
+    let mut v = json!({
+        "name": c.name,
+        "before": c.before,
+        "after": c.after,
+        "change": c.change,
+        "bump": c.bump,
+    });
+    if let Value::Object(m) = &mut v {
+        if let Some(e) = env {
+            m.insert("env".into(), json!(e));
+        }
+        if let Some(d) = &c.detail {
+            m.insert("detail".into(), json!(d));
+        }
+    }
+    v
+}
+
+/// The JSON document (see docs/drift.md).
+pub fn to_json(r: &DriftReport<'_>) -> Value {
+    let changes: Vec<Value> = r
+        .outcome
+        .envs
+        .iter()
+        .flat_map(|e| {
+            visible(&e.changes, r.show_all)
+                .into_iter()
+                .map(move |c| change_json(c, Some(&e.env)))
+        })
+        .collect();
+    let os_changes = r.outcome.os.as_ref().map(|os| {
+        visible(os, r.show_all)
+            .into_iter()
+            .map(|c| change_json(c, None))
+            .collect::<Vec<_>>()
+    });
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for c in r.outcome.envs.iter().flat_map(|e| e.changes.iter()) {
+        if c.change != ChangeKind::Unchanged {
+            *counts.entry(c.change.as_str()).or_default() += 1;
+        }
+    }
+    json!({
+        "version": JSON_VERSION,
+        "tool": "pindrift drift",
+        "before": source_json(r.before),
+        "after": source_json(r.after),
+        "changes": changes,
+        "os_changes": os_changes,
+        "files_changed": if r.in_place { json!(r.outcome.files) } else { Value::Null },
+        "modified_in_place": if r.in_place { json!(in_place_summary(r.outcome)) } else { Value::Null },
+        "notes": r.outcome.notes,
+        "warnings": r.warnings().iter().map(|(s, w)| json!({"source": s, "path": w.path, "message": w.message})).collect::<Vec<_>>(),
+        "summary": {
+            "changes": counts.values().sum::<usize>(),
+            "by_change": counts,
+            "os_changes": r.outcome.os.as_ref().map(|os| os.iter().filter(|c| c.change != ChangeKind::Unchanged).count()),
+            "fail_on": fail_on_str(r.fail_on),
+            "failed": r.tripped(),
+        }
+    })
+}
+
+fn md_escape(s: &str) -> String {
+    s.replace('|', "\\|")
+}
+
+fn markdown(r: &DriftReport<'_>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "### pindrift drift\n");
+    let _ = writeln!(out, "- **before:** `{}`", describe_source(&r.before.source));
+    let _ = writeln!(out, "- **after:** `{}`", describe_source(&r.after.source));
+    let mut sections: Vec<(String, Vec<&Change>)> = r
+        .outcome
+        .envs
+        .iter()
+        .map(|e| {
+            (
+                format!("Python packages ({})", e.env),
+                visible(&e.changes, r.show_all),
+            )
+        })
+        .collect();
+    if let Some(os) = &r.outcome.os {
+        sections.push(("OS packages".into(), visible(os, r.show_all)));
+    }
+    for (title, changes) in sections {
+        let _ = writeln!(out, "\n#### {title}\n");
+        if changes.is_empty() {
+            let _ = writeln!(out, "No changes.");
+            continue;
+        }
+        let mut kind = None;
+        for c in changes {
+            if kind != Some(c.change) {
+                kind = Some(c.change);
+                let _ = writeln!(out, "\n**{}**\n", c.change.heading());
+                let _ = writeln!(out, "| Package | Before | After | Bump |");
+                let _ = writeln!(out, "| --- | --- | --- | --- |");
+            }
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                md_escape(&c.name),
+                md_escape(dash(&c.before)),
+                md_escape(dash(&c.after)),
+                c.bump.map(|b| b.as_str()).unwrap_or("")
+            );
+        }
+    }
+    if r.in_place {
+        if let Some(s) = in_place_summary(r.outcome) {
+            let _ = writeln!(out, "\n> {}", md_escape(&s));
+        }
+    }
+    let warnings = r.warnings();
+    if !warnings.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n<details><summary>{} warnings</summary>\n",
+            warnings.len()
+        );
+        for (src, w) in warnings {
+            let _ = writeln!(out, "- `{src}`: `{}`: {}", w.path, md_escape(&w.message));
+        }
+        let _ = writeln!(out, "\n</details>");
+    }
+    out
+}
+
+fn gh_escape(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn github(r: &DriftReport<'_>) -> String {
+    let mut out = String::new();
+    let title = format!("{} → {}", r.before.source.spec, r.after.source.spec);
+    let mut emit = |c: &Change, section: &str| {
+        if c.change == ChangeKind::Unchanged {
+            return;
+        }
+        let level = if r.fail_on.trips(c) {
+            "error"
+        } else {
+            "warning"
+        };
+        let bump = c
+            .bump
+            .map(|b| format!(", {}", b.as_str()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "::{level} title=pindrift drift ({})::{}",
+            gh_escape(&title).replace(',', "%2C").replace(':', "%3A"),
+            gh_escape(&format!(
+                "{section}: {} {} ({}{bump})",
+                c.name,
+                arrow(c),
+                c.change.as_str()
+            ))
+        );
+    };
+    for e in &r.outcome.envs {
+        for c in &e.changes {
+            emit(c, &format!("Python {}", e.env));
+        }
+    }
+    if let Some(os) = &r.outcome.os {
+        for c in os {
+            emit(c, "OS");
+        }
+    }
+    for (src, w) in r.warnings() {
+        let _ = writeln!(
+            out,
+            "::warning title=pindrift drift::{}",
+            gh_escape(&format!("{src}: {}: {}", w.path, w.message))
+        );
+    }
+    out
+}
+
+/// Render a `--replicas` run: every replica against its image, odd ones out named.
+pub fn render_replicas(
+    selector: &str,
+    results: &[super::ReplicaResult],
+    inventories: &[Inventory],
+    format: Format,
+    fail_on: FailOn,
+    all: bool,
+) -> String {
+    let odd: Vec<&str> = results
+        .iter()
+        .filter(|r| r.odd_one_out)
+        .map(|r| r.name.as_str())
+        .collect();
+    match format {
+        Format::Json => {
+            let replicas: Vec<Value> = results
+                .iter()
+                .zip(inventories)
+                .map(|(r, inv)| {
+                    json!({
+                        "name": r.name,
+                        "id": r.id,
+                        "image_id": r.image_id,
+                        "source": source_json(inv),
+                        "odd_one_out": r.odd_one_out,
+                        "matches_image": !r.outcome.has_drift() && r.outcome.files.is_empty(),
+                        "changes": r.outcome.envs.iter().flat_map(|e| visible(&e.changes, all).into_iter().map(move |c| change_json(c, Some(&e.env)))).collect::<Vec<_>>(),
+                        "os_changes": r.outcome.os.as_ref().map(|os| visible(os, all).into_iter().map(|c| change_json(c, None)).collect::<Vec<_>>()),
+                        "files_changed": r.outcome.files,
+                        "modified_in_place": in_place_summary(&r.outcome),
+                        "warnings": inv.warnings,
+                    })
+                })
+                .collect();
+            let mut s = serde_json::to_string_pretty(&json!({
+                "version": JSON_VERSION,
+                "tool": "pindrift drift",
+                "replicas_selector": selector,
+                "replicas": replicas,
+                "odd_ones_out": odd,
+                "summary": {
+                    "replicas": results.len(),
+                    "drifted": results.iter().filter(|r| r.outcome.has_drift() || !r.outcome.files.is_empty()).count(),
+                    "fail_on": fail_on_str(fail_on),
+                    "failed": results.iter().any(|r| r.outcome.trips(fail_on)),
+                }
+            }))
+            .unwrap_or_default();
+            s.push('\n');
+            s
+        }
+        Format::Github => {
+            let mut out = String::new();
+            for r in results {
+                if let Some(s) = in_place_summary(&r.outcome) {
+                    let level = if r.outcome.trips(fail_on) {
+                        "error"
+                    } else {
+                        "warning"
+                    };
+                    let odd = if r.odd_one_out { " (odd one out)" } else { "" };
+                    let _ = writeln!(
+                        out,
+                        "::{level} title=pindrift drift replicas::{}",
+                        gh_escape(&format!("{}{odd}: {s}", r.name))
+                    );
+                }
+            }
+            out
+        }
+        Format::Table | Format::Markdown => {
+            let md = format == Format::Markdown;
+            let mut out = String::new();
+            if md {
+                let _ = writeln!(out, "### pindrift drift: replicas `{selector}`\n");
+            } else {
+                let _ = writeln!(out, "replicas of {selector}: {}", results.len());
+            }
+            for r in results {
+                let state = if r.odd_one_out {
+                    "ODD ONE OUT"
+                } else if r.outcome.has_drift() || !r.outcome.files.is_empty() {
+                    "drifted from its image"
+                } else {
+                    "matches its image"
+                };
+                let line = format!(
+                    "{} ({}, image {}): {state}",
+                    r.name,
+                    short_id(&r.id),
+                    short_id(&r.image_id)
+                );
+                if md {
+                    let _ = writeln!(out, "- **{}**", md_escape(&line));
+                } else {
+                    let _ = writeln!(out, "\n{line}");
+                }
+                let changes: Vec<&Change> = r
+                    .outcome
+                    .envs
+                    .iter()
+                    .flat_map(|e| visible(&e.changes, all))
+                    .chain(r.outcome.os.iter().flat_map(|os| visible(os, all)))
+                    .collect();
+                if !changes.is_empty() && !md {
+                    let _ = writeln!(out, "{}", change_table(&changes, false));
+                }
+                if let Some(s) = in_place_summary(&r.outcome) {
+                    if md {
+                        let _ = writeln!(out, "  - {}", md_escape(&s));
+                    } else {
+                        let _ = writeln!(out, "  {s}");
+                    }
+                }
+            }
+            let _ = writeln!(
+                out,
+                "\n{}",
+                if odd.is_empty() {
+                    "no odd ones out".to_string()
+                } else {
+                    format!("odd ones out: {}", odd.join(", "))
+                }
+            );
+            out
+        }
+    }
+}

@@ -1,0 +1,414 @@
+//! Grouping metadata files found in a container into Python environments, and the OS
+//! package database into its own section.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::metadata::{parse_core_metadata, parse_direct_url, split_info_name};
+use super::os::{parse_apk_inventory, parse_dpkg_inventory};
+use super::tarscan::{parent_of, Collected};
+use super::{EnvKind, OsInventory, Package, PythonEnv, Warning};
+use crate::drift::normalize_name;
+
+/// Python versions whose standard site folders are looked for.
+pub const PY_VERSIONS: &[&str] = &[
+    "2.7", "3.5", "3.6", "3.7", "3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15",
+];
+
+/// Candidate system site folders, in the order an interpreter imports them.
+pub fn system_site_candidates() -> Vec<String> {
+    let mut out = Vec::new();
+    for v in PY_VERSIONS {
+        out.push(format!("/usr/local/lib/python{v}/dist-packages"));
+        out.push(format!("/usr/local/lib/python{v}/site-packages"));
+    }
+    out.push("/usr/lib/python3/dist-packages".into());
+    out.push("/usr/lib/python2.7/dist-packages".into());
+    for v in PY_VERSIONS {
+        out.push(format!("/usr/lib/python{v}/dist-packages"));
+        out.push(format!("/usr/lib/python{v}/site-packages"));
+        out.push(format!("/usr/lib64/python{v}/site-packages"));
+    }
+    out
+}
+
+/// Where a site folder belongs.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Placement {
+    key: String,
+    kind: EnvKind,
+    root: Option<String>,
+    python: Option<String>,
+    /// Import order within the environment (lower first).
+    order: u8,
+}
+
+/// `{prefix}/lib[64]/pythonX.Y/{site,dist}-packages` -> (prefix, X.Y, leaf, lib64).
+fn split_site(dir: &str) -> Option<(&str, &str, &str, bool)> {
+    let (rest, leaf) = dir.rsplit_once('/')?;
+    if leaf != "site-packages" && leaf != "dist-packages" {
+        return None;
+    }
+    let (rest, py) = rest.rsplit_once('/')?;
+    let ver = py.strip_prefix("python")?;
+    let (prefix, lib) = rest.rsplit_once('/')?;
+    if lib != "lib" && lib != "lib64" {
+        return None;
+    }
+    Some((prefix, ver, leaf, lib == "lib64"))
+}
+
+fn place(
+    dir: &str,
+    venvs: &BTreeMap<String, Option<String>>,
+    pythonpath: &[String],
+) -> Option<Placement> {
+    if pythonpath.iter().any(|p| p.trim_end_matches('/') == dir) {
+        return Some(Placement {
+            key: format!("pythonpath:{dir}"),
+            kind: EnvKind::PythonPath,
+            root: Some(dir.to_string()),
+            python: None,
+            order: 0,
+        });
+    }
+    if dir == "/usr/lib/python3/dist-packages" {
+        return Some(Placement {
+            key: "system".into(),
+            kind: EnvKind::System,
+            root: None,
+            python: None,
+            order: 2,
+        });
+    }
+    if let Some((prefix, ver, leaf, lib64)) = split_site(dir) {
+        if let Some(cfg_ver) = venvs.get(prefix) {
+            return Some(Placement {
+                key: format!("venv:{prefix}"),
+                kind: EnvKind::Venv,
+                root: Some(prefix.to_string()),
+                python: cfg_ver.clone().or_else(|| Some(ver.to_string())),
+                order: u8::from(lib64),
+            });
+        }
+        let order = match (prefix, leaf, lib64) {
+            ("/usr/local", "dist-packages", _) => 0,
+            ("/usr/local", _, _) => 1,
+            ("/usr", "dist-packages", false) => 3,
+            ("/usr", _, false) => 4,
+            (_, _, true) => 5,
+            _ => 1,
+        };
+        if prefix == "/usr" || prefix == "/usr/local" {
+            return Some(Placement {
+                key: "system".into(),
+                kind: EnvKind::System,
+                root: None,
+                python: Some(ver.to_string()),
+                order,
+            });
+        }
+        if prefix.ends_with("/.local") {
+            return Some(Placement {
+                key: format!("user:{prefix}"),
+                kind: EnvKind::UserSite,
+                root: Some(prefix.to_string()),
+                python: Some(ver.to_string()),
+                order: 0,
+            });
+        }
+        return Some(Placement {
+            key: format!("prefix:{prefix}"),
+            kind: EnvKind::Prefix,
+            root: Some(prefix.to_string()),
+            python: Some(ver.to_string()),
+            order: 0,
+        });
+    }
+    // A site-packages folder somewhere else (vendored `_vendor` folders are not site folders).
+    let leaf = dir.rsplit('/').next().unwrap_or("");
+    if leaf == "site-packages" || leaf == "dist-packages" {
+        return Some(Placement {
+            key: format!("site:{dir}"),
+            kind: EnvKind::Prefix,
+            root: Some(dir.to_string()),
+            python: None,
+            order: 0,
+        });
+    }
+    None
+}
+
+fn venv_version(cfg: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(cfg);
+    let mut found = None;
+    for line in text.lines() {
+        if let Some((k, v)) = line.split_once('=') {
+            let k = k.trim();
+            if k == "version" || k == "version_info" {
+                let mut parts = v.trim().split('.');
+                if let (Some(a), Some(b)) = (parts.next(), parts.next()) {
+                    found = Some(format!("{a}.{b}"));
+                }
+            }
+        }
+    }
+    found
+}
+
+/// What a container's files say: Python environments, OS packages, warnings.
+pub struct Grouped {
+    pub envs: Vec<PythonEnv>,
+    pub os: Option<OsInventory>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Group the collected files into environments.
+pub fn group(collected: &Collected, pythonpath: &[String]) -> Grouped {
+    let mut warnings = collected.warnings.clone();
+    let venvs: BTreeMap<String, Option<String>> = collected
+        .files
+        .iter()
+        .filter(|(p, _)| p.ends_with("/pyvenv.cfg"))
+        .map(|(p, data)| (parent_of(p).to_string(), venv_version(data)))
+        .collect();
+
+    // (placement, site dir, info path, package)
+    let mut found: Vec<(Placement, String, Package)> = Vec::new();
+    for (path, data) in &collected.files {
+        let (info_dir, site_dir) =
+            if path.ends_with(".dist-info/METADATA") || path.ends_with(".egg-info/PKG-INFO") {
+                let info = parent_of(path);
+                (info.to_string(), parent_of(info).to_string())
+            } else if path.ends_with(".egg-info") {
+                (path.clone(), parent_of(path).to_string())
+            } else {
+                continue;
+            };
+        let Some(placement) = place(&site_dir, &venvs, pythonpath) else {
+            continue;
+        };
+        let folder = info_dir.rsplit('/').next().unwrap_or("");
+        let (name, version) = match parse_core_metadata(data) {
+            Ok(m) => (m.name, Some(m.version)),
+            Err(e) => match split_info_name(folder) {
+                Some((n, Some(v))) => {
+                    warnings.push(Warning {
+                        path: path.clone(),
+                        message: format!("{e}; name and version taken from the folder name"),
+                    });
+                    (n, Some(v))
+                }
+                _ => {
+                    warnings.push(Warning {
+                        path: path.clone(),
+                        message: format!("{e}; package skipped"),
+                    });
+                    continue;
+                }
+            },
+        };
+        let direct = match collected.files.get(&format!("{info_dir}/direct_url.json")) {
+            Some(bytes) => match parse_direct_url(bytes) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    warnings.push(Warning {
+                        path: format!("{info_dir}/direct_url.json"),
+                        message: e.to_string(),
+                    });
+                    None
+                }
+            },
+            None => None,
+        };
+        found.push((
+            placement,
+            site_dir,
+            Package {
+                name: normalize_name(&name),
+                display_name: name,
+                version,
+                direct,
+                location: path.clone(),
+            },
+        ));
+    }
+
+    // Several system interpreter versions get their own keys; /usr/lib/python3/dist-packages
+    // belongs to every python3 among them.
+    let system_versions: BTreeSet<String> = found
+        .iter()
+        .filter(|(p, _, _)| p.kind == EnvKind::System)
+        .filter_map(|(p, _, _)| p.python.clone())
+        .collect();
+    let mut expanded = Vec::new();
+    for (mut p, dir, pkg) in found {
+        if p.kind == EnvKind::System && system_versions.len() > 1 {
+            match p.python.clone() {
+                Some(v) => p.key = format!("system-python{v}"),
+                None => {
+                    for v in system_versions.iter().filter(|v| v.starts_with("3.")) {
+                        let mut q = p.clone();
+                        q.key = format!("system-python{v}");
+                        q.python = Some(v.clone());
+                        expanded.push((q, dir.clone(), pkg.clone()));
+                    }
+                    continue;
+                }
+            }
+        } else if p.kind == EnvKind::System && p.python.is_none() {
+            p.python = system_versions.iter().next().cloned();
+        }
+        expanded.push((p, dir, pkg));
+    }
+    expanded.sort_by(|a, b| {
+        (
+            a.0.key.as_str(),
+            a.0.order,
+            a.1.as_str(),
+            a.2.location.as_str(),
+        )
+            .cmp(&(
+                b.0.key.as_str(),
+                b.0.order,
+                b.1.as_str(),
+                b.2.location.as_str(),
+            ))
+    });
+
+    let mut envs: BTreeMap<String, PythonEnv> = BTreeMap::new();
+    for (p, dir, pkg) in expanded {
+        let env = envs.entry(p.key.clone()).or_insert_with(|| {
+            let mut e = PythonEnv::new(p.key.clone(), p.kind);
+            e.root = p.root.clone();
+            e
+        });
+        if env.python.is_none() {
+            env.python = p.python.clone();
+        }
+        if !env.dirs.contains(&dir) {
+            env.dirs.push(dir.clone());
+        }
+        if let Some(dup) = env.insert_first(pkg) {
+            let kept = &env.packages[&dup.name];
+            let same_dir =
+                parent_of(parent_of(&kept.location)) == dir || parent_of(&kept.location) == dir;
+            warnings.push(Warning {
+                path: dup.location.clone(),
+                message: if same_dir {
+                    format!(
+                        "second metadata folder for `{}` in {dir}; {} is used",
+                        dup.name, kept.location
+                    )
+                } else {
+                    format!(
+                        "`{}` {} is shadowed by {} {}",
+                        dup.name,
+                        dup.version.as_deref().unwrap_or("?"),
+                        kept.version.as_deref().unwrap_or("?"),
+                        kept.location
+                    )
+                },
+            });
+        }
+    }
+
+    let os = os_inventory(collected, &mut warnings);
+    warnings.sort();
+    warnings.dedup();
+    Grouped {
+        envs: envs.into_values().collect(),
+        os,
+        warnings,
+    }
+}
+
+fn os_inventory(collected: &Collected, warnings: &mut Vec<Warning>) -> Option<OsInventory> {
+    let mut packages = BTreeMap::new();
+    let mut sources = Vec::new();
+    let mut managers = Vec::new();
+    for (path, data) in &collected.files {
+        let is_dpkg = path == "/var/lib/dpkg/status" || path.starts_with("/var/lib/dpkg/status.d/");
+        let is_apk = path == "/lib/apk/db/installed";
+        if !is_dpkg && !is_apk {
+            continue;
+        }
+        let text = String::from_utf8_lossy(data);
+        if is_dpkg {
+            parse_dpkg_inventory(&text, path, &mut packages, warnings);
+            if !managers.contains(&"dpkg") {
+                managers.push("dpkg");
+            }
+        } else {
+            parse_apk_inventory(&text, path, &mut packages, warnings);
+            managers.push("apk");
+        }
+        sources.push(path.clone());
+    }
+    if sources.is_empty() {
+        return None;
+    }
+    Some(OsInventory {
+        manager: managers.join("+"),
+        sources,
+        packages,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn col(files: &[(&str, &str)]) -> Collected {
+        let mut c = Collected::default();
+        for (p, d) in files {
+            c.files.insert(p.to_string(), d.as_bytes().to_vec());
+        }
+        c
+    }
+
+    #[test]
+    fn groups_system_venv_user_and_vendored() {
+        let c = col(&[
+            ("/usr/lib/python3/dist-packages/pip-23.0.1.dist-info/METADATA", "Name: pip\nVersion: 23.0.1\n"),
+            ("/usr/local/lib/python3.11/dist-packages/pip-24.0.dist-info/METADATA", "Name: pip\nVersion: 24.0\n"),
+            ("/usr/local/lib/python3.11/dist-packages/eventlet-0.20.0.dist-info/METADATA", "Name: eventlet\nVersion: 0.20.0\n"),
+            ("/usr/lib/python3/dist-packages/wheel-0.38.4.egg-info", "Metadata-Version: 1.2\nName: wheel\nVersion: 0.38.4\n"),
+            ("/usr/lib/python3/dist-packages/setuptools/_vendor/packaging-24.0.dist-info/METADATA", "Name: packaging\nVersion: 24.0\n"),
+            ("/opt/venv/pyvenv.cfg", "home = /usr/bin\nversion = 3.11.2\n"),
+            ("/opt/venv/lib/python3.11/site-packages/flask-2.0.1.dist-info/METADATA", "Name: Flask\nVersion: 2.0.1\n"),
+            ("/opt/venv/lib/python3.11/site-packages/flask-2.0.1.dist-info/direct_url.json", "{\"url\":\"file:///src\",\"dir_info\":{\"editable\":true}}"),
+            ("/home/app/.local/lib/python3.11/site-packages/six-1.16.0.dist-info/METADATA", "broken"),
+            ("/app/lib/foo-1.0.dist-info/METADATA", "Name: foo\nVersion: 1.0\n"),
+            ("/var/lib/dpkg/status", "Package: libc6\nStatus: install ok installed\nVersion: 2.36-9\n"),
+        ]);
+        let g = group(&c, &["/app/lib".to_string()]);
+        let keys: Vec<_> = g.envs.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "pythonpath:/app/lib",
+                "system",
+                "user:/home/app/.local",
+                "venv:/opt/venv"
+            ]
+        );
+        let sys = &g.envs[1];
+        assert_eq!(sys.packages["pip"].version.as_deref(), Some("24.0"));
+        assert_eq!(sys.packages["wheel"].version.as_deref(), Some("0.38.4"));
+        assert!(!sys.packages.contains_key("packaging"));
+        assert_eq!(sys.python.as_deref(), Some("3.11"));
+        assert_eq!(g.envs[2].packages["six"].version.as_deref(), Some("1.16.0"));
+        let venv = &g.envs[3];
+        assert_eq!(
+            venv.packages["flask"]
+                .direct
+                .as_ref()
+                .map(|d| d.kind.as_str()),
+            Some("editable")
+        );
+        assert!(venv.matches("/opt/venv/"));
+        assert_eq!(g.os.as_ref().map(|o| o.packages.len()), Some(1));
+        // shadowed pip and the broken six metadata are warnings
+        assert_eq!(g.warnings.len(), 2, "{:?}", g.warnings);
+    }
+}

@@ -1,0 +1,412 @@
+//! `pindrift drift` against the real Docker Engine, with images the test builds itself:
+//! the debootstrapped base, real eventlet wheels installed offline, and FROM scratch images
+//! that carry only metadata.
+
+mod support;
+
+use serde_json::Value;
+use support::*;
+
+fn app_dockerfile(base: &str, version: &str) -> String {
+    format!(
+        "FROM {base}\nCOPY wheels/ /wheels/\n\
+         RUN python3 -m pip install --no-index --find-links /wheels --no-deps eventlet=={version} six==1.16.0 \
+         && rm -rf /wheels /root/.cache\n\
+         COPY app.py /usr/src/app/app.py\nWORKDIR /usr/src/app\n"
+    )
+}
+
+const APP: &[u8] = b"import eventlet\nprint(eventlet.__version__)\n";
+
+fn json(stdout: &str) -> Value {
+    serde_json::from_str(stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{stdout}"))
+}
+
+fn names(changes: &Value) -> Vec<String> {
+    changes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {}",
+                c["name"].as_str().unwrap(),
+                c["change"].as_str().unwrap(),
+                c["after"].as_str().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+/// The incident: production runs eventlet 0.20.0, the rebuilt image carries 0.20.1. Also:
+/// archive and exec agree; a container patched in place is called out; replicas name the odd
+/// one out; temporary containers are removed.
+#[test]
+fn eventlet_story() {
+    if !docker_or_skip("eventlet_story") {
+        return;
+    }
+    let base = base_image();
+    let old_tag = unique("app") + ":0.20.0";
+    let new_tag = unique("app") + ":0.20.1";
+    let _old = build_image(
+        &old_tag,
+        &app_dockerfile(base, "0.20.0"),
+        &[("app.py", APP)],
+        true,
+    );
+    let _new = build_image(
+        &new_tag,
+        &app_dockerfile(base, "0.20.1"),
+        &[("app.py", APP)],
+        true,
+    );
+    let prod = unique("prod");
+    let _prod = run_container(&prod, &old_tag, &[]);
+
+    // Headline: exactly one change, a patch, and --fail-on patch exits 1.
+    let (code, out, err) = pindrift(&[
+        "drift",
+        &format!("container:{prod}"),
+        &format!("image:{new_tag}"),
+        "--fail-on",
+        "patch",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let v = json(&out);
+    assert_eq!(v["version"], 1);
+    assert_eq!(
+        v["changes"],
+        serde_json::json!([{"name": "eventlet", "before": "0.20.0", "after": "0.20.1", "change": "upgrade", "bump": "patch", "env": "system"}])
+    );
+    assert_eq!(v["os_changes"], serde_json::json!([]));
+    assert_eq!(v["before"]["kind"], "container");
+    assert_eq!(v["after"]["kind"], "image");
+    assert!(v["after"]["os"]["packages"].as_u64().unwrap() > 50);
+    // A minor threshold is not tripped by a patch.
+    let (code, _, _) = pindrift(&[
+        "drift",
+        &format!("container:{prod}"),
+        &format!("image:{new_tag}"),
+        "--fail-on",
+        "minor",
+    ]);
+    assert_eq!(code, 0);
+    // --ignore drops it.
+    let (code, _, _) = pindrift(&[
+        "drift",
+        &format!("container:{prod}"),
+        &format!("image:{new_tag}"),
+        "--ignore",
+        "Eventlet",
+    ]);
+    assert_eq!(code, 0);
+    // The table says it plainly.
+    let (code, out, _) = pindrift(&[
+        "drift",
+        &format!("container:{prod}"),
+        &format!("image:{new_tag}"),
+    ]);
+    assert_eq!(code, 1);
+    let line = out
+        .lines()
+        .find(|l| l.contains("eventlet"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains("upgrade") && line.contains("0.20.0 → 0.20.1") && line.contains("patch"),
+        "{line}"
+    );
+
+    // Archive and exec agree, package by package.
+    let all = |via: &str| {
+        let (code, out, err) = pindrift(&[
+            "drift",
+            &format!("image:{old_tag}"),
+            &format!("container:{prod}"),
+            "--via",
+            via,
+            "--all",
+            "--no-os",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{via}: {out}\n{err}");
+        let v = json(&out);
+        names(&v["changes"])
+    };
+    let by_archive = all("archive");
+    let by_exec = all("exec");
+    assert_eq!(by_archive, by_exec);
+    for want in [
+        "eventlet unchanged 0.20.0",
+        "pip unchanged 23.0.1",
+        "six unchanged 1.16.0",
+        "setuptools unchanged 66.1.1",
+        "wheel unchanged 0.38.4",
+    ] {
+        assert!(
+            by_archive.contains(&want.to_string()),
+            "{want} not in {by_archive:?}"
+        );
+    }
+    // Exec with a freeze of the same container also agrees.
+    let freeze = docker(&["exec", &prod, "python3", "-m", "pip", "freeze", "--all"]);
+    let dir = tempfile::tempdir().unwrap();
+    let fpath = dir.path().join("freeze.txt");
+    std::fs::write(&fpath, &freeze.stdout).unwrap();
+    let (code, out, err) = pindrift(&[
+        "drift",
+        &format!("freeze:{}", fpath.display()),
+        &format!("container:{prod}"),
+    ]);
+    assert_eq!(code, 0, "{out}\n{err}");
+
+    // Replicas: three of them, one hotfixed in place.
+    let label = format!("pindrift.test={}", unique("svc"));
+    let reps: Vec<String> = (0..3).map(|i| format!("{}-r{i}", unique("rep"))).collect();
+    let _guards: Vec<ContainerGuard> = reps
+        .iter()
+        .map(|r| run_container(r, &old_tag, &[&label]))
+        .collect();
+    let odd = &reps[1];
+    docker(&[
+        "cp",
+        &format!(
+            "{}/eventlet-0.20.1-py2.py3-none-any.whl",
+            wheels().display()
+        ),
+        &format!("{odd}:/tmp/"),
+    ]);
+    docker(&[
+        "exec",
+        odd,
+        "python3",
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-index",
+        "--no-deps",
+        "/tmp/eventlet-0.20.1-py2.py3-none-any.whl",
+    ]);
+    docker(&[
+        "exec",
+        odd,
+        "sh",
+        "-c",
+        "echo '# hotfix' >> /usr/src/app/app.py && rm /tmp/eventlet-0.20.1-py2.py3-none-any.whl",
+    ]);
+
+    let (code, out, err) = pindrift(&["drift", &format!("container:{odd}")]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains("modified in place: /usr/src/app/app.py changed; eventlet 0.20.0 → 0.20.1"),
+        "{out}"
+    );
+    // An untouched replica matches its image.
+    let (code, out, err) = pindrift(&["drift", &format!("container:{}", reps[0])]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!out.contains("modified in place"), "{out}");
+
+    let (code, out, err) = pindrift(&["drift", "--replicas", &label, "--format", "json"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let v = json(&out);
+    assert_eq!(v["odd_ones_out"], serde_json::json!([odd]));
+    let r1 = v["replicas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == odd.as_str())
+        .unwrap();
+    assert_eq!(names(&r1["changes"]), ["eventlet upgrade 0.20.1"]);
+    let (_, out, _) = pindrift(&["drift", "--replicas", &label]);
+    assert!(out.contains(&format!("odd ones out: {odd}")), "{out}");
+
+    // No temporary container survives.
+    assert_eq!(
+        containers_of(&old_tag).len(),
+        4,
+        "only the test's own containers remain"
+    );
+    assert!(containers_of(&new_tag).is_empty());
+}
+
+fn scratch_files(libc: &str, foo_version: &str) -> Vec<(String, Vec<u8>)> {
+    vec![
+        (
+            "root/var/lib/dpkg/status.d/libc6".into(),
+            format!("Package: libc6\nVersion: {libc}\nArchitecture: amd64\n").into_bytes(),
+        ),
+        (
+            "root/var/lib/dpkg/status.d/tzdata".into(),
+            b"Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n".to_vec(),
+        ),
+        (
+            "root/usr/lib/python3.11/site-packages/foo-1.0.dist-info/METADATA".into(),
+            format!("Metadata-Version: 2.1\nName: Foo\nVersion: {foo_version}\n").into_bytes(),
+        ),
+        (
+            "root/usr/lib/python3.11/site-packages/broken-1.0.dist-info/METADATA".into(),
+            b"\xff\xfe garbage".to_vec(),
+        ),
+        (
+            "root/usr/lib/python3.11/site-packages/legacy-2.0-py3.11.egg-info".into(),
+            b"Metadata-Version: 1.1\nName: legacy\nVersion: 2.0\n".to_vec(),
+        ),
+        (
+            "root/opt/venv/pyvenv.cfg".into(),
+            b"home = /usr/bin\nversion = 3.11.2\n".to_vec(),
+        ),
+        (
+            "root/opt/venv/lib/python3.11/site-packages/flask-2.0.1.dist-info/METADATA".into(),
+            b"Name: Flask\nVersion: 2.0.1\n".to_vec(),
+        ),
+    ]
+}
+
+/// Distroless-style images: no shell, no pip, dpkg status.d, a venv beside the system site,
+/// malformed metadata.
+#[test]
+fn scratch_metadata_only_images() {
+    if !docker_or_skip("scratch_metadata_only_images") {
+        return;
+    }
+    let a_tag = unique("scratch") + ":a";
+    let b_tag = unique("scratch") + ":b";
+    let df = "FROM scratch\nCOPY root/ /\n";
+    let build = |tag: &str, files: Vec<(String, Vec<u8>)>| {
+        let refs: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(p, d)| (p.as_str(), d.as_slice()))
+            .collect();
+        build_image(tag, df, &refs, false)
+    };
+    let _a = build(&a_tag, scratch_files("2.36-9+deb12u4", "1.0"));
+    let _b = build(&b_tag, scratch_files("2.36-9+deb12u7", "1.0.0"));
+
+    let (code, out, err) = pindrift(&[
+        "drift",
+        &format!("image:{a_tag}"),
+        &format!("image:{b_tag}"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let v = json(&out);
+    // 1.0 == 1.0.0: no Python drift; the OS section has the libc6 rebuild.
+    assert_eq!(v["changes"], serde_json::json!([]));
+    assert_eq!(
+        v["os_changes"],
+        serde_json::json!([{"name": "libc6", "before": "2.36-9+deb12u4", "after": "2.36-9+deb12u7", "change": "upgrade", "bump": "post"}])
+    );
+    let envs: Vec<&str> = v["before"]["python_envs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(envs, ["system", "venv:/opt/venv"]);
+    assert_eq!(v["before"]["os"]["manager"], "dpkg");
+    let warnings = v["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w["path"].as_str().unwrap().contains("broken-1.0.dist-info")),
+        "{warnings:?}"
+    );
+
+    // A freeze file against a two-environment image needs --python-env.
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("f.txt");
+    std::fs::write(&f, "Flask==2.0.2\n").unwrap();
+    let (code, _, err) = pindrift(&[
+        "drift",
+        &format!("image:{a_tag}"),
+        &format!("freeze:{}", f.display()),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--python-env"), "{err}");
+    let (code, out, err) = pindrift(&[
+        "drift",
+        &format!("image:{a_tag}"),
+        &format!("freeze:{}", f.display()),
+        "--python-env",
+        "/opt/venv",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let v = json(&out);
+    assert_eq!(names(&v["changes"]), ["flask upgrade 2.0.2"]);
+    assert_eq!(
+        v["os_changes"],
+        Value::Null,
+        "no OS drift against a freeze file"
+    );
+    assert!(containers_of(&a_tag).is_empty() && containers_of(&b_tag).is_empty());
+}
+
+/// apk databases, in their own section.
+#[test]
+fn apk_database() {
+    if !docker_or_skip("apk_database") {
+        return;
+    }
+    let a = unique("apk") + ":a";
+    let b = unique("apk") + ":b";
+    let df = "FROM scratch\nCOPY root/ /\n";
+    let _ga = build_image(
+        &a,
+        df,
+        &[(
+            "root/lib/apk/db/installed",
+            b"P:musl\nV:1.2.4-r2\n\nP:busybox\nV:1.36.1-r5\n",
+        )],
+        false,
+    );
+    let _gb = build_image(
+        &b,
+        df,
+        &[(
+            "root/lib/apk/db/installed",
+            b"P:musl\nV:1.2.5-r0\n\nP:busybox\nV:1.36.1-r5\n",
+        )],
+        false,
+    );
+    let (code, out, err) = pindrift(&[
+        "drift",
+        &format!("image:{a}"),
+        &format!("image:{b}"),
+        "--format",
+        "json",
+        "--fail-on",
+        "patch",
+    ]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let v = json(&out);
+    assert_eq!(names(&v["os_changes"]), ["musl upgrade 1.2.5-r0"]);
+    assert_eq!(v["os_changes"][0]["bump"], "patch");
+    assert_eq!(v["before"]["os"]["manager"], "apk");
+}
+
+#[test]
+fn missing_image_and_container_are_errors() {
+    if !docker_or_skip("missing_image_and_container_are_errors") {
+        return;
+    }
+    let (code, _, err) = pindrift(&[
+        "drift",
+        "image:pindrift-t-no-such-image:0",
+        "image:pindrift-t-no-such-image:1",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no such image") && err.contains("never pulls"),
+        "{err}"
+    );
+    let (code, _, err) = pindrift(&["drift", "container:pindrift-t-no-such-container"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no such container"), "{err}");
+}

@@ -1,0 +1,207 @@
+//! Helpers for the Docker tests: the cached base image, wheels from PyPI, unique names, and
+//! guards that remove what a test created even when it fails.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+pub const BASE_IMAGE: &str = "pindrift-test/debian-python:1";
+
+/// Is the engine usable? Skips (returns false) with a message, or panics under CI=true.
+pub fn docker_or_skip(test: &str) -> bool {
+    let ok = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("{test}: docker is required when CI=true but `docker info` failed");
+        }
+        eprintln!("skipping {test}: docker is not available");
+    }
+    ok
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("spawn");
+    assert!(
+        out.status.success(),
+        "{:?} failed:\n{}\n{}",
+        cmd,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The debootstrapped base image, built once per machine.
+pub fn base_image() -> &'static str {
+    static DONE: OnceLock<()> = OnceLock::new();
+    DONE.get_or_init(|| {
+        run(Command::new("bash")
+            .arg(repo().join("tests/support/build-base-image.sh"))
+            .arg(BASE_IMAGE));
+    });
+    BASE_IMAGE
+}
+
+/// Real wheels from PyPI, downloaded once into target/drift-wheels.
+pub fn wheels() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = repo().join("target/drift-wheels");
+        let wanted = ["eventlet-0.20.0-", "eventlet-0.20.1-", "six-1.16.0-"];
+        let have = |d: &Path| {
+            let names: Vec<String> = std::fs::read_dir(d)
+                .map(|r| {
+                    r.filter_map(|e| e.ok())
+                        .map(|e| e.file_name().to_string_lossy().into_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            wanted.iter().all(|w| {
+                names
+                    .iter()
+                    .any(|n| n.starts_with(w) && n.ends_with(".whl"))
+            })
+        };
+        if !have(&dir) {
+            let tmp = repo().join(format!("target/drift-wheels.tmp{}", std::process::id()));
+            std::fs::create_dir_all(&tmp).unwrap();
+            // One requirement per call: pip refuses two versions of one name in one resolve.
+            for req in ["eventlet==0.20.0", "eventlet==0.20.1", "six==1.16.0"] {
+                run(Command::new("python3")
+                    .args([
+                        "-m",
+                        "pip",
+                        "download",
+                        "-q",
+                        "--no-deps",
+                        "--only-binary=:all:",
+                    ])
+                    .args(["--disable-pip-version-check", "-d"])
+                    .arg(&tmp)
+                    .arg(req));
+            }
+            std::fs::create_dir_all(&dir).unwrap();
+            for e in std::fs::read_dir(&tmp).unwrap() {
+                let e = e.unwrap();
+                let _ = std::fs::rename(e.path(), dir.join(e.file_name()));
+            }
+            let _ = std::fs::remove_dir_all(&tmp);
+        }
+        assert!(have(&dir), "wheels missing in {}", dir.display());
+        dir
+    })
+    .clone()
+}
+
+/// A name unique to this process and call: `pindrift-t-<prefix>-<pid>-<n>`.
+pub fn unique(prefix: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "pindrift-t-{prefix}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// Removes an image tag on drop.
+pub struct ImageGuard(pub String);
+impl Drop for ImageGuard {
+    fn drop(&mut self) {
+        let _ = Command::new("docker").args(["rmi", "-f", &self.0]).output();
+    }
+}
+
+/// Removes a container on drop.
+pub struct ContainerGuard(pub String);
+impl Drop for ContainerGuard {
+    fn drop(&mut self) {
+        let _ = Command::new("docker")
+            .args(["rm", "-f", "-v", &self.0])
+            .output();
+    }
+}
+
+/// Build an image from a Dockerfile and files (relative path, bytes); the wheels folder is
+/// available as `wheels/` in the context when `with_wheels`.
+pub fn build_image(
+    tag: &str,
+    dockerfile: &str,
+    files: &[(&str, &[u8])],
+    with_wheels: bool,
+) -> ImageGuard {
+    let ctx = tempfile::tempdir().unwrap();
+    std::fs::write(ctx.path().join("Dockerfile"), dockerfile).unwrap();
+    for (rel, data) in files {
+        let p = ctx.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, data).unwrap();
+    }
+    if with_wheels {
+        let w = ctx.path().join("wheels");
+        std::fs::create_dir_all(&w).unwrap();
+        for e in std::fs::read_dir(wheels()).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), w.join(e.file_name())).unwrap();
+        }
+    }
+    let guard = ImageGuard(tag.to_string());
+    run(Command::new("docker")
+        .env("DOCKER_BUILDKIT", "0")
+        .args(["build", "-q", "-t", tag])
+        .arg(ctx.path()));
+    guard
+}
+
+/// Start a container that sleeps; removed on drop.
+pub fn run_container(name: &str, image: &str, labels: &[&str]) -> ContainerGuard {
+    let guard = ContainerGuard(name.to_string());
+    let mut cmd = Command::new("docker");
+    cmd.args(["run", "-d", "--network", "none", "--name", name]);
+    for l in labels {
+        cmd.args(["--label", l]);
+    }
+    run(cmd.args([image, "sleep", "3600"]));
+    guard
+}
+
+pub fn docker(args: &[&str]) -> Output {
+    run(Command::new("docker").args(args))
+}
+
+/// Run pindrift with arguments; returns (exit code, stdout, stderr).
+pub fn pindrift(args: &[&str]) -> (i32, String, String) {
+    pindrift_env(args, &[])
+}
+
+pub fn pindrift_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pindrift"));
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run pindrift");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Containers created from `image` (all states).
+pub fn containers_of(image: &str) -> Vec<String> {
+    let out = docker(&["ps", "-a", "-q", "--filter", &format!("ancestor={image}")]);
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
