@@ -45,6 +45,17 @@ fn parallel_for_each<T: Sync>(items: &[T], work: impl Fn(&T) + Sync) {
 
 pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
     let cache = FileCache::new();
+    // Requirements files the walker lints anyway: a Dockerfile's `pip install -r` need not
+    // lint them a second time.
+    let discovered_requirements: HashSet<PathBuf> = discovered
+        .iter()
+        .filter(|file| file.kind == FileKind::Requirements)
+        .map(|file| {
+            normalize_lexically(
+                &std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone()),
+            )
+        })
+        .collect();
     let findings = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     parallel_for_each(discovered, |file| match file.kind {
@@ -58,7 +69,12 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
         FileKind::Dockerfile => match std::fs::read(&file.path) {
             Ok(bytes) => {
                 let source = SourceFile::from_bytes(&file.path, display_path(&file.path), bytes);
-                let found = dockerfile::lint_dockerfile(&source, settings);
+                let found = dockerfile::lint_dockerfile_cached(
+                    &source,
+                    settings,
+                    Some(&cache),
+                    Some(&discovered_requirements),
+                );
                 if let Ok(mut findings) = findings.lock() {
                     findings.extend(found);
                 }
@@ -92,6 +108,9 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
     requirement_findings.append(&mut findings);
     let mut findings = requirement_findings;
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    // A requirements file reached from a Dockerfile's `pip install -r` is also linted on its
+    // own when discovered: report each problem once.
+    findings.dedup_by(|a, b| a.path == b.path && a.span == b.span && a.code == b.code);
     let mut errors = errors.into_inner().unwrap_or_default();
     errors.sort();
     CheckOutcome {
