@@ -2,7 +2,9 @@
 
 use crate::source::SourceFile;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 /// A byte range in a file's text (after the BOM).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -54,24 +56,24 @@ impl fmt::Display for Level {
     }
 }
 
-/// One problem found in one file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One problem found in one file. Path and file text are shared with the other findings
+/// of the same file, so a large run stays small.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub code: &'static str,
     pub level: Level,
     pub message: String,
     /// Display path of the file (relative to the working directory where possible).
-    pub path: String,
-    #[serde(skip)]
+    pub path: Arc<str>,
     pub span: Span,
     pub line: u32,
     pub column: u32,
     pub end_line: u32,
     pub end_column: u32,
-    /// The source line the finding starts on, for rendering.
-    #[serde(skip)]
-    pub source_line: String,
-    pub hint: Option<String>,
+    /// The file's text and where the finding's first line sits in it, for rendering.
+    text: Arc<str>,
+    line_range: (u32, u32),
+    pub hint: Option<Cow<'static, str>>,
 }
 
 impl Finding {
@@ -95,18 +97,31 @@ impl Finding {
             column,
             end_line,
             end_column,
-            source_line: source.line_text(line).to_string(),
+            text: source.text.clone(),
+            line_range: source.line_range(line),
             hint: None,
         }
     }
 
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+    pub fn with_hint(mut self, hint: impl Into<Cow<'static, str>>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 
+    /// The text of the line the finding starts on, without its line ending.
+    pub fn source_line(&self) -> &str {
+        let (start, end) = self.line_range;
+        self.text.get(start as usize..end as usize).unwrap_or("")
+    }
+
     /// Sort key: path, position, code, message.
     pub fn sort_key(&self) -> (&str, u32, u32, &str, &str) {
-        (&self.path, self.line, self.column, self.code, &self.message)
+        (
+            &*self.path,
+            self.line,
+            self.column,
+            self.code,
+            &self.message,
+        )
     }
 }

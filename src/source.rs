@@ -1,16 +1,18 @@
 //! A file's text with a line index, so byte spans turn into `line:column`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// One input file: its text (BOM stripped) and where its lines start.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     /// The path used to open the file.
     pub path: PathBuf,
-    /// The path shown to the user (relative to the working directory where possible).
-    pub display: String,
-    /// The text, without a leading UTF-8 byte order mark.
-    pub text: String,
+    /// The path shown to the user (relative to the working directory where possible),
+    /// shared with every finding in the file.
+    pub display: Arc<str>,
+    /// The text, without a leading UTF-8 byte order mark; findings share it to show their line.
+    pub text: Arc<str>,
     /// Byte offset of the start of every line.
     line_starts: Vec<usize>,
     /// Whether the file on disk started with a byte order mark (kept when rewriting).
@@ -20,7 +22,7 @@ pub struct SourceFile {
 impl SourceFile {
     pub fn new(
         path: impl Into<PathBuf>,
-        display: impl Into<String>,
+        display: impl AsRef<str>,
         text: impl Into<String>,
     ) -> Self {
         let mut text: String = text.into();
@@ -33,19 +35,15 @@ impl SourceFile {
         line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
         Self {
             path: path.into(),
-            display: display.into(),
-            text,
+            display: Arc::from(display.as_ref()),
+            text: Arc::from(text),
             line_starts,
             had_bom,
         }
     }
 
     /// Decodes raw bytes as pip does: UTF-8 (with or without BOM); other bytes are replaced.
-    pub fn from_bytes(
-        path: impl Into<PathBuf>,
-        display: impl Into<String>,
-        bytes: Vec<u8>,
-    ) -> Self {
+    pub fn from_bytes(path: impl Into<PathBuf>, display: impl AsRef<str>, bytes: Vec<u8>) -> Self {
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
@@ -83,6 +81,13 @@ impl SourceFile {
             .get(start..end)
             .unwrap_or("")
             .trim_end_matches(['\n', '\r'])
+    }
+
+    /// Byte range of a 1-based line without its line ending.
+    pub fn line_range(&self, line: u32) -> (u32, u32) {
+        let start = self.line_start(line);
+        let end = start + self.line_text(line).len();
+        (start as u32, end as u32)
     }
 
     /// Byte offset where a 1-based line starts.

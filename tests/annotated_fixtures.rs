@@ -72,7 +72,7 @@ fn fixtures_report_exactly_their_annotations() {
         let actual: BTreeSet<(String, u32, String)> = outcome
             .findings
             .iter()
-            .map(|f| (f.path.clone(), f.line, f.code.to_string()))
+            .map(|f| (f.path.to_string(), f.line, f.code.to_string()))
             .collect();
         assert_eq!(actual, expected, "fixture group {}", group.display());
 

@@ -114,7 +114,7 @@ fn fixtures_report_exactly_their_annotations() {
         let reached: BTreeSet<String> = outcome
             .findings
             .iter()
-            .map(|f| f.path.clone())
+            .map(|f| f.path.to_string())
             .filter(|p| *p != display)
             .collect();
         for other in &reached {
@@ -123,7 +123,7 @@ fn fixtures_report_exactly_their_annotations() {
         let actual: Expected = outcome
             .findings
             .iter()
-            .map(|f| (f.path.clone(), f.line, f.code.to_string()))
+            .map(|f| (f.path.to_string(), f.line, f.code.to_string()))
             .collect();
         assert_eq!(actual, expected, "fixture {}", path.display());
         // Findings point at the token, never past the end of its line.

@@ -151,7 +151,7 @@ fn lint_requirement_installs(installs: &[Install], settings: &Settings) -> Vec<F
         .map(|(_, found)| {
             found
                 .iter()
-                .map(|f| seen.insert((f.path.as_str(), f.span.start, f.span.end, f.code)))
+                .map(|f| seen.insert((&*f.path, f.span.start, f.span.end, f.code)))
                 .collect()
         })
         .collect();

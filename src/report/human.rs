@@ -46,7 +46,7 @@ pub fn render(
             finding.message
         )?;
         let gutter = finding.line.to_string().len();
-        let source_line = finding.source_line.replace('\t', " ");
+        let source_line = finding.source_line().replace('\t', " ");
         writeln!(out, "{:gutter$} |", "")?;
         writeln!(out, "{} | {}", finding.line, source_line)?;
         let width = if finding.end_line == finding.line {

@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 /// once per problem; a requirement counts as pinned by constraints only if every
 /// install that reads it pins it.
 pub fn lint_installs(roots: &[PathBuf], cache: &FileCache, settings: &Settings) -> Vec<Finding> {
-    let mut unique: BTreeMap<(String, usize, usize, &'static str), Finding> = BTreeMap::new();
+    let mut unique: BTreeMap<(std::sync::Arc<str>, usize, usize, &'static str), Finding> =
+        BTreeMap::new();
     for root in roots {
         let install = collect_install(root, cache);
         for finding in lint_install(&install, settings) {

@@ -170,7 +170,7 @@ fn is_comment_line(text: &str) -> bool {
 
 /// pip's `join_lines`: returns (first line number, joined text).
 fn join_lines(source: &SourceFile) -> Vec<(u32, Mapped)> {
-    let text = source.text.as_str();
+    let text: &str = &source.text;
     let mut joined = Vec::new();
     let mut pending: Option<(u32, Mapped)> = None;
     for (index, (start, end)) in physical_lines(text).into_iter().enumerate() {
