@@ -214,7 +214,10 @@ pub fn run(args: DriftArgs) -> Result<u8> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(run_async(args))
+    let result = runtime.block_on(run_async(args));
+    // A read of stdin may still block a thread after Ctrl-C: do not wait for it.
+    runtime.shutdown_background();
+    result
 }
 
 async fn run_async(args: DriftArgs) -> Result<u8> {
