@@ -153,7 +153,7 @@ fn read_req(spec: &str, file: &str) -> Result<Inventory> {
 /// temporary container exists, unless the cache has them).
 enum Opened {
     Done(Box<Inventory>),
-    Image(ImageHandle),
+    Image(Box<ImageHandle>),
     Container,
 }
 
@@ -161,7 +161,9 @@ enum Opened {
 /// stdin, so that an interrupted read of stdin also exercises the clean-up of containers.
 async fn open_source(engine: Option<&Engine>, spec: &str, source: &Source) -> Result<Opened> {
     Ok(match source {
-        Source::Image(r) => Opened::Image(engine.context("no engine")?.open_image(r).await?),
+        Source::Image(r) => {
+            Opened::Image(Box::new(engine.context("no engine")?.open_image(r).await?))
+        }
         Source::Container(_) => Opened::Container,
         Source::Freeze(f) => Opened::Done(Box::new(read_freeze(spec, f).await?)),
         Source::Req(f) => Opened::Done(Box::new(read_req(spec, f)?)),
@@ -177,7 +179,7 @@ async fn finish_source(
 ) -> Result<Inventory> {
     match opened {
         Opened::Done(inv) => Ok(*inv),
-        Opened::Image(h) => Ok(engine.context("no engine")?.read_image(h, spec).await?),
+        Opened::Image(h) => Ok(engine.context("no engine")?.read_image(*h, spec).await?),
         Opened::Container => read_source(engine, spec, source, via_exec).await,
     }
 }
