@@ -1,1 +1,65 @@
-fn main() {}
+//! `discover` + `check` over the synthetic monorepo of `../shared/bench/gen-tree.py`
+//! (1,000 services: 10k files, 1,000 requirements files, 1,000+ Dockerfiles).
+//!
+//! `cargo bench --bench check`. The tree is generated into a temporary folder in the
+//! setup; without the script (no `../shared`) the bench says so and does nothing.
+//! Whole-process numbers (hyperfine, peak RSS) are in bench/README.md.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use pindrift::config::Settings;
+use pindrift::discover::discover;
+use pindrift::lint::check;
+use std::path::PathBuf;
+use std::process::Command;
+
+fn generate_tree() -> Option<(tempfile::TempDir, PathBuf)> {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/gen-tree.py");
+    if !script.is_file() {
+        eprintln!("SKIPPED: {} is absent", script.display());
+        return None;
+    }
+    let dir = tempfile::tempdir().ok()?;
+    let tree = dir.path().join("tree");
+    let status = Command::new("python3")
+        .arg(&script)
+        .arg(&tree)
+        .args(["--services", "1000"])
+        .status();
+    match status {
+        Ok(status) if status.success() => Some((dir, tree)),
+        other => {
+            eprintln!("SKIPPED: gen-tree.py failed: {other:?}");
+            None
+        }
+    }
+}
+
+fn bench_check(c: &mut Criterion) {
+    let Some((_dir, tree)) = generate_tree() else {
+        return;
+    };
+    let settings = Settings::default();
+    let roots = vec![tree.clone()];
+    let files = discover(&roots, None, &settings).expect("discover");
+    eprintln!(
+        "tree: {} files to lint, {} findings",
+        files.len(),
+        check(&files, &settings).findings.len()
+    );
+    let mut group = c.benchmark_group("tree-1000-services");
+    group.sample_size(20);
+    group.bench_function("discover", |b| {
+        b.iter(|| discover(&roots, None, &settings).expect("discover"))
+    });
+    group.bench_function("check", |b| b.iter(|| check(&files, &settings)));
+    group.bench_function("discover+check", |b| {
+        b.iter(|| {
+            let files = discover(&roots, None, &settings).expect("discover");
+            check(&files, &settings)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_check);
+criterion_main!(benches);

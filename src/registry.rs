@@ -69,7 +69,7 @@ pub static RULES: &[RuleMeta] = &[
         Warning,
         false,
         true,
-        Requirements,
+        Any,
         "Requirement without any version specifier"
     ),
     rule!(
@@ -78,7 +78,7 @@ pub static RULES: &[RuleMeta] = &[
         Warning,
         false,
         true,
-        Requirements,
+        Any,
         "Version specifier that admits more than one version"
     ),
     rule!(
@@ -87,7 +87,7 @@ pub static RULES: &[RuleMeta] = &[
         Warning,
         false,
         false,
-        Requirements,
+        Any,
         "VCS requirement not fixed to a full commit hash"
     ),
     rule!(
@@ -114,7 +114,7 @@ pub static RULES: &[RuleMeta] = &[
         Warning,
         true,
         false,
-        Requirements,
+        Any,
         "Direct URL archive without a hash"
     ),
     rule!(
@@ -123,8 +123,80 @@ pub static RULES: &[RuleMeta] = &[
         Note,
         false,
         false,
-        Requirements,
+        Any,
         "Local path or editable install: pinned by whatever is on disk"
+    ),
+    rule!(
+        "PD201",
+        "image-without-tag",
+        Warning,
+        false,
+        false,
+        Dockerfile,
+        "Image reference without a tag or digest (means `latest`)"
+    ),
+    rule!(
+        "PD202",
+        "latest-tag",
+        Warning,
+        false,
+        false,
+        Dockerfile,
+        "Image reference with the `latest` tag and no digest"
+    ),
+    rule!(
+        "PD203",
+        "tag-without-digest",
+        Warning,
+        true,
+        false,
+        Dockerfile,
+        "Image reference with a tag but no @sha256 digest (strict)"
+    ),
+    rule!(
+        "PD204",
+        "unresolved-image-arg",
+        Note,
+        false,
+        false,
+        Dockerfile,
+        "Image depends on a build arg with no default and no --build-arg"
+    ),
+    rule!(
+        "PD210",
+        "unpinned-os-package",
+        Warning,
+        false,
+        false,
+        Dockerfile,
+        "apt-get/apk package without an exact version"
+    ),
+    rule!(
+        "PD211",
+        "unpinned-language-package",
+        Warning,
+        false,
+        false,
+        Dockerfile,
+        "npm/yarn/pnpm/gem/go/cargo/conda package without an exact version"
+    ),
+    rule!(
+        "PD212",
+        "unresolved-version-variable",
+        Note,
+        false,
+        false,
+        Dockerfile,
+        "Package, version or file in RUN from a variable with no known value"
+    ),
+    rule!(
+        "PD213",
+        "requirements-file-not-in-context",
+        Note,
+        false,
+        false,
+        Dockerfile,
+        "pip -r/-c file that is not in the build context"
     ),
 ];
 

@@ -8,7 +8,7 @@ use crate::diagnostic::{Finding, Level};
 use crate::discover::{Discovered, FileKind};
 use crate::paths::{display_path, io_message, normalize_lexically};
 use crate::source::SourceFile;
-use requirements::install::{include_path, FileCache};
+use requirements::install::{include_path, FileCache, Install};
 use requirements::parse::LineKind;
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -45,6 +45,17 @@ fn parallel_for_each<T: Sync>(items: &[T], work: impl Fn(&T) + Sync) {
 
 pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
     let cache = FileCache::new();
+    // Requirements files the walker lints anyway: a Dockerfile's `pip install -r` need not
+    // lint them a second time.
+    let discovered_requirements: HashSet<PathBuf> = discovered
+        .iter()
+        .filter(|file| file.kind == FileKind::Requirements)
+        .map(|file| {
+            normalize_lexically(
+                &std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone()),
+            )
+        })
+        .collect();
     let findings = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     parallel_for_each(discovered, |file| match file.kind {
@@ -58,7 +69,12 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
         FileKind::Dockerfile => match std::fs::read(&file.path) {
             Ok(bytes) => {
                 let source = SourceFile::from_bytes(&file.path, display_path(&file.path), bytes);
-                let found = dockerfile::lint_dockerfile(&source, settings);
+                let found = dockerfile::lint_dockerfile_cached(
+                    &source,
+                    settings,
+                    Some(&cache),
+                    Some(&discovered_requirements),
+                );
                 if let Ok(mut findings) = findings.lock() {
                     findings.extend(found);
                 }
@@ -74,25 +90,27 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
             }
         },
     });
-    let mut findings = findings.into_inner().unwrap_or_default();
+    let mut findings: Vec<Finding> = findings
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|finding| settle_level(finding, settings))
+        .collect();
     let requirement_files: Vec<&Discovered> = discovered
         .iter()
         .filter(|file| file.kind == FileKind::Requirements)
         .collect();
-    findings.extend(requirements::lint_installs(
-        &install_roots(&requirement_files, &cache),
-        &cache,
-        settings,
-    ));
-
-    let mut findings: Vec<Finding> = findings
-        .into_iter()
-        .filter_map(|mut finding| {
-            finding.level = settings.level_for(finding.code, finding.level);
-            (finding.level != Level::Off).then_some(finding)
-        })
-        .collect();
+    let installs = install_roots(&requirement_files, &cache);
+    let mut requirement_findings = lint_requirement_installs(&installs, settings);
+    // The parsed files are no longer needed: free them before sorting (peak memory).
+    drop(installs);
+    drop(cache);
+    requirement_findings.append(&mut findings);
+    let mut findings = requirement_findings;
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    // A requirements file reached from a Dockerfile's `pip install -r` is also linted on its
+    // own when discovered: report each problem once.
+    findings.dedup_by(|a, b| a.path == b.path && a.span == b.span && a.code == b.code);
     let mut errors = errors.into_inner().unwrap_or_default();
     errors.sort();
     CheckOutcome {
@@ -102,10 +120,60 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
     }
 }
 
-/// Requirements files that start an install: those named on the command line, and those
-/// no other discovered file includes. Files only reachable through a cycle of includes
-/// become roots too, so every file is linted.
-fn install_roots(files: &[&Discovered], cache: &FileCache) -> Vec<PathBuf> {
+/// The finding with its configured level, or None when that level is `off`.
+fn settle_level(mut finding: Finding, settings: &Settings) -> Option<Finding> {
+    finding.level = settings.level_for(finding.code, finding.level);
+    (finding.level != Level::Off).then_some(finding)
+}
+
+/// Lints every install, in parallel. A file read by several installs is reported once
+/// per problem (the first install's finding is kept, as `requirements::lint_installs`
+/// does); `off` findings are dropped as soon as they are made, to keep memory low.
+fn lint_requirement_installs(installs: &[Install], settings: &Settings) -> Vec<Finding> {
+    let indexed: Vec<(usize, &Install)> = installs.iter().enumerate().collect();
+    let per_install = Mutex::new(Vec::with_capacity(installs.len()));
+    parallel_for_each(&indexed, |&(index, install)| {
+        let found: Vec<Finding> = requirements::lint_install(install, settings)
+            .into_iter()
+            .filter_map(|finding| settle_level(finding, settings))
+            .collect();
+        if let Ok(mut per_install) = per_install.lock() {
+            per_install.push((index, found));
+        }
+    });
+    let mut per_install = per_install.into_inner().unwrap_or_default();
+    per_install.sort_by_key(|(index, _)| *index);
+    // Keep the first finding per (path, span, code), in install order. Marking first and
+    // moving after avoids copying paths and the scratch memory of a stable sort.
+    let mut seen = HashSet::new();
+    let keep: Vec<Vec<bool>> = per_install
+        .iter()
+        .map(|(_, found)| {
+            found
+                .iter()
+                .map(|f| seen.insert((f.path.as_str(), f.span.start, f.span.end, f.code)))
+                .collect()
+        })
+        .collect();
+    drop(seen);
+    let kept = keep.iter().flatten().filter(|k| **k).count();
+    let mut findings = Vec::with_capacity(kept);
+    for ((_, found), keep) in per_install.into_iter().zip(keep) {
+        findings.extend(
+            found
+                .into_iter()
+                .zip(keep)
+                .filter_map(|(finding, keep)| keep.then_some(finding)),
+        );
+    }
+    findings
+}
+
+/// The installs to lint, each collected once: one per requirements file that starts an
+/// install, i.e. those named on the command line and those no other discovered file
+/// includes. Files only reachable through a cycle of includes start installs too, so
+/// every file is linted.
+fn install_roots(files: &[&Discovered], cache: &FileCache) -> Vec<Install> {
     let key = |path: &std::path::Path| {
         normalize_lexically(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
     };
@@ -119,22 +187,32 @@ fn install_roots(files: &[&Discovered], cache: &FileCache) -> Vec<PathBuf> {
             }
         }
     }
-    let mut roots: Vec<PathBuf> = files
+    let roots: Vec<PathBuf> = files
         .iter()
         .filter(|file| file.explicit || !included.contains(&key(&file.path)))
         .map(|file| file.path.clone())
         .collect();
-    let mut covered: HashSet<PathBuf> = HashSet::new();
-    for root in &roots {
+    let collected = Mutex::new(Vec::with_capacity(roots.len()));
+    let indexed: Vec<(usize, &PathBuf)> = roots.iter().enumerate().collect();
+    parallel_for_each(&indexed, |&(index, root)| {
         let install = requirements::install::collect_install(root, cache);
-        covered.extend(install.included_paths.iter().map(|p| key(p)));
-    }
+        if let Ok(mut collected) = collected.lock() {
+            collected.push((index, install));
+        }
+    });
+    let mut collected = collected.into_inner().unwrap_or_default();
+    collected.sort_by_key(|(index, _)| *index);
+    let mut installs: Vec<Install> = collected.into_iter().map(|(_, install)| install).collect();
+    let mut covered: HashSet<PathBuf> = installs
+        .iter()
+        .flat_map(|install| install.included_paths.iter().map(|p| key(p)))
+        .collect();
     for file in files {
         if !covered.contains(&key(&file.path)) {
             let install = requirements::install::collect_install(&file.path, cache);
             covered.extend(install.included_paths.iter().map(|p| key(p)));
-            roots.push(file.path.clone());
+            installs.push(install);
         }
     }
-    roots
+    installs
 }

@@ -26,6 +26,13 @@ if docker image inspect "$TAG" >/dev/null 2>&1; then
 fi
 
 if ! command -v debootstrap >/dev/null 2>&1; then
+    # A fresh machine: install it from Debian's packages when we may (root with apt-get).
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "build-base-image: installing debootstrap with apt-get" >&2
+        { apt-get install -y -q debootstrap || { apt-get update -q && apt-get install -y -q debootstrap; }; } >&2
+    fi
+fi
+if ! command -v debootstrap >/dev/null 2>&1; then
     echo "build-base-image: debootstrap is missing; install it (apt-get install -y debootstrap)" >&2
     exit 1
 fi

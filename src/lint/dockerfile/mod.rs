@@ -1,10 +1,740 @@
 //! Dockerfile linting (base images, build args, install commands in RUN).
+//!
+//! [`parse`] reads the file the way BuildKit does, keeping a source offset for every byte;
+//! [`lint_dockerfile`] walks the instructions with the build-arg/ENV scopes of [`vars`],
+//! checks every image reference (`FROM`, `COPY --from`, `RUN --mount=from=`, the `# syntax=`
+//! image in strict mode) and every install command found by [`shell`] + [`installers`]
+//! (also inside `sh -c '…'`, heredocs and command substitutions), and hands each finding to
+//! one rule under [`rules`].
+
+pub mod image_ref;
+pub mod installers;
+pub mod mapped;
+pub mod parse;
+pub mod rules;
+pub mod shell;
+pub mod vars;
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use crate::config::Settings;
-use crate::diagnostic::Finding;
+use crate::diagnostic::{Finding, Span};
+use crate::lint::requirements::install::FileCache;
 use crate::source::SourceFile;
+use crate::suppress::parse_suppression;
+use installers::{classify, Arg, Classified, Install};
+use mapped::Mapped;
+use parse::{Comment, Instruction};
+use shell::{parse_script, Command, Part, Word};
+use vars::{expand_word, key_values, Lookup, Scopes};
+
+/// hadolint rules and the pindrift codes that cover the same problem, so that
+/// `# hadolint ignore=DL3013` keeps working.
+pub const HADOLINT_EQUIVALENTS: &[(&str, &[&str])] = &[
+    ("DL3006", &["PD201"]),
+    ("DL3007", &["PD202"]),
+    ("DL3008", &["PD210"]),
+    ("DL3013", &["PD101", "PD102", "PD103"]),
+    ("DL3016", &["PD211"]),
+    ("DL3018", &["PD210"]),
+    ("DL3028", &["PD211"]),
+    ("DL3062", &["PD211"]),
+];
 
 /// Lints one Dockerfile.
-pub fn lint_dockerfile(_source: &SourceFile, _settings: &Settings) -> Vec<Finding> {
-    Vec::new()
+pub fn lint_dockerfile(source: &SourceFile, settings: &Settings) -> Vec<Finding> {
+    lint_dockerfile_cached(source, settings, None, None)
+}
+
+/// Lints one Dockerfile; requirements files reached through `pip install -r` are read
+/// through `cache` when given (so a tree's requirements files are parsed once), and not
+/// linted again when `linted_elsewhere` (absolute, lexically normalized paths) has them.
+pub fn lint_dockerfile_cached(
+    source: &SourceFile,
+    settings: &Settings,
+    cache: Option<&FileCache>,
+    linted_elsewhere: Option<&HashSet<PathBuf>>,
+) -> Vec<Finding> {
+    let df = match parse::parse(&source.text) {
+        Ok(df) => df,
+        Err(e) => {
+            return vec![rules::syntax_error::finding(source, e.span, &e.message)];
+        }
+    };
+    let context = settings
+        .context
+        .clone()
+        .or_else(|| source.path.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    let mut cx = Cx {
+        source,
+        settings,
+        findings: Vec::new(),
+        scopes: Scopes::new(&settings.build_args),
+        stages: Vec::new(),
+        context,
+        workdir: "/".to_string(),
+        copies: Vec::new(),
+        linted_files: Vec::new(),
+        cache,
+        linted_elsewhere,
+    };
+    if settings.strict() {
+        if let Some(d) = df.directive("syntax") {
+            let span = d.value_span.clone();
+            let arg = Arg {
+                text: d.value.clone(),
+                span: span.clone(),
+                unresolved: Vec::new(),
+                opaque: false,
+            };
+            rules::check_image(&mut cx, &arg, "the `# syntax=` frontend image");
+        }
+    }
+    for inst in &df.instructions {
+        let start = cx.findings.len();
+        cx.instruction(inst);
+        let suppress = Suppressions::new(inst);
+        let mut kept: Vec<Finding> = cx.findings.drain(start..).collect();
+        kept.retain(|f| {
+            f.path != source.display
+                || !suppress.covers(f.code) && !suppressed_by_previous_line(source, f)
+        });
+        cx.findings.extend(kept);
+    }
+    cx.findings
+}
+
+/// Suppression comments directly above an instruction.
+struct Suppressions {
+    codes: Vec<String>,
+    all: bool,
+}
+
+impl Suppressions {
+    fn new(inst: &Instruction) -> Self {
+        let mut s = Suppressions {
+            codes: Vec::new(),
+            all: false,
+        };
+        for c in &inst.comments_before {
+            s.add(c);
+        }
+        s
+    }
+
+    fn add(&mut self, c: &Comment) {
+        let text = format!("# {}", c.text);
+        if let Some(sup) = parse_suppression(&text) {
+            match sup.codes {
+                None => self.all = true,
+                Some(codes) => self.codes.extend(codes),
+            }
+        }
+        if let Some(list) = c.text.strip_prefix("hadolint ignore=") {
+            for dl in list.split([',', ' ']).map(str::trim) {
+                if let Some((_, pds)) = HADOLINT_EQUIVALENTS
+                    .iter()
+                    .find(|(d, _)| d.eq_ignore_ascii_case(dl))
+                {
+                    self.codes.extend(pds.iter().map(|s| s.to_string()));
+                }
+            }
+        }
+    }
+
+    fn covers(&self, code: &str) -> bool {
+        self.all || self.codes.iter().any(|c| c.eq_ignore_ascii_case(code))
+    }
+}
+
+/// A `# pindrift: ignore[...]` (or hadolint) comment on the line just above the finding's line,
+/// inside a continuation or a heredoc script.
+fn suppressed_by_previous_line(source: &SourceFile, f: &Finding) -> bool {
+    if f.path != source.display || f.line < 2 {
+        return false;
+    }
+    let prev = source.line_text(f.line - 1).trim();
+    let Some(text) = prev.strip_prefix('#') else {
+        return false;
+    };
+    let mut s = Suppressions {
+        codes: Vec::new(),
+        all: false,
+    };
+    s.add(&Comment {
+        text: text.trim().to_string(),
+        span: 0..0,
+    });
+    s.covers(f.code)
+}
+
+/// A file copied (or bind-mounted) from the build context into the image.
+#[derive(Clone, Debug)]
+struct CopyMap {
+    /// Source path inside the context (relative, `/`-separated; `.` for the whole context).
+    src: String,
+    /// Absolute destination in the image.
+    dest: String,
+    /// The destination is a directory (sources go inside it).
+    dest_is_dir: bool,
+    /// The source is a directory (its contents are copied).
+    src_is_dir: bool,
+}
+
+/// Linting state for one Dockerfile.
+pub struct Cx<'a> {
+    pub source: &'a SourceFile,
+    pub settings: &'a Settings,
+    pub findings: Vec<Finding>,
+    scopes: Scopes,
+    /// Lowercased stage names (`None` for unnamed stages), by index.
+    stages: Vec<Option<String>>,
+    context: PathBuf,
+    workdir: String,
+    copies: Vec<CopyMap>,
+    linted_files: Vec<PathBuf>,
+    cache: Option<&'a FileCache>,
+    linted_elsewhere: Option<&'a HashSet<PathBuf>>,
+}
+
+impl Cx<'_> {
+    pub fn finding(
+        &self,
+        code: &'static str,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> Finding {
+        Finding::new(code, self.source, Span::new(span.start, span.end), message)
+    }
+
+    pub fn push(&mut self, f: Finding) {
+        self.findings.push(f);
+    }
+
+    fn stage_index(&self, name: &str) -> Option<usize> {
+        let lower = name.to_ascii_lowercase();
+        if let Ok(i) = name.parse::<usize>() {
+            if i < self.stages.len() {
+                return Some(i);
+            }
+        }
+        self.stages
+            .iter()
+            .position(|s| s.as_deref() == Some(lower.as_str()))
+    }
+
+    fn instruction(&mut self, inst: &Instruction) {
+        match inst.keyword.as_str() {
+            "FROM" => self.from(inst),
+            "ARG" => {
+                for (name, value) in key_values(&inst.args) {
+                    self.scopes.declare_arg(&name, value.as_ref());
+                }
+            }
+            "ENV" => {
+                for (name, value) in key_values(&inst.args) {
+                    if let Some(v) = value {
+                        self.scopes.set_env(&name, &v);
+                    }
+                }
+            }
+            "WORKDIR" => {
+                let e = vars::expand_text(&inst.args, self.scopes.current());
+                let dir = e.value.trim().to_string();
+                if !dir.is_empty() {
+                    self.workdir = join_abs(&self.workdir, &dir);
+                }
+            }
+            "COPY" | "ADD" => self.copy(inst),
+            "RUN" => self.run(inst),
+            "ONBUILD" => {
+                if let Some(inner) = inst.onbuild.as_deref() {
+                    if inner.keyword == "RUN" {
+                        self.run(inner);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn from(&mut self, inst: &Instruction) {
+        let script = parse_script(&inst.args);
+        let words: Vec<&Word> = script
+            .commands
+            .iter()
+            .flat_map(|c| c.assigns.iter().chain(&c.words))
+            .collect();
+        let Some(image_word) = words.first() else {
+            self.push(rules::syntax_error::finding(
+                self.source,
+                inst.keyword_span.clone(),
+                "FROM requires an image",
+            ));
+            return;
+        };
+        let stage_name = match words.as_slice() {
+            [_, kw, name, ..] if kw.literal().is_some_and(|k| k.eq_ignore_ascii_case("as")) => {
+                name.literal().map(|n| n.to_ascii_lowercase())
+            }
+            _ => None,
+        };
+        // FROM expands with the global scope.
+        let lookup_global = self.scopes.global.clone();
+        let e = expand_word(image_word, &lookup_global);
+        let arg = Arg {
+            text: if e.is_known() {
+                e.value.clone()
+            } else {
+                image_word.display()
+            },
+            span: image_word.span.clone(),
+            unresolved: e.unresolved.clone(),
+            opaque: e.opaque,
+        };
+        let base = if e.is_known() {
+            self.stage_index(&e.value)
+        } else {
+            None
+        };
+        if base.is_none() {
+            rules::check_image(self, &arg, "base image");
+        }
+        self.scopes.begin_stage(base);
+        self.stages.push(stage_name);
+        self.workdir = "/".into();
+        if base.is_none() {
+            self.copies.clear();
+        }
+    }
+
+    /// Checks an image named in `--from=` / `from=` unless it is a stage.
+    fn check_flag_image(&mut self, value: &Mapped, what: &str) {
+        let s = parse_script(value);
+        let Some(w) = s
+            .commands
+            .first()
+            .and_then(|c| c.words.first().or(c.assigns.first()))
+        else {
+            return;
+        };
+        let e = expand_word(w, self.scopes.current());
+        if e.is_known() && self.stage_index(&e.value).is_some() {
+            return;
+        }
+        let arg = Arg {
+            text: if e.is_known() {
+                e.value.clone()
+            } else {
+                w.display()
+            },
+            span: w.span.clone(),
+            unresolved: e.unresolved,
+            opaque: e.opaque,
+        };
+        rules::check_image(self, &arg, what);
+    }
+
+    fn copy(&mut self, inst: &Instruction) {
+        if let Some(from) = inst.flag("from").and_then(|f| f.value.clone()) {
+            self.check_flag_image(&from, "image in `COPY --from`");
+            return;
+        }
+        if !inst.heredocs.is_empty() {
+            return;
+        }
+        // Remember context -> image paths for `pip install -r`.
+        let words: Vec<String> = match &inst.json {
+            Some(j) => j.iter().map(|a| a.value.text.clone()).collect(),
+            None => {
+                let s = parse_script(&inst.args);
+                s.commands
+                    .iter()
+                    .flat_map(|c| c.assigns.iter().chain(&c.words))
+                    .map(|w| {
+                        let e = expand_word(w, self.scopes.current());
+                        e.value
+                    })
+                    .collect()
+            }
+        };
+        if words.len() < 2 {
+            return;
+        }
+        let (srcs, dest) = words.split_at(words.len() - 1);
+        let dest = &dest[0];
+        let dest_is_dir = dest.ends_with('/') || srcs.len() > 1 || dest == ".";
+        let dest_abs = join_abs(&self.workdir, dest);
+        for s in srcs {
+            if s.contains("://") {
+                continue;
+            }
+            let src = s.trim_start_matches("./").trim_end_matches('/').to_string();
+            let src = if src.is_empty() { ".".to_string() } else { src };
+            let src_is_dir = src == "." || self.context.join(&src).is_dir();
+            self.copies.push(CopyMap {
+                src,
+                dest: dest_abs.clone(),
+                dest_is_dir: dest_is_dir || src_is_dir,
+                src_is_dir,
+            });
+        }
+    }
+
+    /// Maps a path in the image back to the build context.
+    fn context_path(&self, image_path: &str, extra: &[CopyMap]) -> Option<PathBuf> {
+        let abs = join_abs(&self.workdir, image_path);
+        for c in extra.iter().chain(self.copies.iter().rev()) {
+            if c.dest_is_dir {
+                let prefix = if c.dest.ends_with('/') {
+                    c.dest.clone()
+                } else {
+                    format!("{}/", c.dest)
+                };
+                if let Some(rest) = abs.strip_prefix(&prefix) {
+                    let candidate = if c.src_is_dir {
+                        self.context.join(&c.src).join(rest)
+                    } else if Path::new(&c.src)
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy() == rest)
+                    {
+                        self.context.join(&c.src)
+                    } else {
+                        continue;
+                    };
+                    return Some(candidate);
+                }
+            } else if abs == c.dest {
+                return Some(self.context.join(&c.src));
+            }
+        }
+        None
+    }
+
+    fn run(&mut self, inst: &Instruction) {
+        // Images and bind mounts named by --mount.
+        let mut binds = Vec::new();
+        for f in inst
+            .flags
+            .iter()
+            .filter(|f| f.name.eq_ignore_ascii_case("mount"))
+        {
+            let Some(v) = &f.value else { continue };
+            let mut fields: HashMap<String, Mapped> = HashMap::new();
+            let mut start = 0;
+            let t = v.as_str();
+            for (i, c) in t.char_indices().chain(std::iter::once((t.len(), ','))) {
+                if c == ',' {
+                    let part = v.slice(start..i);
+                    let (k, val) = match part.as_str().split_once('=') {
+                        Some((k, _)) => {
+                            (k.to_ascii_lowercase(), part.slice(k.len() + 1..part.len()))
+                        }
+                        None => (part.as_str().to_ascii_lowercase(), Mapped::new()),
+                    };
+                    fields.insert(k, val);
+                    start = i + 1;
+                }
+            }
+            let ty = fields.get("type").map(|m| m.as_str().to_ascii_lowercase());
+            if let Some(from) = fields.get("from") {
+                self.check_flag_image(from, "image in `RUN --mount=from=`");
+            } else if matches!(ty.as_deref(), None | Some("bind")) {
+                let src = fields
+                    .get("source")
+                    .or(fields.get("src"))
+                    .map_or(".".to_string(), |m| {
+                        m.as_str().trim_start_matches("./").to_string()
+                    });
+                if let Some(target) = fields
+                    .get("target")
+                    .or(fields.get("dst"))
+                    .or(fields.get("destination"))
+                {
+                    let src_is_dir =
+                        src == "." || src.is_empty() || self.context.join(&src).is_dir();
+                    binds.push(CopyMap {
+                        src: if src.is_empty() { ".".into() } else { src },
+                        dest: join_abs(&self.workdir, target.as_str()),
+                        dest_is_dir: src_is_dir,
+                        src_is_dir,
+                    });
+                }
+            }
+        }
+        if let Some(j) = &inst.json {
+            let args: Vec<Arg> = j
+                .iter()
+                .map(|a| Arg {
+                    text: a.value.text.clone(),
+                    span: a.span.clone(),
+                    unresolved: Vec::new(),
+                    opaque: false,
+                })
+                .collect();
+            match classify(&args) {
+                Classified::Install(i) => rules::check_install(self, &args, &i, &binds),
+                Classified::ShellArg(n) => {
+                    let body = j[n].value.clone();
+                    self.script(&body, &[], &binds, 0);
+                }
+                _ => {}
+            }
+            return;
+        }
+        let heredocs: Vec<Mapped> = inst.heredocs.iter().map(|h| h.body.clone()).collect();
+        // `RUN <<EOF` alone: the first heredoc is the script.
+        let trimmed = inst.args.as_str().trim();
+        if inst.heredocs.len() == 1
+            && trimmed.starts_with("<<")
+            && !trimmed.contains(char::is_whitespace)
+        {
+            let body = &heredocs[0];
+            let first_line = body.as_str().lines().next().unwrap_or("");
+            if first_line.starts_with("#!") && !is_shell_shebang(first_line) {
+                return;
+            }
+            self.script(body, &[], &binds, 0);
+            return;
+        }
+        self.script(&inst.args, &heredocs, &binds, 0);
+    }
+
+    /// Lints a shell script; `heredocs` are Dockerfile-level bodies for `<<` redirections in it.
+    fn script(&mut self, text: &Mapped, heredocs: &[Mapped], binds: &[CopyMap], depth: usize) {
+        if depth > 6 {
+            return;
+        }
+        let script = parse_script(text);
+        let mut next_heredoc = 0;
+        let mut shell_env: HashMap<String, String> = HashMap::new();
+        for cmd in &script.commands {
+            let bodies: Vec<Option<Mapped>> = cmd
+                .heredocs
+                .iter()
+                .map(|h| match &h.body {
+                    Some(b) => Some(b.clone()),
+                    None => {
+                        let b = heredocs.get(next_heredoc).cloned();
+                        next_heredoc += 1;
+                        b
+                    }
+                })
+                .collect();
+            self.command(cmd, &bodies, binds, depth, &mut shell_env);
+        }
+        for sub in &script.substitutions {
+            self.script(sub, &[], binds, depth + 1);
+        }
+    }
+
+    fn command(
+        &mut self,
+        cmd: &Command,
+        heredoc_bodies: &[Option<Mapped>],
+        binds: &[CopyMap],
+        depth: usize,
+        shell_env: &mut HashMap<String, String>,
+    ) {
+        // `X=1` alone sets a shell variable for later commands; `X=1 cmd` only for cmd.
+        if cmd.words.is_empty() {
+            for a in &cmd.assigns {
+                if let Some(name) = a.assignment_name().map(str::to_string) {
+                    let mut w = a.clone();
+                    strip_assignment_name(&mut w, name.len() + 1);
+                    let e = expand_word(
+                        &w,
+                        &Layered {
+                            top: shell_env,
+                            base: self.scopes.current(),
+                        },
+                    );
+                    if e.is_known() {
+                        shell_env.insert(name, e.value);
+                    } else {
+                        // Computed at build time (`deps="$(scanelf …)"`): not knowable, and
+                        // not a pin someone forgot; remembered so it is not reported.
+                        shell_env.insert(name, COMPUTED.to_string());
+                    }
+                }
+            }
+            return;
+        }
+        let lookup = Layered {
+            top: shell_env,
+            base: self.scopes.current(),
+        };
+        let mut args: Vec<Arg> = Vec::new();
+        for w in &cmd.words {
+            let e = expand_word(w, &lookup);
+            let unquoted_expansion = w
+                .parts
+                .iter()
+                .any(|p| matches!(p, Part::Param { quoted: false, .. }));
+            if e.is_known() && unquoted_expansion && e.value.split_whitespace().count() > 1 {
+                for piece in e.value.split_whitespace() {
+                    args.push(Arg {
+                        text: piece.to_string(),
+                        span: w.span.clone(),
+                        unresolved: Vec::new(),
+                        opaque: false,
+                    });
+                }
+                continue;
+            }
+            args.push(Arg {
+                text: if e.is_known() { e.value } else { w.display() },
+                span: w.span.clone(),
+                unresolved: e.unresolved,
+                opaque: e.opaque,
+            });
+        }
+        match classify(&args) {
+            Classified::Install(i) => rules::check_install(self, &args, &i, binds),
+            Classified::ShellArg(n) => {
+                if let Some(w) = cmd.words.get(n) {
+                    let body = w.reraw();
+                    self.script(&body, &[], binds, depth + 1);
+                }
+            }
+            Classified::ShellStdin => {
+                for b in heredoc_bodies.iter().flatten() {
+                    self.script(b, &[], binds, depth + 1);
+                }
+            }
+            Classified::Other => {}
+        }
+    }
+
+    /// Lints a requirements file reached from `pip install -r` (once per Dockerfile).
+    fn lint_requirements_file(&mut self, path: &Path) {
+        if self.linted_files.iter().any(|p| p == path) {
+            return;
+        }
+        self.linted_files.push(path.to_path_buf());
+        if let Some(elsewhere) = self.linted_elsewhere {
+            let key = crate::paths::normalize_lexically(
+                &std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+            );
+            if elsewhere.contains(&key) {
+                return;
+            }
+        }
+        let found = match self.cache {
+            Some(cache) => {
+                let install = crate::lint::requirements::install::collect_install(path, cache);
+                crate::lint::requirements::lint_install(&install, self.settings)
+            }
+            None => crate::lint::requirements::lint_install_from(path, self.settings),
+        };
+        self.findings.extend(found);
+    }
+}
+
+fn strip_assignment_name(w: &mut Word, n: usize) {
+    if let Some(Part::Lit { text, .. }) = w.parts.first_mut() {
+        *text = text.slice(n.min(text.len())..text.len());
+    }
+}
+
+/// Marker value of a shell variable computed at build time.
+const COMPUTED: &str = "\u{0}computed\u{0}";
+
+struct Layered<'a> {
+    top: &'a HashMap<String, String>,
+    base: &'a dyn Lookup,
+}
+
+impl Lookup for Layered<'_> {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.top
+            .get(name)
+            .map(String::as_str)
+            .or_else(|| self.base.get(name))
+    }
+}
+
+fn is_shell_shebang(line: &str) -> bool {
+    let l = line.trim_start_matches("#!").trim();
+    let mut parts = l.split_whitespace();
+    let first = parts.next().unwrap_or("");
+    let prog = if installers::basename(first) == "env" {
+        parts.find(|p| !p.starts_with('-')).unwrap_or("")
+    } else {
+        first
+    };
+    matches!(
+        installers::basename(prog),
+        "sh" | "bash" | "dash" | "ash" | "zsh" | "ksh"
+    )
+}
+
+/// Joins an image path onto a working directory, normalizing `.` and `..`.
+fn join_abs(workdir: &str, path: &str) -> String {
+    let full = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("{}/{}", workdir.trim_end_matches('/'), path)
+    };
+    let mut parts: Vec<&str> = Vec::new();
+    for p in full.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    let mut out = format!("/{}", parts.join("/"));
+    if path.ends_with('/') && out != "/" {
+        out.push('/');
+    }
+    out
+}
+
+/// The install commands found in a RUN body (for tests and tools).
+pub fn installs_in(text: &str) -> Vec<Install> {
+    let m = Mapped::from_source(text, 0..text.len());
+    let script = parse_script(&m);
+    script
+        .commands
+        .iter()
+        .filter_map(|c| {
+            let args: Vec<Arg> = c
+                .words
+                .iter()
+                .map(|w| Arg {
+                    text: w.display(),
+                    span: w.span.clone(),
+                    unresolved: Vec::new(),
+                    opaque: false,
+                })
+                .collect();
+            match classify(&args) {
+                Classified::Install(i) => Some(i),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_paths() {
+        assert_eq!(join_abs("/", "app"), "/app");
+        assert_eq!(
+            join_abs("/app", "requirements.txt"),
+            "/app/requirements.txt"
+        );
+        assert_eq!(join_abs("/app", "/tmp/r.txt"), "/tmp/r.txt");
+        assert_eq!(join_abs("/app", "./x/../y/"), "/app/y/");
+        assert_eq!(join_abs("/app", "."), "/app");
+    }
 }

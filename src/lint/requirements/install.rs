@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 #[derive(Default)]
 pub struct FileCache {
     files: Mutex<HashMap<PathBuf, Arc<Result<RequirementsFile, String>>>>,
+    /// Canonical paths (for cycle detection), resolved once per path.
+    identities: Mutex<HashMap<PathBuf, PathBuf>>,
 }
 
 impl FileCache {
@@ -84,8 +86,23 @@ pub fn include_path(including: &Path, target: &str) -> PathBuf {
     including.parent().unwrap_or(Path::new("")).join(target)
 }
 
-fn identity(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+impl FileCache {
+    /// The canonical path (symlinks resolved), or the path itself when it cannot be resolved.
+    fn identity(&self, path: &Path) -> PathBuf {
+        if let Some(found) = self
+            .identities
+            .lock()
+            .ok()
+            .and_then(|ids| ids.get(path).cloned())
+        {
+            return found;
+        }
+        let id = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        if let Ok(mut ids) = self.identities.lock() {
+            ids.insert(path.to_path_buf(), id.clone());
+        }
+        id
+    }
 }
 
 pub fn collect_install(root: &Path, cache: &FileCache) -> Install {
@@ -142,7 +159,7 @@ fn visit(
     seen: &mut HashSet<(PathBuf, bool)>,
     chain: &mut Vec<PathBuf>,
 ) {
-    let id = identity(path);
+    let id = cache.identity(path);
     if !seen.insert((id.clone(), constraint)) {
         return;
     }
@@ -169,7 +186,7 @@ fn visit(
             continue;
         }
         let target_path = include_path(path, target);
-        let target_id = identity(&target_path);
+        let target_id = cache.identity(&target_path);
         if let Some(position) = chain.iter().position(|p| *p == target_id) {
             let cycle: Vec<String> = chain[position..]
                 .iter()

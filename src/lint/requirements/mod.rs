@@ -66,9 +66,26 @@ pub fn lint_install(install: &Install, settings: &Settings) -> Vec<Finding> {
         {
             let mut line_findings = Vec::new();
             match &line.kind {
-                LineKind::Invalid { message, span } => {
-                    line_findings.push(Finding::new("PD001", &file.source, *span, message.clone()));
-                }
+                LineKind::Invalid { message, span } => match template_markup(file) {
+                    // A template is one problem, not one per `{% if %}` line.
+                    Some(first) if is_template_line(file.source.line_text(line.line)) => {
+                        if first == line.line {
+                            line_findings.push(Finding::new(
+                                "PD001",
+                                &file.source,
+                                *span,
+                                "template markup (Jinja `{% %}` / `{{ }}`): pip cannot read this file until it is rendered; \
+                                 lines without markup are still linted",
+                            ));
+                        }
+                    }
+                    _ => line_findings.push(Finding::new(
+                        "PD001",
+                        &file.source,
+                        *span,
+                        message.clone(),
+                    )),
+                },
                 LineKind::Requirement(requirement) => {
                     let parsed = &requirement.requirement;
                     let pinned_by_constraint = match (&parsed.normalized_name, member.constraint) {
@@ -125,4 +142,18 @@ pub fn lint_install(install: &Install, settings: &Settings) -> Vec<Finding> {
         }
     }
     findings
+}
+
+/// Jinja-style markup, as in cookiecutter templates.
+fn is_template_line(text: &str) -> bool {
+    text.contains("{%") || text.contains("{{") || text.contains("{#")
+}
+
+/// The first line pip would reject because of template markup, if any.
+fn template_markup(file: &RequirementsFile) -> Option<u32> {
+    file.lines
+        .iter()
+        .filter(|line| matches!(line.kind, LineKind::Invalid { .. }))
+        .map(|line| line.line)
+        .find(|&number| is_template_line(file.source.line_text(number)))
 }

@@ -106,28 +106,40 @@ impl Mapped {
     }
 }
 
-/// Physical lines: (start, end without terminator).
+/// Physical lines as Python's `str.splitlines()` makes them: (start, end without
+/// terminator). Besides `\n`, `\r\n` and `\r`, Python also breaks lines at `\x0b`,
+/// `\x0c`, `\x1c`-`\x1e`, `\u{85}`, `\u{2028}` and `\u{2029}`.
 fn physical_lines(text: &str) -> Vec<(usize, usize)> {
-    let mut lines = Vec::new();
+    let mut lines = Vec::with_capacity(text.len() / 24 + 1);
     let mut start = 0;
-    for newline in memchr::memchr_iter(b'\n', text.as_bytes()) {
-        let end = if newline > start && text.as_bytes()[newline - 1] == b'\r' {
-            newline - 1
-        } else {
-            newline
+    let mut chars = text.char_indices().peekable();
+    while let Some((index, c)) = chars.next() {
+        let next = match c {
+            '\n' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}'
+            | '\u{2029}' => index + c.len_utf8(),
+            '\r' => {
+                if chars.peek().is_some_and(|&(_, n)| n == '\n') {
+                    chars.next();
+                    index + 2
+                } else {
+                    index + 1
+                }
+            }
+            _ => continue,
         };
-        lines.push((start, end));
-        start = newline + 1;
+        lines.push((start, index));
+        start = next;
     }
     if start < text.len() {
-        let end = if text.ends_with('\r') {
-            text.len() - 1
-        } else {
-            text.len()
-        };
-        lines.push((start, end));
+        lines.push((start, text.len()));
     }
     lines
+}
+
+/// Python's `str.isspace()` (what `\s`, `strip()` and `split()` use): Unicode white
+/// space plus the information separators `\x1c`-`\x1f`.
+fn is_py_space(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
 }
 
 /// pip's COMMENT_RE `(^|\s+)#.*$`: where the comment (with the white space before it) starts,
@@ -143,7 +155,7 @@ fn comment_start(text: &str) -> Option<(usize, usize)> {
                 return Some((ws, index));
             }
         }
-        if c.is_whitespace() {
+        if is_py_space(c) {
             previous_whitespace_start.get_or_insert(index);
         } else {
             previous_whitespace_start = None;
@@ -153,7 +165,7 @@ fn comment_start(text: &str) -> Option<(usize, usize)> {
 }
 
 fn is_comment_line(text: &str) -> bool {
-    text.trim_start().starts_with('#')
+    text.trim_start_matches(is_py_space).starts_with('#')
 }
 
 /// pip's `join_lines`: returns (first line number, joined text).
@@ -227,19 +239,24 @@ struct Token {
     end: usize,
 }
 
+/// `shlex.split`'s white space: only these four characters.
+fn is_shlex_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
 /// POSIX `shlex.split` with positions.
 fn shlex_split(text: &str, offset: usize) -> Result<Vec<Token>, String> {
     let mut tokens = Vec::new();
     let mut chars = text.char_indices().peekable();
     while let Some(&(start, c)) = chars.peek() {
-        if c.is_whitespace() {
+        if is_shlex_space(c) {
             chars.next();
             continue;
         }
         let mut token = String::new();
         let mut end = start;
         while let Some(&(index, c)) = chars.peek() {
-            if c.is_whitespace() {
+            if is_shlex_space(c) {
                 break;
             }
             chars.next();
@@ -305,16 +322,20 @@ enum Opt {
     OnlyBinary,
     PreferBinary,
     RequireHashes,
+    NoRequireHashes,
+    AllReleases,
+    OnlyFinal,
     Pre,
     TrustedHost,
     UseFeature,
-    GlobalOption,
     Hash,
     ConfigSettings,
 }
 
+/// pip's `SUPPORTED_OPTIONS` + `SUPPORTED_OPTIONS_REQ` (pip 26): name, option, takes a value.
 const LONG_OPTIONS: &[(&str, Opt, bool)] = &[
     ("--index-url", Opt::IndexUrl, true),
+    ("--pypi-url", Opt::IndexUrl, true),
     ("--extra-index-url", Opt::ExtraIndexUrl, true),
     ("--no-index", Opt::NoIndex, false),
     ("--constraint", Opt::Constraint, true),
@@ -325,10 +346,12 @@ const LONG_OPTIONS: &[(&str, Opt, bool)] = &[
     ("--only-binary", Opt::OnlyBinary, true),
     ("--prefer-binary", Opt::PreferBinary, false),
     ("--require-hashes", Opt::RequireHashes, false),
+    ("--no-require-hashes", Opt::NoRequireHashes, false),
     ("--pre", Opt::Pre, false),
+    ("--all-releases", Opt::AllReleases, true),
+    ("--only-final", Opt::OnlyFinal, true),
     ("--trusted-host", Opt::TrustedHost, true),
     ("--use-feature", Opt::UseFeature, true),
-    ("--global-option", Opt::GlobalOption, true),
     ("--hash", Opt::Hash, true),
     ("--config-settings", Opt::ConfigSettings, true),
 ];
@@ -339,6 +362,17 @@ const SHORT_OPTIONS: &[(char, Opt)] = &[
     ('r', Opt::Requirement),
     ('e', Opt::Editable),
     ('f', Opt::FindLinks),
+    ('C', Opt::ConfigSettings),
+];
+
+/// The values pip accepts for `--use-feature` (optparse `choices`).
+const FEATURES: &[&str] = &[
+    "fast-deps",
+    "inprocess-build-deps",
+    "venv-isolation",
+    "truststore",
+    "no-binary-enable-wheel-cache",
+    "build-constraint",
 ];
 
 /// optparse's long-option lookup, with unique-prefix abbreviations.
@@ -445,6 +479,22 @@ fn parse_options(tokens: &[Token]) -> Result<ParsedOptions, String> {
                 return Err("Arguments to --config-settings must be of the form KEY=VAL".into());
             }
             (Opt::RequireHashes, _) => parsed.require_hashes = true,
+            (Opt::UseFeature, Some((value, ..))) if !FEATURES.contains(&value.as_str()) => {
+                return Err(format!(
+                    "option --use-feature: invalid choice: '{value}' (choose from {})",
+                    FEATURES
+                        .iter()
+                        .map(|f| format!("'{f}'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            (Opt::NoBinary | Opt::OnlyBinary, Some((value, ..))) if value.starts_with('-') => {
+                return Err("--no-binary / --only-binary option requires 1 argument.".into());
+            }
+            (Opt::AllReleases | Opt::OnlyFinal, Some((value, ..))) if value.starts_with('-') => {
+                return Err("--all-releases / --only-final option requires 1 argument.".into());
+            }
             _ => {}
         }
     }
@@ -463,8 +513,8 @@ pub fn parse_requirements_with_env(
             None => (joined.text.len(), None),
         };
         let content = &joined.text[..content_end];
-        let leading = content.len() - content.trim_start().len();
-        let trimmed_end = content.trim_end().len();
+        let leading = content.len() - content.trim_start_matches(is_py_space).len();
+        let trimmed_end = content.trim_end_matches(is_py_space).len();
         if trimmed_end <= leading {
             continue;
         }
@@ -478,6 +528,7 @@ pub fn parse_requirements_with_env(
             suppression,
         });
     }
+    lines.shrink_to_fit();
     RequirementsFile { source, lines }
 }
 
@@ -525,11 +576,19 @@ fn parse_line(line: &Mapped) -> LineKind {
     if !args.is_empty() {
         let requirement_text = args.trim_end();
         let span = line.span(0, requirement_text.len());
-        return match parse_requirement(requirement_text) {
+        // pip: a line with `-e` is editable, and its requirement is the text before the
+        // options when there is one (`flask -e ./x` makes `flask` the editable).
+        let editable = !options.editables.is_empty();
+        let parsed = if editable {
+            parse_editable(requirement_text)
+        } else {
+            parse_requirement(requirement_text)
+        };
+        return match parsed {
             Ok(requirement) => LineKind::Requirement(RequirementLine {
                 text: requirement_text.to_string(),
                 span,
-                editable: false,
+                editable,
                 hashes: options.hashes,
                 requirement,
             }),
@@ -573,25 +632,82 @@ fn parse_line(line: &Mapped) -> LineKind {
     }
 }
 
-/// pip's `parse_editable`: a local folder or a VCS URL (with `#egg=` for the name).
+/// pip's `parse_editable`: `name @ URL ; marker`, a local folder (`path[extras]`), a
+/// `file:` URL or a VCS URL (`#egg=` names it). pip looks at the disk for folders;
+/// pindrift takes any other text as a local folder.
 fn parse_editable(target: &str) -> Result<ParsedRequirement, String> {
     use super::requirement::RequirementSource;
+    let not_editable = || {
+        format!(
+            "{target} is not a valid editable requirement. It should either be a path to a local project or a VCS URL (beginning with bzr+http, bzr+https, bzr+ssh, bzr+sftp, bzr+ftp, bzr+lp, bzr+file, git+http, git+https, git+ssh, git+git, git+file, hg+file, hg+http, hg+https, hg+ssh, hg+static-http, svn+ssh, svn+http, svn+https, svn+svn, svn+file)."
+        )
+    };
+    // `name @ URL` (packaging's syntax) first.
+    if !is_url(target) && target.contains('@') {
+        if let Ok(parsed) = parse_requirement(target) {
+            return match &parsed.source {
+                RequirementSource::Url { vcs: Some(_), .. } => Ok(parsed),
+                RequirementSource::Url { url, .. }
+                    if url.to_ascii_lowercase().starts_with("file:") =>
+                {
+                    Ok(parsed)
+                }
+                // Not a URL requirement: pip falls back to its own syntax.
+                RequirementSource::Index { .. } => parse_editable_pip_syntax(target, &not_editable),
+                _ => Err(not_editable()),
+            };
+        }
+    }
+    parse_editable_pip_syntax(target, &not_editable)
+}
+
+/// pip's `_parse_pip_syntax_editable` + the checks of `parse_editable`.
+fn parse_editable_pip_syntax(
+    target: &str,
+    not_editable: &dyn Fn() -> String,
+) -> Result<ParsedRequirement, String> {
+    use super::requirement::{egg_fragment, normalize_name, RequirementSource};
     let (path, extras) = match target.strip_suffix(']').and_then(|t| t.rsplit_once('[')) {
-        Some((path, extras)) if !is_url(target) => (
+        Some((path, extras)) if !path.is_empty() => (
             path,
             extras.split(',').map(|e| e.trim().to_string()).collect(),
         ),
         _ => (target, Vec::new()),
     };
-    if is_url(path) && !path.to_ascii_lowercase().starts_with("file:") {
-        let parsed = parse_requirement(path)?;
+    let lower = path.to_ascii_lowercase();
+    if lower.starts_with("file:") {
+        let name = egg_fragment(path)?;
+        return Ok(ParsedRequirement {
+            normalized_name: name.as_deref().map(normalize_name),
+            name,
+            extras,
+            source: RequirementSource::Path {
+                path: path.to_string(),
+                wheel_version: None,
+            },
+            marker: None,
+            arbitrary_equal: None,
+        });
+    }
+    // `git:…` and friends get their `vcs+` prefix, as pip adds it.
+    let url = ["git", "hg", "svn", "bzr"]
+        .iter()
+        .find(|vcs| target.to_ascii_lowercase().starts_with(&format!("{vcs}:")))
+        .map_or_else(|| target.to_string(), |vcs| format!("{vcs}+{target}"));
+    if is_url(&url) {
+        let parsed = parse_requirement(&url)?;
         if !matches!(parsed.source, RequirementSource::Url { vcs: Some(_), .. }) {
+            return Err(not_editable());
+        }
+        if parsed.name.is_none() {
             return Err(format!(
-                "{target} is not a valid editable requirement. It should either be a path to a local project or a VCS URL (beginning with bzr+http, bzr+https, bzr+ssh, bzr+sftp, bzr+ftp, bzr+lp, bzr+file, git+http, git+https, git+ssh, git+git, git+file, hg+file, hg+http, hg+https, hg+ssh, hg+static-http, svn+ssh, svn+http, svn+https, svn+svn, svn+file)."
+                "Could not detect requirement name for '{target}', please specify one with your_package_name @ URL"
             ));
         }
         return Ok(parsed);
     }
+    // A local folder (pip: if it exists; otherwise pip rejects it).
+    egg_fragment(path)?;
     Ok(ParsedRequirement {
         name: None,
         normalized_name: None,
@@ -601,6 +717,7 @@ fn parse_editable(target: &str) -> Result<ParsedRequirement, String> {
             wheel_version: None,
         },
         marker: None,
+        arbitrary_equal: None,
     })
 }
 
@@ -721,5 +838,108 @@ mod tests {
         let file = parse("flask  # pindrift: ignore[PD101] tracked upstream\n");
         let s = file.lines[0].suppression.as_ref().unwrap();
         assert!(s.covers("PD101"));
+    }
+}
+
+#[cfg(test)]
+mod pip_differential_fixes {
+    use super::*;
+
+    fn parse(text: &str) -> RequirementsFile {
+        parse_requirements_with_env(SourceFile::new("r.txt", "r.txt", text), &|_| None)
+    }
+
+    fn kinds(text: &str) -> Vec<(u32, &'static str)> {
+        parse(text)
+            .lines
+            .iter()
+            .map(|line| {
+                let kind = match &line.kind {
+                    LineKind::Requirement(r) if r.editable => "editable",
+                    LineKind::Requirement(_) => "requirement",
+                    LineKind::Include { .. } => "include",
+                    LineKind::Options { .. } => "option",
+                    LineKind::Invalid { .. } => "error",
+                };
+                (line.line, kind)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_break_where_python_splitlines_breaks_them() {
+        let file = parse("a==1\x0cb==2\nc\x0b==2\nd==1\re==1\n\x1cf\n");
+        let numbers: Vec<u32> = file.lines.iter().map(|l| l.line).collect();
+        assert_eq!(numbers, vec![1, 2, 3, 4, 5, 6, 8]);
+        assert_eq!(kinds("c\x0b==2")[1], (2, "error"));
+    }
+
+    #[test]
+    fn options_of_current_pip() {
+        for text in [
+            "--pypi-url https://p.example/simple",
+            "--no-require-hashes",
+            "--all-releases :all:",
+            "--only-final flask",
+            "flask==2.0 -C key=value",
+            "--use-feature truststore",
+        ] {
+            assert_eq!(
+                kinds(text)[0].1,
+                if text.starts_with("flask") {
+                    "requirement"
+                } else {
+                    "option"
+                },
+                "{text}"
+            );
+        }
+        for text in [
+            "flask==2.0 --global-option=--x",
+            "--use-feature=bogus",
+            "--only-binary=-x",
+            "--all-releases=-x",
+            "--only",
+            "flask==2.0 -C key",
+        ] {
+            assert_eq!(kinds(text)[0].1, "error", "{text}");
+        }
+    }
+
+    #[test]
+    fn requirement_text_with_dash_e_is_the_editable() {
+        // pip reads `flask==2.0` as the editable's folder (it rejects it unless it exists).
+        assert_eq!(kinds("flask==2.0 -e ./localpkg")[0].1, "editable");
+        assert_eq!(kinds("./localpkg -e ./other")[0].1, "editable");
+    }
+
+    #[test]
+    fn editables_as_pip_parses_them() {
+        assert_eq!(kinds("-e git+https://h.example/r.git")[0].1, "error");
+        let file = parse("-e git://h.example/r.git#egg=repo\n-e file:///opt/pkg#egg=pkg\n-e \"repo @ git+https://h.example/r.git@v1 ; python_version > '3'\"\n-e \"pkg @ https://h.example/p.tar.gz\"\n");
+        let names: Vec<Option<&str>> = file
+            .lines
+            .iter()
+            .map(|l| match &l.kind {
+                LineKind::Requirement(r) => r.requirement.name.as_deref(),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(names, vec![Some("repo"), Some("pkg"), Some("repo"), None]);
+        match &file.lines[2].kind {
+            LineKind::Requirement(r) => assert!(r.requirement.marker.is_some()),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(file.lines[3].kind, LineKind::Invalid { .. }));
+    }
+
+    #[test]
+    fn shlex_splits_only_on_ascii_white_space() {
+        // A no-break space is part of the hash value for shlex, so the option stays one token.
+        let file = parse("flask==2.0 --hash=sha256:ab\u{a0}cd");
+        match &file.lines[0].kind {
+            LineKind::Requirement(r) => assert_eq!(r.hashes, vec!["sha256:ab\u{a0}cd"]),
+            other => panic!("{other:?}"),
+        }
     }
 }

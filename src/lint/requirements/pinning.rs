@@ -27,6 +27,10 @@ pub fn is_full_commit(reference: &str) -> bool {
 }
 
 pub fn pin_status(requirement: &ParsedRequirement) -> PinStatus {
+    if requirement.arbitrary_equal.is_some() {
+        // `===VALUE` (VALUE not a PEP 440 version) matches exactly one string.
+        return PinStatus::Pinned;
+    }
     match &requirement.source {
         RequirementSource::Index { specifiers: None } => PinStatus::NoSpecifier,
         RequirementSource::Index {

@@ -69,12 +69,18 @@ pub struct ParsedRequirement {
     pub extras: Vec<String>,
     pub source: RequirementSource,
     pub marker: Option<String>,
+    /// The value of `===VALUE` when VALUE is not a PEP 440 version (`===foobar`): pip
+    /// compares it as a string, and pep440_rs cannot hold it in `specifiers`.
+    pub arbitrary_equal: Option<String>,
 }
 
 impl ParsedRequirement {
     /// The exact version this requirement pins, if it pins one (`==X` without
     /// wildcard, `===X`, or a wheel file's version).
     pub fn exact_version(&self) -> Option<String> {
+        if let Some(value) = &self.arbitrary_equal {
+            return Some(value.clone());
+        }
         match &self.source {
             RequirementSource::Index {
                 specifiers: Some(specifiers),
@@ -90,11 +96,16 @@ impl ParsedRequirement {
 
     /// The specifier text (`>=1.0,<2`), empty when there is none.
     pub fn specifier_text(&self) -> String {
-        match &self.source {
+        let text = match &self.source {
             RequirementSource::Index {
                 specifiers: Some(specifiers),
             } => specifiers.to_string(),
             _ => String::new(),
+        };
+        match &self.arbitrary_equal {
+            Some(value) if text.is_empty() => format!("==={value}"),
+            Some(value) => format!("{text}, ==={value}"),
+            None => text,
         }
     }
 }
@@ -118,7 +129,6 @@ pub fn normalize_name(name: &str) -> String {
 }
 
 const VCS_SCHEMES: &[&str] = &[
-    "git",
     "git+http",
     "git+https",
     "git+ssh",
@@ -129,7 +139,6 @@ const VCS_SCHEMES: &[&str] = &[
     "hg+https",
     "hg+ssh",
     "hg+static-http",
-    "svn",
     "svn+ssh",
     "svn+http",
     "svn+https",
@@ -220,13 +229,24 @@ fn is_valid_project_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// Splits `url#egg=name&subdirectory=x` style fragments.
-fn egg_fragment(url: &str) -> Option<String> {
-    let fragment = url.split_once('#')?.1;
-    fragment
-        .split('&')
-        .find_map(|part| part.strip_prefix("egg="))
-        .map(str::to_string)
+/// pip's `Link.egg_fragment`: the first `[#&]egg=([^&]*)` anywhere in the URL. A value
+/// that is not a PEP 508 project name is an error (pip's `InvalidEggFragment`).
+pub fn egg_fragment(url: &str) -> Result<Option<String>, String> {
+    let bytes = url.as_bytes();
+    let Some(start) = (0..bytes.len())
+        .find(|&i| matches!(bytes[i], b'#' | b'&') && bytes[i + 1..].starts_with(b"egg="))
+    else {
+        return Ok(None);
+    };
+    let value = &url[start + 5..];
+    let value = value.split('&').next().unwrap_or(value);
+    if is_valid_project_name(value) {
+        Ok(Some(value.to_string()))
+    } else {
+        Err(format!(
+            "Invalid egg fragment {value:?} in {url}: it must be a project name, without extras or version"
+        ))
+    }
 }
 
 fn has_hash_fragment(url: &str) -> bool {
@@ -255,15 +275,22 @@ fn vcs_reference(url: &str) -> Option<String> {
     (!reference.is_empty()).then(|| reference.to_string())
 }
 
+/// The last path segment of a URL (pip's `Link.filename`, without unquoting).
+fn url_file_name(url: &str) -> &str {
+    let path = url.split(['#', '?']).next().unwrap_or(url);
+    path.rsplit('/').next().unwrap_or("")
+}
+
+/// pip's `Link.is_wheel`: the file name ends in `.whl` (any case).
+fn is_wheel_name(file_name: &str) -> bool {
+    file_name.len() >= 4
+        && file_name.is_char_boundary(file_name.len() - 4)
+        && file_name[file_name.len() - 4..].eq_ignore_ascii_case(".whl")
+}
+
 fn url_source(url: &str) -> RequirementSource {
     let vcs = url_scheme(url).and_then(|scheme| Vcs::from_scheme(&scheme));
-    let file_name = url
-        .split(['#', '?'])
-        .next()
-        .unwrap_or(url)
-        .rsplit('/')
-        .next()
-        .unwrap_or("");
+    let file_name = url_file_name(url);
     let wheel_version = if vcs.is_none() {
         wheel_name_version(file_name).map(|(_, version)| version)
     } else {
@@ -295,30 +322,22 @@ pub fn parse_requirement(text: &str) -> Result<ParsedRequirement, String> {
     }
 
     if is_url(spec) {
-        let source = url_source(spec);
-        let name = match &source {
-            RequirementSource::Url {
-                url,
-                wheel_version: Some(_),
-                ..
-            } => {
-                let file_name = url
-                    .split(['#', '?'])
-                    .next()
-                    .unwrap_or(url)
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or("");
-                wheel_name_version(file_name).map(|(name, _)| name)
-            }
-            _ => egg_fragment(spec).filter(|name| is_valid_project_name(name)),
+        let egg = egg_fragment(spec)?;
+        let file_name = url_file_name(spec);
+        let name = if is_wheel_name(file_name) {
+            let (name, _) = wheel_name_version(file_name)
+                .ok_or_else(|| format!("{file_name} is not a valid wheel filename."))?;
+            Some(name)
+        } else {
+            egg
         };
         return Ok(ParsedRequirement {
             normalized_name: name.as_deref().map(normalize_name),
             name,
             extras: Vec::new(),
-            source,
+            source: url_source(spec),
             marker,
+            arbitrary_equal: None,
         });
     }
 
@@ -344,29 +363,38 @@ pub fn parse_requirement(text: &str) -> Result<ParsedRequirement, String> {
                 wheel_version: wheel.map(|(_, version)| version),
             },
             marker,
+            arbitrary_equal: None,
         });
     }
 
-    let requirement = Requirement::<pep508_rs::VerbatimUrl>::from_str(spec).map_err(|err| {
-        let mut message = format!(
-            "Invalid requirement: {spec:?}: {}",
-            first_line(&err.to_string())
-        );
-        if spec.contains('=')
-            && !["==", ">=", "<=", "!=", "~=", "==="]
-                .iter()
-                .any(|op| spec.contains(op))
-        {
-            message.push_str(" (= is not a valid operator. Did you mean == ?)");
-        }
-        message
-    })?;
-    let source = match requirement.version_or_url {
-        None => RequirementSource::Index { specifiers: None },
-        Some(VersionOrUrl::VersionSpecifier(specifiers)) => RequirementSource::Index {
-            specifiers: (!specifiers.is_empty()).then_some(specifiers),
+    check_name_end(spec)?;
+    let (requirement, arbitrary_equal, relative_url) = parse_pep508(spec)?;
+    let source = match (requirement.version_or_url, relative_url) {
+        (_, Some(path)) => RequirementSource::Path {
+            path,
+            wheel_version: None,
         },
-        Some(VersionOrUrl::Url(url)) => url_source(url.given().unwrap_or(url.raw().as_str())),
+        (None, None) => RequirementSource::Index { specifiers: None },
+        (Some(VersionOrUrl::VersionSpecifier(specifiers)), None) => {
+            // The `===0` that stood in for an arbitrary `===VALUE` is not a real specifier.
+            let specifiers: VersionSpecifiers = specifiers
+                .iter()
+                .filter(|spec| {
+                    arbitrary_equal.is_none()
+                        || !(*spec.operator() == Operator::ExactEqual
+                            && spec.version().to_string() == "0")
+                })
+                .cloned()
+                .collect();
+            RequirementSource::Index {
+                specifiers: (!specifiers.is_empty()).then_some(specifiers),
+            }
+        }
+        (Some(VersionOrUrl::Url(url)), None) => {
+            let url = url.given().unwrap_or(url.raw().as_str());
+            egg_fragment(url)?;
+            url_source(url)
+        }
     };
     let name = requirement.name.to_string();
     let marker = marker.or_else(|| requirement.marker.contents().map(|m| m.to_string()));
@@ -376,7 +404,97 @@ pub fn parse_requirement(text: &str) -> Result<ParsedRequirement, String> {
         extras: requirement.extras.iter().map(ToString::to_string).collect(),
         source,
         marker,
+        arbitrary_equal,
     })
+}
+
+type Pep508Requirement = Requirement<pep508_rs::VerbatimUrl>;
+
+/// A PEP 508 string through pep508_rs, accepting what pip's `packaging` accepts beyond it:
+/// a trailing comma after the specifiers (`flask>=2.0,`), `===` with a value that is not
+/// a PEP 440 version (`===foobar`, returned apart), and `name @ relative/path` (returned
+/// apart: packaging takes any URL text, pip treats it as a local path).
+fn parse_pep508(spec: &str) -> Result<(Pep508Requirement, Option<String>, Option<String>), String> {
+    let error = match Pep508Requirement::from_str(spec) {
+        Ok(requirement) => {
+            let arbitrary = arbitrary_equal_value(spec).map(|(_, value)| value.to_string());
+            return Ok((requirement, arbitrary, None));
+        }
+        Err(err) => err.to_string(),
+    };
+    let retry = |text: &str| Pep508Requirement::from_str(text).ok();
+    if let Some(without_comma) = without_trailing_comma(spec) {
+        if let Some(requirement) = retry(&without_comma) {
+            return Ok((requirement, None, None));
+        }
+    }
+    if let Some((range, value)) = arbitrary_equal_value(spec) {
+        let replaced = format!("{}0{}", &spec[..range.start], &spec[range.end..]);
+        if let Some(requirement) = retry(&replaced) {
+            return Ok((requirement, Some(value.to_string()), None));
+        }
+    }
+    if let Some((before, url)) = spec.split_once('@') {
+        let url = url.trim();
+        if !url.is_empty()
+            && !url.contains([' ', '\t'])
+            && !url.contains("://")
+            && !url.contains(':')
+        {
+            if let Some(requirement) = retry(&format!("{before}@ file:///pindrift-relative")) {
+                return Ok((requirement, None, Some(url.to_string())));
+            }
+        }
+    }
+    let mut message = format!("Invalid requirement: {spec:?}: {}", first_line(&error));
+    if spec.contains('=')
+        && !["==", ">=", "<=", "!=", "~=", "==="]
+            .iter()
+            .any(|op| spec.contains(op))
+    {
+        message.push_str(" (= is not a valid operator. Did you mean == ?)");
+    }
+    Err(message)
+}
+
+/// packaging's `version_many` allows one trailing comma (before the end or a `)`).
+fn without_trailing_comma(spec: &str) -> Option<String> {
+    let trimmed = spec.trim_end();
+    let (body, close) = match trimmed.strip_suffix(')') {
+        Some(body) => (body.trim_end(), ")"),
+        None => (trimmed, ""),
+    };
+    let body = body.strip_suffix(',')?;
+    Some(format!("{body}{close}"))
+}
+
+/// The value after `===` (packaging: `===\s*[^\s;)]*`) and its byte range.
+fn arbitrary_equal_value(spec: &str) -> Option<(std::ops::Range<usize>, &str)> {
+    let at = spec.find("===")? + 3;
+    let rest = &spec[at..];
+    let start = at + (rest.len() - rest.trim_start().len());
+    let len = spec[start..]
+        .find(|c: char| c.is_whitespace() || c == ';' || c == ')' || c == ',')
+        .unwrap_or(spec.len() - start);
+    let value = &spec[start..start + len];
+    (!value.is_empty() && pep508_rs::pep440_rs::Version::from_str(value).is_err())
+        .then_some((start..start + len, value))
+}
+
+/// A name ending in `.`, `-` or `_` and followed by more text (`name-==1.0`) makes
+/// pep508_rs 0.9 panic instead of returning an error; reject it first, as pip does.
+fn check_name_end(spec: &str) -> Result<(), String> {
+    let name_len = spec
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        .count();
+    match spec.as_bytes().get(name_len.wrapping_sub(1)) {
+        Some(last @ (b'.' | b'-' | b'_')) if name_len < spec.len() => Err(format!(
+            "Invalid requirement: {spec:?}: Package name must end with an alphanumeric character, not '{}'",
+            *last as char
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn first_line(text: &str) -> &str {
@@ -492,5 +610,84 @@ mod tests {
     fn normalization() {
         assert_eq!(normalize_name("Zope.Interface"), "zope-interface");
         assert_eq!(normalize_name("a__-b"), "a-b");
+    }
+}
+
+#[cfg(test)]
+mod pip_differential_fixes {
+    use super::*;
+
+    #[test]
+    fn name_ending_in_separator_is_an_error_not_a_panic() {
+        for text in [
+            "name-==1.0",
+            "name_ (==1)",
+            "name.[x]",
+            "a- ; python_version>'3'",
+        ] {
+            assert!(parse_requirement(text).is_err(), "{text}");
+        }
+        assert!(parse_requirement("name-").is_err());
+    }
+
+    #[test]
+    fn invalid_egg_fragment_is_an_error() {
+        for text in [
+            "git+https://h.example/r.git@0.5.6#egg=themes==0.5.6",
+            "git+https://h.example/r.git#egg=repo[extra]",
+            "git+https://h.example/r.git#egg=-bad",
+            "pkg @ git+https://h.example/r.git#egg=a@b",
+        ] {
+            assert!(parse_requirement(text).is_err(), "{text}");
+        }
+        // pip finds `egg=` after `&` anywhere in the URL, the first one wins.
+        let r = parse_requirement("https://f.example/a?x=1&egg=pkg").unwrap();
+        assert_eq!(r.name.as_deref(), Some("pkg"));
+    }
+
+    #[test]
+    fn bare_git_and_svn_schemes_are_not_urls() {
+        assert!(!is_url("git://github.com/org/repo.git#egg=repo"));
+        assert!(!is_url("svn://svn.example/repo#egg=repo"));
+        // Not a URL, so a path for pip (which rejects it as a file that does not exist).
+        assert!(matches!(
+            parse_requirement("git://github.com/org/repo.git#egg=repo").map(|r| r.source),
+            Ok(RequirementSource::Path { .. })
+        ));
+        assert!(is_url("git+git://github.com/org/repo.git"));
+    }
+
+    #[test]
+    fn wheel_url_with_a_bad_file_name_is_an_error() {
+        assert!(parse_requirement("https://f.example/dist/notawheel.whl").is_err());
+    }
+
+    #[test]
+    fn arbitrary_equality_keeps_its_string() {
+        let r = parse_requirement("eventlet===foobar").unwrap();
+        assert_eq!(r.exact_version().as_deref(), Some("foobar"));
+        assert_eq!(r.specifier_text(), "===foobar");
+        assert_eq!(
+            crate::lint::requirements::pinning::pin_status(&r),
+            crate::lint::requirements::pinning::PinStatus::Pinned
+        );
+        let r = parse_requirement("eventlet===foobar, >=1").unwrap();
+        assert_eq!(r.specifier_text(), ">=1, ===foobar");
+    }
+
+    #[test]
+    fn one_trailing_comma_is_accepted_like_packaging() {
+        assert!(parse_requirement("flask>=2.0,").is_ok());
+        assert!(parse_requirement("flask (>=2.0,)").is_ok());
+        assert!(parse_requirement("flask>=2.0,,<3").is_err());
+    }
+
+    #[test]
+    fn name_at_relative_path_is_a_local_path() {
+        let r = parse_requirement("pkg @ ./localpkg").unwrap();
+        assert_eq!(r.name.as_deref(), Some("pkg"));
+        assert!(
+            matches!(r.source, RequirementSource::Path { ref path, .. } if path == "./localpkg")
+        );
     }
 }

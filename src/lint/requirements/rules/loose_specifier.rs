@@ -10,7 +10,7 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     let PinStatus::Loose { specifiers } = ctx.status else {
         return;
     };
-    if ctx.pinned_by_constraint.is_some() || ctx.allowed_to_float() {
+    if ctx.exempt_from_pinning() {
         return;
     }
     let name = ctx.display_name();

@@ -41,6 +41,13 @@ impl LineContext<'_> {
             .unwrap_or_else(|| self.requirement.text.clone())
     }
 
+    /// Pinning rules do not apply: the line is read as a constraint (a cap such as
+    /// `Django<6.0` narrows, it installs nothing), a constraints file pins the package
+    /// exactly, or configuration lets it float.
+    pub fn exempt_from_pinning(&self) -> bool {
+        self.is_constraint || self.pinned_by_constraint.is_some() || self.allowed_to_float()
+    }
+
     /// The package may float by configuration.
     pub fn allowed_to_float(&self) -> bool {
         self.requirement

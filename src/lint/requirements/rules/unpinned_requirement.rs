@@ -7,10 +7,7 @@ use crate::lint::requirements::pinning::PinStatus;
 pub const CODE: &str = "PD101";
 
 pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
-    if *ctx.status != PinStatus::NoSpecifier
-        || ctx.pinned_by_constraint.is_some()
-        || ctx.allowed_to_float()
-    {
+    if *ctx.status != PinStatus::NoSpecifier || ctx.exempt_from_pinning() {
         return;
     }
     let name = ctx.display_name();

@@ -1,0 +1,21 @@
+//! PD202: an image with the `latest` tag and no digest.
+
+use super::super::image_ref::ImageRef;
+use super::super::installers::Arg;
+use super::super::Cx;
+
+pub const CODE: &str = "PD202";
+
+pub fn check(cx: &mut Cx, arg: &Arg, r: &ImageRef, what: &str) {
+    if r.tag.as_deref() != Some("latest") || r.digest.is_some() {
+        return;
+    }
+    let f = cx
+        .finding(
+            CODE,
+            arg.span.clone(),
+            format!("{what} `{}` uses the `latest` tag, which moves", arg.text),
+        )
+        .with_hint(format!("use a version tag, e.g. `{}:<version>`", r.name()));
+    cx.push(f);
+}

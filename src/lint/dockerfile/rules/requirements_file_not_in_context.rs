@@ -1,0 +1,48 @@
+//! PD213 (note): `pip install -r FILE` / `-c FILE` whose file is not in the build context, so
+//! its pins cannot be checked. The path is mapped back through `COPY`/`ADD` and bind mounts
+//! (`RUN --mount=type=bind,source=…,target=…`) and `WORKDIR` to the context (`--context DIR`,
+//! or the Dockerfile's folder).
+
+use std::path::PathBuf;
+
+use crate::paths::normalize_lexically;
+
+use super::super::installers::Arg;
+use super::super::{CopyMap, Cx};
+
+pub const CODE: &str = "PD213";
+
+/// Finds the file in the build context, if it is there.
+pub(in super::super) fn resolve(cx: &Cx, path: &str, binds: &[CopyMap]) -> Option<PathBuf> {
+    let context = normalize_lexically(&cx.context);
+    let inside = |p: &PathBuf| normalize_lexically(p).starts_with(&context) && p.is_file();
+    if let Some(p) = cx.context_path(path, binds) {
+        if inside(&p) {
+            return Some(p);
+        }
+    }
+    if !path.starts_with('/') {
+        let p = cx.context.join(path);
+        if inside(&p) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+pub fn check(cx: &mut Cx, arg: &Arg, path: &str, constraint: bool) {
+    let kind = if constraint {
+        "constraints"
+    } else {
+        "requirements"
+    };
+    let context = crate::paths::display_path(&cx.context);
+    let f = cx
+        .finding(
+            CODE,
+            arg.span.clone(),
+            format!("{kind} file `{path}` is not in the build context (`{context}`); its pins cannot be checked"),
+        )
+        .with_hint("COPY the file from the build context before this RUN, or pass --context DIR");
+    cx.push(f);
+}

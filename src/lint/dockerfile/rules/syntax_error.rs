@@ -1,0 +1,15 @@
+//! PD001 (shared with requirements files): a Dockerfile BuildKit would reject — an unknown
+//! instruction (template markup such as Jinja `{% if %}`), an unterminated heredoc, an invalid
+//! parser directive, an invalid image reference. Reported once per file, at the exact token.
+
+use std::ops::Range;
+
+use crate::diagnostic::{Finding, Span};
+use crate::source::SourceFile;
+
+pub const CODE: &str = "PD001";
+
+pub fn finding(source: &SourceFile, span: Range<usize>, message: &str) -> Finding {
+    Finding::new(CODE, source, Span::new(span.start, span.end), message)
+        .with_hint("docker build would fail here; if this is a template, lint the rendered file")
+}

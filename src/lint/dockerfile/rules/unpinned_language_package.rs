@@ -1,0 +1,26 @@
+//! PD211: a package installed by npm, yarn, pnpm, gem, go, cargo or conda without an exact
+//! version.
+
+use super::super::installers::{Arg, Tool};
+use super::super::Cx;
+
+pub const CODE: &str = "PD211";
+
+pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, text: &str, reason: &str) {
+    let hint = match tool {
+        Tool::Npm | Tool::Yarn | Tool::Pnpm => "pin one version: `name@1.2.3`",
+        Tool::Gem => "pin one version: `gem install name -v 1.2.3` or `name:1.2.3`",
+        Tool::Go => "pin one version: `module/path@v1.2.3`",
+        Tool::Cargo => "pin one version: `cargo install name --version 1.2.3 --locked`",
+        Tool::Conda => "pin one version: `name=1.2.3`",
+        _ => "pin one version",
+    };
+    let f = cx
+        .finding(
+            CODE,
+            arg.span.clone(),
+            format!("`{}` is not pinned ({reason}) in `{}`", text, tool.name()),
+        )
+        .with_hint(hint);
+    cx.push(f);
+}
