@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 
-use crate::docker::{exec_inventory, Engine};
+use crate::docker::{exec_inventory, Engine, ImageHandle};
 use crate::drift::report::{render, DriftReport, Format};
 use crate::drift::{self, normalize_name, FailOn, ReplicaResult};
 use crate::inventory::freeze::parse_freeze;
@@ -52,6 +52,10 @@ pub struct DriftArgs {
     /// Leave OS packages (dpkg, apk) out.
     #[arg(long)]
     pub no_os: bool,
+    /// Neither read nor write the image inventory cache (`$PINDRIFT_CACHE_DIR`, else
+    /// `$XDG_CACHE_HOME/pindrift`, else `~/.cache/pindrift`); read everything from the engine.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -91,12 +95,16 @@ fn needs_engine(sources: &[Source]) -> bool {
         .any(|s| matches!(s, Source::Container(_) | Source::Image(_)))
 }
 
-fn read_freeze(spec: &str, file: &str) -> Result<Inventory> {
+async fn read_freeze(spec: &str, file: &str) -> Result<Inventory> {
     let (text, display) = if file == "-" {
-        let mut t = String::new();
-        std::io::stdin()
-            .read_to_string(&mut t)
-            .context("reading pip freeze output from stdin")?;
+        // On a blocking thread, so that Ctrl-C is still seen while stdin stays open.
+        let t = tokio::task::spawn_blocking(|| {
+            let mut t = String::new();
+            std::io::stdin().read_to_string(&mut t).map(|_| t)
+        })
+        .await
+        .context("reading pip freeze output from stdin")?
+        .context("reading pip freeze output from stdin")?;
         (t, "<stdin>".to_string())
     } else {
         let path = Path::new(file);
@@ -141,6 +149,41 @@ fn read_req(spec: &str, file: &str) -> Result<Inventory> {
     })
 }
 
+/// A source after its first step: file sources are read, images are opened (their
+/// temporary container exists, unless the cache has them).
+enum Opened {
+    Done(Box<Inventory>),
+    Image(Box<ImageHandle>),
+    Container,
+}
+
+/// Open image sources first (creating their temporary containers), then read files and
+/// stdin, so that an interrupted read of stdin also exercises the clean-up of containers.
+async fn open_source(engine: Option<&Engine>, spec: &str, source: &Source) -> Result<Opened> {
+    Ok(match source {
+        Source::Image(r) => {
+            Opened::Image(Box::new(engine.context("no engine")?.open_image(r).await?))
+        }
+        Source::Container(_) => Opened::Container,
+        Source::Freeze(f) => Opened::Done(Box::new(read_freeze(spec, f).await?)),
+        Source::Req(f) => Opened::Done(Box::new(read_req(spec, f)?)),
+    })
+}
+
+async fn finish_source(
+    engine: Option<&Engine>,
+    spec: &str,
+    source: &Source,
+    opened: Opened,
+    via_exec: bool,
+) -> Result<Inventory> {
+    match opened {
+        Opened::Done(inv) => Ok(*inv),
+        Opened::Image(h) => Ok(engine.context("no engine")?.read_image(*h, spec).await?),
+        Opened::Container => read_source(engine, spec, source, via_exec).await,
+    }
+}
+
 async fn read_source(
     engine: Option<&Engine>,
     spec: &str,
@@ -148,7 +191,7 @@ async fn read_source(
     via_exec: bool,
 ) -> Result<Inventory> {
     match source {
-        Source::Freeze(f) => read_freeze(spec, f),
+        Source::Freeze(f) => read_freeze(spec, f).await,
         Source::Req(f) => read_req(spec, f),
         Source::Container(name) => {
             let engine = engine.context("no engine")?;
@@ -173,7 +216,10 @@ pub fn run(args: DriftArgs) -> Result<u8> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(run_async(args))
+    let result = runtime.block_on(run_async(args));
+    // A read of stdin may still block a thread after Ctrl-C: do not wait for it.
+    runtime.shutdown_background();
+    result
 }
 
 async fn run_async(args: DriftArgs) -> Result<u8> {
@@ -191,7 +237,11 @@ async fn run_async(args: DriftArgs) -> Result<u8> {
         );
     }
     let engine = if args.replicas.is_some() || needs_engine(&sources) {
-        Some(Engine::connect().await?)
+        let mut e = Engine::connect().await?;
+        if !args.no_cache {
+            e.set_cache_dir(crate::inventory::cache::default_dir());
+        }
+        Some(e)
     } else {
         None
     };
@@ -231,12 +281,21 @@ async fn compare(
 ) -> Result<(String, u8)> {
     let via_exec = args.via == "exec";
     let ignore = ignore_set(args);
+    let mut raw_changes = None;
     let (mut before, mut after, in_place) = if sources.len() == 1 {
         let Source::Container(name) = &sources[0] else {
             bail!("one source must be a container");
         };
         let engine = engine.context("no engine")?;
-        let after = read_source(Some(engine), &args.sources[0], &sources[0], via_exec).await?;
+        let (after, raw) = if via_exec {
+            let after = read_source(Some(engine), &args.sources[0], &sources[0], true).await?;
+            (after, None)
+        } else {
+            engine
+                .container_inventory_changes(name, &args.sources[0], true)
+                .await?
+        };
+        raw_changes = raw;
         let image_id = after.source.image_id.clone().unwrap_or_default();
         let before = engine
             .image_inventory(
@@ -252,9 +311,29 @@ async fn compare(
         before.source.image_ref = after.source.image_ref.clone();
         (before, after, true)
     } else {
+        // Images are opened (temporary containers created) before stdin is read.
+        let mut order: Vec<usize> = vec![0, 1];
+        order.sort_by_key(|&i| !matches!(sources[i], Source::Image(_)));
+        let mut opened: [Option<Opened>; 2] = [None, None];
+        for i in order {
+            opened[i] = Some(open_source(engine, &args.sources[i], &sources[i]).await?);
+        }
+        let [oa, ob] = opened;
         let (a, b) = tokio::try_join!(
-            read_source(engine, &args.sources[0], &sources[0], via_exec),
-            read_source(engine, &args.sources[1], &sources[1], via_exec),
+            finish_source(
+                engine,
+                &args.sources[0],
+                &sources[0],
+                oa.context("source not opened")?,
+                via_exec
+            ),
+            finish_source(
+                engine,
+                &args.sources[1],
+                &sources[1],
+                ob.context("source not opened")?,
+                via_exec
+            ),
         )?;
         (a, b, false)
     };
@@ -280,7 +359,10 @@ async fn compare(
             .chain(before.envs.iter())
             .flat_map(|e| e.dirs.iter().cloned())
             .collect();
-        outcome.files = engine.changes(&id, &focus, &site_dirs).await?;
+        outcome.files = match raw_changes {
+            Some(raw) => crate::docker::summarize_changes(&raw, &focus, &site_dirs),
+            None => engine.changes(&id, &focus, &site_dirs).await?,
+        };
     }
     let report = DriftReport {
         before: &before,

@@ -6,9 +6,11 @@
 //! files are kept. Nothing is extracted, nothing is pulled, temporary containers are removed.
 
 mod exec;
+mod overlay;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{self, Read};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use bollard::models::ContainerCreateBody;
@@ -20,6 +22,7 @@ use bollard::Docker;
 use futures_util::{stream, StreamExt};
 
 use crate::drift::FileChange;
+use crate::inventory::cache::{self, Roots};
 use crate::inventory::sites::{group, system_site_candidates};
 use crate::inventory::tarscan::{scan_tar, Collected};
 use crate::inventory::{Inventory, SourceInfo, SourceKind};
@@ -88,6 +91,10 @@ pub struct ContainerFacts {
     pub env: Vec<(String, String)>,
     pub working_dir: Option<String>,
     pub running: bool,
+    /// Destinations of volumes, bind mounts and tmpfs mounts.
+    pub mounts: Vec<String>,
+    /// Storage driver (`overlay2`, `fuse-overlayfs`, …).
+    pub driver: Option<String>,
 }
 
 impl ContainerFacts {
@@ -105,6 +112,65 @@ pub struct Engine {
     host: String,
     session: String,
     counter: AtomicU32,
+    cache_dir: Option<PathBuf>,
+    changes: ChangesPolicy,
+}
+
+/// When a container is read as its image plus the Engine's list of changes instead of whole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangesPolicy {
+    /// When the image is cached and the storage driver computes changes natively (overlay2
+    /// with native diff, aufs); other drivers compare the whole file tree, which costs more
+    /// than reading the container (seconds on fuse-overlayfs).
+    Auto,
+    Always,
+    Never,
+}
+
+impl ChangesPolicy {
+    /// From `PINDRIFT_CHANGES` (`auto`, `always`, `never`); `auto` when unset or unknown.
+    pub fn from_env() -> Self {
+        match std::env::var("PINDRIFT_CHANGES").as_deref() {
+            Ok("always") => ChangesPolicy::Always,
+            Ok("never") => ChangesPolicy::Never,
+            _ => ChangesPolicy::Auto,
+        }
+    }
+}
+
+/// An image opened for reading: its id, what its config says, the cached roots, and the
+/// temporary container when the cache does not have it.
+pub struct ImageHandle {
+    reference: String,
+    facts: ContainerFacts,
+    base: Roots,
+    temp: Option<String>,
+}
+
+/// Where a root's content comes from while reading.
+enum Target {
+    /// An image: from the cache, else from a temporary container made on first need.
+    Image {
+        image_id: String,
+        temp: Option<String>,
+    },
+    /// A container, read whole.
+    Direct { id: String },
+    /// A container read as its image plus the changes the Engine reports.
+    Overlay {
+        id: String,
+        changes: Vec<(String, String)>,
+        mounts: Vec<String>,
+    },
+}
+
+/// Reads roots for one source, remembering what is known to be the image's content.
+struct Reader {
+    target: Target,
+    /// The image's content known before this read (from the cache).
+    base: Roots,
+    /// The image's content learned by this read (to be added to the cache).
+    learned: Roots,
 }
 
 /// A running replica found by a selector.
@@ -149,7 +215,31 @@ impl Engine {
             session: format!("{}-{nonce:x}", std::process::id()),
             host,
             counter: AtomicU32::new(0),
+            cache_dir: None,
+            changes: ChangesPolicy::from_env(),
         })
+    }
+
+    /// Use (or, with `None`, do not use) an inventory cache folder for images.
+    pub fn set_cache_dir(&mut self, dir: Option<PathBuf>) {
+        self.cache_dir = dir;
+    }
+
+    fn load_cache(&self, image_id: &str) -> Option<Roots> {
+        cache::load(self.cache_dir.as_deref()?, image_id)
+    }
+
+    /// Add what a read learned about an image to its cache entry. Failing to write the cache
+    /// does not fail the run.
+    fn store_cache(&self, image_id: &str, mut base: Roots, learned: Roots) {
+        let Some(dir) = self.cache_dir.as_deref() else {
+            return;
+        };
+        if learned.is_empty() {
+            return;
+        }
+        base.extend(learned);
+        let _ = cache::store(dir, image_id, &base);
     }
 
     pub fn host(&self) -> &str {
@@ -171,15 +261,7 @@ impl Engine {
                 _ => EngineError::api(format!("inspecting container {name}"), e),
             })?;
         let config = c.config.unwrap_or_default();
-        let env = config
-            .env
-            .unwrap_or_default()
-            .into_iter()
-            .map(|kv| match kv.split_once('=') {
-                Some((k, v)) => (k.to_string(), v.to_string()),
-                None => (kv, String::new()),
-            })
-            .collect();
+        let env = split_env(config.env.unwrap_or_default());
         Ok(ContainerFacts {
             id: c.id.unwrap_or_else(|| name.to_string()),
             name: c
@@ -191,7 +273,31 @@ impl Engine {
             env,
             working_dir: config.working_dir.filter(|w| !w.is_empty()),
             running: c.state.and_then(|s| s.running).unwrap_or(false),
+            mounts: c
+                .mounts
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|m| m.destination)
+                .collect(),
+            driver: c.graph_driver.map(|g| g.name),
         })
+    }
+
+    /// Does the storage driver compute a container's changes from its own layer (cheap),
+    /// rather than by comparing whole file trees?
+    async fn native_changes(&self, driver: Option<&str>) -> bool {
+        match driver {
+            Some("aufs") => true,
+            Some("overlay2") => {
+                match self.docker.info().await {
+                    Ok(info) => info.driver_status.unwrap_or_default().iter().any(|kv| {
+                        kv.len() == 2 && kv[0] == "Native Overlay Diff" && kv[1] == "true"
+                    }),
+                    Err(_) => false,
+                }
+            }
+            _ => false,
+        }
     }
 
     /// Read a container's inventory through the archive API.
@@ -200,6 +306,18 @@ impl Engine {
         name: &str,
         spec: &str,
     ) -> Result<Inventory, EngineError> {
+        Ok(self.container_inventory_changes(name, spec, false).await?.0)
+    }
+
+    /// Read a container's inventory; with `need_changes`, also return the Engine's list of
+    /// changes (`(path, kind)`), which then is also used to read the container as its image
+    /// plus those changes.
+    pub async fn container_inventory_changes(
+        &self,
+        name: &str,
+        spec: &str,
+        need_changes: bool,
+    ) -> Result<(Inventory, Option<Vec<(String, String)>>), EngineError> {
         let facts = self.container_facts(name).await?;
         let source = SourceInfo {
             spec: spec.to_string(),
@@ -210,7 +328,43 @@ impl Engine {
             image_ref: facts.image_ref.clone(),
             via: "archive".into(),
         };
-        self.read_archive_inventory(&facts, source).await
+        let base = self.load_cache(&facts.image_id);
+        let use_changes = self.cache_dir.is_some()
+            && match self.changes {
+                ChangesPolicy::Never => false,
+                ChangesPolicy::Always => true,
+                ChangesPolicy::Auto => {
+                    base.is_some() && self.native_changes(facts.driver.as_deref()).await
+                }
+            };
+        let changes = if need_changes {
+            Some(self.raw_changes(&facts.id).await?)
+        } else if use_changes {
+            // Without the list the container is read whole.
+            self.raw_changes(&facts.id).await.ok()
+        } else {
+            None
+        };
+        let target = match (&changes, self.cache_dir.is_some()) {
+            (Some(list), true) => Target::Overlay {
+                id: facts.id.clone(),
+                changes: list.clone(),
+                mounts: facts.mounts.clone(),
+            },
+            _ => Target::Direct {
+                id: facts.id.clone(),
+            },
+        };
+        let mut reader = Reader {
+            target,
+            base: base.unwrap_or_default(),
+            learned: Roots::new(),
+        };
+        let inv = self
+            .read_archive_inventory(&facts, source, &mut reader)
+            .await?;
+        self.store_cache(&facts.image_id, reader.base, reader.learned);
+        Ok((inv, changes))
     }
 
     /// Read an image's inventory: create a container (never started, no network), read it,
@@ -228,24 +382,91 @@ impl Engine {
                     Some(404) => EngineError::NoSuchImage(reference.to_string()),
                     _ => EngineError::api(format!("inspecting image {reference}"), e),
                 })?;
+        let handle = self.open_image_inspected(reference, image).await?;
+        self.read_image(handle, spec).await
+    }
+
+    /// Resolve an image and get ready to read it: its cached inventory, or a temporary
+    /// container (created, never started) when there is none. Never pulls.
+    pub async fn open_image(&self, reference: &str) -> Result<ImageHandle, EngineError> {
+        let image =
+            self.docker
+                .inspect_image(reference)
+                .await
+                .map_err(|e| match status_of(&e) {
+                    Some(404) => EngineError::NoSuchImage(reference.to_string()),
+                    _ => EngineError::api(format!("inspecting image {reference}"), e),
+                })?;
+        self.open_image_inspected(reference, image).await
+    }
+
+    async fn open_image_inspected(
+        &self,
+        reference: &str,
+        image: bollard::models::ImageInspect,
+    ) -> Result<ImageHandle, EngineError> {
         let image_id = image.id.unwrap_or_else(|| reference.to_string());
-        let temp = self.create_temp(&image_id).await?;
-        let result = async {
-            let facts = self.container_facts(&temp).await?;
-            let source = SourceInfo {
-                spec: spec.to_string(),
-                kind: SourceKind::Image,
-                id: Some(image_id.clone()),
-                name: None,
-                image_id: Some(image_id.clone()),
-                image_ref: Some(reference.to_string()),
-                via: "archive".into(),
-            };
-            self.read_archive_inventory(&facts, source).await
+        let config = image.config.unwrap_or_default();
+        let facts = ContainerFacts {
+            id: image_id.clone(),
+            name: String::new(),
+            image_id: image_id.clone(),
+            image_ref: Some(reference.to_string()),
+            env: split_env(config.env.unwrap_or_default()),
+            working_dir: config.working_dir.filter(|w| !w.is_empty()),
+            running: false,
+            mounts: Vec::new(),
+            driver: None,
+        };
+        let base = self.load_cache(&image_id);
+        let temp = match base {
+            Some(_) => None,
+            None => Some(self.create_temp(&image_id).await?),
+        };
+        Ok(ImageHandle {
+            reference: reference.to_string(),
+            facts,
+            base: base.unwrap_or_default(),
+            temp,
+        })
+    }
+
+    /// Read an opened image and remove its temporary container, whatever happens.
+    pub async fn read_image(
+        &self,
+        handle: ImageHandle,
+        spec: &str,
+    ) -> Result<Inventory, EngineError> {
+        let image_id = handle.facts.image_id.clone();
+        let source = SourceInfo {
+            spec: spec.to_string(),
+            kind: SourceKind::Image,
+            id: Some(image_id.clone()),
+            name: None,
+            image_id: Some(image_id.clone()),
+            image_ref: Some(handle.reference.clone()),
+            via: "archive".into(),
+        };
+        let mut reader = Reader {
+            target: Target::Image {
+                image_id: image_id.clone(),
+                temp: handle.temp,
+            },
+            base: handle.base,
+            learned: Roots::new(),
+        };
+        let result = self
+            .read_archive_inventory(&handle.facts, source, &mut reader)
+            .await;
+        if let Target::Image {
+            temp: Some(temp), ..
+        } = &reader.target
+        {
+            self.remove(temp).await;
         }
-        .await;
-        self.remove(&temp).await;
-        result
+        let inv = result?;
+        self.store_cache(&image_id, reader.base, reader.learned);
+        Ok(inv)
     }
 
     async fn create_temp(&self, image_id: &str) -> Result<String, EngineError> {
@@ -341,6 +562,13 @@ impl Engine {
         focus: &[String],
         site_dirs: &[String],
     ) -> Result<Vec<FileChange>, EngineError> {
+        let raw = self.raw_changes(container).await?;
+        Ok(summarize_changes(&raw, focus, site_dirs))
+    }
+
+    /// The Engine's list of files changed in a container since it was created:
+    /// `(path, added|changed|deleted)`.
+    pub async fn raw_changes(&self, container: &str) -> Result<Vec<(String, String)>, EngineError> {
         let list = self
             .docker
             .container_changes(container)
@@ -358,7 +586,7 @@ impl Engine {
                 (c.path, kind.to_string())
             })
             .collect();
-        Ok(summarize_changes(&raw, focus, site_dirs))
+        Ok(raw)
     }
 
     /// Archive one container path and keep its metadata files. `Ok(None)` when it does not
@@ -456,15 +684,115 @@ impl Engine {
         (dedupe_nested(paths), pythonpath)
     }
 
-    async fn scan_all(&self, id: &str, paths: &[String]) -> Result<Collected, EngineError> {
-        let results: Vec<Result<Option<Collected>, EngineError>> = stream::iter(paths.iter())
-            .map(|p| self.scan_path(id, p))
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
+    /// Archive each path of one container; `None` for missing paths.
+    async fn scan_each(&self, id: &str, paths: &[String]) -> Result<Roots, EngineError> {
+        let results: Vec<(String, Result<Option<Collected>, EngineError>)> =
+            stream::iter(paths.iter())
+                .map(|p| async move { (p.clone(), self.scan_path(id, p).await) })
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+        let mut out = Roots::new();
+        for (p, r) in results {
+            out.insert(p, r?);
+        }
+        Ok(out)
+    }
+
+    /// The content of `paths` for the reader's source, merged.
+    async fn read_roots(
+        &self,
+        reader: &mut Reader,
+        paths: &[String],
+    ) -> Result<Collected, EngineError> {
+        let mut got = Roots::new();
+        match &mut reader.target {
+            Target::Direct { id } => got = self.scan_each(id, paths).await?,
+            Target::Image { image_id, temp } => {
+                let missing: Vec<String> = paths
+                    .iter()
+                    .filter(|p| !reader.base.contains_key(*p) && !reader.learned.contains_key(*p))
+                    .cloned()
+                    .collect();
+                if !missing.is_empty() {
+                    if temp.is_none() {
+                        *temp = Some(self.create_temp(image_id).await?);
+                    }
+                    let id = temp.clone().unwrap_or_default();
+                    let read = self.scan_each(&id, &missing).await?;
+                    reader.learned.extend(read);
+                }
+                for p in paths {
+                    let c = reader
+                        .base
+                        .get(p)
+                        .or_else(|| reader.learned.get(p))
+                        .cloned()
+                        .flatten();
+                    got.insert(p.clone(), c);
+                }
+            }
+            Target::Overlay {
+                id,
+                changes,
+                mounts,
+            } => {
+                let mut whole = Vec::new();
+                let mut patches = Vec::new();
+                for p in paths {
+                    let mounted = mounts.iter().any(|m| overlay::overlaps(m, p));
+                    let known = reader.base.get(p).or_else(|| reader.learned.get(p));
+                    let Some(image) = known else {
+                        whole.push(p.clone());
+                        continue;
+                    };
+                    match overlay::plan_root(p, image.as_ref(), changes, mounted) {
+                        overlay::RootPlan::Clean => {
+                            got.insert(p.clone(), image.clone());
+                        }
+                        overlay::RootPlan::Whole => whole.push(p.clone()),
+                        overlay::RootPlan::Patch { drop, reread } => {
+                            patches.push((
+                                p.clone(),
+                                image.clone().unwrap_or_default(),
+                                drop,
+                                reread,
+                            ));
+                        }
+                    }
+                }
+                let units: Vec<String> = patches
+                    .iter()
+                    .flat_map(|(_, _, _, r)| r.iter().cloned())
+                    .collect();
+                let mut fetched = self.scan_each(id, &whole).await?;
+                let fetched_units = self.scan_each(id, &units).await?;
+                for (p, mut c, drop, reread) in patches {
+                    for d in drop.iter().chain(reread.iter()) {
+                        overlay::drop_below(&mut c, d);
+                    }
+                    for u in &reread {
+                        if let Some(Some(more)) = fetched_units.get(u) {
+                            c.merge(more.clone());
+                        }
+                    }
+                    got.insert(p, Some(c));
+                }
+                for p in &whole {
+                    let content = fetched.remove(p).flatten();
+                    // Read whole and nothing changed there: that is the image's content too.
+                    let mounted = mounts.iter().any(|m| overlay::overlaps(m, p));
+                    let touched = changes.iter().any(|(c, _)| overlay::overlaps(c, p));
+                    if !mounted && !touched && !reader.base.contains_key(p) {
+                        reader.learned.insert(p.clone(), content.clone());
+                    }
+                    got.insert(p.clone(), content);
+                }
+            }
+        }
         let mut all = Collected::default();
-        for r in results {
-            if let Some(c) = r? {
+        for p in paths {
+            if let Some(Some(c)) = got.remove(p) {
                 all.merge(c);
             }
         }
@@ -477,13 +805,14 @@ impl Engine {
     /// milliseconds even when the path is missing, so the Python versions whose standard
     /// site folders are read come from hints (`PYTHON_VERSION`, the OS package database,
     /// `pyvenv.cfg`) first; only when there are none is every known version tried.
-    pub async fn read_archive_inventory(
+    async fn read_archive_inventory(
         &self,
         facts: &ContainerFacts,
         source: SourceInfo,
+        reader: &mut Reader,
     ) -> Result<Inventory, EngineError> {
         let (first, pythonpath) = Self::first_round(facts);
-        let mut all = self.scan_all(&facts.id, &first).await?;
+        let mut all = self.read_roots(reader, &first).await?;
         let versions = version_hints(facts, &all);
         let second: Vec<String> = system_site_candidates()
             .into_iter()
@@ -493,7 +822,7 @@ impl Engine {
                 None => true,
             })
             .collect();
-        all.merge(self.scan_all(&facts.id, &second).await?);
+        all.merge(self.read_roots(reader, &second).await?);
         let g = group(&all, &pythonpath);
         Ok(Inventory {
             source,
@@ -502,6 +831,15 @@ impl Engine {
             warnings: g.warnings,
         })
     }
+}
+
+fn split_env(env: Vec<String>) -> Vec<(String, String)> {
+    env.into_iter()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None => (kv, String::new()),
+        })
+        .collect()
 }
 
 /// Python `X.Y` versions suggested by the container's environment and the files read so far;

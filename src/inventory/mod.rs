@@ -3,6 +3,7 @@
 //! The parsers here are pure: they take bytes that [`crate::docker`] streamed out of a
 //! container (or a file's text) and never touch the engine or the disk themselves.
 
+pub mod cache;
 pub mod freeze;
 pub mod metadata;
 pub mod os;
@@ -11,7 +12,7 @@ pub mod tarscan;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Where a package was installed from, from `direct_url.json` or a freeze line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -163,7 +164,7 @@ pub struct OsInventory {
 }
 
 /// Something odd in the input that did not stop the run (malformed metadata, a capped file).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Warning {
     /// Path in the container, or `FILE:LINE`.
     pub path: String,

@@ -56,7 +56,7 @@ pub fn interest(path: &str) -> Option<Interest> {
 }
 
 /// Files kept from one or more tar streams, by absolute container path.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Collected {
     pub files: BTreeMap<String, Vec<u8>>,
     pub warnings: Vec<Warning>,
@@ -182,6 +182,12 @@ pub fn scan_tar<R: Read>(reader: R, archived: &str, out: &mut Collected) {
                 message: format!("read error: {e}"),
             });
             return;
+        }
+        if matches!(want, Interest::Head(_)) {
+            // Only the header block is used; the description after it is dropped.
+            if let Some(end) = memchr::memmem::find(&buf, b"\n\n") {
+                buf.truncate(end + 1);
+            }
         }
         out.kept_bytes += buf.len() as u64;
         out.files.insert(path, buf);

@@ -186,6 +186,8 @@ pub fn pindrift(args: &[&str]) -> (i32, String, String) {
 pub fn pindrift_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pindrift"));
     cmd.args(args);
+    // Image inventory cache inside the build folder, never the user's.
+    cmd.env("PINDRIFT_CACHE_DIR", repo().join("target/test-cache"));
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -1,0 +1,228 @@
+//! On-disk cache of what was read from an image, keyed by image id.
+//!
+//! An image id (`sha256:…`) names immutable content, so what the archive API returned for a
+//! path of that image is the same every time. The cache keeps, per archived path ("root"),
+//! the metadata files kept by [`super::tarscan`] (or that the path is missing), in a versioned
+//! JSON file written atomically (temporary file + rename). A file that cannot be read or
+//! parsed, has another version or names another image is ignored (and rewritten by the next
+//! read).
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::tarscan::Collected;
+use super::Warning;
+
+/// Version of the file format; part of the folder name and of the file.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Cache files larger than this are ignored.
+const MAX_CACHE_FILE: u64 = 512 * 1024 * 1024;
+
+/// What an image holds at each archived path: `None` when the path does not exist.
+pub type Roots = BTreeMap<String, Option<Collected>>;
+
+/// Why a cache entry could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("encoding the cache entry: {0}")]
+    Encode(#[from] serde_json::Error),
+}
+
+/// The cache folder: `$PINDRIFT_CACHE_DIR`, else `$XDG_CACHE_HOME/pindrift`, else
+/// `~/.cache/pindrift`. `None` when none of these is set.
+pub fn default_dir() -> Option<PathBuf> {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(d) = var("PINDRIFT_CACHE_DIR") {
+        return Some(d);
+    }
+    if let Some(d) = var("XDG_CACHE_HOME").filter(|d| d.is_absolute()) {
+        return Some(d.join("pindrift"));
+    }
+    var("HOME").map(|h| h.join(".cache").join("pindrift"))
+}
+
+/// The file for one image: `DIR/inventory/v1/sha256-<hex>.json`. `None` for ids that are not
+/// `sha256:` plus 64 hex digits (nothing else is content-addressed or safe as a file name).
+pub fn entry_path(dir: &Path, image_id: &str) -> Option<PathBuf> {
+    let hex = image_id.strip_prefix("sha256:")?;
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    Some(
+        dir.join("inventory")
+            .join(format!("v{FORMAT_VERSION}"))
+            .join(format!("sha256-{}.json", hex.to_ascii_lowercase())),
+    )
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    version: u32,
+    image_id: String,
+    roots: BTreeMap<String, Option<RootEntry>>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RootEntry {
+    files: BTreeMap<String, Data>,
+    warnings: Vec<Warning>,
+}
+
+/// File contents: text when it is UTF-8, hex otherwise.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum Data {
+    Text(String),
+    Hex { hex: String },
+}
+
+impl Data {
+    fn encode(bytes: &[u8]) -> Data {
+        match std::str::from_utf8(bytes) {
+            Ok(t) => Data::Text(t.to_string()),
+            Err(_) => Data::Hex {
+                hex: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+            },
+        }
+    }
+
+    fn decode(self) -> Option<Vec<u8>> {
+        match self {
+            Data::Text(t) => Some(t.into_bytes()),
+            Data::Hex { hex } => {
+                if hex.len() % 2 != 0 {
+                    return None;
+                }
+                (0..hex.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+                    .collect()
+            }
+        }
+    }
+}
+
+/// Read the cached roots of an image; `None` when there is no usable entry.
+pub fn load(dir: &Path, image_id: &str) -> Option<Roots> {
+    let path = entry_path(dir, image_id)?;
+    let meta = std::fs::metadata(&path).ok()?;
+    if meta.len() > MAX_CACHE_FILE {
+        return None;
+    }
+    let bytes = std::fs::read(&path).ok()?;
+    let entry: Entry = serde_json::from_slice(&bytes).ok()?;
+    if entry.version != FORMAT_VERSION || entry.image_id != image_id {
+        return None;
+    }
+    let mut roots = Roots::new();
+    for (root, r) in entry.roots {
+        let c = match r {
+            None => None,
+            Some(r) => {
+                let mut c = Collected::default();
+                for (p, d) in r.files {
+                    let data = d.decode()?;
+                    c.kept_bytes += data.len() as u64;
+                    c.files.insert(p, data);
+                }
+                c.warnings = r.warnings;
+                Some(c)
+            }
+        };
+        roots.insert(root, c);
+    }
+    Some(roots)
+}
+
+/// Write the cached roots of an image atomically (temporary file in the same folder, then
+/// rename), replacing whatever was there.
+pub fn store(dir: &Path, image_id: &str, roots: &Roots) -> Result<(), CacheError> {
+    let Some(path) = entry_path(dir, image_id) else {
+        return Ok(());
+    };
+    let io = |p: &Path| {
+        let p = p.display().to_string();
+        move |source| CacheError::Io { path: p, source }
+    };
+    let parent = path.parent().unwrap_or(dir);
+    std::fs::create_dir_all(parent).map_err(io(parent))?;
+    let entry = Entry {
+        version: FORMAT_VERSION,
+        image_id: image_id.to_string(),
+        roots: roots
+            .iter()
+            .map(|(root, c)| {
+                let r = c.as_ref().map(|c| RootEntry {
+                    files: c
+                        .files
+                        .iter()
+                        .map(|(p, d)| (p.clone(), Data::encode(d)))
+                        .collect(),
+                    warnings: c.warnings.clone(),
+                });
+                (root.clone(), r)
+            })
+            .collect(),
+    };
+    let json = serde_json::to_vec(&entry)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(parent).map_err(io(parent))?;
+    tmp.write_all(&json).map_err(io(tmp.path()))?;
+    tmp.persist(&path).map_err(|e| CacheError::Io {
+        path: path.display().to_string(),
+        source: e.error,
+    })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "sha256:04dbed942f2f0123456789abcdef0123456789abcdef0123456789abcdef0123";
+
+    #[test]
+    fn round_trip_and_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Collected::default();
+        c.files
+            .insert("/s/a-1.dist-info/METADATA".into(), b"Name: a\n".to_vec());
+        c.files
+            .insert("/s/b-1.dist-info/METADATA".into(), b"\xff\xfe x".to_vec());
+        c.warnings.push(Warning {
+            path: "/s/x".into(),
+            message: "odd".into(),
+        });
+        let mut roots = Roots::new();
+        roots.insert("/s".into(), Some(c));
+        roots.insert("/missing".into(), None);
+        store(dir.path(), ID, &roots).unwrap();
+        let back = load(dir.path(), ID).unwrap();
+        assert_eq!(back.len(), 2);
+        assert!(back["/missing"].is_none());
+        let s = back["/s"].as_ref().unwrap();
+        assert_eq!(s.files["/s/b-1.dist-info/METADATA"], b"\xff\xfe x");
+        assert_eq!(s.warnings.len(), 1);
+        // Another image id, a bad id, a corrupt file: no entry.
+        assert!(load(dir.path(), &ID.replace("04db", "ffff")).is_none());
+        assert!(entry_path(dir.path(), "sha256:../../etc").is_none());
+        let path = entry_path(dir.path(), ID).unwrap();
+        std::fs::write(&path, b"{not json").unwrap();
+        assert!(load(dir.path(), ID).is_none());
+        store(dir.path(), ID, &roots).unwrap();
+        assert!(load(dir.path(), ID).is_some());
+    }
+}
