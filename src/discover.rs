@@ -74,10 +74,8 @@ pub fn classify(path: &Path) -> Option<FileKind> {
     None
 }
 
-/// A folder that is a virtualenv (it has `pyvenv.cfg`).
-fn is_virtualenv(dir: &Path) -> bool {
-    dir.join("pyvenv.cfg").is_file()
-}
+/// The file that marks a virtualenv's root folder.
+const VIRTUALENV_MARKER: &str = "pyvenv.cfg";
 
 /// Walks `paths` (files or folders) and returns the files to lint, sorted.
 pub fn discover(
@@ -162,7 +160,7 @@ fn walk(
                 return true;
             }
             let name = entry.file_name().to_string_lossy();
-            !SKIPPED_DIRS.contains(&name.as_ref()) && !is_virtualenv(entry.path())
+            !SKIPPED_DIRS.contains(&name.as_ref())
         });
     if !settings.exclude.is_empty() {
         let mut overrides = ignore::overrides::OverrideBuilder::new(&folders[0]);
@@ -182,9 +180,14 @@ fn walk(
     }
     let found = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
+    // Virtualenvs are recognised by their `pyvenv.cfg` as the walk meets it, and what was
+    // found under them is dropped afterwards: cheaper than a stat per folder, and their
+    // bulk (`site-packages`) is never walked anyway.
+    let virtualenvs = Mutex::new(Vec::new());
     builder.build_parallel().run(|| {
         let found = &found;
         let errors = &errors;
+        let virtualenvs = &virtualenvs;
         Box::new(move |entry| {
             match entry {
                 Ok(entry) => {
@@ -194,7 +197,13 @@ fn walk(
                         Some(t) if t.is_symlink() => entry.path().is_file(),
                         _ => false,
                     };
-                    if is_file {
+                    if is_file && entry.file_name() == VIRTUALENV_MARKER && entry.depth() > 0 {
+                        if let (Some(dir), Ok(mut venvs)) =
+                            (entry.path().parent(), virtualenvs.lock())
+                        {
+                            venvs.push(dir.to_path_buf());
+                        }
+                    } else if is_file {
                         if let Some(kind) = classify(entry.path()) {
                             let kind = forced.unwrap_or(kind);
                             if let Ok(mut found) = found.lock() {
@@ -223,7 +232,14 @@ fn walk(
             message,
         });
     }
-    Ok(found.into_inner().unwrap_or_default())
+    let mut found = found.into_inner().unwrap_or_default();
+    let virtualenvs = virtualenvs.into_inner().unwrap_or_default();
+    if !virtualenvs.is_empty() {
+        found.retain(|file: &Discovered| {
+            !virtualenvs.iter().any(|venv| file.path.starts_with(venv))
+        });
+    }
+    Ok(found)
 }
 
 #[cfg(test)]

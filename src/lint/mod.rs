@@ -107,7 +107,8 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
     drop(cache);
     requirement_findings.append(&mut findings);
     let mut findings = requirement_findings;
-    findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    // Unstable: equal keys are duplicates that dedup removes; no scratch buffer needed.
+    findings.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     // A requirements file reached from a Dockerfile's `pip install -r` is also linted on its
     // own when discovered: report each problem once.
     findings.dedup_by(|a, b| a.path == b.path && a.span == b.span && a.code == b.code);
