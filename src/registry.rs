@@ -21,7 +21,7 @@ pub struct RuleMeta {
     pub default_level: Level,
     /// Only reported under `profile = "strict"` (or when the rule says otherwise on its page).
     pub strict_only: bool,
-    /// `pindrift pin` can rewrite it.
+    /// A future `pindrift pin` can rewrite it (none can yet: no fixer ships).
     pub fixable: bool,
     pub scope: Scope,
     /// The page from `rules/CODE.md`.
@@ -68,7 +68,7 @@ pub static RULES: &[RuleMeta] = &[
         "unpinned-requirement",
         Warning,
         false,
-        true,
+        false,
         Any,
         "Requirement without any version specifier"
     ),
@@ -77,7 +77,7 @@ pub static RULES: &[RuleMeta] = &[
         "loose-specifier",
         Warning,
         false,
-        true,
+        false,
         Any,
         "Version specifier that admits more than one version"
     ),

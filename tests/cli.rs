@@ -299,3 +299,23 @@ fn walker_honours_gitignore_and_skips_virtualenvs_and_symlink_loops() {
         .collect();
     assert_eq!(paths, vec!["app/requirements.txt"]);
 }
+
+#[test]
+fn readme_quick_start_output_is_what_the_demo_prints() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let after = readme
+        .split("The first command prints:")
+        .nth(1)
+        .expect("README quick start");
+    let block = after
+        .split("```text\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    let output = pindrift()
+        .args(["check", "fixtures/demo", "--no-config"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), block);
+}
