@@ -61,48 +61,82 @@ pub struct RequirementLine {
 }
 
 /// A string built from pieces of the file, remembering for every byte where it came from.
+/// Most lines are one contiguous piece of the file: then the origin is `base + index` and
+/// no per-byte table is allocated; one is built only for joined or expanded lines.
 struct Mapped {
     text: String,
-    origin: Vec<usize>,
+    base: usize,
+    origin: Option<Vec<usize>>,
 }
 
 impl Mapped {
     fn new() -> Self {
         Self {
             text: String::new(),
-            origin: Vec::new(),
+            base: 0,
+            origin: None,
         }
     }
 
+    fn origin_at(&self, index: usize) -> usize {
+        match &self.origin {
+            Some(origin) => origin[index],
+            None => self.base + index,
+        }
+    }
+
+    /// Switches from `base + index` to an explicit table.
+    fn table(&mut self) -> &mut Vec<usize> {
+        let (base, len) = (self.base, self.text.len());
+        self.origin.get_or_insert_with(|| (base..base + len).collect())
+    }
+
     fn push_from(&mut self, piece: &str, start: usize) {
+        if self.origin.is_none() {
+            if self.text.is_empty() {
+                self.base = start;
+            }
+            if start == self.base + self.text.len() {
+                self.text.push_str(piece);
+                return;
+            }
+        }
+        self.table().extend(start..start + piece.len());
         self.text.push_str(piece);
-        self.origin.extend(start..start + piece.len());
     }
 
     fn push_synthetic(&mut self, piece: &str, origin: usize) {
+        self.table().extend(std::iter::repeat_n(origin, piece.len()));
         self.text.push_str(piece);
-        self.origin.extend(std::iter::repeat_n(origin, piece.len()));
     }
 
     /// The original span covering bytes `start..end` of this string.
     fn span(&self, start: usize, end: usize) -> Span {
-        if self.origin.is_empty() {
+        let len = self.text.len();
+        if len == 0 {
             return Span::new(0, 0);
         }
-        let first = self.origin[start.min(self.origin.len() - 1)];
+        let first = self.origin_at(start.min(len - 1));
         let last = if end > start {
-            self.origin[(end - 1).min(self.origin.len() - 1)] + 1
+            self.origin_at((end - 1).min(len - 1)) + 1
         } else {
             first
         };
         Span::new(first, last.max(first))
     }
 
-    fn slice(&self, start: usize, end: usize) -> Mapped {
-        Mapped {
-            text: self.text[start..end].to_string(),
-            origin: self.origin[start..end].to_vec(),
+    /// Keeps bytes `start..end`, in place.
+    fn trim_to(mut self, start: usize, end: usize) -> Mapped {
+        self.text.truncate(end);
+        self.text.drain(..start);
+        match &mut self.origin {
+            Some(origin) => {
+                origin.truncate(end);
+                origin.drain(..start);
+            }
+            None => self.base += start,
         }
+        self
     }
 }
 
@@ -216,16 +250,16 @@ fn expand_env(line: Mapped, lookup: &dyn Fn(&str) -> Option<String>) -> Mapped {
             if name_len > 0 && bytes.get(close) == Some(&b'}') {
                 if let Some(value) = lookup(&line.text[name_start..close]).filter(|v| !v.is_empty())
                 {
-                    out.push_synthetic(&value, line.origin[index]);
+                    out.push_synthetic(&value, line.origin_at(index));
                     index = close + 1;
                     continue;
                 }
             }
         }
         let char_len = line.text[index..].chars().next().map_or(1, char::len_utf8);
+        let origins: Vec<usize> = (index..index + char_len).map(|i| line.origin_at(i)).collect();
+        out.table().extend(origins);
         out.text.push_str(&line.text[index..index + char_len]);
-        out.origin
-            .extend_from_slice(&line.origin[index..index + char_len]);
         index += char_len;
     }
     out
@@ -518,7 +552,7 @@ pub fn parse_requirements_with_env(
         if trimmed_end <= leading {
             continue;
         }
-        let line = expand_env(joined.slice(leading, trimmed_end), lookup);
+        let line = expand_env(joined.trim_to(leading, trimmed_end), lookup);
         let span = line.span(0, line.text.len());
         let kind = parse_line(&line);
         lines.push(Line {
