@@ -13,8 +13,30 @@ use std::sync::{Arc, Mutex};
 #[derive(Default)]
 pub struct FileCache {
     files: Mutex<HashMap<PathBuf, Arc<Result<RequirementsFile, String>>>>,
-    /// Canonical paths (for cycle detection), resolved once per path.
-    identities: Mutex<HashMap<PathBuf, PathBuf>>,
+    /// File identities (for cycle detection), resolved once per path.
+    identities: Mutex<HashMap<PathBuf, FileId>>,
+}
+
+/// What makes two paths the same file: device and inode where the platform has them (one
+/// `stat`, symlinks followed), else the canonical path; a path that cannot be resolved is
+/// its own identity.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FileId {
+    Inode(u64, u64),
+    Path(PathBuf),
+}
+
+impl FileId {
+    fn of(path: &Path) -> FileId {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(metadata) = std::fs::metadata(path) {
+                return FileId::Inode(metadata.dev(), metadata.ino());
+            }
+        }
+        FileId::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+    }
 }
 
 impl FileCache {
@@ -87,8 +109,8 @@ pub fn include_path(including: &Path, target: &str) -> PathBuf {
 }
 
 impl FileCache {
-    /// The canonical path (symlinks resolved), or the path itself when it cannot be resolved.
-    fn identity(&self, path: &Path) -> PathBuf {
+    /// The file's identity, resolved once per path.
+    fn identity(&self, path: &Path) -> FileId {
         if let Some(found) = self
             .identities
             .lock()
@@ -97,7 +119,7 @@ impl FileCache {
         {
             return found;
         }
-        let id = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        let id = FileId::of(path);
         if let Ok(mut ids) = self.identities.lock() {
             ids.insert(path.to_path_buf(), id.clone());
         }
@@ -156,8 +178,8 @@ fn visit(
     constraint: bool,
     cache: &FileCache,
     install: &mut Install,
-    seen: &mut HashSet<(PathBuf, bool)>,
-    chain: &mut Vec<PathBuf>,
+    seen: &mut HashSet<(FileId, bool)>,
+    chain: &mut Vec<(FileId, PathBuf)>,
 ) {
     let id = cache.identity(path);
     if !seen.insert((id.clone(), constraint)) {
@@ -171,7 +193,7 @@ fn visit(
     });
     let member_index = install.members.len() - 1;
     let Ok(file) = loaded.as_ref() else { return };
-    chain.push(id);
+    chain.push((id, path.to_path_buf()));
     for (line_index, line) in file.lines.iter().enumerate() {
         install.reading_order.push((member_index, line_index));
         let LineKind::Include {
@@ -187,10 +209,11 @@ fn visit(
         }
         let target_path = include_path(path, target);
         let target_id = cache.identity(&target_path);
-        if let Some(position) = chain.iter().position(|p| *p == target_id) {
+        if let Some(position) = chain.iter().position(|(id, _)| *id == target_id) {
             let cycle: Vec<String> = chain[position..]
                 .iter()
-                .chain(std::iter::once(&target_id))
+                .map(|(_, path)| path)
+                .chain(std::iter::once(&target_path))
                 .map(|p| {
                     p.file_name().map_or_else(
                         || p.display().to_string(),

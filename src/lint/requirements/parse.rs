@@ -88,7 +88,8 @@ impl Mapped {
     /// Switches from `base + index` to an explicit table.
     fn table(&mut self) -> &mut Vec<usize> {
         let (base, len) = (self.base, self.text.len());
-        self.origin.get_or_insert_with(|| (base..base + len).collect())
+        self.origin
+            .get_or_insert_with(|| (base..base + len).collect())
     }
 
     fn push_from(&mut self, piece: &str, start: usize) {
@@ -106,7 +107,8 @@ impl Mapped {
     }
 
     fn push_synthetic(&mut self, piece: &str, origin: usize) {
-        self.table().extend(std::iter::repeat_n(origin, piece.len()));
+        self.table()
+            .extend(std::iter::repeat_n(origin, piece.len()));
         self.text.push_str(piece);
     }
 
@@ -257,7 +259,9 @@ fn expand_env(line: Mapped, lookup: &dyn Fn(&str) -> Option<String>) -> Mapped {
             }
         }
         let char_len = line.text[index..].chars().next().map_or(1, char::len_utf8);
-        let origins: Vec<usize> = (index..index + char_len).map(|i| line.origin_at(i)).collect();
+        let origins: Vec<usize> = (index..index + char_len)
+            .map(|i| line.origin_at(i))
+            .collect();
         out.table().extend(origins);
         out.text.push_str(&line.text[index..index + char_len]);
         index += char_len;
