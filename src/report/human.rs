@@ -2,19 +2,36 @@
 
 use super::Summary;
 use crate::diagnostic::{Finding, Level};
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 
-struct Paint {
+/// Text in a colour when colour is on; writes straight to the output, no allocation.
+struct Painted<'a, T: fmt::Display> {
     on: bool,
+    code: &'a str,
+    text: T,
 }
 
-impl Paint {
-    fn wrap(&self, code: &str, text: &str) -> String {
+impl<T: fmt::Display> fmt::Display for Painted<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.on {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            write!(f, "\x1b[{}m{}\x1b[0m", self.code, self.text)
         } else {
-            text.to_string()
+            self.text.fmt(f)
         }
+    }
+}
+
+/// `n` copies of a character.
+struct Repeat(char, usize);
+
+impl fmt::Display for Repeat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for _ in 0..self.1 {
+            f.write_char(self.0)?;
+        }
+        Ok(())
     }
 }
 
@@ -33,20 +50,34 @@ pub fn render(
     color: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let paint = Paint { on: color };
+    let paint = |code, text| Painted {
+        on: color,
+        code,
+        text,
+    };
     for finding in findings {
+        let level = level_color(finding.level);
         writeln!(
             out,
             "{}:{}:{}: {} {} {}",
-            paint.wrap("1", &finding.path),
+            paint("1", &*finding.path),
             finding.line,
             finding.column,
-            paint.wrap(level_color(finding.level), finding.code),
-            paint.wrap(level_color(finding.level), &format!("[{}]", finding.level)),
+            paint(level, finding.code),
+            Painted {
+                on: color,
+                code: level,
+                text: format_args!("[{}]", finding.level)
+            },
             finding.message
         )?;
         let gutter = finding.line.to_string().len();
-        let source_line = finding.source_line().replace('\t', " ");
+        let raw = finding.source_line();
+        let source_line: Cow<str> = if raw.contains('\t') {
+            Cow::Owned(raw.replace('\t', " "))
+        } else {
+            Cow::Borrowed(raw)
+        };
         writeln!(out, "{:gutter$} |", "")?;
         writeln!(out, "{} | {}", finding.line, source_line)?;
         let width = if finding.end_line == finding.line {
@@ -58,12 +89,17 @@ pub fn render(
                 .saturating_sub(finding.column as usize - 1)
                 .max(1)
         };
-        let pad = " ".repeat(finding.column.saturating_sub(1) as usize);
+        let pad = finding.column.saturating_sub(1) as usize;
         writeln!(
             out,
-            "{:gutter$} | {pad}{}",
+            "{:gutter$} | {:pad$}{}",
             "",
-            paint.wrap(level_color(finding.level), &"^".repeat(width))
+            "",
+            Painted {
+                on: color,
+                code: level,
+                text: Repeat('^', width)
+            }
         )?;
         if let Some(hint) = &finding.hint {
             writeln!(out, "{:gutter$} = hint: {hint}", "")?;
