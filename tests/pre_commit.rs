@@ -1,0 +1,250 @@
+//! The pre-commit hook (`.pre-commit-hooks.yaml`), exercised with the real pre-commit from
+//! PyPI (a virtualenv under `target/integrations-venv`, see tests/support/py_tools.rs).
+//!
+//! * `pre-commit validate-manifest` accepts the manifest, and its `files` regex, evaluated
+//!   by Python's `re` as pre-commit does, matches exactly the names pindrift discovers.
+//! * A temporary git repository whose `.pre-commit-config.yaml` uses the hook from this
+//!   repository: pre-commit clones it and builds pindrift with `cargo install` (language
+//!   rust), then the hook fails on an unpinned requirement and passes once it is pinned.
+//!
+//! pre-commit needs a git repository with a revision: the working tree (tracked and
+//! untracked files, minus what .gitignore ignores, uncommitted changes included) is
+//! committed into a bare snapshot repository `target/pre-commit-src.git` with fixed
+//! author and dates, so unchanged sources give the same revision. `PRE_COMMIT_HOME` is
+//! `target/pre-commit-home`, so pre-commit reuses its built environment for an unchanged
+//! revision, and `CARGO_TARGET_DIR` is `target/pre-commit-build`, so a changed revision
+//! rebuilds incrementally (the dependencies stay built; only pindrift itself compiles).
+//! The release profile is turned into a quick unoptimized one through `CARGO_PROFILE_*`
+//! variables: this tests the hook's wiring, not the optimizer. Measured on the 2-core dev
+//! machine: about 75 s for the first build, about 1 min after a source change, 2 s when
+//! nothing changed. (`pre-commit try-repo` was not used: it makes a new store each run and
+//! so reinstalls every time.)
+//!
+//! Skips with a message when python3 or PyPI is unavailable; fails when CI=true.
+
+#[path = "support/py_tools.rs"]
+mod py_tools;
+
+use py_tools::{repo_root, tools, Tools};
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn git(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> String {
+    let mut cmd = Command::new("git");
+    cmd.current_dir(dir).args(args);
+    for var in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"] {
+        cmd.env_remove(var);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.env("GIT_AUTHOR_NAME", "pindrift tests")
+        .env("GIT_AUTHOR_EMAIL", "tests@pindrift.invalid")
+        .env("GIT_COMMITTER_NAME", "pindrift tests")
+        .env("GIT_COMMITTER_EMAIL", "tests@pindrift.invalid")
+        .env("GIT_AUTHOR_DATE", "2000-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2000-01-01T00:00:00Z");
+    let out = cmd.output().expect("run git");
+    assert!(out.status.success(), "git {args:?}: {}", text(&out));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Commits the working tree into `target/pre-commit-src.git`; returns (repo, revision).
+fn snapshot() -> (String, String) {
+    let root = repo_root();
+    let bare = root.join("target/pre-commit-src.git");
+    if !bare.join("HEAD").is_file() {
+        let _ = std::fs::remove_dir_all(&bare);
+        git(
+            &root,
+            &["init", "--quiet", "--bare", bare.to_str().unwrap()],
+            &[],
+        );
+    }
+    let env = [
+        ("GIT_DIR", bare.as_path()),
+        ("GIT_WORK_TREE", root.as_path()),
+    ];
+    git(&root, &["add", "--all"], &env);
+    let tree = git(&root, &["write-tree"], &env);
+    let commit = git(&root, &["commit-tree", &tree, "-m", "snapshot"], &env);
+    git(&root, &["update-ref", "refs/heads/snapshot", &commit], &env);
+    git(
+        &root,
+        &["symbolic-ref", "HEAD", "refs/heads/snapshot"],
+        &env,
+    );
+    (bare.to_string_lossy().into_owned(), commit)
+}
+
+fn pre_commit(tools: &Tools, dir: &Path, args: &[&str]) -> Output {
+    let root = repo_root();
+    let mut cmd = Command::new(&tools.python);
+    cmd.current_dir(dir)
+        .args(["-m", "pre_commit"])
+        .args(args)
+        .env("PRE_COMMIT_HOME", root.join("target/pre-commit-home"))
+        .env("CARGO_TARGET_DIR", root.join("target/pre-commit-build"))
+        .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "256")
+        .env("CARGO_PROFILE_RELEASE_INCREMENTAL", "true")
+        .env("NO_COLOR", "1");
+    for var in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"] {
+        cmd.env_remove(var);
+    }
+    cmd.output().expect("run pre-commit")
+}
+
+#[test]
+fn manifest_is_valid_and_files_matches_what_pindrift_discovers() {
+    let Some(tools) = tools() else { return };
+    let root = repo_root();
+    let out = pre_commit(
+        tools,
+        &root,
+        &["validate-manifest", ".pre-commit-hooks.yaml"],
+    );
+    assert!(out.status.success(), "validate-manifest: {}", text(&out));
+
+    // Names pre-commit may hand over (paths relative to the repository root), tricky ones
+    // included: case, folders, suffixes, and a non-ASCII letter that folds to `s` in
+    // Python's Unicode-aware IGNORECASE (the regex uses ASCII-only case folding).
+    let names = [
+        "requirements.txt",
+        "REQUIREMENTS.TXT",
+        "dev-requirements.txt",
+        "svc/test_requirements_ci.txt",
+        "requirements-dev.txt",
+        "requirements.in",
+        "requirements-dev.IN",
+        "dev-requirements.in",
+        "constraints.txt",
+        "Constraints-prod.TXT",
+        "constraints.in",
+        "requirements/base.txt",
+        "svc/requirements/base.TXT",
+        "Requirements/base.txt",
+        "requirements/base.in",
+        "requirements/nested/base.txt",
+        "requirements.txt.bak",
+        "requirements.txt/README",
+        "requirementſ.txt",
+        "reqs.txt",
+        "Dockerfile",
+        "svc/Dockerfile",
+        "Dockerfile.dev",
+        "Dockerfile.",
+        "dockerfile",
+        "DOCKERFILE",
+        "api.Dockerfile",
+        "api.DOCKERFILE",
+        "x/.dockerfile",
+        "Dockerfile-dev",
+        "xDockerfile",
+        "Containerfile",
+        "Containerfile.prod",
+        "api.Containerfile",
+        "setup.py",
+        "pyproject.toml",
+    ];
+    let script = "import json, re, sys, yaml\n\
+        hooks = yaml.safe_load(open('.pre-commit-hooks.yaml'))\n\
+        pattern = re.compile(hooks[0]['files'])\n\
+        print(json.dumps([bool(pattern.search(n)) for n in json.load(sys.stdin)]))";
+    let mut child = Command::new(&tools.python)
+        .current_dir(&root)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run python");
+    serde_json::to_writer(child.stdin.take().unwrap(), &names[..]).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "python: {}", text(&out));
+    let matched: Vec<bool> = serde_json::from_slice(&out.stdout).unwrap();
+    let mut wrong = Vec::new();
+    for (name, by_regex) in names.iter().zip(matched) {
+        let by_pindrift = pindrift::discover::classify(Path::new(name)).is_some();
+        if by_regex != by_pindrift {
+            wrong.push(format!(
+                "{name}: files regex {by_regex}, pindrift {by_pindrift}"
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "disagreements:\n{}", wrong.join("\n"));
+    // The list must exercise both answers, or the comparison proves nothing.
+    assert!(names
+        .iter()
+        .any(|n| pindrift::discover::classify(Path::new(n)).is_none()));
+}
+
+#[test]
+fn hook_fails_on_an_unpinned_requirement_and_passes_when_pinned() {
+    let Some(tools) = tools() else { return };
+    let (src, rev) = snapshot();
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+    git(work, &["init", "--quiet"], &[]);
+    std::fs::write(
+        work.join(".pre-commit-config.yaml"),
+        format!("repos:\n  - repo: {src}\n    rev: {rev}\n    hooks:\n      - id: pindrift\n"),
+    )
+    .unwrap();
+    // A constraints cap is not an install: with filenames passed, constraints.txt would
+    // be a root of its own and `eventlet<1` a PD102. The hook lints the repository.
+    std::fs::write(work.join("constraints.txt"), "eventlet<1\n").unwrap();
+    std::fs::write(
+        work.join("requirements.txt"),
+        "-c constraints.txt\neventlet\n",
+    )
+    .unwrap();
+    std::fs::write(work.join("app.py"), "print('hi')\n").unwrap();
+    git(work, &["add", "--all"], &[]);
+
+    let out = pre_commit(tools, work, &["run", "--all-files", "--color", "never"]);
+    let output = text(&out);
+    assert_eq!(out.status.code(), Some(1), "hook must fail:\n{output}");
+    assert!(output.contains("pindrift"), "{output}");
+    assert!(output.contains("Failed"), "{output}");
+    assert!(
+        output
+            .contains("requirements.txt:2:1: PD101 [warning] `eventlet` has no version specifier"),
+        "{output}"
+    );
+    assert!(!output.contains("PD102"), "{output}");
+
+    std::fs::write(
+        work.join("requirements.txt"),
+        "-c constraints.txt\neventlet==0.20.0\n",
+    )
+    .unwrap();
+    git(work, &["add", "--all"], &[]);
+    let out = pre_commit(tools, work, &["run", "--all-files", "--color", "never"]);
+    let output = text(&out);
+    assert_eq!(out.status.code(), Some(0), "hook must pass:\n{output}");
+    assert!(output.contains("Passed"), "{output}");
+
+    // `files` decides whether the hook runs: a commit without requirements or Dockerfiles
+    // skips it, even with an unpinned file elsewhere in the repository.
+    std::fs::write(work.join("requirements.txt"), "eventlet\n").unwrap();
+    std::fs::write(work.join("app.py"), "print('changed')\n").unwrap();
+    git(work, &["add", "app.py"], &[]);
+    let out = pre_commit(
+        tools,
+        work,
+        &["run", "--files", "app.py", "--color", "never"],
+    );
+    let output = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{output}");
+    assert!(output.contains("(no files to check)Skipped"), "{output}");
+}
