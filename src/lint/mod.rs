@@ -10,7 +10,7 @@ use crate::paths::{display_path, io_message, normalize_lexically};
 use crate::source::SourceFile;
 use requirements::install::{include_path, FileCache, Install};
 use requirements::parse::LineKind;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet as HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -47,7 +47,7 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
     let cache = FileCache::new();
     // Requirements files the walker lints anyway: a Dockerfile's `pip install -r` need not
     // lint them a second time.
-    let discovered_requirements: HashSet<PathBuf> = discovered
+    let discovered_requirements: std::collections::HashSet<PathBuf> = discovered
         .iter()
         .filter(|file| file.kind == FileKind::Requirements)
         .map(|file| {
@@ -146,7 +146,7 @@ fn lint_requirement_installs(installs: &[Install], settings: &Settings) -> Vec<F
     per_install.sort_by_key(|(index, _)| *index);
     // Keep the first finding per (path, span, code), in install order. Marking first and
     // moving after avoids copying paths and the scratch memory of a stable sort.
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     let keep: Vec<Vec<bool>> = per_install
         .iter()
         .map(|(_, found)| {
@@ -178,7 +178,7 @@ fn install_roots(files: &[&Discovered], cache: &FileCache) -> Vec<Install> {
     let key = |path: &std::path::Path| {
         normalize_lexically(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
     };
-    let mut included = HashSet::new();
+    let mut included = HashSet::default();
     for file in files {
         if let Ok(parsed) = cache.load(&file.path).as_ref() {
             for line in &parsed.lines {

@@ -5,7 +5,7 @@ use super::parse::{parse_requirements, LineKind, RequirementsFile};
 use crate::diagnostic::{Finding, Span};
 use crate::paths::display_path;
 use crate::source::SourceFile;
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -132,12 +132,12 @@ pub fn collect_install(root: &Path, cache: &FileCache) -> Install {
         root: root.to_path_buf(),
         members: Vec::new(),
         hash_checking: false,
-        constraint_pins: HashMap::new(),
+        constraint_pins: HashMap::default(),
         include_findings: Vec::new(),
         included_paths: Vec::new(),
         reading_order: Vec::new(),
     };
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     let mut chain = Vec::new();
     visit(root, false, cache, &mut install, &mut seen, &mut chain);
 

@@ -5,7 +5,7 @@
 use crate::diagnostic::Finding;
 use crate::lint::requirements::parse::RequirementsFile;
 use pep508_rs::pep440_rs::Version;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::str::FromStr;
 
 pub const CODE: &str = "PD104";
@@ -20,7 +20,7 @@ pub struct PinSite<'a> {
 }
 
 pub fn check(pins: &[PinSite], out: &mut Vec<Finding>) {
-    let mut first_seen: HashMap<(&str, Option<&str>), &PinSite> = HashMap::new();
+    let mut first_seen: HashMap<(&str, Option<&str>), &PinSite> = HashMap::default();
     for pin in pins {
         let key = (pin.normalized_name, pin.marker);
         match first_seen.get(&key) {
