@@ -22,12 +22,24 @@ const APT: Spec = Spec {
 
 /// `apt-get [opts] install [opts] pkg[=version|/release]...`.
 pub fn apt(args: &[Arg], i: usize) -> Option<Install> {
-    let toks = scan(args, i + 1, &APT);
+    subcommand_packages(args, i, &APT, "install", Tool::AptGet)
+}
+
+/// The packages of `TOOL [opts] SUBCOMMAND [opts] pkg...`: every positional argument after
+/// the subcommand, with the tool's value-taking options consumed.
+fn subcommand_packages(
+    args: &[Arg],
+    i: usize,
+    spec: &Spec,
+    subcommand: &str,
+    tool: Tool,
+) -> Option<Install> {
+    let toks = scan(args, i + 1, spec);
     let sub = toks.iter().find_map(|t| match t {
         Tok::Pos(p) => Some(*p),
         _ => None,
     })?;
-    if args[sub].text != "install" {
+    if args[sub].text != subcommand {
         return None;
     }
     let packages = toks
@@ -43,7 +55,7 @@ pub fn apt(args: &[Arg], i: usize) -> Option<Install> {
         })
         .collect();
     Some(Install {
-        tool: Tool::AptGet,
+        tool,
         tool_arg: i,
         packages,
         files: Vec::new(),
@@ -73,33 +85,7 @@ const APK: Spec = Spec {
 
 /// `apk [opts] add [opts] pkg[=version|~version]...`.
 pub fn apk(args: &[Arg], i: usize) -> Option<Install> {
-    let toks = scan(args, i + 1, &APK);
-    let sub = toks.iter().find_map(|t| match t {
-        Tok::Pos(p) => Some(*p),
-        _ => None,
-    })?;
-    if args[sub].text != "add" {
-        return None;
-    }
-    let packages = toks
-        .iter()
-        .filter_map(|t| match t {
-            Tok::Pos(p) if *p != sub => Some(Package {
-                arg: *p,
-                text: args[*p].text.clone(),
-                version: None,
-                editable: false,
-            }),
-            _ => None,
-        })
-        .collect();
-    Some(Install {
-        tool: Tool::Apk,
-        tool_arg: i,
-        packages,
-        files: Vec::new(),
-        upgrade: false,
-    })
+    subcommand_packages(args, i, &APK, "add", Tool::Apk)
 }
 
 /// How a package token of any non-Python tool is pinned.
