@@ -16,6 +16,8 @@
 
 #[path = "support/py_tools.rs"]
 mod py_tools;
+#[path = "support/venv.rs"]
+mod venv;
 
 use py_tools::{repo_root, tools, unavailable, Tools};
 use serde_json::Value;

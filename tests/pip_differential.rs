@@ -27,6 +27,8 @@
 //! Needs `../shared` (skips with a message when absent, fails when CI=true) and
 //! python3 + venv + PyPI for the reference (skips when unavailable, fails when CI=true).
 
+#[path = "support/venv.rs"]
+mod venv;
 use pindrift::lint::requirements::parse::{parse_requirements_with_env, LineKind};
 use pindrift::lint::requirements::requirement::RequirementSource;
 use pindrift::source::SourceFile;
@@ -35,6 +37,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+use venv::{cached_venv, repo_root, unavailable};
 
 /// Known, justified differences: (path suffix, line, why). Keep this tiny.
 const ALLOWED_DIFFERENCES: &[(&str, u32, &str)] = &[];
@@ -49,23 +52,6 @@ const ENV: &[(&str, &str)] = &[
 /// Variables removed from pip's environment, so both sides see them unset.
 const UNSET: &[&str] = &["PINDRIFT_TEST_UNSET"];
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Skips (returns None) with a message, or fails under CI=true.
-fn unavailable<T>(what: &str) -> Option<T> {
-    if in_ci() {
-        panic!("{what} (required when CI=true)");
-    }
-    eprintln!("SKIPPED: {what}");
-    None
-}
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn corpus_dir() -> Option<PathBuf> {
     let dir = repo_root().join("../shared/corpus/real");
     if dir.join("INDEX.tsv").is_file() {
@@ -75,58 +61,16 @@ fn corpus_dir() -> Option<PathBuf> {
     }
 }
 
-fn run_ok(command: &mut Command) -> Result<(), String> {
-    let output = command
-        .output()
-        .map_err(|err| format!("{command:?}: {err}"))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "{command:?} failed: {}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        ))
-    }
-}
-
 /// The virtualenv's python with the latest pip, made once (and reused across runs).
 fn setup_reference() -> Result<PathBuf, String> {
-    let venv = repo_root().join("target/pip-reference-venv");
-    let python = venv.join("bin/python");
-    let has_pip = |python: &Path| {
-        Command::new(python)
+    let has_pip = |venv: &Path| {
+        Command::new(venv.join("bin/python"))
             .args(["-c", "import pip._internal.req.req_file"])
             .output()
             .is_ok_and(|o| o.status.success())
     };
-    if python.is_file() && has_pip(&python) {
-        return Ok(python);
-    }
-    // Build beside the final place, then rename, so concurrent runs never see half a venv.
-    let staging = repo_root().join(format!(
-        "target/pip-reference-venv.tmp{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(repo_root().join("target")).map_err(|e| e.to_string())?;
-    run_ok(Command::new("python3").arg("-m").arg("venv").arg(&staging))?;
-    run_ok(
-        Command::new(staging.join("bin/python"))
-            .args(["-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1"),
-    )?;
-    let _ = std::fs::remove_dir_all(&venv);
-    if std::fs::rename(&staging, &venv).is_err() {
-        // Another run won the race; use its venv.
-        let _ = std::fs::remove_dir_all(&staging);
-    }
-    // A venv's scripts hard-code its path, but `bin/python` works after the move.
-    if has_pip(&python) {
-        Ok(python)
-    } else {
-        Err(format!("{} has no working pip", venv.display()))
-    }
+    let venv = cached_venv("pip-reference-venv", &["--upgrade", "pip"], has_pip)?;
+    Ok(venv.join("bin/python"))
 }
 
 fn reference_python() -> Option<PathBuf> {

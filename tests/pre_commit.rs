@@ -24,6 +24,8 @@
 
 #[path = "support/py_tools.rs"]
 mod py_tools;
+#[path = "support/venv.rs"]
+mod venv;
 
 use py_tools::{repo_root, tools, Tools};
 use std::path::Path;

@@ -38,22 +38,16 @@ pub fn parse_dpkg_inventory(
                 continue;
             }
         }
-        match (name, version) {
-            (Some(name), Some(version)) => {
-                out.insert(
-                    name.clone(),
-                    OsPackage {
-                        name,
-                        version,
-                        arch,
-                    },
-                );
-            }
-            _ => warnings.push(Warning {
-                path: format!("{path}:{start_line}"),
-                message: "dpkg stanza without Package or Version".into(),
-            }),
-        }
+        let at = || format!("{path}:{start_line}");
+        record(
+            out,
+            warnings,
+            name,
+            version,
+            arch,
+            at,
+            "dpkg stanza without Package or Version",
+        );
     }
 }
 
@@ -77,22 +71,16 @@ pub fn parse_apk_inventory(
                 arch = Some(v.trim().to_string());
             }
         }
-        match (name, version) {
-            (Some(name), Some(version)) => {
-                out.insert(
-                    name.clone(),
-                    OsPackage {
-                        name,
-                        version,
-                        arch,
-                    },
-                );
-            }
-            _ => warnings.push(Warning {
-                path: format!("{path}:{start_line}"),
-                message: "apk record without P: or V:".into(),
-            }),
-        }
+        let at = || format!("{path}:{start_line}");
+        record(
+            out,
+            warnings,
+            name,
+            version,
+            arch,
+            at,
+            "apk record without P: or V:",
+        );
     }
 }
 
@@ -119,6 +107,34 @@ fn stanzas(text: &str) -> Vec<(usize, String)> {
         out.push((start, cur));
     }
     out
+}
+
+/// Keeps a complete record, or warns (naming `at()`) about an incomplete one.
+fn record(
+    out: &mut BTreeMap<String, OsPackage>,
+    warnings: &mut Vec<Warning>,
+    name: Option<String>,
+    version: Option<String>,
+    arch: Option<String>,
+    at: impl Fn() -> String,
+    incomplete: &str,
+) {
+    match (name, version) {
+        (Some(name), Some(version)) => {
+            out.insert(
+                name.clone(),
+                OsPackage {
+                    name,
+                    version,
+                    arch,
+                },
+            );
+        }
+        _ => warnings.push(Warning {
+            path: at(),
+            message: incomplete.into(),
+        }),
+    }
 }
 
 #[cfg(test)]
