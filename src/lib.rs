@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod docker;
 pub mod drift;
+pub mod guard;
 pub mod inventory;
 pub mod lint;
 pub mod paths;

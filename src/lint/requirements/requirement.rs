@@ -410,19 +410,26 @@ pub fn parse_requirement(text: &str) -> Result<ParsedRequirement, String> {
 
 type Pep508Requirement = Requirement<pep508_rs::VerbatimUrl>;
 
+/// pep508_rs 0.9 panics on some input (an extra ending in `.`, non-ASCII text in a
+/// marker); such text is invalid for pip too, so a panic is an invalid requirement.
+fn pep508_requirement(spec: &str) -> Result<Pep508Requirement, String> {
+    crate::guard::catch_panic(|| Pep508Requirement::from_str(spec).map_err(|e| e.to_string()))
+        .unwrap_or_else(|| Err(format!("Invalid requirement: {spec:?}")))
+}
+
 /// A PEP 508 string through pep508_rs, accepting what pip's `packaging` accepts beyond it:
 /// a trailing comma after the specifiers (`flask>=2.0,`), `===` with a value that is not
 /// a PEP 440 version (`===foobar`, returned apart), and `name @ relative/path` (returned
 /// apart: packaging takes any URL text, pip treats it as a local path).
 fn parse_pep508(spec: &str) -> Result<(Pep508Requirement, Option<String>, Option<String>), String> {
-    let error = match Pep508Requirement::from_str(spec) {
+    let error = match pep508_requirement(spec) {
         Ok(requirement) => {
             let arbitrary = arbitrary_equal_value(spec).map(|(_, value)| value.to_string());
             return Ok((requirement, arbitrary, None));
         }
         Err(err) => err.to_string(),
     };
-    let retry = |text: &str| Pep508Requirement::from_str(text).ok();
+    let retry = |text: &str| pep508_requirement(text).ok();
     if let Some(without_comma) = without_trailing_comma(spec) {
         if let Some(requirement) = retry(&without_comma) {
             return Ok((requirement, None, None));
@@ -502,14 +509,13 @@ fn first_line(text: &str) -> &str {
 }
 
 fn validate_marker(marker: &str) -> Result<(), String> {
-    pep508_rs::MarkerTree::from_str(marker)
+    let parsed = crate::guard::catch_panic(|| {
+        pep508_rs::MarkerTree::from_str(marker).map_err(|err| err.to_string())
+    })
+    .unwrap_or_else(|| Err("not a valid marker".to_string()));
+    parsed
         .map(|_| ())
-        .map_err(|err| {
-            format!(
-                "Invalid marker {marker:?}: {}",
-                first_line(&err.to_string())
-            )
-        })
+        .map_err(|err| format!("Invalid marker {marker:?}: {}", first_line(&err)))
 }
 
 /// pip's `_strip_extras`: `path[extra1,extra2]`.
@@ -616,6 +622,17 @@ mod tests {
 #[cfg(test)]
 mod pip_differential_fixes {
     use super::*;
+
+    #[test]
+    fn pep508_rs_panics_are_invalid_requirements() {
+        // Found by the requirement_line and requirements_file fuzz targets.
+        for text in [
+            "httpx[http2.28.",
+            "foo; python_version >= \"3.10\"\u{fffd} and python_version < \"4.0\"",
+        ] {
+            assert!(parse_requirement(text).is_err(), "{text}");
+        }
+    }
 
     #[test]
     fn name_ending_in_separator_is_an_error_not_a_panic() {
