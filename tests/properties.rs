@@ -14,10 +14,16 @@ use proptest::prelude::*;
 fn assert_findings_valid(text: &str, findings: &[Finding]) -> Result<(), TestCaseError> {
     let lines = text.split('\n').count() as u32;
     for f in findings {
-        prop_assert!(f.span.start <= f.span.end && f.span.end <= text.len(), "{f:?}");
+        prop_assert!(
+            f.span.start <= f.span.end && f.span.end <= text.len(),
+            "{f:?}"
+        );
         prop_assert!(text.is_char_boundary(f.span.start), "{f:?}");
         prop_assert!(text.is_char_boundary(f.span.end), "{f:?}");
-        prop_assert!(f.line >= 1 && f.line <= lines && f.end_line <= lines, "{f:?}");
+        prop_assert!(
+            f.line >= 1 && f.line <= lines && f.end_line <= lines,
+            "{f:?}"
+        );
         prop_assert!(f.column >= 1 && f.end_column >= 1, "{f:?}");
         let line_text = text.split('\n').nth(f.line as usize - 1).unwrap_or("");
         prop_assert!(
@@ -44,24 +50,54 @@ fn fragment(choices: &'static [&'static str]) -> impl Strategy<Value = String> {
 fn requirements_text() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
         fragment(&[
-            "eventlet", "Django", "sqlalchemy[asyncio]", "zope.interface", "a_b-c.d", "é",
+            "eventlet",
+            "Django",
+            "sqlalchemy[asyncio]",
+            "zope.interface",
+            "a_b-c.d",
+            "é",
         ]),
         fragment(&[
-            "==1.0", ">=2.0,<2.1", "~=2.31", "===foo", "!=1.*", "==1.0.post1", ">", "==",
+            "==1.0",
+            ">=2.0,<2.1",
+            "~=2.31",
+            "===foo",
+            "!=1.*",
+            "==1.0.post1",
+            ">",
+            "==",
         ]),
         fragment(&[
-            " ; python_version < \"3.12\"", ";sys_platform=='linux'", " ; extra == 'x'",
+            " ; python_version < \"3.12\"",
+            ";sys_platform=='linux'",
+            " ; extra == 'x'",
         ]),
         fragment(&[
-            " --hash=sha256:0123456789abcdef", " \\", "\n", "\r\n", " # note", "#", "\t",
+            " --hash=sha256:0123456789abcdef",
+            " \\",
+            "\n",
+            "\r\n",
+            " # note",
+            "#",
+            "\t",
         ]),
         fragment(&[
-            "-r base.txt", "-c constraints.txt", "-e .", "--requirement=x.txt", "-i https://x",
-            "--only-binary :all:", "--require-hashes", "${HOME}", "--pre",
+            "-r base.txt",
+            "-c constraints.txt",
+            "-e .",
+            "--requirement=x.txt",
+            "-i https://x",
+            "--only-binary :all:",
+            "--require-hashes",
+            "${HOME}",
+            "--pre",
         ]),
         fragment(&[
-            "git+https://github.com/a/b@v1#egg=b", "pkg @ https://h/p-1.0.tar.gz#sha256=00",
-            "./local/path", "pkg-1.0-py3-none-any.whl", "{{ cookiecutter.x }}",
+            "git+https://github.com/a/b@v1#egg=b",
+            "pkg @ https://h/p-1.0.tar.gz#sha256=00",
+            "./local/path",
+            "pkg-1.0-py3-none-any.whl",
+            "{{ cookiecutter.x }}",
             "# pindrift: ignore[PD101]",
         ]),
         "[ -~]{0,12}",
@@ -74,20 +110,34 @@ fn requirements_text() -> impl Strategy<Value = String> {
 fn dockerfile_text() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
         fragment(&[
-            "FROM python", "FROM python:3.12-slim AS build", "FROM $BASE", "FROM build",
-            "FROM --platform=$BUILDPLATFORM a/b@sha256:0123", "FROM scratch",
-            "# escape=`", "# syntax=docker/dockerfile:1",
+            "FROM python",
+            "FROM python:3.12-slim AS build",
+            "FROM $BASE",
+            "FROM build",
+            "FROM --platform=$BUILDPLATFORM a/b@sha256:0123",
+            "FROM scratch",
+            "# escape=`",
+            "# syntax=docker/dockerfile:1",
         ]),
         fragment(&[
-            "ARG BASE=python:3.11", "ARG V", "ENV PIP_CONSTRAINT=/c.txt", "WORKDIR /app",
-            "COPY requirements.txt .", "COPY --from=build /a /b", "ONBUILD RUN pip install x",
+            "ARG BASE=python:3.11",
+            "ARG V",
+            "ENV PIP_CONSTRAINT=/c.txt",
+            "WORKDIR /app",
+            "COPY requirements.txt .",
+            "COPY --from=build /a /b",
+            "ONBUILD RUN pip install x",
         ]),
         fragment(&[
-            "RUN pip install eventlet", "RUN pip install -r requirements.txt -c c.txt",
+            "RUN pip install eventlet",
+            "RUN pip install -r requirements.txt -c c.txt",
             "RUN python -m pip install --no-cache-dir \"flask>=2\" ${V}",
             "RUN apt-get install -y --no-install-recommends curl=7.88",
-            "RUN apk add --no-cache py3-pip", "RUN npm install -g x@^1", "RUN <<EOF",
-            "RUN sh -c 'pip install a && pip download b'", "EOF",
+            "RUN apk add --no-cache py3-pip",
+            "RUN npm install -g x@^1",
+            "RUN <<EOF",
+            "RUN sh -c 'pip install a && pip download b'",
+            "EOF",
         ]),
         fragment(&[" \\", "\n", "\r\n", " `", " && ", "; ", "'", "\"", "$(", ")", "#"]),
         "[ -~]{0,12}",

@@ -411,6 +411,18 @@ fn parse_instruction(logical: &Mapped) -> Result<Instruction, ParseError> {
         onbuild: None,
     };
     if keyword == "onbuild" {
+        // `ONBUILD ONBUILD` is refused before recursing, so a long chain cannot overflow
+        // the stack.
+        let inner_len = rest
+            .as_str()
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        if rest.as_str()[..inner_len].eq_ignore_ascii_case("onbuild") {
+            return Err(ParseError {
+                message: "`ONBUILD` is not allowed as an ONBUILD instruction".to_string(),
+                span: rest.span(0..inner_len),
+            });
+        }
         let inner = parse_instruction(&rest)?;
         if matches!(inner.keyword.as_str(), "ONBUILD" | "FROM" | "MAINTAINER") {
             return Err(ParseError {
@@ -841,6 +853,13 @@ mod tests {
         assert_eq!(inner.map(|i| i.keyword.as_str()), Some("RUN"));
         assert_eq!(inner.map(|i| i.args.as_str()), Some("pip install x"));
         assert!(parse("ONBUILD FROM x\n").is_err());
+        // A 10,000-long chain is one error, not a stack overflow.
+        let chain = format!("FROM a\n{}RUN true\n", "ONBUILD ".repeat(10_000));
+        let err = parse(&chain).err().map(|e| e.message);
+        assert_eq!(
+            err.as_deref(),
+            Some("`ONBUILD` is not allowed as an ONBUILD instruction")
+        );
     }
 
     #[test]

@@ -413,6 +413,7 @@ type Pep508Requirement = Requirement<pep508_rs::VerbatimUrl>;
 /// pep508_rs 0.9 panics on some input (an extra ending in `.`, non-ASCII text in a
 /// marker); such text is invalid for pip too, so a panic is an invalid requirement.
 fn pep508_requirement(spec: &str) -> Result<Pep508Requirement, String> {
+    check_nesting(spec)?;
     crate::guard::catch_panic(|| Pep508Requirement::from_str(spec).map_err(|e| e.to_string()))
         .unwrap_or_else(|| Err(format!("Invalid requirement: {spec:?}")))
 }
@@ -488,6 +489,33 @@ fn arbitrary_equal_value(spec: &str) -> Option<(std::ops::Range<usize>, &str)> {
         .then_some((start..start + len, value))
 }
 
+/// pep508_rs parses markers recursively: thousands of nested parentheses would overflow
+/// the stack, which no guard can catch. No real marker nests more than a few levels.
+const MAX_MARKER_NESTING: usize = 64;
+
+fn check_nesting(text: &str) -> Result<(), String> {
+    let (mut depth, mut deepest, mut quote) = (0usize, 0usize, None);
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (None, ')') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_MARKER_NESTING {
+        return Err(format!(
+            "Invalid requirement: parentheses nested {deepest} deep (more than {MAX_MARKER_NESTING})"
+        ));
+    }
+    Ok(())
+}
+
 /// A name ending in `.`, `-` or `_` and followed by more text (`name-==1.0`) makes
 /// pep508_rs 0.9 panic instead of returning an error; reject it first, as pip does.
 fn check_name_end(spec: &str) -> Result<(), String> {
@@ -509,6 +537,7 @@ fn first_line(text: &str) -> &str {
 }
 
 fn validate_marker(marker: &str) -> Result<(), String> {
+    check_nesting(marker)?;
     let parsed = crate::guard::catch_panic(|| {
         pep508_rs::MarkerTree::from_str(marker).map_err(|err| err.to_string())
     })
@@ -622,6 +651,20 @@ mod tests {
 #[cfg(test)]
 mod pip_differential_fixes {
     use super::*;
+
+    #[test]
+    fn deeply_nested_markers_are_errors_not_stack_overflows() {
+        let deep = format!(
+            "foo; {}python_version>'3'{}",
+            "(".repeat(5000),
+            ")".repeat(5000)
+        );
+        let err = parse_requirement(&deep).err().unwrap_or_default();
+        assert!(err.contains("nested 5000 deep"), "{err}");
+        let fine = format!("foo; {}python_version>'3'{}", "(".repeat(8), ")".repeat(8));
+        assert!(parse_requirement(&fine).is_ok());
+        assert!(parse_requirement("foo; python_version > '((((('").is_ok());
+    }
 
     #[test]
     fn pep508_rs_panics_are_invalid_requirements() {
