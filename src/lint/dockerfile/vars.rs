@@ -42,6 +42,11 @@ impl Lookup for HashMap<String, String> {
     }
 }
 
+/// An expanded value longer than this is taken as unknown: `ARG`s that double each other
+/// would otherwise grow exponentially (29 doublings of a 608-byte file made 5.7 GB).
+/// No real argument comes near it.
+pub const MAX_EXPANDED_LEN: usize = 64 * 1024;
+
 /// The result of expanding a word.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Expanded {
@@ -55,6 +60,15 @@ pub struct Expanded {
 impl Expanded {
     pub fn is_known(&self) -> bool {
         self.unresolved.is_empty() && !self.opaque
+    }
+
+    /// Appends expanded text; past [`MAX_EXPANDED_LEN`] the value becomes unknown instead.
+    fn push(&mut self, text: &str) {
+        if self.value.len() + text.len() > MAX_EXPANDED_LEN {
+            self.opaque = true;
+        } else if !self.opaque {
+            self.value.push_str(text);
+        }
     }
 
     fn missing(&mut self, name: &str) {
@@ -98,13 +112,13 @@ fn expand_parts(parts: &[Part], env: &dyn Lookup, out: &mut Expanded, depth: usi
     }
     for p in parts {
         match p {
-            Part::Lit { text, .. } => out.value.push_str(text.as_str()),
+            Part::Lit { text, .. } => out.push(text.as_str()),
             Part::Command { .. } => out.opaque = true,
             Part::Param { name, op, arg, .. } => {
                 let val = env.get(name);
                 match op.as_str() {
                     "" => match val {
-                        Some(v) => out.value.push_str(v),
+                        Some(v) => out.push(v),
                         None => out.missing(name),
                     },
                     ":-" | "-" => {
@@ -113,7 +127,7 @@ fn expand_parts(parts: &[Part], env: &dyn Lookup, out: &mut Expanded, depth: usi
                             Some(v) => op == ":-" && v.is_empty(),
                         };
                         match val {
-                            Some(v) if !use_default => out.value.push_str(v),
+                            Some(v) if !use_default => out.push(v),
                             _ => expand_text_into(arg, env, out, depth + 1),
                         }
                     }
@@ -127,7 +141,7 @@ fn expand_parts(parts: &[Part], env: &dyn Lookup, out: &mut Expanded, depth: usi
                         }
                     }
                     ":?" | "?" | ":=" | "=" => match val {
-                        Some(v) if !(op.starts_with(':') && v.is_empty()) => out.value.push_str(v),
+                        Some(v) if !(op.starts_with(':') && v.is_empty()) => out.push(v),
                         _ if op.ends_with('=') => expand_text_into(arg, env, out, depth + 1),
                         _ => out.missing(name),
                     },
@@ -387,6 +401,23 @@ mod tests {
         // stage 3 from stage 1 (inherits what 1 inherited)
         s.begin_stage(Some(1));
         assert_eq!(s.current().get("FLASK"), Some("2.0.1"));
+    }
+
+    #[test]
+    fn doubling_args_stop_at_the_cap_as_unknown() {
+        let mut scopes = Scopes::new(&[]);
+        scopes.declare_arg("A0", Some(&m("xxxxxxxxxxxxxxxx")));
+        for i in 1..60 {
+            let doubled = format!("${{A{}}}${{A{}}}", i - 1, i - 1);
+            scopes.declare_arg(&format!("A{i}"), Some(&m(&doubled)));
+        }
+        let last = expand_str("${A59}", scopes.current());
+        assert!(
+            !last.is_known() && last.value.len() <= MAX_EXPANDED_LEN,
+            "{last:?}"
+        );
+        let small = expand_str("${A3}", scopes.current());
+        assert_eq!(small.value.len(), 128);
     }
 
     #[test]
