@@ -17,6 +17,18 @@ pub struct SourceFile {
     line_starts: Vec<usize>,
     /// Whether the file on disk started with a byte order mark (kept when rewriting).
     pub had_bom: bool,
+    /// How the bytes on disk were decoded (kept when rewriting).
+    pub encoding: Encoding,
+}
+
+/// The encodings pip's `auto_decode` recognizes by byte order mark or coding line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    Utf8,
+    Utf16Le,
+    Utf16Be,
+    Utf32Be,
+    Latin1,
 }
 
 impl SourceFile {
@@ -39,16 +51,30 @@ impl SourceFile {
             text: Arc::from(text),
             line_starts,
             had_bom,
+            encoding: Encoding::Utf8,
         }
     }
 
-    /// Decodes raw bytes as pip does: UTF-8 (with or without BOM); other bytes are replaced.
+    /// Decodes a requirements file as pip's `auto_decode` does: a UTF-8, UTF-16 or UTF-32
+    /// byte order mark (in pip's order, so FF FE is UTF-16 little-endian), else a PEP 263
+    /// `coding:` comment in the first two lines (`latin-1`, `utf-8`), else UTF-8.
+    /// PowerShell's `pip freeze > requirements.txt` writes UTF-16 with a BOM.
+    pub fn from_pip_bytes(
+        path: impl Into<PathBuf>,
+        display: impl AsRef<str>,
+        bytes: Vec<u8>,
+    ) -> Self {
+        let (text, encoding, had_bom) = decode_pip(bytes);
+        let mut source = Self::new(path, display, text);
+        source.had_bom |= had_bom;
+        source.encoding = encoding;
+        source
+    }
+
+    /// Decodes raw bytes as UTF-8 (with or without BOM), as BuildKit reads a Dockerfile;
+    /// other bytes are replaced.
     pub fn from_bytes(path: impl Into<PathBuf>, display: impl AsRef<str>, bytes: Vec<u8>) -> Self {
-        let text = match String::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
-        };
-        Self::new(path, display, text)
+        Self::new(path, display, lossy_utf8(bytes))
     }
 
     /// 1-based line and column (in Unicode scalar values) of a byte offset.
@@ -104,9 +130,95 @@ impl SourceFile {
     }
 }
 
+fn decode_pip(bytes: Vec<u8>) -> (String, Encoding, bool) {
+    let units16 = |body: &[u8], be: bool| -> String {
+        let units = body.chunks(2).map(|pair| match (pair, be) {
+            ([hi, lo], true) | ([lo, hi], false) => u16::from_le_bytes([*lo, *hi]),
+            _ => 0xFFFD,
+        });
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect()
+    };
+    if bytes.starts_with(b"\xef\xbb\xbf") {
+        return (lossy_utf8(bytes), Encoding::Utf8, false);
+    }
+    if let Some(body) = bytes.strip_prefix(b"\xff\xfe") {
+        return (units16(body, false), Encoding::Utf16Le, true);
+    }
+    if let Some(body) = bytes.strip_prefix(b"\xfe\xff") {
+        return (units16(body, true), Encoding::Utf16Be, true);
+    }
+    if let Some(body) = bytes.strip_prefix(b"\x00\x00\xfe\xff") {
+        let text = body
+            .chunks(4)
+            .map(|q| match q {
+                [a, b, c, d] => char::from_u32(u32::from_be_bytes([*a, *b, *c, *d]))
+                    .unwrap_or(char::REPLACEMENT_CHARACTER),
+                _ => char::REPLACEMENT_CHARACTER,
+            })
+            .collect();
+        return (text, Encoding::Utf32Be, true);
+    }
+    let declared = bytes
+        .split(|b| *b == b'\n')
+        .take(2)
+        .filter(|line| line.first() == Some(&b'#'))
+        .find_map(coding_declaration);
+    match declared.as_deref() {
+        Some("latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1") => {
+            let text = bytes.iter().map(|&b| char::from(b)).collect();
+            (text, Encoding::Latin1, false)
+        }
+        _ => (lossy_utf8(bytes), Encoding::Utf8, false),
+    }
+}
+
+/// The encoding named by pip's `coding[:=]\s*([-\w.]+)` in a comment line, lowercased.
+fn coding_declaration(line: &[u8]) -> Option<String> {
+    let at = line.windows(6).position(|w| w == b"coding")? + 6;
+    let rest = line.get(at..)?;
+    let rest = rest.strip_prefix(b":").or_else(|| rest.strip_prefix(b"="))?;
+    let name: String = rest
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        .map(|&b| char::from(b).to_ascii_lowercase())
+        .collect();
+    (!name.is_empty()).then_some(name.replace('_', "-"))
+}
+
+fn lossy_utf8(bytes: Vec<u8>) -> String {
+    match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requirements_decode_as_pip_auto_decode_does() {
+        let utf16le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("six==1.16.0\r\n".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let src = SourceFile::from_pip_bytes("r", "r", utf16le);
+        assert_eq!((src.line_text(1), src.encoding), ("six==1.16.0", Encoding::Utf16Le));
+        let utf16be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("é==1\n".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        let src = SourceFile::from_pip_bytes("r", "r", utf16be);
+        assert_eq!((src.line_text(1), src.encoding), ("é==1", Encoding::Utf16Be));
+        let latin1 = b"# -*- coding: latin-1 -*-\ncaf\xe9==1\n".to_vec();
+        let src = SourceFile::from_pip_bytes("r", "r", latin1);
+        assert_eq!((src.line_text(2), src.encoding), ("café==1", Encoding::Latin1));
+        let plain = SourceFile::from_pip_bytes("r", "r", b"\xef\xbb\xbfflask\n".to_vec());
+        assert_eq!((plain.line_text(1), plain.had_bom), ("flask", true));
+    }
 
     #[test]
     fn line_and_column_count_characters_not_bytes() {

@@ -307,7 +307,7 @@ fn compare_files(label: &str, files: &[PathBuf]) -> Option<Tally> {
                 })
                 .collect();
             let bytes = std::fs::read(path).expect("read file");
-            let source = SourceFile::from_bytes(path, &shown, bytes);
+            let source = SourceFile::from_pip_bytes(path, &shown, bytes);
             let parsed = parse_requirements_with_env(source, &|name| env.get(name).cloned());
             let our_lines: BTreeMap<u32, View> = parsed
                 .lines

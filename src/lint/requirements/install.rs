@@ -57,7 +57,7 @@ impl FileCache {
         let loaded = Arc::new(
             std::fs::read(path)
                 .map(|bytes| {
-                    parse_requirements(SourceFile::from_bytes(path, display_path(path), bytes))
+                    parse_requirements(SourceFile::from_pip_bytes(path, display_path(path), bytes))
                 })
                 .map_err(|err| crate::paths::io_message(&err)),
         );
