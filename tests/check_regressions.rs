@@ -228,3 +228,47 @@ fn pip_download_and_wheel_are_linted_like_install() {
         ))
         .stdout(predicate::str::contains("Found 3 problems"));
 }
+
+#[test]
+fn a_pip_argument_pip_cannot_read_is_reported_not_dropped() {
+    let dir = tree(&[(
+        "Dockerfile",
+        b"FROM python:3.12\nRUN pip install 'flask>=' /wheels/*.whl ~/pkg\n",
+    )]);
+    pindrift()
+        .current_dir(dir.path())
+        .args(["check", "--no-config"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "Dockerfile:2:17: PD001 [error] pip cannot read the requirement `flask>=`",
+        ))
+        .stdout(predicate::str::contains("PD109 [note] `~/pkg`"))
+        .stdout(predicate::str::contains("Found 2 problems"));
+}
+
+#[test]
+fn installer_switches_do_not_swallow_packages() {
+    let dir = tree(&[(
+        "Dockerfile",
+        b"FROM node:20.11.1\n\
+          RUN pnpm add --workspace shared-utils && gem install --env-shebang rails\n\
+          RUN mamba create --clone base -n work numpy\n",
+    )]);
+    pindrift()
+        .current_dir(dir.path())
+        .args(["check", "--no-config"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "`shared-utils` is not pinned (no version) in `pnpm`",
+        ))
+        .stdout(predicate::str::contains(
+            "`rails` is not pinned (no version) in `gem`",
+        ))
+        .stdout(predicate::str::contains(
+            "`numpy` is not pinned (no version) in `mamba`",
+        ))
+        .stdout(predicate::str::contains("`base` is not pinned").not())
+        .stdout(predicate::str::contains("Found 3 problems"));
+}

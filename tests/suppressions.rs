@@ -160,3 +160,23 @@ fn hadolint_comments_still_map_and_are_never_unused() {
         .code(0)
         .stdout("No problems in 1 file.\n");
 }
+
+#[test]
+fn shell_comments_in_sh_c_bodies_and_heredocs_suppress_their_line() {
+    let dir = tree(&[(
+        "Dockerfile",
+        "FROM python:3.12\n\
+         RUN sh -c 'pip install flask # pindrift: ignore[PD101]'\n\
+         RUN <<EOF\n\
+         pip install celery # pindrift: ignore[PD101]\n\
+         # pindrift: ignore[PD101]\n\
+         pip install kombu\n\
+         EOF\n",
+    )]);
+    pindrift()
+        .current_dir(dir.path())
+        .args(["check", "--no-config"])
+        .assert()
+        .code(0)
+        .stdout("No problems in 1 file.\n");
+}
