@@ -71,14 +71,25 @@ enum Parsed {
     },
     /// `# pindrift: …` that is not a valid directive: what is wrong, and where.
     Malformed(String, std::ops::Range<usize>),
-    /// pindrift codes of the mapped hadolint rules.
-    Hadolint(Vec<&'static str>),
+    /// pindrift codes of the mapped hadolint rules; `global` for hadolint's file-wide
+    /// `# hadolint global ignore=…`.
+    Hadolint {
+        codes: Vec<&'static str>,
+        global: bool,
+    },
 }
 
 fn parse_comment(comment: &str) -> Option<Parsed> {
     let at = |rest: &str| comment.len() - rest.len();
     let body = comment.trim_start().trim_start_matches('#').trim_start();
-    if let Some(list) = body.strip_prefix("hadolint ignore=") {
+    let hadolint = body
+        .strip_prefix("hadolint ignore=")
+        .map(|list| (list, false))
+        .or_else(|| {
+            body.strip_prefix("hadolint global ignore=")
+                .map(|list| (list, true))
+        });
+    if let Some((list, global)) = hadolint {
         let mut codes = Vec::new();
         for dl in list.split([',', ' ']).map(str::trim) {
             if let Some((_, pds)) = HADOLINT_EQUIVALENTS
@@ -88,7 +99,7 @@ fn parse_comment(comment: &str) -> Option<Parsed> {
                 codes.extend(pds.iter().copied());
             }
         }
-        return Some(Parsed::Hadolint(codes));
+        return Some(Parsed::Hadolint { codes, global });
     }
     let rest = body.strip_prefix("pindrift:")?.trim_start();
     let first_word = |text: &str| {
@@ -219,6 +230,11 @@ impl Directive {
             }
             other => other,
         };
+        // `# hadolint global ignore=…` covers the whole file, wherever it stands.
+        let lines = match parsed {
+            Parsed::Hadolint { global: true, .. } => Some((1, u32::MAX)),
+            _ => lines,
+        };
         let trimmed = comment.trim_end().len();
         Some(Self {
             span: span_of(0..trimmed),
@@ -239,7 +255,7 @@ impl Directive {
             Parsed::Pindrift {
                 codes: Some(codes), ..
             } => Some(codes.iter().map(|(c, _)| c.as_str()).collect()),
-            Parsed::Hadolint(codes) => Some(codes.clone()),
+            Parsed::Hadolint { codes, .. } => Some(codes.clone()),
             Parsed::Malformed(..) => Some(Vec::new()),
         }
     }
@@ -315,7 +331,7 @@ pub fn apply(
                 )
                 .with_hint("write `# pindrift: ignore[CODE,…] reason` (see `pindrift rule PD004`)"),
             ),
-            Parsed::Hadolint(_) => {}
+            Parsed::Hadolint { .. } => {}
             Parsed::Pindrift {
                 codes: None,
                 keyword,
@@ -414,7 +430,10 @@ mod tests {
         assert_eq!(parse_comment("# a comment"), None);
         assert_eq!(
             parse_comment("# hadolint ignore=DL3008,DL3009"),
-            Some(Parsed::Hadolint(vec!["PD210"]))
+            Some(Parsed::Hadolint {
+                codes: vec!["PD210"],
+                global: false
+            })
         );
     }
 

@@ -180,3 +180,17 @@ fn shell_comments_in_sh_c_bodies_and_heredocs_suppress_their_line() {
         .code(0)
         .stdout("No problems in 1 file.\n");
 }
+
+#[test]
+fn hadolint_global_ignore_covers_the_whole_file() {
+    let dir = tree(&[(
+        "Dockerfile",
+        "# syntax=docker/dockerfile:1\n# hadolint global ignore=DL3008,DL3003\n\nFROM debian:12.5\n\nRUN apt-get install -y curl\n\nRUN apt-get install -y git\n",
+    )]);
+    pindrift()
+        .current_dir(dir.path())
+        .args(["check", "--no-config"])
+        .assert()
+        .code(0)
+        .stdout("No problems in 1 file.\n");
+}

@@ -8,6 +8,8 @@
 //!   its own line. The shell reads `#` as a comment only where a word could start, so this
 //!   is taken from pindrift's shell tokenizer, not from the text.
 //!
+//! - hadolint's `# hadolint global ignore=…` before the first instruction: the whole file.
+//!
 //! A trailing `# …` on other instructions (`FROM python  # …`, `ENV`, `COPY`, JSON-form
 //! `RUN [...]`) is not a comment for BuildKit but part of the arguments, so no suppression can
 //! stand there; and on a continued `RUN` line (`… \`) a shell comment would swallow the rest
@@ -49,6 +51,32 @@ pub fn directives(
         }
     }
     let mut seen: Vec<usize> = Vec::new();
+    // hadolint's file-wide `# hadolint global ignore=…` is usually followed by a blank line,
+    // where BuildKit's comments end: found by its text, anywhere before the first instruction.
+    let first_instruction = df
+        .instructions
+        .first()
+        .map_or(source.text.len(), |i| i.line_start);
+    for line in 1..=source.line_count() as u32 {
+        let start = source.line_start(line);
+        if start >= first_instruction {
+            break;
+        }
+        let text = source.line_text(line);
+        let lead = text.len() - text.trim_start().len();
+        let is_global = text
+            .trim_start()
+            .strip_prefix('#')
+            .is_some_and(|rest| rest.trim_start().starts_with("hadolint global ignore="));
+        let span = start + lead..start + text.len();
+        let already = df
+            .instructions
+            .first()
+            .is_some_and(|i| i.comments_before.iter().any(|c| c.span.start == span.start));
+        if is_global && !already {
+            add(span, None);
+        }
+    }
     for span in shell_comments {
         if seen.contains(&span.start) {
             continue;
