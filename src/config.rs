@@ -143,7 +143,9 @@ impl Settings {
             for (code, level) in rules {
                 let code = code.to_ascii_uppercase();
                 if crate::registry::rule(&code).is_none() {
-                    return Err(invalid(format!("unknown rule `{code}` in [rules]")));
+                    return Err(invalid(format!(
+                        "rules: unknown rule `{code}` (keys are full codes such as `PD102`)"
+                    )));
                 }
                 let level = Level::parse(&level)
                     .ok_or_else(|| invalid(format!("rules.{code}: unknown level `{level}` (expected off, note, warning or error)")))?;
@@ -170,6 +172,13 @@ pub fn validate_codes(codes: Vec<String>, key: &str) -> Result<Vec<String>, Stri
         .into_iter()
         .map(|code| {
             let code = code.trim().to_ascii_uppercase();
+            if code.is_empty() {
+                // An empty prefix would match every rule: `--ignore "PD102,"` must not switch
+                // everything off.
+                return Err(format!(
+                    "{key}: empty rule code (a stray comma?); expected codes or prefixes such as `PD102` or `PD1`"
+                ));
+            }
             if code == "ALL"
                 || crate::registry::RULES
                     .iter()
@@ -262,6 +271,27 @@ mod tests {
         settings.apply_file(config, &path).unwrap();
         assert!(settings.allows_floating("pip"));
         assert_eq!(settings.level_for("PD101", Level::Warning), Level::Error);
+    }
+
+    #[test]
+    fn empty_and_unknown_codes_are_errors() {
+        for codes in [vec!["PD102", ""], vec![""], vec!["  "], vec!["PD9"]] {
+            let codes = codes.into_iter().map(String::from).collect();
+            let err = validate_codes(codes, "--ignore").unwrap_err();
+            assert!(err.starts_with("--ignore: "), "{err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pindrift.toml");
+        std::fs::write(&path, "ignore = [\"\"]\n").unwrap();
+        let config = read_config_file(&path).unwrap().unwrap();
+        let err = Settings::default()
+            .apply_file(config, &path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("pindrift.toml") && err.contains("ignore: empty rule code"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -64,6 +64,24 @@ pub static RULES: &[RuleMeta] = &[
         "An -r/-c include that is missing, unreadable or circular"
     ),
     rule!(
+        "PD003",
+        "unused-suppression",
+        Warning,
+        true,
+        false,
+        Any,
+        "A `# pindrift: ignore` comment (or code in it) that suppressed nothing (strict)"
+    ),
+    rule!(
+        "PD004",
+        "invalid-suppression",
+        Warning,
+        false,
+        false,
+        Any,
+        "A suppression comment with an unknown code or that cannot be read"
+    ),
+    rule!(
         "PD101",
         "unpinned-requirement",
         Warning,

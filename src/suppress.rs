@@ -1,4 +1,34 @@
-//! Inline suppression comments: `# pindrift: ignore[CODE,...] reason` or bare `# pindrift: ignore`.
+//! Inline suppression comments: `# pindrift: ignore[CODE,...] reason` or bare `# pindrift: ignore`,
+//! and hadolint's `# hadolint ignore=DL3008,...` (mapped through [`HADOLINT_EQUIVALENTS`]).
+//!
+//! A comment is a [`Directive`] that covers a range of lines: the line it stands on (the
+//! same-line form) or the next line (the line-before form: a comment on a line of its own,
+//! with only comment lines between it and that line). The file formats decide where a comment
+//! can stand (see `lint::requirements::parse` and `lint::dockerfile::suppressions`); [`apply`]
+//! is the same for both: it drops the findings a directive covers and reports directives that
+//! name unknown codes (PD004) and, when asked, codes that suppressed nothing (PD003).
+
+use crate::config::Settings;
+use crate::diagnostic::{Finding, Level, Span};
+use crate::source::SourceFile;
+
+/// hadolint rules and the pindrift codes that cover the same problem, so that
+/// `# hadolint ignore=DL3013` keeps working.
+pub const HADOLINT_EQUIVALENTS: &[(&str, &[&str])] = &[
+    ("DL3006", &["PD201"]),
+    ("DL3007", &["PD202"]),
+    ("DL3008", &["PD210"]),
+    ("DL3013", &["PD101", "PD102", "PD103"]),
+    ("DL3016", &["PD211"]),
+    ("DL3018", &["PD210"]),
+    ("DL3028", &["PD211"]),
+    ("DL3062", &["PD211"]),
+];
+
+/// Reported for a suppression that suppressed nothing (strict, or when enabled by name).
+pub const UNUSED: &str = "PD003";
+/// Reported for a suppression that names an unknown code or cannot be read.
+pub const INVALID: &str = "PD004";
 
 /// What a suppression comment switches off.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,36 +48,348 @@ impl Suppression {
 }
 
 /// Parses the text of a comment (with or without its leading `#`). Returns `None`
-/// when the comment is not a pindrift directive.
+/// when the comment is not a (well-formed) pindrift directive.
 pub fn parse_suppression(comment: &str) -> Option<Suppression> {
-    let body = comment.trim_start().trim_start_matches('#').trim_start();
-    let rest = body.strip_prefix("pindrift:")?.trim_start();
-    let rest = rest.strip_prefix("ignore")?;
-    if let Some(list) = rest.strip_prefix('[') {
-        let close = list.find(']')?;
-        let codes: Vec<String> = list[..close]
-            .split(',')
-            .map(|c| c.trim().to_ascii_uppercase())
-            .filter(|c| !c.is_empty())
-            .collect();
-        let reason = reason_of(&list[close + 1..]);
-        return Some(Suppression {
-            codes: Some(codes),
+    match parse_comment(comment)? {
+        Parsed::Pindrift { codes, reason, .. } => Some(Suppression {
+            codes: codes.map(|codes| codes.into_iter().map(|(code, _)| code).collect()),
             reason,
+        }),
+        _ => None,
+    }
+}
+
+/// A comment read as a directive; ranges are byte offsets in the comment text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Parsed {
+    Pindrift {
+        /// `None`: bare `ignore`, every code.
+        codes: Option<Vec<(String, std::ops::Range<usize>)>>,
+        reason: Option<String>,
+        /// The `ignore` word.
+        keyword: std::ops::Range<usize>,
+    },
+    /// `# pindrift: …` that is not a valid directive: what is wrong, and where.
+    Malformed(String, std::ops::Range<usize>),
+    /// pindrift codes of the mapped hadolint rules; `global` for hadolint's file-wide
+    /// `# hadolint global ignore=…`.
+    Hadolint {
+        codes: Vec<&'static str>,
+        global: bool,
+    },
+}
+
+fn parse_comment(comment: &str) -> Option<Parsed> {
+    let at = |rest: &str| comment.len() - rest.len();
+    let body = comment.trim_start().trim_start_matches('#').trim_start();
+    let hadolint = body
+        .strip_prefix("hadolint ignore=")
+        .map(|list| (list, false))
+        .or_else(|| {
+            body.strip_prefix("hadolint global ignore=")
+                .map(|list| (list, true))
+        });
+    if let Some((list, global)) = hadolint {
+        let mut codes = Vec::new();
+        for dl in list.split([',', ' ']).map(str::trim) {
+            if let Some((_, pds)) = HADOLINT_EQUIVALENTS
+                .iter()
+                .find(|(d, _)| d.eq_ignore_ascii_case(dl))
+            {
+                codes.extend(pds.iter().copied());
+            }
+        }
+        return Some(Parsed::Hadolint { codes, global });
+    }
+    let rest = body.strip_prefix("pindrift:")?.trim_start();
+    let first_word = |text: &str| {
+        let word = text.split_whitespace().next().unwrap_or("");
+        (word.to_string(), at(text)..at(text) + word.len())
+    };
+    let Some(after) = rest.strip_prefix("ignore") else {
+        let (word, range) = first_word(rest);
+        return Some(Parsed::Malformed(
+            format!("`{word}` is not a pindrift directive (expected `pindrift: ignore[CODE,…]`)"),
+            range,
+        ));
+    };
+    let keyword = at(rest)..at(after);
+    if let Some(list) = after.strip_prefix('[') {
+        let Some(close) = list.find(']') else {
+            return Some(Parsed::Malformed(
+                "`ignore[` without a closing `]`".to_string(),
+                keyword.start..at(list),
+            ));
+        };
+        let base = at(list);
+        let mut codes = Vec::new();
+        let mut offset = 0;
+        for piece in list[..close].split(',') {
+            let lead = piece.len() - piece.trim_start().len();
+            let code = piece.trim();
+            if !code.is_empty() {
+                let start = base + offset + lead;
+                codes.push((code.to_ascii_uppercase(), start..start + code.len()));
+            }
+            offset += piece.len() + 1;
+        }
+        if codes.is_empty() {
+            return Some(Parsed::Malformed(
+                "`ignore[]` names no code (use a bare `ignore` for every code)".to_string(),
+                keyword.start..base + close + 1,
+            ));
+        }
+        return Some(Parsed::Pindrift {
+            codes: Some(codes),
+            reason: reason_of(&list[close + 1..]),
+            keyword,
         });
     }
-    if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
-        return None;
+    if !after.is_empty() && !after.starts_with(char::is_whitespace) {
+        let (word, range) = first_word(rest);
+        return Some(Parsed::Malformed(
+            format!("`{word}` is not a pindrift directive (expected `ignore` or `ignore[CODE,…]`)"),
+            range,
+        ));
     }
-    Some(Suppression {
+    let reason = reason_of(after);
+    let next = after.trim_start();
+    let word = next.split([' ', ',', '\t']).next().unwrap_or("");
+    if looks_like_code(word) {
+        return Some(Parsed::Malformed(
+            format!(
+                "codes go in brackets: `ignore[{word}]` (a bare `ignore` followed by `{word}` would switch off every code)"
+            ),
+            at(next)..at(next) + word.len(),
+        ));
+    }
+    Some(Parsed::Pindrift {
         codes: None,
-        reason: reason_of(rest),
+        reason,
+        keyword,
     })
+}
+
+fn looks_like_code(word: &str) -> bool {
+    let letters = word.bytes().take_while(u8::is_ascii_alphabetic).count();
+    (2..=3).contains(&letters)
+        && word.len() > letters
+        && word[letters..].bytes().all(|b| b.is_ascii_digit())
 }
 
 fn reason_of(text: &str) -> Option<String> {
     let text = text.trim().trim_start_matches([':', '-', '—']).trim();
     (!text.is_empty()).then(|| text.to_string())
+}
+
+/// One suppression comment of a file and the lines it covers.
+#[derive(Debug, Clone)]
+pub struct Directive {
+    /// The comment, from its `#`.
+    pub span: Span,
+    parsed: Parsed,
+    /// First and last line (1-based, inclusive) whose findings it suppresses; `None` when it
+    /// stands before a blank line or at the end of the file and covers nothing.
+    pub lines: Option<(u32, u32)>,
+}
+
+impl Directive {
+    /// The directive in `comment` (the file's text from `#` to the end of the comment, which
+    /// starts at byte `start` of the file), if it is one. `span_of` maps a byte range of the
+    /// comment text to the file (comments read through continuations are not contiguous).
+    pub fn parse(
+        comment: &str,
+        span_of: impl Fn(std::ops::Range<usize>) -> Span,
+        lines: Option<(u32, u32)>,
+    ) -> Option<Self> {
+        let parsed = parse_comment(comment)?;
+        let parsed = match parsed {
+            Parsed::Pindrift {
+                codes,
+                reason,
+                keyword,
+            } => Parsed::Pindrift {
+                codes: codes.map(|codes| {
+                    codes
+                        .into_iter()
+                        .map(|(code, range)| {
+                            let span = span_of(range);
+                            (code, span.start..span.end)
+                        })
+                        .collect()
+                }),
+                reason,
+                keyword: {
+                    let span = span_of(keyword);
+                    span.start..span.end
+                },
+            },
+            Parsed::Malformed(message, range) => {
+                let span = span_of(range);
+                Parsed::Malformed(message, span.start..span.end)
+            }
+            other => other,
+        };
+        // `# hadolint global ignore=…` covers the whole file, wherever it stands.
+        let lines = match parsed {
+            Parsed::Hadolint { global: true, .. } => Some((1, u32::MAX)),
+            _ => lines,
+        };
+        let trimmed = comment.trim_end().len();
+        Some(Self {
+            span: span_of(0..trimmed),
+            parsed,
+            lines,
+        })
+    }
+
+    fn covers_line(&self, line: u32) -> bool {
+        self.lines
+            .is_some_and(|(first, last)| first <= line && line <= last)
+    }
+
+    /// The codes this directive switches off; `None` for every code.
+    fn codes(&self) -> Option<Vec<&str>> {
+        match &self.parsed {
+            Parsed::Pindrift { codes: None, .. } => None,
+            Parsed::Pindrift {
+                codes: Some(codes), ..
+            } => Some(codes.iter().map(|(c, _)| c.as_str()).collect()),
+            Parsed::Hadolint { codes, .. } => Some(codes.clone()),
+            Parsed::Malformed(..) => Some(Vec::new()),
+        }
+    }
+}
+
+/// Whether unused suppressions (PD003) are reported: in the strict profile, or when the
+/// configuration names PD003 itself (`select = ["PD003"]`, `[rules] PD003 = "warning"`).
+pub fn reports_unused(settings: &Settings) -> bool {
+    if let Some(level) = settings.levels.get(UNUSED) {
+        return *level != Level::Off;
+    }
+    settings.strict() || settings.select.iter().any(|code| code == UNUSED)
+}
+
+/// Drops the findings of `source` that a directive covers and adds the findings about the
+/// directives themselves: PD004 for unknown codes and malformed directives, PD003 (when
+/// `report_unused`) for each code, or bare `ignore`, that suppressed nothing. hadolint
+/// comments are never reported as unused: teams keep them for hadolint.
+pub fn apply(
+    directives: &[Directive],
+    findings: Vec<Finding>,
+    source: &SourceFile,
+    report_unused: bool,
+) -> Vec<Finding> {
+    if directives.is_empty() {
+        return findings;
+    }
+    // used[d][k]: code k of directive d (k = 0 for a bare ignore) suppressed something.
+    let mut used: Vec<Vec<bool>> = directives
+        .iter()
+        .map(|d| vec![false; d.codes().map_or(1, |c| c.len())])
+        .collect();
+    let mut kept = Vec::with_capacity(findings.len());
+    for finding in findings {
+        // The findings about suppressions are not themselves suppressed by them.
+        if finding.code == UNUSED || finding.code == INVALID {
+            kept.push(finding);
+            continue;
+        }
+        let mut suppressed = false;
+        for (d, directive) in directives.iter().enumerate() {
+            if !directive.covers_line(finding.line) {
+                continue;
+            }
+            match directive.codes() {
+                None => {
+                    used[d][0] = true;
+                    suppressed = true;
+                }
+                Some(codes) => {
+                    for (k, code) in codes.iter().enumerate() {
+                        if code.eq_ignore_ascii_case(finding.code) {
+                            used[d][k] = true;
+                            suppressed = true;
+                        }
+                    }
+                }
+            }
+        }
+        if !suppressed {
+            kept.push(finding);
+        }
+    }
+    for (directive, used) in directives.iter().zip(&used) {
+        let to_span = |r: &std::ops::Range<usize>| Span::new(r.start, r.end);
+        match &directive.parsed {
+            Parsed::Malformed(message, range) => kept.push(
+                Finding::new(
+                    INVALID,
+                    source,
+                    to_span(range),
+                    format!("invalid suppression: {message}"),
+                )
+                .with_hint("write `# pindrift: ignore[CODE,…] reason` (see `pindrift rule PD004`)"),
+            ),
+            Parsed::Hadolint { .. } => {}
+            Parsed::Pindrift {
+                codes: None,
+                keyword,
+                ..
+            } => {
+                if report_unused && !used[0] {
+                    kept.push(unused_finding(
+                        source,
+                        to_span(keyword),
+                        "`ignore` (every code)",
+                        directive,
+                    ));
+                }
+            }
+            Parsed::Pindrift {
+                codes: Some(codes), ..
+            } => {
+                for ((code, range), used) in codes.iter().zip(used) {
+                    if crate::registry::rule(code).is_none() {
+                        kept.push(
+                            Finding::new(
+                                INVALID,
+                                source,
+                                to_span(range),
+                                format!("`{code}` in a suppression is not a pindrift rule, so it suppresses nothing"),
+                            )
+                            .with_hint("`pindrift rules` lists the codes; a hadolint code goes in `# hadolint ignore=…`"),
+                        );
+                    } else if report_unused && !used {
+                        kept.push(unused_finding(
+                            source,
+                            to_span(range),
+                            &format!("`{code}`"),
+                            directive,
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    kept
+}
+
+fn unused_finding(source: &SourceFile, span: Span, what: &str, directive: &Directive) -> Finding {
+    let why = if directive.lines.is_none() {
+        " (it stands before a blank line or the end of the file, so it covers no line)"
+    } else {
+        ""
+    };
+    Finding::new(
+        UNUSED,
+        source,
+        span,
+        format!("suppression of {what} suppressed nothing{why}"),
+    )
+    .with_hint(
+        "remove it (or just the unused code): a stale suppression would hide a future problem",
+    )
 }
 
 #[cfg(test)]
@@ -69,5 +411,82 @@ mod tests {
         assert!(s.codes.is_none() && s.covers("PD999"));
         assert!(parse_suppression("# pindrift: ignored").is_none());
         assert!(parse_suppression("# just a comment").is_none());
+    }
+
+    #[test]
+    fn malformed_directives_are_recognized_not_ignored() {
+        for text in [
+            "# pindrift: ignore[PD101",
+            "# pindrift: ignore PD101",
+            "# pindrift: ignored",
+            "# pindrift: ignore[]",
+            "# pindrift: noqa",
+        ] {
+            assert!(
+                matches!(parse_comment(text), Some(Parsed::Malformed(..))),
+                "{text}"
+            );
+        }
+        assert_eq!(parse_comment("# a comment"), None);
+        assert_eq!(
+            parse_comment("# hadolint ignore=DL3008,DL3009"),
+            Some(Parsed::Hadolint {
+                codes: vec!["PD210"],
+                global: false
+            })
+        );
+    }
+
+    #[test]
+    fn code_ranges_point_into_the_comment() {
+        let text = "# pindrift: ignore[PD101, PD999] why";
+        let Some(Parsed::Pindrift {
+            codes: Some(codes), ..
+        }) = parse_comment(text)
+        else {
+            panic!()
+        };
+        let got: Vec<&str> = codes.iter().map(|(_, r)| &text[r.clone()]).collect();
+        assert_eq!(got, ["PD101", "PD999"]);
+    }
+
+    fn findings_of(text: &str, report_unused: bool, at: &[(u32, &'static str)]) -> Vec<String> {
+        let source = SourceFile::new("f", "f", text);
+        let mut directives = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            if let Some(hash) = line.find('#') {
+                let start = source.line_start(index as u32 + 1) + hash;
+                let number = index as u32 + 1;
+                directives.extend(Directive::parse(
+                    &line[hash..],
+                    |r| Span::new(start + r.start, start + r.end),
+                    Some((number, number)),
+                ));
+            }
+        }
+        let findings = at
+            .iter()
+            .map(|(line, code)| {
+                let start = source.line_start(*line);
+                Finding::new(code, &source, Span::new(start, start + 1), "x")
+            })
+            .collect();
+        apply(&directives, findings, &source, report_unused)
+            .iter()
+            .map(|f| format!("{}:{}:{}", f.line, f.column, f.code))
+            .collect()
+    }
+
+    #[test]
+    fn unknown_and_unused_codes_are_reported_where_they_are_written() {
+        let text = "a # pindrift: ignore[PD101, PD999, PD102]\nb # pindrift: ignore\n";
+        assert_eq!(
+            findings_of(text, false, &[(1, "PD101"), (2, "PD102")]),
+            ["1:29:PD004"]
+        );
+        assert_eq!(
+            findings_of(text, true, &[(1, "PD101")]),
+            ["1:29:PD004", "1:36:PD003", "2:15:PD003"]
+        );
     }
 }

@@ -144,6 +144,9 @@ fn lint_requirement_installs(installs: &[Install], settings: &Settings) -> Vec<F
     });
     let mut per_install = per_install.into_inner().unwrap_or_default();
     per_install.sort_by_key(|(index, _)| *index);
+    let mut found: Vec<Vec<Finding>> = per_install.into_iter().map(|(_, f)| f).collect();
+    requirements::keep_unused_suppressions_unused_everywhere(&mut found, installs);
+    let per_install: Vec<(usize, Vec<Finding>)> = found.into_iter().enumerate().collect();
     // Keep the first finding per (path, span, code), in install order. Marking first and
     // moving after avoids copying paths and the scratch memory of a stable sort.
     let mut seen = HashSet::default();

@@ -3,11 +3,19 @@
 use crate::diagnostic::{Finding, Level};
 use std::io::{self, Write};
 
-/// Escapes a command's message (`%`, CR, LF).
+/// Escapes a command's message (`%`, CR, LF); other control characters (an ESC from a
+/// requirements file) are shown as their pictures, never passed to the log.
 pub fn escape_data(text: &str) -> String {
-    text.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '%' => out.push_str("%25"),
+            '\r' => out.push_str("%0D"),
+            '\n' => out.push_str("%0A"),
+            c => out.push(super::visible_char(c)),
+        }
+    }
+    out
 }
 
 /// Escapes a command property (also `:` and `,`).

@@ -1,6 +1,6 @@
 //! The default, human-readable format.
 
-use super::Summary;
+use super::{visible, visible_char, Summary};
 use crate::diagnostic::{Finding, Level};
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
@@ -60,7 +60,11 @@ pub fn render(
         writeln!(
             out,
             "{}:{}:{}: {} {} {}",
-            paint("1", &*finding.path),
+            Painted {
+                on: color,
+                code: "1",
+                text: visible(&finding.path)
+            },
             finding.line,
             finding.column,
             paint(level, finding.code),
@@ -69,40 +73,28 @@ pub fn render(
                 code: level,
                 text: format_args!("[{}]", finding.level)
             },
-            finding.message
+            visible(&finding.message)
         )?;
         let gutter = finding.line.to_string().len();
-        let raw = finding.source_line();
-        let source_line: Cow<str> = if raw.contains('\t') {
-            Cow::Owned(raw.replace('\t', " "))
-        } else {
-            Cow::Borrowed(raw)
-        };
-        writeln!(out, "{:gutter$} |", "")?;
-        writeln!(out, "{} | {}", finding.line, source_line)?;
-        let width = if finding.end_line == finding.line {
-            (finding.end_column.saturating_sub(finding.column)).max(1) as usize
-        } else {
-            source_line
-                .chars()
-                .count()
-                .saturating_sub(finding.column as usize - 1)
-                .max(1)
-        };
-        let pad = finding.column.saturating_sub(1) as usize;
+        let start = finding.column.saturating_sub(1) as usize;
+        let width = (finding.end_line == finding.line)
+            .then(|| finding.end_column.saturating_sub(finding.column) as usize);
+        let shown = excerpt(finding.source_line(), start, width);
+        writeln!(out, "{} |", Repeat(' ', gutter))?;
+        writeln!(out, "{} | {}", finding.line, shown.text)?;
         writeln!(
             out,
-            "{:gutter$} | {:pad$}{}",
-            "",
-            "",
+            "{} | {}{}",
+            Repeat(' ', gutter),
+            Repeat(' ', shown.pad),
             Painted {
                 on: color,
                 code: level,
-                text: Repeat('^', width)
+                text: Repeat('^', shown.width)
             }
         )?;
         if let Some(hint) = &finding.hint {
-            writeln!(out, "{:gutter$} = hint: {hint}", "")?;
+            writeln!(out, "{} = hint: {}", Repeat(' ', gutter), visible(hint))?;
         }
         writeln!(out)?;
     }
@@ -120,5 +112,88 @@ pub fn render(
             plural(count(Level::Note), "note"),
             plural(summary.files, "file")
         )
+    }
+}
+
+/// At most this many characters of a source line are shown (plus an ellipsis at each cut end).
+const MAX_EXCERPT: usize = 200;
+/// Characters shown before the span when a long line is cut.
+const CONTEXT_BEFORE: usize = 60;
+
+/// The part of a source line shown under a finding, and where its caret goes.
+struct Excerpt<'a> {
+    text: Cow<'a, str>,
+    /// Characters before the caret.
+    pad: usize,
+    /// Carets.
+    width: usize,
+}
+
+/// A window of at most [`MAX_EXCERPT`] characters of `line` around the span starting at
+/// character `start` (`width` characters, or to the end of the line when `None`), made
+/// visible (tabs, control characters), with `…` where the line is cut: a multi-kilobyte line
+/// (a minified file, a generated requirements file) shows a readable window, not all of it.
+fn excerpt(line: &str, start: usize, width: Option<usize>) -> Excerpt<'_> {
+    let len = line.chars().count();
+    let start = start.min(len);
+    let width = width.unwrap_or(len.saturating_sub(start)).max(1);
+    if len <= MAX_EXCERPT {
+        let text = visible(line);
+        return Excerpt {
+            text,
+            pad: start,
+            width,
+        };
+    }
+    let to = (start.saturating_sub(CONTEXT_BEFORE) + MAX_EXCERPT).min(len);
+    let from = to.saturating_sub(MAX_EXCERPT);
+    let mut text = String::with_capacity(MAX_EXCERPT + 8);
+    if from > 0 {
+        text.push('…');
+    }
+    text.extend(line.chars().skip(from).take(to - from).map(visible_char));
+    if to < len {
+        text.push('…');
+    }
+    let lead = usize::from(from > 0);
+    Excerpt {
+        text: Cow::Owned(text),
+        pad: start - from + lead,
+        // The caret stops at the cut (under the ellipsis when the span goes on).
+        width: width
+            .min(to.saturating_sub(start) + usize::from(to < len))
+            .max(1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_lines_are_shown_whole_and_visible() {
+        let e = excerpt("fl\u{1b}[31mask\t# x", 0, Some(5));
+        assert_eq!(e.text, "fl\u{241b}[31mask # x");
+        assert_eq!((e.pad, e.width), (0, 5));
+    }
+
+    #[test]
+    fn long_lines_show_a_window_around_the_span() {
+        let line = format!("{}flask{}", " ".repeat(70_000), "x".repeat(5_000));
+        let e = excerpt(&line, 70_000, Some(5));
+        assert_eq!(e.text.chars().count(), MAX_EXCERPT + 2);
+        assert!(e.text.starts_with('…') && e.text.ends_with('…'));
+        assert_eq!(e.pad, CONTEXT_BEFORE + 1);
+        assert_eq!(
+            &e.text[e.text.char_indices().nth(e.pad).unwrap().0..][..5],
+            "flask"
+        );
+        // A span running to the end of a long line stops at the cut.
+        let e = excerpt(&line, 70_000, None);
+        assert_eq!(e.width, MAX_EXCERPT - CONTEXT_BEFORE + 1);
+        // Near the end of the line: the window ends with the line.
+        let e = excerpt(&line, 74_998, Some(2));
+        assert!(e.text.starts_with('…') && !e.text.ends_with('…'));
+        assert_eq!(e.pad, MAX_EXCERPT - 7 + 1);
     }
 }

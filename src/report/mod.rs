@@ -6,6 +6,7 @@ pub mod json;
 pub mod sarif;
 
 use crate::diagnostic::Finding;
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -37,5 +38,32 @@ pub fn render(
         Format::Json => json::render(findings, summary, out),
         Format::Sarif => sarif::render(findings, out),
         Format::Github => github::render(findings, out),
+    }
+}
+
+/// What a terminal shows for `c`, one character wide: tabs become spaces, control characters
+/// (C0, DEL, C1: ESC could recolour or retitle the terminal) their Unicode control pictures
+/// (`␛`) or `�`, and bidirectional overrides (which reorder what is shown) `�`. A requirements
+/// file can contain any of them; what is printed must not act on the terminal.
+pub fn visible_char(c: char) -> char {
+    match c {
+        '\t' => ' ',
+        '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+        '\u{7f}' => '\u{2421}',
+        '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '\u{fffd}',
+        c => c,
+    }
+}
+
+fn needs_escape(c: char) -> bool {
+    visible_char(c) != c
+}
+
+/// `text` with every character made visible (see [`visible_char`]); borrowed when nothing changes.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if text.chars().any(needs_escape) {
+        Cow::Owned(text.chars().map(visible_char).collect())
+    } else {
+        Cow::Borrowed(text)
     }
 }

@@ -13,6 +13,7 @@ pub mod mapped;
 pub mod parse;
 pub mod rules;
 pub mod shell;
+pub mod suppressions;
 pub mod vars;
 
 use std::collections::{HashMap, HashSet};
@@ -23,25 +24,15 @@ use crate::config::Settings;
 use crate::diagnostic::{Finding, Span};
 use crate::lint::requirements::install::FileCache;
 use crate::source::SourceFile;
-use crate::suppress::parse_suppression;
 use installers::{classify, Arg, Classified, Install};
 use mapped::Mapped;
-use parse::{Comment, Instruction};
+use parse::Instruction;
 use shell::{parse_script, Command, Part, Word};
 use vars::{expand_word, key_values, Lookup, Scopes};
 
 /// hadolint rules and the pindrift codes that cover the same problem, so that
 /// `# hadolint ignore=DL3013` keeps working.
-pub const HADOLINT_EQUIVALENTS: &[(&str, &[&str])] = &[
-    ("DL3006", &["PD201"]),
-    ("DL3007", &["PD202"]),
-    ("DL3008", &["PD210"]),
-    ("DL3013", &["PD101", "PD102", "PD103"]),
-    ("DL3016", &["PD211"]),
-    ("DL3018", &["PD210"]),
-    ("DL3028", &["PD211"]),
-    ("DL3062", &["PD211"]),
-];
+pub use crate::suppress::HADOLINT_EQUIVALENTS;
 
 /// Lints one Dockerfile.
 pub fn lint_dockerfile(source: &SourceFile, settings: &Settings) -> Vec<Finding> {
@@ -80,6 +71,7 @@ pub fn lint_dockerfile_cached(
         linted_files: Vec::new(),
         cache,
         linted_elsewhere,
+        shell_comments: Vec::new(),
     };
     if settings.strict() {
         if let Some(d) = df.directive("syntax") {
@@ -94,81 +86,21 @@ pub fn lint_dockerfile_cached(
         }
     }
     for inst in &df.instructions {
-        let start = cx.findings.len();
         cx.instruction(inst);
-        let suppress = Suppressions::new(inst);
-        let mut kept: Vec<Finding> = cx.findings.drain(start..).collect();
-        kept.retain(|f| {
-            f.path != source.display
-                || !suppress.covers(f.code) && !suppressed_by_previous_line(source, f)
-        });
-        cx.findings.extend(kept);
     }
-    cx.findings
-}
-
-/// Suppression comments directly above an instruction.
-struct Suppressions {
-    codes: Vec<String>,
-    all: bool,
-}
-
-impl Suppressions {
-    fn new(inst: &Instruction) -> Self {
-        let mut s = Suppressions {
-            codes: Vec::new(),
-            all: false,
-        };
-        for c in &inst.comments_before {
-            s.add(c);
-        }
-        s
-    }
-
-    fn add(&mut self, c: &Comment) {
-        let text = format!("# {}", c.text);
-        if let Some(sup) = parse_suppression(&text) {
-            match sup.codes {
-                None => self.all = true,
-                Some(codes) => self.codes.extend(codes),
-            }
-        }
-        if let Some(list) = c.text.strip_prefix("hadolint ignore=") {
-            for dl in list.split([',', ' ']).map(str::trim) {
-                if let Some((_, pds)) = HADOLINT_EQUIVALENTS
-                    .iter()
-                    .find(|(d, _)| d.eq_ignore_ascii_case(dl))
-                {
-                    self.codes.extend(pds.iter().map(|s| s.to_string()));
-                }
-            }
-        }
-    }
-
-    fn covers(&self, code: &str) -> bool {
-        self.all || self.codes.iter().any(|c| c.eq_ignore_ascii_case(code))
-    }
-}
-
-/// A `# pindrift: ignore[...]` (or hadolint) comment on the line just above the finding's line,
-/// inside a continuation or a heredoc script.
-fn suppressed_by_previous_line(source: &SourceFile, f: &Finding) -> bool {
-    if f.path != source.display || f.line < 2 {
-        return false;
-    }
-    let prev = source.line_text(f.line - 1).trim();
-    let Some(text) = prev.strip_prefix('#') else {
-        return false;
-    };
-    let mut s = Suppressions {
-        codes: Vec::new(),
-        all: false,
-    };
-    s.add(&Comment {
-        text: text.trim().to_string(),
-        span: 0..0,
-    });
-    s.covers(f.code)
+    let directives = suppressions::directives(source, &df, &cx.shell_comments);
+    let (mine, mut others): (Vec<Finding>, Vec<Finding>) = cx
+        .findings
+        .into_iter()
+        .partition(|f| f.path == source.display);
+    let report_unused = crate::suppress::reports_unused(settings);
+    others.extend(crate::suppress::apply(
+        &directives,
+        mine,
+        source,
+        report_unused,
+    ));
+    others
 }
 
 /// A file copied (or bind-mounted) from the build context into the image.
@@ -198,6 +130,8 @@ pub struct Cx<'a> {
     linted_files: Vec<PathBuf>,
     cache: Option<&'a FileCache>,
     linted_elsewhere: Option<&'a HashSet<PathBuf>>,
+    /// Source spans of the shell comments in the file's scripts (for suppressions).
+    shell_comments: Vec<Range<usize>>,
 }
 
 impl Cx<'_> {
@@ -509,6 +443,7 @@ impl Cx<'_> {
             return;
         }
         let script = parse_script(text);
+        self.shell_comments.extend(script.comments.iter().cloned());
         let mut next_heredoc = 0;
         let mut shell_env: HashMap<String, String> = HashMap::new();
         for cmd in &script.commands {

@@ -120,6 +120,8 @@ pub struct Script {
     pub commands: Vec<Command>,
     /// Bodies of command substitutions, to be scanned as scripts of their own.
     pub substitutions: Vec<Mapped>,
+    /// Source spans of the comments the shell skips (`# …` where a word could start).
+    pub comments: Vec<Range<usize>>,
 }
 
 const RESERVED_SKIP: &[&str] = &[
@@ -212,9 +214,12 @@ impl Lexer<'_> {
                     self.read_heredoc_bodies();
                 }
                 b'#' => {
+                    let start = self.pos;
                     while self.pos < self.b.len() && self.b[self.pos] != b'\n' {
                         self.pos += 1;
                     }
+                    let span = self.src.span(start..self.pos);
+                    self.script.comments.push(span);
                 }
                 b'\\' if self.peek(1) == Some(b'\n') => self.pos += 2,
                 b';' | b'|' | b'(' | b')' => {

@@ -10,7 +10,7 @@ pub mod rules;
 use crate::config::Settings;
 use crate::diagnostic::Finding;
 use install::{collect_install, FileCache, Install};
-use parse::{Line, LineKind, RequirementsFile};
+use parse::{LineKind, RequirementsFile};
 use pinning::pin_status;
 use rules::conflicting_pins::PinSite;
 use rules::LineContext;
@@ -23,9 +23,17 @@ use std::path::{Path, PathBuf};
 pub fn lint_installs(roots: &[PathBuf], cache: &FileCache, settings: &Settings) -> Vec<Finding> {
     let mut unique: BTreeMap<(std::sync::Arc<str>, usize, usize, &'static str), Finding> =
         BTreeMap::new();
-    for root in roots {
-        let install = collect_install(root, cache);
-        for finding in lint_install(&install, settings) {
+    let installs: Vec<Install> = roots
+        .iter()
+        .map(|root| collect_install(root, cache))
+        .collect();
+    let mut per_install: Vec<Vec<Finding>> = installs
+        .iter()
+        .map(|install| lint_install(install, settings))
+        .collect();
+    keep_unused_suppressions_unused_everywhere(&mut per_install, &installs);
+    for found in per_install {
+        for finding in found {
             let key = (
                 finding.path.clone(),
                 finding.span.start,
@@ -43,16 +51,6 @@ pub fn lint_installs(roots: &[PathBuf], cache: &FileCache, settings: &Settings) 
 pub fn lint_install_from(root: &Path, settings: &Settings) -> Vec<Finding> {
     let cache = FileCache::new();
     lint_install(&collect_install(root, &cache), settings)
-}
-
-fn suppressed(line: &Line, code: &str) -> bool {
-    line.suppression.as_ref().is_some_and(|s| s.covers(code))
-}
-
-fn line_at(file: &RequirementsFile, offset: usize) -> Option<&Line> {
-    file.lines
-        .iter()
-        .find(|line| line.span.start <= offset && offset <= line.span.end.max(line.span.start))
 }
 
 pub fn lint_install(install: &Install, settings: &Settings) -> Vec<Finding> {
@@ -120,29 +118,89 @@ pub fn lint_install(install: &Install, settings: &Settings) -> Vec<Finding> {
                 }
                 _ => {}
             }
-            findings.extend(
-                line_findings
-                    .into_iter()
-                    .filter(|f| !suppressed(line, f.code)),
-            );
+            findings.append(&mut line_findings);
         }
     }
-    let mut install_findings = install.include_findings.clone();
-    rules::conflicting_pins::check(&pins, &mut install_findings);
-    for finding in install_findings {
-        let file = install
+    findings.extend(install.include_findings.iter().cloned());
+    rules::conflicting_pins::check(&pins, &mut findings);
+    apply_suppressions(install, findings, settings)
+}
+
+/// Applies each file's suppression comments to its findings (see [`crate::suppress`]).
+fn apply_suppressions(
+    install: &Install,
+    findings: Vec<Finding>,
+    settings: &Settings,
+) -> Vec<Finding> {
+    let report_unused = crate::suppress::reports_unused(settings);
+    let mut rest = findings;
+    let mut out = Vec::with_capacity(rest.len());
+    let mut seen: Vec<&str> = Vec::new();
+    for file in install.members.iter().filter_map(|m| m.parsed()) {
+        if seen.contains(&&*file.source.display) {
+            continue;
+        }
+        seen.push(&file.source.display);
+        if file.directives.is_empty() {
+            continue;
+        }
+        let (mine, others): (Vec<Finding>, Vec<Finding>) = rest
+            .into_iter()
+            .partition(|f| f.path == file.source.display);
+        rest = others;
+        out.extend(crate::suppress::apply(
+            &file.directives,
+            mine,
+            &file.source,
+            report_unused,
+        ));
+    }
+    out.append(&mut rest);
+    out
+}
+
+/// A suppression is unused (PD003) only if it is unused in every install that reads its file:
+/// `common.txt` read by two installs may need its `ignore` for one of them only. `per_install`
+/// holds the findings of `installs[i]` at index `i`.
+pub fn keep_unused_suppressions_unused_everywhere(
+    per_install: &mut [Vec<Finding>],
+    installs: &[Install],
+) {
+    use std::collections::HashMap;
+    let unused = |f: &Finding| f.code == crate::suppress::UNUSED;
+    if !per_install.iter().flatten().any(unused) {
+        return;
+    }
+    let mut readers: HashMap<std::sync::Arc<str>, usize> = HashMap::new();
+    for install in installs {
+        let mut paths: Vec<&std::sync::Arc<str>> = install
             .members
             .iter()
             .filter_map(|m| m.parsed())
-            .find(|file| file.source.display == finding.path);
-        let is_suppressed = file
-            .and_then(|file| line_at(file, finding.span.start))
-            .is_some_and(|line| suppressed(line, finding.code));
-        if !is_suppressed {
-            findings.push(finding);
+            .map(|file| &file.source.display)
+            .collect();
+        paths.sort();
+        paths.dedup();
+        for path in paths {
+            *readers.entry(path.clone()).or_default() += 1;
         }
     }
-    findings
+    let mut reported: HashMap<(std::sync::Arc<str>, usize), usize> = HashMap::new();
+    for finding in per_install.iter().flatten().filter(|f| unused(f)) {
+        *reported
+            .entry((finding.path.clone(), finding.span.start))
+            .or_default() += 1;
+    }
+    for found in per_install.iter_mut() {
+        found.retain(|f| {
+            let readers = readers.get(&f.path).copied().unwrap_or(1);
+            let unused_in = reported
+                .get(&(f.path.clone(), f.span.start))
+                .copied()
+                .unwrap_or(0);
+            !unused(f) || unused_in >= readers
+        });
+    }
 }
 
 /// Jinja-style markup, as in cookiecutter templates.

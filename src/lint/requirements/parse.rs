@@ -6,13 +6,16 @@
 use super::requirement::{is_url, parse_requirement, ParsedRequirement};
 use crate::diagnostic::Span;
 use crate::source::SourceFile;
-use crate::suppress::{parse_suppression, Suppression};
+use crate::suppress::Directive;
 
 /// A parsed requirements file.
 #[derive(Debug, Clone)]
 pub struct RequirementsFile {
     pub source: SourceFile,
     pub lines: Vec<Line>,
+    /// `# pindrift: ignore[…]` comments: at the end of a line (that line) or on a line of
+    /// their own (the next line, with only comment lines between).
+    pub directives: Vec<Directive>,
 }
 
 /// One logical line (continuations joined), as pip yields it.
@@ -23,7 +26,6 @@ pub struct Line {
     /// Span of the line's content (comment excluded).
     pub span: Span,
     pub kind: LineKind,
-    pub suppression: Option<Suppression>,
 }
 
 // Lines are few and live in one Vec per file; boxing the large variant would cost an
@@ -545,16 +547,41 @@ pub fn parse_requirements_with_env(
     lookup: &dyn Fn(&str) -> Option<String>,
 ) -> RequirementsFile {
     let mut lines = Vec::new();
+    let mut directives = Vec::new();
+    // Line-before directives waiting for the next line with content.
+    let mut pending: Vec<Directive> = Vec::new();
     for (number, joined) in join_lines(&source) {
-        let (content_end, suppression) = match comment_start(&joined.text) {
-            Some((cut, hash)) => (cut, parse_suppression(&joined.text[hash..])),
+        let (content_end, comment) = match comment_start(&joined.text) {
+            Some((cut, hash)) => (cut, Some(hash)),
             None => (joined.text.len(), None),
         };
+        let directive = comment.and_then(|hash| {
+            Directive::parse(
+                &joined.text[hash..],
+                |r| joined.span(hash + r.start, hash + r.end),
+                None,
+            )
+        });
         let content = &joined.text[..content_end];
         let leading = content.len() - content.trim_start_matches(is_py_space).len();
         let trimmed_end = content.trim_end_matches(is_py_space).len();
         if trimmed_end <= leading {
+            match directive {
+                Some(directive) => pending.push(directive),
+                // Only comment lines may stand between a directive and its line.
+                None if comment.is_none() => directives.append(&mut pending),
+                None => {}
+            }
             continue;
+        }
+        // Every physical line of the logical line (a trailing comment ends its last one).
+        let last_line = source
+            .line_col(joined.span(0, joined.text.len()).end.saturating_sub(1))
+            .0
+            .max(number);
+        for mut directive in pending.drain(..).chain(directive) {
+            directive.lines = Some((number, last_line));
+            directives.push(directive);
         }
         let line = expand_env(joined.trim_to(leading, trimmed_end), lookup);
         let span = line.span(0, line.text.len());
@@ -563,11 +590,15 @@ pub fn parse_requirements_with_env(
             line: number,
             span,
             kind,
-            suppression,
         });
     }
+    directives.append(&mut pending);
     lines.shrink_to_fit();
-    RequirementsFile { source, lines }
+    RequirementsFile {
+        source,
+        lines,
+        directives,
+    }
 }
 
 /// Reads a requirements file as pip would, expanding `${VAR}` from this process's environment.
@@ -872,10 +903,14 @@ mod tests {
     }
 
     #[test]
-    fn suppression_comment_is_attached() {
-        let file = parse("flask  # pindrift: ignore[PD101] tracked upstream\n");
-        let s = file.lines[0].suppression.as_ref().unwrap();
-        assert!(s.covers("PD101"));
+    fn suppression_comments_cover_their_line_or_the_next() {
+        let file = parse(
+            "flask  # pindrift: ignore[PD101] tracked upstream\n\
+             # pindrift: ignore[PD102]\n# a note\ncelery>=5 \\\n  ,<6\n\
+             # pindrift: ignore\n\nrequests\n",
+        );
+        let lines: Vec<Option<(u32, u32)>> = file.directives.iter().map(|d| d.lines).collect();
+        assert_eq!(lines, [Some((1, 1)), Some((4, 5)), None]);
     }
 }
 

@@ -22,6 +22,36 @@ pub enum PinStatus {
     Local,
 }
 
+/// The requirement as written, with its version specifier replaced by `==<version>`: name
+/// (as spelled), extras and environment marker are kept, so the hint can be pasted back
+/// (`sqlalchemy[asyncio]>=2.0,<2.1` → `sqlalchemy[asyncio]==<version>`,
+/// `flask ; python_version<"3.12"` → `flask==<version> ; python_version<"3.12"`).
+pub fn pinned_form(written: &str) -> String {
+    let written = written.trim();
+    let (head, marker) = match written.find(';') {
+        Some(semi) => written.split_at(semi),
+        None => (written, ""),
+    };
+    let name_end = head
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+        .unwrap_or(head.len());
+    let rest = &head[name_end..];
+    let extras_end = match rest.trim_start().strip_prefix('[') {
+        Some(extras) => match extras.find(']') {
+            Some(close) => name_end + (rest.len() - extras.len()) + close + 1,
+            None => name_end,
+        },
+        None => name_end,
+    };
+    let name_and_extras = &head[..extras_end];
+    let space_before_marker = if marker.is_empty() {
+        ""
+    } else {
+        &head[head.trim_end().len()..]
+    };
+    format!("{name_and_extras}==<version>{space_before_marker}{marker}")
+}
+
 pub fn is_full_commit(reference: &str) -> bool {
     matches!(reference.len(), 40 | 64) && reference.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -119,6 +149,32 @@ mod tests {
             "eventlet>0.1,<0.3",
         ] {
             assert!(matches!(status(loose), PinStatus::Loose { .. }), "{loose}");
+        }
+    }
+
+    #[test]
+    fn pinned_form_keeps_extras_and_markers() {
+        for (written, want) in [
+            (
+                "sqlalchemy[asyncio]>=2.0,<2.1",
+                "sqlalchemy[asyncio]==<version>",
+            ),
+            ("Flask", "Flask==<version>"),
+            (
+                "flask[async] ; python_version<\"3.12\"",
+                "flask[async]==<version> ; python_version<\"3.12\"",
+            ),
+            (
+                "uvicorn[standard]>=0.29;sys_platform!='win32'",
+                "uvicorn[standard]==<version>;sys_platform!='win32'",
+            ),
+            (
+                "celery [redis, msgpack] (>=5)",
+                "celery [redis, msgpack]==<version>",
+            ),
+            ("zope.interface~=6.0", "zope.interface==<version>"),
+        ] {
+            assert_eq!(pinned_form(written), want, "{written}");
         }
     }
 

@@ -47,6 +47,8 @@ pub enum Tool {
     Uv,
     Pipx,
     AptGet,
+    Apt,
+    Aptitude,
     Apk,
     Npm,
     Yarn,
@@ -64,6 +66,8 @@ impl Tool {
             Tool::Uv => "uv pip",
             Tool::Pipx => "pipx",
             Tool::AptGet => "apt-get",
+            Tool::Apt => "apt",
+            Tool::Aptitude => "aptitude",
             Tool::Apk => "apk",
             Tool::Npm => "npm",
             Tool::Yarn => "yarn",
@@ -81,7 +85,7 @@ impl Tool {
     }
 
     pub fn is_os(self) -> bool {
-        matches!(self, Tool::AptGet | Tool::Apk)
+        matches!(self, Tool::AptGet | Tool::Apt | Tool::Aptitude | Tool::Apk)
     }
 }
 
@@ -373,7 +377,9 @@ fn classify_at(args: &[Arg], i: usize, depth: usize) -> Classified {
         match name {
             "uv" => pip::uv(args, i),
             "pipx" => pip::pipx(args, i),
-            "apt-get" | "apt" | "aptitude" => os::apt(args, i),
+            "apt-get" => os::apt(args, i, Tool::AptGet),
+            "apt" => os::apt(args, i, Tool::Apt),
+            "aptitude" => os::apt(args, i, Tool::Aptitude),
             "apk" => os::apk(args, i),
             "npm" | "cnpm" => node::npm(args, i),
             "yarn" => node::yarn(args, i),

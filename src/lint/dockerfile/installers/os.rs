@@ -3,6 +3,12 @@
 use super::opts::{scan, Spec, Tok};
 use super::{Arg, Install, Package, Tool};
 
+/// Options of apt-get(8) and apt(8) (apt 1.x to 3.x) that take a value: `-o`/`--option`
+/// (apt.conf, `-o Dpkg::Options::=--force-confold`), `-c`/`--config-file`,
+/// `-t`/`--target-release`/`--default-release`, `-a`/`--host-architecture`,
+/// `-P`/`--build-profiles`, `-S`/`--snapshot` (apt 2.7+), `--with-source`, and apt 3's
+/// `--solver`, `--planner` and `--comment`. Everything else (`-y`, `-qq`, `-q=2`,
+/// `--no-install-recommends`, `--update`, …) is a flag.
 const APT: Spec = Spec {
     long_values: &[
         "option",
@@ -11,18 +17,50 @@ const APT: Spec = Spec {
         "default-release",
         "host-architecture",
         "architecture",
+        "build-profiles",
+        "snapshot",
+        "with-source",
         "solver",
+        "planner",
         "comment",
     ],
     long_flags: &[],
-    short_values: "octa",
+    short_values: "octaPS",
     prefixes: false,
     go_style: false,
 };
 
-/// `apt-get [opts] install [opts] pkg[=version|/release]...`.
-pub fn apt(args: &[Arg], i: usize) -> Option<Install> {
-    subcommand_packages(args, i, &APT, "install", Tool::AptGet)
+/// Options of aptitude(8) that take a value: `-o`, `-t`/`--target-release`,
+/// `-F`/`--display-format`, `-O`/`--sort`, `-w`/`--width`, `-S` (a state file: not apt's
+/// `--snapshot`), `--log-file`, `--log-level`.
+const APTITUDE: Spec = Spec {
+    long_values: &[
+        "option",
+        "target-release",
+        "default-release",
+        "display-format",
+        "sort",
+        "width",
+        "log-file",
+        "log-level",
+    ],
+    long_flags: &[],
+    short_values: "otFOwS",
+    prefixes: false,
+    go_style: false,
+};
+
+/// `apt-get|apt|aptitude [opts] install|reinstall [opts] pkg[=version|/release]...`.
+/// `build-dep` (build dependencies of source packages: the names are source packages, the
+/// versions installed are chosen by apt), `update`, `remove`, `download`, `source` … install
+/// nothing pindrift can pin.
+pub fn apt(args: &[Arg], i: usize, tool: Tool) -> Option<Install> {
+    let spec = if tool == Tool::Aptitude {
+        &APTITUDE
+    } else {
+        &APT
+    };
+    subcommand_packages(args, i, spec, &["install", "reinstall"], tool)
 }
 
 /// The packages of `TOOL [opts] SUBCOMMAND [opts] pkg...`: every positional argument after
@@ -31,7 +69,7 @@ fn subcommand_packages(
     args: &[Arg],
     i: usize,
     spec: &Spec,
-    subcommand: &str,
+    subcommands: &[&str],
     tool: Tool,
 ) -> Option<Install> {
     let toks = scan(args, i + 1, spec);
@@ -39,7 +77,7 @@ fn subcommand_packages(
         Tok::Pos(p) => Some(*p),
         _ => None,
     })?;
-    if args[sub].text != subcommand {
+    if !subcommands.contains(&args[sub].text.as_str()) {
         return None;
     }
     let packages = toks
@@ -63,6 +101,11 @@ fn subcommand_packages(
     })
 }
 
+/// Options of apk(8) (apk-tools 2 and 3) that take a value: the global `-X`/`--repository`,
+/// `-p`/`--root`, `--arch`, `--keys-dir`, `--cache-dir`, `--cache-max-age`,
+/// `--repositories-file`, `--progress-fd`, `--timeout`, `--wait`, apk 3's
+/// `--repository-config`, `--root-tmpfs`, `--sync`, `--uvol-manager`, `--from`, and `add`'s
+/// `-t`/`--virtual`.
 const APK: Spec = Spec {
     long_values: &[
         "virtual",
@@ -76,16 +119,21 @@ const APK: Spec = Spec {
         "timeout",
         "progress-fd",
         "wait",
+        "repository-config",
+        "root-tmpfs",
+        "sync",
+        "uvol-manager",
+        "from",
     ],
     long_flags: &[],
-    short_values: "tXpt",
+    short_values: "tXp",
     prefixes: false,
     go_style: false,
 };
 
 /// `apk [opts] add [opts] pkg[=version|~version]...`.
 pub fn apk(args: &[Arg], i: usize) -> Option<Install> {
-    subcommand_packages(args, i, &APK, "add", Tool::Apk)
+    subcommand_packages(args, i, &APK, &["add"], Tool::Apk)
 }
 
 /// How a package token of any non-Python tool is pinned.
@@ -174,6 +222,29 @@ mod tests {
             ("apt install -qq curl", &["curl"]),
             ("apt-get -qq update", &["<none>"]),
             ("apt-get remove curl", &["<none>"]),
+            (
+                "apt-get install -y --snapshot 20260101T000000Z curl",
+                &["curl"],
+            ),
+            ("apt-get install -y -S 20260101T000000Z curl", &["curl"]),
+            ("apt-get install -yS 20260101T000000Z curl", &["curl"]),
+            (
+                "apt-get install --snapshot=20260101T000000Z curl",
+                &["curl"],
+            ),
+            ("apt-get -c /etc/apt/x.conf install curl", &["curl"]),
+            ("apt-get -a arm64 install curl:arm64", &["curl:arm64"]),
+            ("apt-get install -P nocheck,nodoc curl", &["curl"]),
+            ("apt-get install --with-source ./Packages curl", &["curl"]),
+            (
+                "apt-get install -q=2 -oAPT::Get::Assume-Yes=1 curl",
+                &["curl"],
+            ),
+            ("apt install --solver 3.0 --update curl", &["curl"]),
+            ("apt-get reinstall curl", &["curl"]),
+            ("apt-get build-dep python3", &["<none>"]),
+            ("apt-get -o Debug::pkgProblemResolver=1 update", &["<none>"]),
+            ("aptitude -y -w 120 -F %p install curl", &["curl"]),
         ];
         for (s, want) in cases {
             assert_eq!(pk(s), *want, "{s}");
@@ -195,9 +266,39 @@ mod tests {
             ("apk add --repository http://x/edge/testing foo", &["foo"]),
             ("apk -U add bash", &["bash"]),
             ("apk update", &["<none>"]),
+            ("apk -X http://x/edge/main add curl", &["curl"]),
+            (
+                "apk add -p /sysroot --keys-dir /k --arch aarch64 curl",
+                &["curl"],
+            ),
+            ("apk --root=/sysroot --cache-dir /c add curl", &["curl"]),
+            (
+                "apk add --repositories-file /r --cache-max-age 60 curl",
+                &["curl"],
+            ),
+            ("apk add -qt .deps gcc", &["gcc"]),
+            (
+                "apk add --timeout 30 --wait 10 --progress-fd 3 curl",
+                &["curl"],
+            ),
         ];
         for (s, want) in cases {
             assert_eq!(pk(s), *want, "{s}");
+        }
+    }
+
+    #[test]
+    fn the_tool_is_the_one_used() {
+        for (s, tool) in [
+            ("apt-get install curl", Tool::AptGet),
+            ("apt install curl", Tool::Apt),
+            ("/usr/bin/aptitude install curl", Tool::Aptitude),
+            ("apk add curl", Tool::Apk),
+        ] {
+            match classify(&args(s)) {
+                Classified::Install(i) => assert_eq!(i.tool, tool, "{s}"),
+                other => panic!("{s}: {other:?}"),
+            }
         }
     }
 

@@ -1,14 +1,18 @@
 //! pip, `python -m pip`, `uv pip install`, `uv tool install`, `pipx install`.
 //!
-//! The option lists are pip's own (`src/pip/_internal/cli/cmdoptions.py` and
-//! `commands/install.py`, pip 23 to 26, including options that were removed or added over those
+//! `pip download` and `pip wheel` fetch packages into the build exactly like `pip install`
+//! (the wheels are installed later, often `--no-index`), so they are read the same way.
+//! The option lists are pip's own (`src/pip/_internal/cli/cmdoptions.py`,
+//! `commands/install.py`, `commands/download.py`, `commands/wheel.py`, pip 23 to 26, including options that were removed or added over those
 //! versions, so that no value is ever read as a package): every option that takes a value
 //! consumes it, long options match unique prefixes (optparse does), short options cluster.
 
 use super::opts::{scan, Spec, Tok};
 use super::{Arg, Install, Package, ReqFile, Tool};
 
-/// pip options that take a value (general options plus `pip install` options).
+/// pip options that take a value (general options plus the options of `pip install`,
+/// `pip download`: `-d`/`--dest`, and `pip wheel`: `-w`/`--wheel-dir`; the target-python
+/// options `--platform`, `--python-version`, `--implementation`, `--abi` are shared).
 pub const PIP_LONG_VALUES: &[&str] = &[
     "abi",
     "all-releases",
@@ -20,6 +24,9 @@ pub const PIP_LONG_VALUES: &[&str] = &[
     "config-settings",
     "constraint",
     "default-timeout",
+    "dest",
+    "destination-dir",
+    "destination-directory",
     "editable",
     "exists-action",
     "extra-index-url",
@@ -61,6 +68,7 @@ pub const PIP_LONG_VALUES: &[&str] = &[
     "uploaded-prior-to",
     "use-deprecated",
     "use-feature",
+    "wheel-dir",
 ];
 
 /// pip options without a value (for prefix matching).
@@ -88,6 +96,7 @@ pub const PIP_LONG_FLAGS: &[&str] = &[
     "no-python-version-warning",
     "no-use-pep517",
     "no-user",
+    "no-verify",
     "no-warn-conflicts",
     "no-warn-script-location",
     "only-deps",
@@ -108,12 +117,13 @@ pub const PIP_LONG_FLAGS: &[&str] = &[
 const PIP: Spec = Spec {
     long_values: PIP_LONG_VALUES,
     long_flags: PIP_LONG_FLAGS,
-    short_values: "cefirtbC",
+    short_values: "cefirtbCdw",
     prefixes: true,
     go_style: false,
 };
 
-/// `pip [general options] install ...`; `sub_start` is the first word after `pip`.
+/// `pip [general options] install|download|wheel ...`; `sub_start` is the first word after
+/// `pip`.
 pub fn pip(args: &[Arg], sub_start: usize, tool_arg: usize) -> Option<Install> {
     // General options may come before the subcommand.
     let toks = scan(args, sub_start, &PIP);
@@ -121,7 +131,10 @@ pub fn pip(args: &[Arg], sub_start: usize, tool_arg: usize) -> Option<Install> {
         Tok::Pos(i) => Some(*i),
         _ => None,
     })?;
-    if args[first_pos].text != "install" {
+    if !matches!(
+        args[first_pos].text.as_str(),
+        "install" | "download" | "wheel"
+    ) {
         return None;
     }
     let mut inst = Install {
@@ -597,6 +610,20 @@ mod tests {
             ("pip install --editable=./lib", &["-e ./lib"], &[]),
             ("pip install -- -weird", &["-weird"], &[]),
             ("python -m pip install a", &["a"], &[]),
+            ("pip download -d /wheels a", &["a"], &[]),
+            ("pip download --dest=/wheels -r req.txt", &[], &["req.txt"]),
+            ("pip3 download --destination-directory /w a b==1", &["a", "b==1"], &[]),
+            (
+                "pip download --platform manylinux2014_x86_64 --python-version 311 --implementation cp --abi cp311 --only-binary=:all: --no-deps -d /w a",
+                &["a"],
+                &[],
+            ),
+            ("pip download -qd /w a", &["a"], &[]),
+            ("pip wheel -w /wheels a", &["a"], &[]),
+            ("pip wheel --wheel-dir=/wheels --no-deps --no-verify -c c.txt a", &["a"], &["c.txt"]),
+            ("pip wheel -w/wheels -e ./lib", &["-e ./lib"], &[]),
+            ("python3 -m pip wheel --wheel-dir /w -r r.txt", &[], &["r.txt"]),
+            ("python -m pip download -d /w a", &["a"], &[]),
             ("python3.11 -m pip install --upgrade a", &["a"], &[]),
             ("python3 -u -W ignore -m pip install a", &["a"], &[]),
             ("python -Im pip install a", &["a"], &[]),
@@ -639,8 +666,9 @@ mod tests {
     #[test]
     fn not_installs() {
         for s in [
-            "pip download a",
             "pip uninstall -y a",
+            "pip cache dir",
+            "pip config set global.index-url https://x",
             "pip freeze",
             "python -m venv /venv",
             "python -c 'import pip'",

@@ -97,7 +97,7 @@ pub(super) fn check_install(cx: &mut Cx, args: &[Arg], install: &Install, binds:
         }
         let version = p.version.as_ref().map(|(_, v)| v.as_str());
         let pin = match install.tool {
-            Tool::AptGet => super::installers::os::judge_apt(&p.text),
+            Tool::AptGet | Tool::Apt | Tool::Aptitude => super::installers::os::judge_apt(&p.text),
             Tool::Apk => super::installers::os::judge_apk(&p.text),
             Tool::Npm | Tool::Yarn | Tool::Pnpm => super::installers::node::judge(&p.text),
             Tool::Gem => super::installers::other::judge_gem(&p.text, version),
@@ -111,10 +111,12 @@ pub(super) fn check_install(cx: &mut Cx, args: &[Arg], install: &Install, binds:
         if cx.settings.allows_floating(&name) {
             continue;
         }
+        // The command as written (`apt`, `mamba`, `cnpm`), not the family it belongs to.
+        let command = super::installers::basename(&args[install.tool_arg].text);
         if install.tool.is_os() {
-            unpinned_os_package::check(cx, a, install.tool, &p.text, &reason);
+            unpinned_os_package::check(cx, a, install.tool, command, &p.text, &reason);
         } else {
-            unpinned_language_package::check(cx, a, install.tool, &p.text, &reason);
+            unpinned_language_package::check(cx, a, install.tool, command, &p.text, &reason);
         }
     }
 }

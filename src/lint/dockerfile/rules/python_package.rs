@@ -5,13 +5,25 @@
 
 use super::super::installers::{Arg, Package};
 use super::super::Cx;
-use crate::lint::requirements::pinning::{pin_status, PinStatus};
+use crate::lint::requirements::pinning::{pin_status, pinned_form, PinStatus};
 use crate::lint::requirements::requirement::parse_requirement;
 
 pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
     let text = p.text.trim();
-    let Ok(req) = parse_requirement(text) else {
-        return;
+    let req = match parse_requirement(text) {
+        Ok(req) => req,
+        // A shell glob (`*.whl`) or `~` path is expanded before pip sees it.
+        Err(_) if text.contains(['*', '?']) || text.starts_with('~') => return,
+        Err(message) => {
+            // pip stops the build on it: reported, not dropped.
+            let f = super::syntax_error::finding(
+                cx.source,
+                arg.span.clone(),
+                &format!("pip cannot read the requirement `{text}`: {message}"),
+            );
+            cx.push(f);
+            return;
+        }
     };
     let status = if p.editable {
         match pin_status(&req) {
@@ -41,7 +53,10 @@ pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
                 arg.span.clone(),
                 format!("`{name}` has no version specifier: any release may be installed"),
             )
-            .with_hint(format!("pin the version you tested: `{name}==<version>`"))
+            .with_hint(format!(
+                "pin the version you tested: `{}`",
+                pinned_form(text)
+            ))
         }
         PinStatus::Loose { .. } => {
             if floats || constrained {
@@ -53,7 +68,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
                 arg.span.clone(),
                 format!("`{written}` admits more than one version"),
             )
-            .with_hint(format!("use one exact version: `{name}==<version>`"))
+            .with_hint(format!("use one exact version: `{}`", pinned_form(text)))
         }
         PinStatus::VcsUnpinned { reference, .. } => {
             let what = match reference {

@@ -6,7 +6,8 @@ use super::super::Cx;
 
 pub const CODE: &str = "PD211";
 
-pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, text: &str, reason: &str) {
+/// `command` is the tool as the RUN line calls it (`apt`, `apt-get`, `mamba`).
+pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, command: &str, text: &str, reason: &str) {
     let hint = match tool {
         Tool::Npm | Tool::Yarn | Tool::Pnpm => "pin one version: `name@1.2.3`",
         Tool::Gem => "pin one version: `gem install name -v 1.2.3` or `name:1.2.3`",
@@ -19,7 +20,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, text: &str, reason: &str) {
         .finding(
             CODE,
             arg.span.clone(),
-            format!("`{}` is not pinned ({reason}) in `{}`", text, tool.name()),
+            format!("`{text}` is not pinned ({reason}) in `{command}`"),
         )
         .with_hint(hint);
     cx.push(f);

@@ -5,16 +5,19 @@ use super::super::Cx;
 
 pub const CODE: &str = "PD210";
 
-pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, text: &str, reason: &str) {
-    let example = match tool {
-        Tool::Apk => "name=<version>",
-        _ => "name=<version>",
+/// `command` is the tool as the RUN line calls it (`apt`, `apt-get`, `mamba`).
+pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, command: &str, text: &str, reason: &str) {
+    // `curl/bookworm-backports` → `curl=<version>`; apk's `name@tag` keeps its tag.
+    let name_end = match tool {
+        Tool::Apk => text.find(['=', '~', '<', '>']),
+        _ => text.find(['=', '/']),
     };
+    let example = format!("{}=<version>", &text[..name_end.unwrap_or(text.len())]);
     let f = cx
         .finding(
             CODE,
             arg.span.clone(),
-            format!("`{}` is not pinned ({reason}) in `{}`", text, tool.name()),
+            format!("`{text}` is not pinned ({reason}) in `{command}`"),
         )
         .with_hint(format!(
             "pin it as `{example}`, or switch PD210 off if your mirrors drop old versions (see `pindrift rule PD210`)"

@@ -2,7 +2,7 @@
 
 use super::LineContext;
 use crate::diagnostic::Finding;
-use crate::lint::requirements::pinning::PinStatus;
+use crate::lint::requirements::pinning::{pinned_form, PinStatus};
 
 pub const CODE: &str = "PD102";
 
@@ -13,7 +13,7 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     if ctx.exempt_from_pinning() {
         return;
     }
-    let name = ctx.display_name();
+    let pinned = pinned_form(&ctx.requirement.text);
     out.push(
         ctx.finding(
             CODE,
@@ -22,7 +22,7 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
                 written(ctx, specifiers)
             ),
         )
-        .with_hint(format!("use one exact version: `{name}==<version>`")),
+        .with_hint(format!("use one exact version: `{pinned}`")),
     );
 }
 

@@ -2,7 +2,7 @@
 
 use super::LineContext;
 use crate::diagnostic::Finding;
-use crate::lint::requirements::pinning::PinStatus;
+use crate::lint::requirements::pinning::{pinned_form, PinStatus};
 
 pub const CODE: &str = "PD101";
 
@@ -11,8 +11,9 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
         return;
     }
     let name = ctx.display_name();
+    let pinned = pinned_form(&ctx.requirement.text);
     out.push(
         ctx.finding(CODE, format!("`{name}` has no version specifier: any release may be installed"))
-            .with_hint(format!("pin the version you tested, e.g. `{name}==<version>` (`pindrift drift` shows what a container runs)")),
+            .with_hint(format!("pin the version you tested, e.g. `{pinned}` (`pindrift drift` shows what a container runs)")),
     );
 }

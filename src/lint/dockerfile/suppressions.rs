@@ -1,0 +1,124 @@
+//! Where a suppression comment can stand in a Dockerfile, and what it covers.
+//!
+//! - A comment line directly above an instruction (BuildKit's comments, no blank line
+//!   between): the whole instruction, heredoc bodies included.
+//! - A comment line inside a continued instruction (BuildKit removes it): the next line.
+//! - A shell comment in a `RUN` script (shell form, heredoc script, `sh -c '…'` body): on a
+//!   line of its own, the next line; after a command (`pip install x  # pindrift: ignore`),
+//!   its own line. The shell reads `#` as a comment only where a word could start, so this
+//!   is taken from pindrift's shell tokenizer, not from the text.
+//!
+//! - hadolint's `# hadolint global ignore=…` before the first instruction: the whole file.
+//!
+//! A trailing `# …` on other instructions (`FROM python  # …`, `ENV`, `COPY`, JSON-form
+//! `RUN [...]`) is not a comment for BuildKit but part of the arguments, so no suppression can
+//! stand there; and on a continued `RUN` line (`… \`) a shell comment would swallow the rest
+//! of the command.
+
+use super::parse::{Dockerfile, Instruction};
+use crate::diagnostic::Span;
+use crate::source::SourceFile;
+use crate::suppress::Directive;
+use std::ops::Range;
+
+/// Every suppression directive of `df`; `shell_comments` are the source spans of the comments
+/// the shell tokenizer skipped in the file's scripts (duplicates allowed).
+pub fn directives(
+    source: &SourceFile,
+    df: &Dockerfile,
+    shell_comments: &[Range<usize>],
+) -> Vec<Directive> {
+    let mut out = Vec::new();
+    let mut add = |span: Range<usize>, lines: Option<(u32, u32)>| {
+        let Some(comment) = source.text.get(span.clone()) else {
+            return;
+        };
+        let start = span.start;
+        out.extend(Directive::parse(
+            comment,
+            |r| Span::new(start + r.start, start + r.end),
+            lines,
+        ));
+    };
+    for inst in &df.instructions {
+        let lines = instruction_lines(source, inst);
+        for comment in &inst.comments_before {
+            add(comment.span.clone(), Some(lines));
+        }
+        for comment in &inst.comments_inside {
+            let line = source.line_col(comment.span.start).0;
+            add(comment.span.clone(), next_code_line(source, line));
+        }
+    }
+    let mut seen: Vec<usize> = Vec::new();
+    // hadolint's file-wide `# hadolint global ignore=…` is usually followed by a blank line,
+    // where BuildKit's comments end: found by its text, anywhere before the first instruction.
+    let first_instruction = df
+        .instructions
+        .first()
+        .map_or(source.text.len(), |i| i.line_start);
+    for line in 1..=source.line_count() as u32 {
+        let start = source.line_start(line);
+        if start >= first_instruction {
+            break;
+        }
+        let text = source.line_text(line);
+        let lead = text.len() - text.trim_start().len();
+        let is_global = text
+            .trim_start()
+            .strip_prefix('#')
+            .is_some_and(|rest| rest.trim_start().starts_with("hadolint global ignore="));
+        let span = start + lead..start + text.len();
+        let already = df
+            .instructions
+            .first()
+            .is_some_and(|i| i.comments_before.iter().any(|c| c.span.start == span.start));
+        if is_global && !already {
+            add(span, None);
+        }
+    }
+    for span in shell_comments {
+        if seen.contains(&span.start) {
+            continue;
+        }
+        seen.push(span.start);
+        let (line, column) = source.line_col(span.start);
+        let before: String = source
+            .line_text(line)
+            .chars()
+            .take(column as usize - 1)
+            .collect();
+        let lines = if before.trim().is_empty() {
+            next_code_line(source, line)
+        } else {
+            Some((line, line))
+        };
+        add(span.clone(), lines);
+    }
+    out
+}
+
+/// First and last line of an instruction, heredoc bodies included.
+fn instruction_lines(source: &SourceFile, inst: &Instruction) -> (u32, u32) {
+    let first = source.line_col(inst.line_start).0;
+    let end = inst
+        .heredocs
+        .iter()
+        .map(|h| h.body.full_span().end)
+        .chain([inst.span.end])
+        .max()
+        .unwrap_or(inst.span.end);
+    let last = source.line_col(end.saturating_sub(1)).0.max(first);
+    (first, last)
+}
+
+/// The line a comment on a line of its own covers: the next line that is not a comment line;
+/// none when a blank line (or the end of the file) comes first.
+fn next_code_line(source: &SourceFile, line: u32) -> Option<(u32, u32)> {
+    let count = source.line_count() as u32;
+    let mut next = line + 1;
+    while next <= count && source.line_text(next).trim_start().starts_with('#') {
+        next += 1;
+    }
+    (next <= count && !source.line_text(next).trim().is_empty()).then_some((next, next))
+}
