@@ -41,6 +41,10 @@ pub struct FileConfig {
     pub exclude: Option<Vec<String>>,
     pub fail_on: Option<String>,
     pub rules: Option<BTreeMap<String, String>>,
+    /// Named build contexts (`NAME` or `NAME=VALUE`, as `docker buildx build --build-context`).
+    pub build_contexts: Option<Vec<String>>,
+    /// Read includes that lead outside the tree.
+    pub allow_outside: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -71,6 +75,14 @@ pub struct Settings {
     pub context: Option<PathBuf>,
     /// Where the configuration came from, if anywhere.
     pub config_path: Option<PathBuf>,
+    /// Names of build contexts (`--build-context NAME[=VALUE]`, `build-contexts`): in
+    /// `FROM` and `--from` they are not images.
+    pub build_contexts: Vec<String>,
+    /// Read files outside the tree (`--allow-outside`, `allow-outside = true`).
+    pub allow_outside: bool,
+    /// Where includes and `pip install -r` files may be read from (set from the named
+    /// paths unless `allow_outside`).
+    pub trees: crate::paths::Trees,
 }
 
 impl Default for Settings {
@@ -86,6 +98,9 @@ impl Default for Settings {
             build_args: Vec::new(),
             context: None,
             config_path: None,
+            build_contexts: Vec::new(),
+            allow_outside: false,
+            trees: crate::paths::Trees::anywhere(),
         }
     }
 }
@@ -150,9 +165,29 @@ impl Settings {
                 self.levels.insert(code, level);
             }
         }
+        if let Some(contexts) = config.build_contexts {
+            self.build_contexts = contexts
+                .iter()
+                .map(|c| build_context_name(c).map_err(&invalid))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(allow) = config.allow_outside {
+            self.allow_outside = allow;
+        }
         self.config_path = Some(path.to_path_buf());
         Ok(())
     }
+}
+
+/// The name of a build context given as `NAME` or `NAME=VALUE`.
+pub fn build_context_name(text: &str) -> Result<String, String> {
+    let name = text.split_once('=').map_or(text, |(name, _)| name).trim();
+    if name.is_empty() {
+        return Err(format!(
+            "build context `{text}`: expected NAME or NAME=VALUE"
+        ));
+    }
+    Ok(name.to_string())
 }
 
 pub fn parse_fail_on(text: &str) -> Result<Level, String> {

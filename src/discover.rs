@@ -25,6 +25,8 @@ pub enum DiscoverError {
     Missing { path: String },
     #[error("{path}: {message}")]
     Walk { path: String, message: String },
+    #[error("{path}: cannot tell whether this is a Dockerfile or a requirements file ({reason}); pass --kind dockerfile or --kind requirements")]
+    UnknownKind { path: String, reason: String },
     #[error("exclude pattern `{pattern}`: {message}")]
     Pattern { pattern: String, message: String },
 }
@@ -48,16 +50,47 @@ const SKIPPED_DIRS: &[&str] = &[
     ".ruff_cache",
 ];
 
+/// Names that start like a Dockerfile but are not one: BuildKit's per-Dockerfile ignore
+/// file (`Dockerfile.dockerignore`), documentation and scripts about it, editor and merge
+/// leftovers. Compared case-insensitively with the end of the name.
+const NOT_DOCKERFILE_SUFFIXES: &[&str] = &[
+    ".dockerignore",
+    ".md",
+    ".markdown",
+    ".rst",
+    ".txt",
+    ".sh",
+    ".bash",
+    ".ps1",
+    ".py",
+    ".json",
+    ".yml",
+    ".yaml",
+    ".toml",
+    ".swp",
+    ".swo",
+    ".orig",
+    ".bak",
+    ".rej",
+    ".tmp",
+    ".old",
+    ".patch",
+    ".diff",
+    "~",
+];
+
 /// Classifies a file by its name.
 pub fn classify(path: &Path) -> Option<FileKind> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
-    if name == "Dockerfile"
-        || name == "Containerfile"
-        || name.starts_with("Dockerfile.")
-        || name.starts_with("Containerfile.")
-        || lower.ends_with(".dockerfile")
-    {
+    let look_alike = NOT_DOCKERFILE_SUFFIXES
+        .iter()
+        .any(|suffix| lower.ends_with(suffix));
+    let dockerfile_name = ["Dockerfile", "Containerfile"].iter().any(|base| {
+        name.strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '-']))
+    });
+    if !look_alike && (dockerfile_name || lower.ends_with(".dockerfile")) {
         return Some(FileKind::Dockerfile);
     }
     let in_requirements_dir = path
@@ -91,18 +124,16 @@ pub fn discover(
         })?;
         if metadata.is_dir() {
             folders.push(path.clone());
-        } else if let Some(kind) = forced
-            .or_else(|| classify(path))
-            .or(Some(FileKind::Requirements))
-        {
-            // A file named explicitly is linted whatever its name; an unknown name is
-            // read as a requirements file unless it looks like a Dockerfile.
-            let kind =
-                if forced.is_none() && classify(path).is_none() && looks_like_dockerfile(path) {
-                    FileKind::Dockerfile
-                } else {
-                    kind
-                };
+        } else {
+            // A file named explicitly is linted whatever its name; a name that says nothing
+            // is recognised by its content.
+            let kind = match forced.or_else(|| classify(path)) {
+                Some(kind) => kind,
+                None => kind_by_content(path).map_err(|reason| DiscoverError::UnknownKind {
+                    path: crate::paths::display_path(path),
+                    reason,
+                })?,
+            };
             found.push(Discovered {
                 path: path.clone(),
                 kind,
@@ -118,22 +149,73 @@ pub fn discover(
     Ok(found)
 }
 
-/// An explicitly named file whose content starts like a Dockerfile.
-fn looks_like_dockerfile(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return false;
-    };
-    text.lines()
-        .map(str::trim)
-        .find(|line| !line.is_empty() && !line.starts_with('#'))
-        .is_some_and(|line| {
-            let word = line
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .to_ascii_uppercase();
-            word == "FROM" || word == "ARG"
-        })
+/// Dockerfile instructions (BuildKit's list), any case.
+const INSTRUCTIONS: &[&str] = &[
+    "ADD",
+    "ARG",
+    "CMD",
+    "COPY",
+    "ENTRYPOINT",
+    "ENV",
+    "EXPOSE",
+    "FROM",
+    "HEALTHCHECK",
+    "LABEL",
+    "MAINTAINER",
+    "ONBUILD",
+    "RUN",
+    "SHELL",
+    "STOPSIGNAL",
+    "USER",
+    "VOLUME",
+    "WORKDIR",
+];
+
+/// The kind of a file whose name says nothing, from its first meaningful line: a parser
+/// directive (`# syntax=`, `# escape=`, `# check=`) or an instruction (`FROM`, `ARG`, …)
+/// makes a Dockerfile; a pip option or a requirement makes a requirements file; an empty
+/// file is an (empty) requirements file. Anything else is an error naming the file.
+fn kind_by_content(path: &Path) -> Result<FileKind, String> {
+    let bytes = std::fs::read(path).map_err(|err| crate::paths::io_message(&err))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut directives = true;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() {
+            directives = false;
+            continue;
+        }
+        if let Some(comment) = line.strip_prefix('#') {
+            let is_directive = comment.split_once('=').is_some_and(|(key, _)| {
+                matches!(
+                    key.trim().to_ascii_lowercase().as_str(),
+                    "syntax" | "escape" | "check"
+                )
+            });
+            if directives && is_directive {
+                return Ok(FileKind::Dockerfile);
+            }
+            directives = false;
+            continue;
+        }
+        let word = line.split_whitespace().next().unwrap_or("");
+        if INSTRUCTIONS.iter().any(|i| i.eq_ignore_ascii_case(word)) && line.len() > word.len() {
+            return Ok(FileKind::Dockerfile);
+        }
+        if line.starts_with('-')
+            || crate::lint::requirements::requirement::parse_requirement(
+                line.split(" #").next().unwrap_or(line).trim(),
+            )
+            .is_ok()
+        {
+            return Ok(FileKind::Requirements);
+        }
+        return Err(format!(
+            "its first line is `{}`",
+            crate::lint::excerpt(line)
+        ));
+    }
+    Ok(FileKind::Requirements)
 }
 
 fn walk(
@@ -258,6 +340,19 @@ mod tests {
             ("Dockerfile.dev", Some(FileKind::Dockerfile)),
             ("api.Dockerfile", Some(FileKind::Dockerfile)),
             ("Containerfile", Some(FileKind::Dockerfile)),
+            ("Dockerfile-dev", Some(FileKind::Dockerfile)),
+            ("Containerfile-prod", Some(FileKind::Dockerfile)),
+            ("Dockerfile.dockerignore", None),
+            ("api.Dockerfile.dockerignore", None),
+            ("Dockerfile.md", None),
+            ("Dockerfile.sh", None),
+            ("Dockerfile~", None),
+            ("Dockerfile.swp", None),
+            ("Dockerfile.orig", None),
+            ("Dockerfile.bak", None),
+            ("Dockerfile.rej", None),
+            ("Dockerfiles", None),
+            ("xDockerfile", None),
             ("README.md", None),
             ("docs/base.txt", None),
         ] {

@@ -53,6 +53,14 @@ pub struct CheckArgs {
     /// Build context for Dockerfiles (default: each Dockerfile's folder).
     #[arg(long, value_name = "DIR")]
     context: Option<PathBuf>,
+    /// A named build context, as `docker buildx build --build-context` (repeatable): in
+    /// `FROM` and `COPY --from` it is not an image.
+    #[arg(long = "build-context", value_name = "NAME[=VALUE]")]
+    build_contexts: Vec<String>,
+    /// Follow includes and `pip install -r` files outside the tree (the git work tree of
+    /// each named path, else the named folder).
+    #[arg(long)]
+    allow_outside: bool,
     /// Configuration file (default: nearest pindrift.toml or pyproject.toml [tool.pindrift]).
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     config: Option<PathBuf>,
@@ -101,16 +109,26 @@ fn settings_from(args: &CheckArgs) -> anyhow::Result<Settings> {
             .push((name.to_string(), value.to_string()));
     }
     settings.context = args.context.clone();
+    for context in &args.build_contexts {
+        settings.build_contexts.push(
+            crate::config::build_context_name(context)
+                .map_err(|e| anyhow!("--build-context: {e}"))?,
+        );
+    }
+    settings.allow_outside |= args.allow_outside;
     Ok(settings)
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
-    let settings = settings_from(&args)?;
+    let mut settings = settings_from(&args)?;
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths.clone()
     };
+    if !settings.allow_outside {
+        settings.trees = crate::paths::Trees::of(&paths);
+    }
     let forced = args.kind.map(|kind| match kind {
         KindArg::Requirements => FileKind::Requirements,
         KindArg::Dockerfile => FileKind::Dockerfile,
@@ -126,6 +144,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         &outcome.findings,
         &Summary {
             files: outcome.files,
+            files_with_findings: outcome.files_with_findings,
         },
         color,
         &mut out,
