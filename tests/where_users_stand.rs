@@ -475,3 +475,25 @@ fn a_line_that_fails_to_parse_is_shown_as_a_short_escaped_excerpt() {
     assert!(message.chars().count() < 400, "{}", message.len());
     assert!(!message.contains('\u{1b}'), "{message}");
 }
+
+/// The configuration that applies is the one of the linted folder, not of the folder
+/// pindrift runs from.
+#[test]
+fn configuration_is_found_from_the_named_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let svc = dir.path().join("svc");
+    write(&svc.join("requirements.txt"), "eventlet\n");
+    write(&svc.join("pindrift.toml"), "ignore = [\"PD101\"]\n");
+    for (cwd, arg) in [
+        (svc.clone(), "."),
+        (dir.path().to_path_buf(), "svc"),
+        (PathBuf::from("/"), svc.to_str().unwrap()),
+        (dir.path().to_path_buf(), "svc/requirements.txt"),
+    ] {
+        pindrift()
+            .current_dir(&cwd)
+            .args(["check", arg])
+            .assert()
+            .code(0);
+    }
+}

@@ -76,8 +76,20 @@ fn settings_from(args: &CheckArgs) -> anyhow::Result<Settings> {
             .ok_or_else(|| anyhow!("{}: no [tool.pindrift] table", path.display()))?;
         settings.apply_file(config, path)?;
     } else if !args.no_config {
+        // From the first named path (its folder for a file), not the working directory:
+        // `cd svc && pindrift check` and `pindrift check svc` use svc's configuration.
         let cwd = std::env::current_dir().context("cannot read the working directory")?;
-        if let Some((path, config)) = discover_config(&cwd)? {
+        let start = args.paths.first().map_or(cwd.clone(), |named| {
+            let named = crate::paths::absolute(named);
+            if named.is_dir() {
+                named
+            } else {
+                named
+                    .parent()
+                    .map_or(cwd.clone(), std::path::Path::to_path_buf)
+            }
+        });
+        if let Some((path, config)) = discover_config(&start)? {
             settings.apply_file(config, &path)?;
         }
     }
