@@ -66,8 +66,12 @@ pub struct Settings {
     pub levels: BTreeMap<String, Level>,
     /// PEP 503-normalized names of packages allowed to float.
     pub allow_unpinned: HashSet<String>,
-    /// gitignore-style patterns of paths not to lint.
+    /// gitignore-style patterns of paths not to lint (`--exclude`), relative to each folder
+    /// walked.
     pub exclude: Vec<String>,
+    /// `exclude` of the configuration file: relative to the file's folder, as in a
+    /// `.gitignore`, whatever folder is linted.
+    pub config_exclude: Vec<String>,
     pub fail_on: Level,
     /// `--build-arg NAME=VALUE` for Dockerfiles.
     pub build_args: Vec<(String, String)>,
@@ -94,6 +98,7 @@ impl Default for Settings {
             levels: BTreeMap::new(),
             allow_unpinned: HashSet::new(),
             exclude: Vec::new(),
+            config_exclude: Vec::new(),
             fail_on: Level::Warning,
             build_args: Vec::new(),
             context: None,
@@ -149,7 +154,7 @@ impl Settings {
             self.allow_unpinned = names.iter().map(|n| normalize_name(n)).collect();
         }
         if let Some(exclude) = config.exclude {
-            self.exclude = exclude;
+            self.config_exclude = exclude;
         }
         if let Some(fail_on) = config.fail_on {
             self.fail_on = parse_fail_on(&fail_on).map_err(invalid)?;

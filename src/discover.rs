@@ -218,6 +218,35 @@ fn kind_by_content(path: &Path) -> Result<FileKind, String> {
     Ok(FileKind::Requirements)
 }
 
+/// The configuration file's `exclude` patterns, rooted at its folder.
+fn config_excludes(
+    settings: &Settings,
+) -> Result<Option<ignore::gitignore::Gitignore>, DiscoverError> {
+    let Some(base) = settings
+        .config_path
+        .as_deref()
+        .and_then(Path::parent)
+        .filter(|_| !settings.config_exclude.is_empty())
+    else {
+        return Ok(None);
+    };
+    let base = crate::paths::absolute(base);
+    let mut builder = ignore::gitignore::GitignoreBuilder::new(&base);
+    for pattern in &settings.config_exclude {
+        builder
+            .add_line(None, pattern)
+            .map_err(|err| DiscoverError::Pattern {
+                pattern: pattern.clone(),
+                message: err.to_string(),
+            })?;
+    }
+    let built = builder.build().map_err(|err| DiscoverError::Pattern {
+        pattern: settings.config_exclude.join(", "),
+        message: err.to_string(),
+    })?;
+    Ok(Some(built))
+}
+
 fn walk(
     folders: &[PathBuf],
     forced: Option<FileKind>,
@@ -227,6 +256,8 @@ fn walk(
     for folder in &folders[1..] {
         builder.add(folder);
     }
+    let config_excludes = config_excludes(settings)?;
+    let cwd = std::env::current_dir().unwrap_or_default();
     builder
         .hidden(false)
         .parents(true)
@@ -236,8 +267,18 @@ fn walk(
         .require_git(false)
         .ignore(true)
         .follow_links(false)
-        .filter_entry(|entry| {
+        .filter_entry(move |entry| {
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            if let Some(matcher) = &config_excludes {
+                let absolute = crate::paths::normalize_lexically(&cwd.join(entry.path()));
+                if absolute.starts_with(matcher.path())
+                    && matcher
+                        .matched_path_or_any_parents(&absolute, is_dir)
+                        .is_ignore()
+                {
+                    return false;
+                }
+            }
             if !is_dir || entry.depth() == 0 {
                 return true;
             }

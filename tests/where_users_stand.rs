@@ -497,3 +497,28 @@ fn configuration_is_found_from_the_named_path() {
             .code(0);
     }
 }
+
+/// `exclude` patterns of a configuration file are relative to that file's folder, like a
+/// `.gitignore`, whatever folder is linted or run from.
+#[test]
+fn configured_excludes_are_relative_to_the_configuration_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(&root.join(".git/HEAD"), "ref: refs/heads/main\n");
+    write(&root.join("pindrift.toml"), "exclude = [\"svc/legacy/\"]\n");
+    write(&root.join("svc/legacy/requirements.txt"), "eventlet\n");
+    write(&root.join("svc/requirements.txt"), "eventlet==0.20.0\n");
+    for (cwd, arg) in [
+        (root.to_path_buf(), "."),
+        (root.to_path_buf(), "svc"),
+        (root.join("svc"), "."),
+        (PathBuf::from("/"), root.join("svc").to_str().unwrap()),
+    ] {
+        pindrift()
+            .current_dir(&cwd)
+            .args(["check", arg])
+            .assert()
+            .code(0)
+            .stdout("No problems in 1 file.\n");
+    }
+}
