@@ -522,3 +522,25 @@ fn configured_excludes_are_relative_to_the_configuration_file() {
             .stdout("No problems in 1 file.\n");
     }
 }
+
+/// A found symlink whose target is outside the tree is not read; the run says so (exit 2)
+/// instead of printing the target or passing silently.
+#[test]
+fn found_symlinks_out_of_the_tree_are_not_read() {
+    let (dir, repo) = repo_with_secret();
+    write(&repo.join("app/requirements.txt"), "eventlet==0.20.0\n");
+    std::os::unix::fs::symlink(dir.path().join("secret.txt"), repo.join("requirements.txt"))
+        .unwrap();
+    std::os::unix::fs::symlink(dir.path().join("secret.txt"), repo.join("Dockerfile")).unwrap();
+    for (code, output) in all_formats(&repo, &[], &[]) {
+        assert_eq!(code, 2, "{output}");
+        assert!(!output.contains("TOPSECRET"), "{output}");
+        assert!(output.contains("outside the tree"), "{output}");
+    }
+    // A link inside the tree is followed as before.
+    std::fs::remove_file(repo.join("requirements.txt")).unwrap();
+    std::fs::remove_file(repo.join("Dockerfile")).unwrap();
+    std::os::unix::fs::symlink("app/requirements.txt", repo.join("requirements.txt")).unwrap();
+    let (code, _) = findings_from(&repo, &[]);
+    assert_eq!(code, 0);
+}

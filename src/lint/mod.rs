@@ -52,6 +52,21 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
     // Requirements files a Dockerfile's `pip install -r`/`-c` reads: linted there, as that
     // install (with its command-line constraints), and not as installs of their own.
     let installed_by_dockerfiles = Mutex::new(Vec::new());
+    // A link found by the walk that leads out of the tree: not read, and said so.
+    let (discovered, outside): (Vec<Discovered>, Vec<Discovered>) = discovered
+        .iter()
+        .cloned()
+        .partition(|file| file.explicit || !leads_outside(&file.path, settings));
+    if let Ok(mut errors) = errors.lock() {
+        errors.extend(outside.iter().map(|file| {
+            format!(
+                "{}: a symlink to a file outside the tree ({}): not read; pass --allow-outside to read it",
+                display_path(&file.path),
+                settings.trees.describe()
+            )
+        }));
+    }
+    let discovered = &discovered[..];
     parallel_for_each(discovered, |file| match file.kind {
         FileKind::Requirements => {
             if let Err(message) = cache.load(&file.path).as_ref() {
@@ -297,4 +312,11 @@ fn is_constraints_name(path: &std::path::Path) -> bool {
     path.file_name()
         .and_then(|name| name.to_str())
         .is_some_and(|name| name.to_ascii_lowercase().starts_with("constraints"))
+}
+
+/// A symlink whose target is outside the trees pindrift may read.
+fn leads_outside(path: &std::path::Path, settings: &Settings) -> bool {
+    !settings.trees.roots().is_empty()
+        && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        && !settings.trees.contains(path)
 }
