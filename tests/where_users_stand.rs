@@ -544,3 +544,27 @@ fn found_symlinks_out_of_the_tree_are_not_read() {
     let (code, _) = findings_from(&repo, &[]);
     assert_eq!(code, 0);
 }
+
+/// pindrift does not fetch `-r https://…`: the report says so instead of passing in silence.
+#[test]
+fn remote_includes_are_reported_as_not_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("requirements.txt"),
+        "eventlet==0.20.0\n-r https://example.invalid/remote.txt\n",
+    );
+    let out = pindrift()
+        .current_dir(dir.path())
+        .args(["check", "--no-config", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let finding = &json["findings"][0];
+    assert_eq!(
+        (&finding["code"], &finding["level"], &finding["line"]),
+        (&"PD002".into(), &"note".into(), &2.into()),
+        "{json}"
+    );
+    assert!(finding["message"].as_str().unwrap().contains("not fetched"));
+}

@@ -259,6 +259,17 @@ fn visit(
             continue;
         };
         if is_remote(target) {
+            // Not fetched: a note, so the report never passes it off as judged.
+            let mut note = include_error(
+                file,
+                *target_span,
+                format!(
+                    "remote include `{}` is not fetched: its requirements are not judged",
+                    crate::lint::excerpt(target)
+                ),
+            );
+            note.level = crate::diagnostic::Level::Note;
+            install.include_findings.push(note);
             continue;
         }
         let target_path = include_path(path, target);
