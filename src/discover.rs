@@ -142,7 +142,8 @@ pub fn discover(
         }
     }
     if !folders.is_empty() {
-        found.extend(walk(&folders, forced, settings)?);
+        // `--kind` is for the files named; what a walk finds is classified by name.
+        found.extend(walk(&folders, settings)?);
     }
     found.sort();
     found.dedup_by(|a, b| a.path == b.path);
@@ -247,11 +248,7 @@ fn config_excludes(
     Ok(Some(built))
 }
 
-fn walk(
-    folders: &[PathBuf],
-    forced: Option<FileKind>,
-    settings: &Settings,
-) -> Result<Vec<Discovered>, DiscoverError> {
+fn walk(folders: &[PathBuf], settings: &Settings) -> Result<Vec<Discovered>, DiscoverError> {
     let mut builder = ignore::WalkBuilder::new(&folders[0]);
     for folder in &folders[1..] {
         builder.add(folder);
@@ -328,7 +325,6 @@ fn walk(
                         }
                     } else if is_file {
                         if let Some(kind) = classify(entry.path()) {
-                            let kind = forced.unwrap_or(kind);
                             if let Ok(mut found) = found.lock() {
                                 found.push(Discovered {
                                     path: entry.into_path(),

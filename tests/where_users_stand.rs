@@ -568,3 +568,19 @@ fn remote_includes_are_reported_as_not_judged() {
     );
     assert!(finding["message"].as_str().unwrap().contains("not fetched"));
 }
+
+/// `--kind` forces the kind of the files named on the command line, not of every file a
+/// walk finds (a Dockerfile read as requirements is a heap of bogus PD001).
+#[test]
+fn kind_applies_to_named_files_only() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("svc/Dockerfile"),
+        "FROM python:3.12\nRUN true\n",
+    );
+    write(&dir.path().join("svc/requirements.txt"), "eventlet\n");
+    write(&dir.path().join("deps"), "flask\n");
+    let (_, found) = findings_from(dir.path(), &["svc", "deps", "--kind", "requirements"]);
+    let codes: Vec<&str> = found.iter().map(|(_, _, c)| c.as_str()).collect();
+    assert_eq!(codes, ["PD101", "PD101"], "{found:?}");
+}
