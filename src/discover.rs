@@ -313,8 +313,12 @@ fn walk(folders: &[PathBuf], settings: &Settings) -> Result<Vec<Discovered>, Dis
                 Ok(entry) => {
                     let is_file = match entry.file_type() {
                         Some(t) if t.is_file() => true,
-                        // A symlink to a file is linted; a symlink to a folder is not walked.
-                        Some(t) if t.is_symlink() => entry.path().is_file(),
+                        // A symlink to a file is linted; a symlink to a folder is not walked;
+                        // a dangling one with a lintable name is kept, so reading it fails
+                        // with an error naming it instead of vanishing from the report.
+                        Some(t) if t.is_symlink() => {
+                            entry.path().is_file() || !entry.path().exists()
+                        }
                         _ => false,
                     };
                     if is_file && entry.file_name() == VIRTUALENV_MARKER && entry.depth() > 0 {

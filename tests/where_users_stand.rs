@@ -584,3 +584,18 @@ fn kind_applies_to_named_files_only() {
     let codes: Vec<&str> = found.iter().map(|(_, _, c)| c.as_str()).collect();
     assert_eq!(codes, ["PD101", "PD101"], "{found:?}");
 }
+
+/// A found requirements file that is a dangling symlink cannot be judged: an error naming
+/// it (exit 2), not silence.
+#[test]
+fn dangling_symlinks_with_lintable_names_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("requirements.txt"), "eventlet==0.20.0\n");
+    std::os::unix::fs::symlink("gone.txt", dir.path().join("requirements-dev.txt")).unwrap();
+    pindrift()
+        .current_dir(dir.path())
+        .args(["check", "--no-config"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("requirements-dev.txt"));
+}
