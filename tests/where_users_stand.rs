@@ -599,3 +599,17 @@ fn dangling_symlinks_with_lintable_names_are_reported() {
         .code(2)
         .stderr(predicates::str::contains("requirements-dev.txt"));
 }
+
+/// `--context DIR` is named on the command line too: its files may be read.
+#[test]
+fn the_named_context_is_part_of_the_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("docker/Dockerfile"),
+        "FROM python:3.12\nCOPY requirements.txt /r.txt\nRUN pip install -r /r.txt\n",
+    );
+    write(&dir.path().join("requirements.txt"), "eventlet\n");
+    let (code, found) = findings_from(dir.path(), &["docker/Dockerfile", "--context", "."]);
+    let codes: Vec<&str> = found.iter().map(|(_, _, c)| c.as_str()).collect();
+    assert_eq!((code, codes), (1, vec!["PD101"]), "{found:?}");
+}

@@ -139,7 +139,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         args.paths.clone()
     };
     if !settings.allow_outside {
-        settings.trees = crate::paths::Trees::of(&paths);
+        // The build context named with --context is a named path too.
+        let named: Vec<PathBuf> = paths.iter().chain(&settings.context).cloned().collect();
+        settings.trees = crate::paths::Trees::of(&named);
     }
     let forced = args.kind.map(|kind| match kind {
         KindArg::Requirements => FileKind::Requirements,
