@@ -613,3 +613,20 @@ fn the_named_context_is_part_of_the_tree() {
     let codes: Vec<&str> = found.iter().map(|(_, _, c)| c.as_str()).collect();
     assert_eq!((code, codes), (1, vec!["PD101"]), "{found:?}");
 }
+
+/// A stage built `FROM` an earlier stage inherits its `WORKDIR` and files: a `pip -r` there is
+/// followed to the file the base stage copied.
+#[test]
+fn stages_inherit_workdir_and_copies_from_their_base_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("Dockerfile"),
+        "FROM python:3.12 AS base\nWORKDIR /app\nCOPY requirements/prod.txt req.txt\n\
+         FROM python:3.12 AS other\nRUN true\n\
+         FROM base AS app\nRUN pip install -r req.txt\n",
+    );
+    write(&dir.path().join("requirements/prod.txt"), "eventlet\n");
+    let (_, found) = findings_from(dir.path(), &["Dockerfile"]);
+    let codes: Vec<(u64, &str)> = found.iter().map(|(_, l, c)| (*l, c.as_str())).collect();
+    assert_eq!(codes, [(1, "PD101")], "{found:?}");
+}

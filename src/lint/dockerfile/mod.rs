@@ -100,6 +100,7 @@ pub fn lint_dockerfile_cached(
         context,
         workdir: "/".to_string(),
         copies: Vec::new(),
+        stage_files: Vec::new(),
         linted_installs: Vec::new(),
         installed: Vec::new(),
         cache,
@@ -221,6 +222,8 @@ pub struct Cx<'a> {
     context: PathBuf,
     workdir: String,
     copies: Vec<CopyMap>,
+    /// WORKDIR and context files of each finished stage, by index.
+    stage_files: Vec<(String, Vec<CopyMap>)>,
     /// The (requirements, constraints) sets already linted, once per Dockerfile.
     linted_installs: Vec<(Vec<PathBuf>, Vec<PathBuf>)>,
     installed: Vec<PathBuf>,
@@ -332,10 +335,21 @@ impl Cx<'_> {
             rules::check_image(self, &arg, "base image");
         }
         self.scopes.begin_stage(base);
+        // A stage built on an earlier stage starts with its WORKDIR and files.
+        if !self.stages.is_empty() {
+            let ended = (self.workdir.clone(), std::mem::take(&mut self.copies));
+            self.stage_files.push(ended);
+        }
         self.stages.push(stage_name);
-        self.workdir = "/".into();
-        if base.is_none() {
-            self.copies.clear();
+        match base.and_then(|i| self.stage_files.get(i)) {
+            Some((workdir, copies)) => {
+                self.workdir = workdir.clone();
+                self.copies = copies.clone();
+            }
+            None => {
+                self.workdir = "/".into();
+                self.copies.clear();
+            }
         }
     }
 
