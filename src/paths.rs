@@ -54,7 +54,13 @@ pub fn absolute(path: &Path) -> PathBuf {
     } else {
         path
     };
-    normalize_lexically(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+    if path.is_absolute() {
+        return normalize_lexically(path);
+    }
+    match working_directory() {
+        Some(cwd) => normalize_lexically(&cwd.join(path)),
+        None => normalize_lexically(path),
+    }
 }
 
 /// `path` with symlinks resolved as far as the file system allows: the longest existing

@@ -77,13 +77,15 @@ impl FileCache {
             .collect()
     }
 
-    /// Reads and parses `path` (once).
+    /// Reads and parses `path` (once, whatever its spelling: `./a.txt`, `a.txt` and the
+    /// absolute path a Dockerfile's `pip -r` resolves to are one entry).
     pub fn load(&self, path: &Path) -> Arc<Result<RequirementsFile, String>> {
+        let key = crate::paths::absolute(path);
         if let Some(found) = self
             .files
             .lock()
             .ok()
-            .and_then(|files| files.get(path).cloned())
+            .and_then(|files| files.get(&key).cloned())
         {
             return found;
         }
@@ -95,7 +97,7 @@ impl FileCache {
                 .map_err(|err| crate::paths::io_message(&err)),
         );
         if let Ok(mut files) = self.files.lock() {
-            files.insert(path.to_path_buf(), loaded.clone());
+            files.insert(key, loaded.clone());
         }
         loaded
     }
