@@ -110,12 +110,27 @@ pub fn classify(path: &Path) -> Option<FileKind> {
 /// The file that marks a virtualenv's root folder.
 const VIRTUALENV_MARKER: &str = "pyvenv.cfg";
 
-/// Walks `paths` (files or folders) and returns the files to lint, sorted.
+/// Walks `paths` (files or folders) and returns the files to lint, sorted; the first folder
+/// that cannot be walked is an error.
 pub fn discover(
     paths: &[PathBuf],
     forced: Option<FileKind>,
     settings: &Settings,
 ) -> Result<Vec<Discovered>, DiscoverError> {
+    let (found, unwalkable) = discover_all(paths, forced, settings)?;
+    match unwalkable.into_iter().next() {
+        Some(error) => Err(error),
+        None => Ok(found),
+    }
+}
+
+/// Walks `paths` like [`discover`], but a folder that cannot be walked (permissions) does
+/// not hide the rest: the files found and the walk errors are both returned.
+pub fn discover_all(
+    paths: &[PathBuf],
+    forced: Option<FileKind>,
+    settings: &Settings,
+) -> Result<(Vec<Discovered>, Vec<DiscoverError>), DiscoverError> {
     let mut found = Vec::new();
     let mut folders = Vec::new();
     for path in paths {
@@ -141,13 +156,16 @@ pub fn discover(
             });
         }
     }
+    let mut unwalkable = Vec::new();
     if !folders.is_empty() {
         // `--kind` is for the files named; what a walk finds is classified by name.
-        found.extend(walk(&folders, settings)?);
+        let (walked, errors) = walk(&folders, settings)?;
+        found.extend(walked);
+        unwalkable = errors;
     }
     found.sort();
     found.dedup_by(|a, b| a.path == b.path);
-    Ok(found)
+    Ok((found, unwalkable))
 }
 
 /// Dockerfile instructions (BuildKit's list), any case.
@@ -248,7 +266,10 @@ fn config_excludes(
     Ok(Some(built))
 }
 
-fn walk(folders: &[PathBuf], settings: &Settings) -> Result<Vec<Discovered>, DiscoverError> {
+/// The files found, and the folders that could not be walked.
+type Walked = (Vec<Discovered>, Vec<DiscoverError>);
+
+fn walk(folders: &[PathBuf], settings: &Settings) -> Result<Walked, DiscoverError> {
     let mut builder = ignore::WalkBuilder::new(&folders[0]);
     for folder in &folders[1..] {
         builder.add(folder);
@@ -348,13 +369,20 @@ fn walk(folders: &[PathBuf], settings: &Settings) -> Result<Vec<Discovered>, Dis
             ignore::WalkState::Continue
         })
     });
-    let errors = errors.into_inner().unwrap_or_default();
-    if let Some(message) = errors.into_iter().find(|e| !e.contains("File system loop")) {
-        return Err(DiscoverError::Walk {
-            path: folders[0].display().to_string(),
-            message,
-        });
-    }
+    let mut errors: Vec<DiscoverError> = errors
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| !e.contains("File system loop"))
+        .map(|message| DiscoverError::Walk {
+            path: crate::paths::display_path(&folders[0]),
+            message: match message.find(" (os error") {
+                Some(cut) => message[..cut].to_string(),
+                None => message,
+            },
+        })
+        .collect();
+    errors.sort_by_key(|e| e.to_string());
     let mut found = found.into_inner().unwrap_or_default();
     let virtualenvs = virtualenvs.into_inner().unwrap_or_default();
     if !virtualenvs.is_empty() {
@@ -362,7 +390,7 @@ fn walk(folders: &[PathBuf], settings: &Settings) -> Result<Vec<Discovered>, Dis
             !virtualenvs.iter().any(|venv| file.path.starts_with(venv))
         });
     }
-    Ok(found)
+    Ok((found, errors))
 }
 
 #[cfg(test)]

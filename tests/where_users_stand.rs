@@ -630,3 +630,46 @@ fn stages_inherit_workdir_and_copies_from_their_base_stage() {
     let codes: Vec<(u64, &str)> = found.iter().map(|(_, l, c)| (*l, c.as_str())).collect();
     assert_eq!(codes, [(1, "PD101")], "{found:?}");
 }
+
+/// An unreadable folder is an error naming it (exit 2), and everything else is still linted
+/// and reported: one bad folder used to hide every finding. Needs root (to drop to nobody).
+#[test]
+fn an_unreadable_folder_does_not_hide_the_other_findings() {
+    let is_root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    if !is_root || !Path::new("/usr/bin/setpriv").exists() {
+        eprintln!("SKIPPED: needs root and setpriv to run as an unprivileged user");
+        return;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("requirements.txt"), "eventlet\n");
+    write(&dir.path().join("locked/requirements.txt"), "flask\n");
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(
+        dir.path().join("locked"),
+        std::fs::Permissions::from_mode(0o000),
+    )
+    .unwrap();
+    let binary = assert_cmd::cargo::cargo_bin("pindrift");
+    let out = std::process::Command::new("/usr/bin/setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(&binary)
+        .args(["check", "--no-config"])
+        .current_dir(dir.path())
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    std::fs::set_permissions(
+        dir.path().join("locked"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    assert!(stdout.contains("`eventlet`"), "{stdout}\n{stderr}");
+    assert!(stderr.contains("locked"), "{stderr}");
+}

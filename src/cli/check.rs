@@ -4,7 +4,7 @@ use super::{EXIT_ERROR, EXIT_FINDINGS};
 use crate::config::{
     discover_config, parse_fail_on, read_config_file, validate_codes, Profile, Settings,
 };
-use crate::discover::{discover, FileKind};
+use crate::discover::{discover_all, FileKind};
 use crate::lint::check;
 use crate::report::{render, Format, Summary};
 use crate::requirement_name_list;
@@ -147,8 +147,12 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         KindArg::Requirements => FileKind::Requirements,
         KindArg::Dockerfile => FileKind::Dockerfile,
     });
-    let files = discover(&paths, forced, &settings)?;
-    let outcome = check(&files, &settings);
+    // A folder that cannot be walked is an error (exit 2) that does not hide the rest.
+    let (files, unwalkable) = discover_all(&paths, forced, &settings)?;
+    let mut outcome = check(&files, &settings);
+    outcome
+        .errors
+        .extend(unwalkable.iter().map(ToString::to_string));
 
     let stdout = io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
