@@ -79,9 +79,10 @@ pub struct Settings {
     pub context: Option<PathBuf>,
     /// Where the configuration came from, if anywhere.
     pub config_path: Option<PathBuf>,
-    /// Names of build contexts (`--build-context NAME[=VALUE]`, `build-contexts`): in
-    /// `FROM` and `--from` they are not images.
-    pub build_contexts: Vec<String>,
+    /// Build contexts (`--build-context NAME[=VALUE]`, `build-contexts`) as (NAME, VALUE):
+    /// in `FROM` and `--from` NAME is not an image, unless VALUE is `docker-image://REF`,
+    /// which makes REF the image.
+    pub build_contexts: Vec<(String, Option<String>)>,
     /// Read files outside the tree (`--allow-outside`, `allow-outside = true`).
     pub allow_outside: bool,
     /// Where includes and `pip install -r` files may be read from (set from the named
@@ -173,7 +174,7 @@ impl Settings {
         if let Some(contexts) = config.build_contexts {
             self.build_contexts = contexts
                 .iter()
-                .map(|c| build_context_name(c).map_err(&invalid))
+                .map(|c| parse_build_context(c).map_err(&invalid))
                 .collect::<Result<_, _>>()?;
         }
         if let Some(allow) = config.allow_outside {
@@ -184,15 +185,18 @@ impl Settings {
     }
 }
 
-/// The name of a build context given as `NAME` or `NAME=VALUE`.
-pub fn build_context_name(text: &str) -> Result<String, String> {
-    let name = text.split_once('=').map_or(text, |(name, _)| name).trim();
+/// A build context given as `NAME` or `NAME=VALUE`.
+pub fn parse_build_context(text: &str) -> Result<(String, Option<String>), String> {
+    let (name, value) = match text.split_once('=') {
+        Some((name, value)) => (name.trim(), Some(value.trim().to_string())),
+        None => (text.trim(), None),
+    };
     if name.is_empty() {
         return Err(format!(
             "build context `{text}`: expected NAME or NAME=VALUE"
         ));
     }
-    Ok(name.to_string())
+    Ok((name.to_string(), value))
 }
 
 pub fn parse_fail_on(text: &str) -> Result<Level, String> {

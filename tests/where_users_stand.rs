@@ -673,3 +673,36 @@ fn an_unreadable_folder_does_not_hide_the_other_findings() {
     assert!(stdout.contains("`eventlet`"), "{stdout}\n{stderr}");
     assert!(stderr.contains("locked"), "{stderr}");
 }
+
+/// `--build-context NAME=docker-image://REF` replaces the image NAME with REF, as BuildKit
+/// does: REF is the image judged.
+#[test]
+fn a_docker_image_build_context_is_judged_as_its_image() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("Dockerfile"),
+        "FROM base-ctx\nCOPY --from=tools:latest /bin/x /x\n",
+    );
+    let (_, found) = findings_from(
+        dir.path(),
+        &[
+            "--build-context",
+            "base-ctx=docker-image://python",
+            "--build-context",
+            "tools=docker-image://busybox:1.36",
+        ],
+    );
+    let codes: Vec<(u64, &str)> = found.iter().map(|(_, l, c)| (*l, c.as_str())).collect();
+    assert_eq!(codes, [(1, "PD201")], "{found:?}");
+    let out = pindrift()
+        .current_dir(dir.path())
+        .args(["check", "--no-config", "--build-context"])
+        .arg("base-ctx=docker-image://python")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("`python`") && stdout.contains("base-ctx"),
+        "{stdout}"
+    );
+}

@@ -123,7 +123,7 @@ fn settings_from(args: &CheckArgs) -> anyhow::Result<Settings> {
     settings.context = args.context.clone();
     for context in &args.build_contexts {
         settings.build_contexts.push(
-            crate::config::build_context_name(context)
+            crate::config::parse_build_context(context)
                 .map_err(|e| anyhow!("--build-context: {e}"))?,
         );
     }

@@ -330,9 +330,8 @@ impl Cx<'_> {
         } else {
             None
         };
-        let named_context = e.is_known() && self.is_build_context(&e.value);
-        if base.is_none() && !named_context {
-            rules::check_image(self, &arg, "base image");
+        if base.is_none() {
+            self.check_image_or_context(&arg, e.is_known(), "base image");
         }
         self.scopes.begin_stage(base);
         // A stage built on an earlier stage starts with its WORKDIR and files.
@@ -364,8 +363,8 @@ impl Cx<'_> {
             return;
         };
         let e = expand_word(w, self.scopes.current());
-        if e.is_known() && (self.stage_index(&e.value).is_some() || self.is_build_context(&e.value))
-        {
+        let known = e.is_known();
+        if known && self.stage_index(&e.value).is_some() {
             return;
         }
         let arg = Arg {
@@ -378,7 +377,33 @@ impl Cx<'_> {
             unresolved: e.unresolved,
             opaque: e.opaque,
         };
-        rules::check_image(self, &arg, what);
+        self.check_image_or_context(&arg, known, what);
+    }
+
+    /// Checks an image reference, unless it names a build context: then nothing is judged,
+    /// or, for `NAME=docker-image://REF`, REF is (BuildKit builds from REF).
+    fn check_image_or_context(&mut self, arg: &Arg, known: bool, what: &str) {
+        let context = if known {
+            self.build_context(&arg.text).cloned()
+        } else {
+            None
+        };
+        match context {
+            None => rules::check_image(self, arg, what),
+            Some((name, Some(value))) => {
+                if let Some(image) = value.strip_prefix("docker-image://") {
+                    let image_arg = Arg {
+                        text: image.to_string(),
+                        span: arg.span.clone(),
+                        unresolved: Vec::new(),
+                        opaque: false,
+                    };
+                    let what = format!("{what}, from the build context `{name}`");
+                    rules::check_image(self, &image_arg, &what);
+                }
+            }
+            Some((_, None)) => {}
+        }
     }
 
     fn copy(&mut self, inst: &Instruction) {
@@ -711,12 +736,12 @@ impl Cx<'_> {
 
     /// Whether `name` is a named build context (`--build-context NAME=…`, `build-contexts`):
     /// BuildKit looks a reference up among them first, `:latest` stripped.
-    fn is_build_context(&self, name: &str) -> bool {
+    fn build_context(&self, name: &str) -> Option<&(String, Option<String>)> {
         let short = name.strip_suffix(":latest").unwrap_or(name);
         self.settings
             .build_contexts
             .iter()
-            .any(|c| c == name || c == short)
+            .find(|(c, _)| c == name || c == short)
     }
 }
 
