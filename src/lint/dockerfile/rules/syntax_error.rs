@@ -10,6 +10,8 @@ use crate::source::SourceFile;
 pub const CODE: &str = "PD001";
 
 pub fn finding(source: &SourceFile, span: Range<usize>, message: &str) -> Finding {
+    // The message may quote the file: short and escaped (`crate::lint::bounded_message`).
+    let message = crate::lint::bounded_message(message);
     Finding::new(CODE, source, Span::new(span.start, span.end), message)
         .with_hint("docker build would fail here; if this is a template, lint the rendered file")
 }
