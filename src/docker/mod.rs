@@ -95,6 +95,8 @@ pub struct ContainerFacts {
     pub mounts: Vec<String>,
     /// Storage driver (`overlay2`, `fuse-overlayfs`, …).
     pub driver: Option<String>,
+    /// The OS the engine runs it on (`linux`).
+    pub platform: Option<String>,
 }
 
 impl ContainerFacts {
@@ -280,6 +282,7 @@ impl Engine {
                 .filter_map(|m| m.destination)
                 .collect(),
             driver: c.graph_driver.map(|g| g.name),
+            platform: c.platform.filter(|p| !p.is_empty()),
         })
     }
 
@@ -327,6 +330,7 @@ impl Engine {
             image_id: Some(facts.image_id.clone()),
             image_ref: facts.image_ref.clone(),
             via: "archive".into(),
+            platform: facts.platform.clone(),
         };
         let base = self.load_cache(&facts.image_id);
         let use_changes = self.cache_dir.is_some()
@@ -417,6 +421,7 @@ impl Engine {
             running: false,
             mounts: Vec::new(),
             driver: None,
+            platform: image.os.filter(|o| !o.is_empty()),
         };
         let base = self.load_cache(&image_id);
         let temp = match base {
@@ -446,6 +451,7 @@ impl Engine {
             image_id: Some(image_id.clone()),
             image_ref: Some(handle.reference.clone()),
             via: "archive".into(),
+            platform: handle.facts.platform.clone(),
         };
         let mut reader = Reader {
             target: Target::Image {
@@ -829,6 +835,7 @@ impl Engine {
             envs: g.envs,
             os: g.os,
             warnings: g.warnings,
+            requirements: Vec::new(),
         })
     }
 }

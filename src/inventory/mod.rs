@@ -7,6 +7,7 @@ pub mod cache;
 pub mod freeze;
 pub mod metadata;
 pub mod os;
+pub mod requirements;
 pub mod sites;
 pub mod tarscan;
 
@@ -201,6 +202,9 @@ pub struct SourceInfo {
     pub image_ref: Option<String>,
     /// `archive` (metadata read through the archive API), `exec` (pip freeze inside) or `file`.
     pub via: String,
+    /// The engine's OS of the image or container (`linux`); used to evaluate markers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
 }
 
 impl SourceInfo {
@@ -213,6 +217,7 @@ impl SourceInfo {
             image_id: None,
             image_ref: None,
             via: "file".into(),
+            platform: None,
         }
     }
 }
@@ -225,6 +230,9 @@ pub struct Inventory {
     /// `None` when the source has no OS package database (freeze files, requirements).
     pub os: Option<OsInventory>,
     pub warnings: Vec<Warning>,
+    /// A `req:` source: the requirements as written (a specification, not an inventory).
+    #[serde(skip)]
+    pub requirements: Vec<requirements::ReqEntry>,
 }
 
 impl Inventory {
