@@ -229,7 +229,47 @@ pub fn run(args: DriftArgs) -> Result<u8> {
     result
 }
 
+/// SIGINT and SIGTERM, caught from the start of the run: an interrupted run removes its
+/// temporary containers and exits 2.
+struct Signals {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                int: signal(SignalKind::interrupt()).context("catching SIGINT")?,
+                term: signal(SignalKind::terminate()).context("catching SIGTERM")?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => "SIGINT",
+                _ = self.term.recv() => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+}
+
 async fn run_async(args: DriftArgs) -> Result<u8> {
+    let mut signals = Signals::install()?;
     let sources: Vec<Source> = args
         .sources
         .iter()
@@ -260,7 +300,7 @@ async fn run_async(args: DriftArgs) -> Result<u8> {
     };
     let result = tokio::select! {
         r = work => r,
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        sig = signals.recv() => Err(anyhow::anyhow!("interrupted by {sig}; temporary containers removed")),
     };
     if let Some(e) = &engine {
         e.cleanup().await;

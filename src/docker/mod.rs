@@ -50,6 +50,10 @@ pub enum EngineError {
     },
     #[error("no such container: {0}")]
     NoSuchContainer(String),
+    #[error(
+        "container {0} was removed while pindrift was reading it; nothing was compared and nothing was cached (run again)"
+    )]
+    ContainerGone(String),
     #[error("no such image: {0} (pindrift never pulls; build or load it first)")]
     NoSuchImage(String),
     #[error("container {0} is not running; --via exec needs a running container (the default archive reading works on stopped containers)")]
@@ -72,6 +76,24 @@ impl EngineError {
             message: e.to_string(),
         }
     }
+}
+
+/// Does this error say the container itself is gone (not a path in it)?
+fn is_container_gone(e: &bollard::errors::Error) -> bool {
+    match e {
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            message,
+        } => {
+            let m = message.to_ascii_lowercase();
+            m.contains("no such container") || m.contains("marked for removal")
+        }
+        _ => false,
+    }
+}
+
+fn short(id: &str) -> String {
+    id[..id.len().min(12)].to_string()
 }
 
 fn status_of(e: &bollard::errors::Error) -> Option<u16> {
@@ -116,6 +138,9 @@ pub struct Engine {
     counter: AtomicU32,
     cache_dir: Option<PathBuf>,
     changes: ChangesPolicy,
+    /// Container creations in flight: run as tasks of their own, so that an interrupted read
+    /// never leaves a container the engine creates after pindrift stopped looking.
+    pending: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 /// When a container is read as its image plus the Engine's list of changes instead of whole.
@@ -219,6 +244,7 @@ impl Engine {
             counter: AtomicU32::new(0),
             cache_dir: None,
             changes: ChangesPolicy::from_env(),
+            pending: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -489,24 +515,60 @@ impl Engine {
             ..Default::default()
         };
         let opts = CreateContainerOptionsBuilder::default().name(&name).build();
-        let created = self
-            .docker
-            .create_container(Some(opts), body)
+        // The name and the session label are set before the request is sent, and the request
+        // runs as its own task: if this read is interrupted, `cleanup` waits for it and then
+        // finds the container by label and name, even if its id was never seen here.
+        let docker = self.docker.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            let _ = tx.send(docker.create_container(Some(opts), body).await);
+        });
+        if let Ok(mut p) = self.pending.lock() {
+            p.push(task);
+        }
+        let created = rx
             .await
+            .map_err(|e| EngineError::Api {
+                context: format!("creating a container from {image_id}"),
+                message: e.to_string(),
+            })?
             .map_err(|e| EngineError::api(format!("creating a container from {image_id}"), e))?;
         Ok(created.id)
     }
 
+    /// Remove a container and wait until it is gone: a removal already in progress (409, e.g.
+    /// one an interrupted read started) is waited for, not taken as done.
     async fn remove(&self, id: &str) {
         let opts = RemoveContainerOptionsBuilder::default()
             .force(true)
             .v(true)
             .build();
-        let _ = self.docker.remove_container(id, Some(opts)).await;
+        for _ in 0..300 {
+            match self.docker.remove_container(id, Some(opts.clone())).await {
+                Ok(()) => return,
+                Err(e) if status_of(&e) == Some(404) => return,
+                Err(e) if status_of(&e) == Some(409) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(_) => return,
+            }
+        }
     }
 
-    /// Remove every temporary container this run created (also after Ctrl-C or an error).
+    /// Remove every temporary container this run created (also after SIGINT, SIGTERM or an
+    /// error): wait for creations still in flight, then remove by session label and by name.
     pub async fn cleanup(&self) {
+        let pending: Vec<_> = match self.pending.lock() {
+            Ok(mut p) => std::mem::take(&mut *p),
+            Err(_) => Vec::new(),
+        };
+        for task in pending {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(60), task).await;
+        }
+        for n in 0..self.counter.load(Ordering::SeqCst) {
+            self.remove(&format!("pindrift-drift-{}-{n}", self.session))
+                .await;
+        }
         let mut filters = HashMap::new();
         filters.insert(
             "label".to_string(),
@@ -604,6 +666,10 @@ impl Engine {
         let mut body = Box::pin(self.docker.download_from_container(id, Some(opts)));
         let first = match body.next().await {
             None => return Ok(Some(Collected::default())),
+            // A 404 is either "no such path" or "no such container": only the first is absence.
+            Some(Err(e)) if is_container_gone(&e) => {
+                return Err(EngineError::ContainerGone(short(id)))
+            }
             Some(Err(e)) if matches!(status_of(&e), Some(404) | Some(400)) => return Ok(None),
             Some(Err(e)) => return Err(EngineError::api(format!("archiving {path}"), e)),
             Some(Ok(b)) => b,
@@ -624,22 +690,33 @@ impl Engine {
             c
         });
         let mut ok = tx.send(Ok(first.to_vec())).await.is_ok();
+        let mut broke = None;
         while ok {
             match body.next().await {
                 None => break,
                 Some(Ok(b)) => ok = tx.send(Ok(b.to_vec())).await.is_ok(),
                 Some(Err(e)) => {
                     let _ = tx.send(Err(io::Error::other(e.to_string()))).await;
+                    broke = Some(e);
                     break;
                 }
             }
         }
         drop(tx);
         drop(body);
-        reader.await.map(Some).map_err(|e| EngineError::Api {
+        let collected = reader.await.map_err(|e| EngineError::Api {
             context: format!("reading the archive of {path}"),
             message: e.to_string(),
-        })
+        })?;
+        // The engine's stream broke off (the container went away, the daemon restarted):
+        // what was read is incomplete, and must not pass for the path's content.
+        if let Some(e) = broke {
+            return Err(EngineError::api(
+                format!("archiving {path} (the stream broke off)"),
+                e,
+            ));
+        }
+        Ok(Some(collected))
     }
 
     /// Round one: OS package databases, folders that may hold venvs or user sites, Debian's
@@ -819,6 +896,7 @@ impl Engine {
     ) -> Result<Inventory, EngineError> {
         let (first, pythonpath) = Self::first_round(facts);
         let mut all = self.read_roots(reader, &first).await?;
+        test_pause(&reader.target).await;
         let versions = version_hints(facts, &all);
         let second: Vec<String> = system_site_candidates()
             .into_iter()
@@ -829,6 +907,8 @@ impl Engine {
             })
             .collect();
         all.merge(self.read_roots(reader, &second).await?);
+        // Every "missing" path above is only true if the container was there all along.
+        self.still_there(&reader.target).await?;
         let g = group(&all, &pythonpath);
         Ok(Inventory {
             source,
@@ -837,6 +917,52 @@ impl Engine {
             warnings: g.warnings,
             requirements: Vec::new(),
         })
+    }
+}
+
+impl Engine {
+    /// Fail when the container a read used was removed meanwhile: its 404s were not
+    /// "missing paths".
+    async fn still_there(&self, target: &Target) -> Result<(), EngineError> {
+        let id = match target {
+            Target::Direct { id } | Target::Overlay { id, .. } => id,
+            Target::Image {
+                temp: Some(temp), ..
+            } => temp,
+            Target::Image { temp: None, .. } => return Ok(()),
+        };
+        match self.docker.inspect_container(id, None).await {
+            Ok(c) if c.state.as_ref().and_then(|s| s.dead) == Some(true) => {
+                Err(EngineError::ContainerGone(short(id)))
+            }
+            Ok(_) => Ok(()),
+            Err(e) if status_of(&e) == Some(404) => Err(EngineError::ContainerGone(short(id))),
+            Err(e) => Err(EngineError::api(format!("inspecting container {id}"), e)),
+        }
+    }
+}
+
+/// Test hook (debug builds only): with `PINDRIFT_TEST_PAUSE_FILE=PATH`, stop between the two
+/// rounds of archive reads, print `pindrift-test-pause <container id>` on stderr and wait
+/// until PATH exists. Lets the test suite remove a container mid-read deterministically.
+async fn test_pause(target: &Target) {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    let Some(go) = std::env::var_os("PINDRIFT_TEST_PAUSE_FILE") else {
+        return;
+    };
+    let id = match target {
+        Target::Direct { id } | Target::Overlay { id, .. } => id.clone(),
+        Target::Image { temp, .. } => temp.clone().unwrap_or_default(),
+    };
+    eprintln!("pindrift-test-pause {id}");
+    let go = PathBuf::from(go);
+    for _ in 0..3000 {
+        if go.exists() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 
