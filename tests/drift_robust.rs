@@ -40,6 +40,7 @@ fn two_round_image(tag: &str) -> ImageGuard {
 
 /// Start pindrift with the test pause hook: it stops between its two rounds of archive
 /// reads, prints `pindrift-test-pause <container id>` on stderr and waits for `go` to exist.
+#[allow(clippy::zombie_processes)] // the caller waits for the child
 fn start_paused(args: &[&str], cache: &std::path::Path, go: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pindrift"))
         .args(args)
@@ -56,6 +57,7 @@ fn start_paused(args: &[&str], cache: &std::path::Path, go: &std::path::Path) ->
         line.clear();
         if lines.read_line(&mut line).unwrap() == 0 {
             let _ = child.kill();
+            let _ = child.wait();
             panic!("pindrift ended before pausing");
         }
         if let Some(id) = line.trim().strip_prefix("pindrift-test-pause ") {
