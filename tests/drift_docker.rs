@@ -76,7 +76,8 @@ fn eventlet_story() {
     ]);
     assert_eq!(code, 1, "{out}\n{err}");
     let v = json(&out);
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
+    assert_eq!(v["tool"], "pindrift");
     assert_eq!(
         v["changes"],
         serde_json::json!([{"name": "eventlet", "before": "0.20.0", "after": "0.20.1", "change": "upgrade", "bump": "patch", "env": "system"}])
@@ -409,4 +410,99 @@ fn missing_image_and_container_are_errors() {
     let (code, _, err) = pindrift(&["drift", "container:pindrift-t-no-such-container"]);
     assert_eq!(code, 2);
     assert!(err.contains("no such container"), "{err}");
+}
+
+/// Issue 7.3 against an image and a container: a requirements file is checked requirement
+/// by requirement, markers are evaluated with the image's Python version and OS, and the
+/// image's other packages are "not in the requirements", never "removed".
+#[test]
+fn requirements_against_image_and_container() {
+    if !docker_or_skip("requirements_against_image_and_container") {
+        return;
+    }
+    let tag = unique("req") + ":1";
+    let site = "root/usr/local/lib/python3.11/site-packages";
+    let meta = |n: &str, v: &str| {
+        (
+            format!("{site}/{n}-{v}.dist-info/METADATA"),
+            format!("Metadata-Version: 2.1\nName: {n}\nVersion: {v}\n").into_bytes(),
+        )
+    };
+    let files = [
+        meta("eventlet", "0.20.1"),
+        meta("gunicorn", "19.6.0"),
+        meta("requests", "2.31.0"),
+        meta("greenlet", "0.4.12"),
+        meta("six", "1.16.0"),
+    ];
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, d)| (p.as_str(), d.as_slice()))
+        .collect();
+    let _img = build_image(&tag, "FROM scratch\nCOPY root/ /\n", &refs, false);
+    let dir = tempfile::tempdir().unwrap();
+    let req = dir.path().join("requirements.txt");
+    std::fs::write(
+        &req,
+        "eventlet\ngunicorn>=21.2\nredis\nrequests~=2.31\n\
+         pywin32==306; sys_platform == \"win32\"\n\
+         tomli>=2; python_version < \"3.11\"\n\
+         typing-extensions; python_version >= \"3.8\"\n\
+         uvloop; platform_machine == \"x86_64\"\n",
+    )
+    .unwrap();
+    let req_src = format!("req:{}", req.display());
+    let ctr = unique("req-ctr");
+    let _c = ContainerGuard(ctr.clone());
+    docker(&["create", "--name", &ctr, &tag, "/nothing"]);
+    for env in [format!("image:{tag}"), format!("container:{ctr}")] {
+        for (a, b) in [(&req_src, &env), (&env, &req_src)] {
+            let (code, out, err) = pindrift(&["drift", a, b, "--format", "json"]);
+            assert_eq!(code, 1, "{out}\n{err}");
+            let v = json(&out);
+            let got: Vec<String> = v["requirements"]["results"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{out}"))
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} {} {}",
+                        r["name"].as_str().unwrap(),
+                        r["status"].as_str().unwrap(),
+                        r["installed"].as_str().unwrap_or("-")
+                    )
+                })
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    "eventlet unpinned 0.20.1",
+                    "gunicorn violated 19.6.0",
+                    "redis missing -",
+                    "requests satisfied 2.31.0",
+                    "pywin32 not-applicable -",
+                    "tomli not-applicable -",
+                    "typing-extensions missing -",
+                    "uvloop unknown -",
+                    "greenlet not-in-requirements 0.4.12",
+                    "six not-in-requirements 1.16.0",
+                ],
+                "{a} {b}"
+            );
+            assert_eq!(v["changes"], serde_json::json!([]));
+            assert_eq!(v["requirements"]["marker_facts"]["python_version"], "3.11");
+            assert_eq!(v["requirements"]["marker_facts"]["sys_platform"], "linux");
+        }
+        // The table never calls the image's other packages "removed".
+        let (_, out, _) = pindrift(&["drift", &req_src, &env]);
+        assert!(!out.contains("removed"), "{out}");
+        assert!(
+            out.contains("2 installed packages not in the requirements"),
+            "{out}"
+        );
+    }
+    assert!(
+        containers_of(&tag).len() == 1,
+        "only the test's own container"
+    );
 }
