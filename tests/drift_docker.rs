@@ -506,3 +506,109 @@ fn requirements_against_image_and_container() {
         "only the test's own container"
     );
 }
+
+/// Options reach the model everywhere: `--ignore` and `--no-os` in the odd-one-out
+/// comparison of `--replicas` and in the files changed in place, `--via exec` for replicas;
+/// the JSON's `failed` is the exit code.
+#[test]
+fn replicas_and_in_place_honour_options() {
+    if !docker_or_skip("replicas_and_in_place_honour_options") {
+        return;
+    }
+    let base = base_image();
+    let label = format!("pindrift.test={}", unique("opts"));
+    let reps: Vec<String> = (0..3).map(|i| format!("{}-r{i}", unique("opt"))).collect();
+    let _guards: Vec<ContainerGuard> = reps
+        .iter()
+        .map(|r| run_container(r, base, &[&label]))
+        .collect();
+    // r1 loses `wheel` (an ignorable package); r2 gets an app file changed in place.
+    docker(&[
+        "exec",
+        &reps[1],
+        "sh",
+        "-c",
+        "rm -rf /usr/lib/python3/dist-packages/wheel /usr/lib/python3/dist-packages/wheel-0.38.4.egg-info",
+    ]);
+    docker(&[
+        "exec",
+        &reps[2],
+        "sh",
+        "-c",
+        "mkdir -p /app && echo x > /app/hotfix.py",
+    ]);
+
+    let run = |args: &[&str]| {
+        let (code, out, err) = pindrift(args);
+        assert!(code == 0 || code == 1, "{args:?}: {code}\n{out}\n{err}");
+        let v = json(&out);
+        assert_eq!(
+            v["summary"]["failed"].as_bool(),
+            Some(code == 1),
+            "{args:?}: summary.failed must match the exit code\n{out}"
+        );
+        (code, v)
+    };
+    // r1 alone: wheel removed; ignored, nothing is left (its deleted files included).
+    let (code, _) = run(&[
+        "drift",
+        &format!("container:{}", reps[1]),
+        "--no-os",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let (code, v) = run(&[
+        "drift",
+        &format!("container:{}", reps[1]),
+        "--no-os",
+        "--ignore",
+        "wheel",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["files_changed"], serde_json::json!([]));
+    // r2 alone: only an app file changed: that fails --fail-on any, and the JSON says so.
+    let (code, v) = run(&[
+        "drift",
+        &format!("container:{}", reps[2]),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["changes"], serde_json::json!([]));
+
+    // Replicas: with wheel ignored, only r2 (hotfixed in place) is odd.
+    let (code, v) = run(&[
+        "drift",
+        "--replicas",
+        &label,
+        "--ignore",
+        "wheel",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(v["odd_ones_out"], serde_json::json!([reps[2]]), "{v}");
+    // --via exec reaches the replicas.
+    let (_, v) = run(&[
+        "drift",
+        "--replicas",
+        &label,
+        "--via",
+        "exec",
+        "--format",
+        "json",
+    ]);
+    for r in v["replicas"].as_array().unwrap() {
+        assert_eq!(r["source"]["via"], "exec", "{r}");
+    }
+    let r1 = v["replicas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == reps[1].as_str())
+        .unwrap();
+    assert_eq!(names(&r1["changes"]), ["wheel removed -"]);
+}

@@ -412,6 +412,9 @@ async fn compare(
             Some(raw) => crate::docker::summarize_changes(&raw, &focus, &site_dirs),
             None => engine.changes(&id, &focus, &site_dirs).await?,
         };
+        outcome
+            .files
+            .retain(|f| !drift::file_of_ignored_package(f, &ignore));
     }
     let report = DriftReport {
         before: &before,
@@ -421,10 +424,7 @@ async fn compare(
         fail_on: args.fail_on,
         in_place,
     };
-    let mut code = u8::from(report.tripped());
-    if in_place && !outcome.files.is_empty() && args.fail_on == FailOn::Any {
-        code = 1;
-    }
+    let code = u8::from(report.tripped());
     Ok((render(&report, args.format), code))
 }
 
@@ -438,10 +438,19 @@ async fn replicas(engine: &Engine, selector: &str, args: &DriftArgs) -> Result<(
     let mut results = Vec::new();
     let mut fingerprints = Vec::new();
     let mut inventories = Vec::new();
+    let opts = Options {
+        python_env: args.python_env.as_deref(),
+        ignore: &ignore,
+        no_os: args.no_os,
+        strict_extra: args.strict_extra,
+    };
     for r in &list {
-        let inv = engine
-            .container_inventory(&r.id, &format!("container:{}", r.name))
-            .await?;
+        let spec = format!("container:{}", r.name);
+        let inv = if args.via == "exec" {
+            exec_inventory(engine, &r.id, &spec).await?
+        } else {
+            engine.container_inventory(&r.id, &spec).await?
+        };
         if !images.contains_key(&r.image_id) {
             let img = engine
                 .image_inventory(
@@ -452,12 +461,6 @@ async fn replicas(engine: &Engine, selector: &str, args: &DriftArgs) -> Result<(
             images.insert(r.image_id.clone(), img);
         }
         let image = &images[&r.image_id];
-        let opts = Options {
-            python_env: args.python_env.as_deref(),
-            ignore: &ignore,
-            no_os: args.no_os,
-            strict_extra: args.strict_extra,
-        };
         let mut outcome = drift::compare_with(image, &inv, &opts)?;
         let facts = engine.container_facts(&r.id).await?;
         let mut focus: Vec<String> = ["/app", "/usr/src/app", "/srv", "/opt", "/code"]
@@ -473,7 +476,10 @@ async fn replicas(engine: &Engine, selector: &str, args: &DriftArgs) -> Result<(
             .flat_map(|e| e.dirs.iter().cloned())
             .collect();
         outcome.files = engine.changes(&r.id, &focus, &site_dirs).await?;
-        fingerprints.push((drift::fingerprint(&inv), r.image_id.clone()));
+        outcome
+            .files
+            .retain(|f| !drift::file_of_ignored_package(f, &ignore));
+        fingerprints.push((drift::fingerprint(&inv, &opts), r.image_id.clone()));
         results.push(ReplicaResult {
             name: r.name.clone(),
             id: r.id.clone(),
@@ -507,6 +513,7 @@ async fn replicas(engine: &Engine, selector: &str, args: &DriftArgs) -> Result<(
         args.format,
         args.fail_on,
         args.all,
+        tripped,
     );
     Ok((text, u8::from(tripped)))
 }

@@ -721,29 +721,63 @@ pub struct ReplicaResult {
 
 /// What identifies an inventory's content: (environment, name, version or source) triples and
 /// OS packages.
-pub fn fingerprint(inv: &Inventory) -> Vec<(String, String, String)> {
+/// What `--ignore`, `--no-os` and `--python-env` leave out is left out here too.
+pub fn fingerprint(inv: &Inventory, opts: &Options<'_>) -> Vec<(String, String, String)> {
     let mut v: Vec<(String, String, String)> = inv
         .envs
         .iter()
+        .filter(|e| opts.python_env.is_none_or(|w| e.matches(w)))
         .flat_map(|e| {
-            e.packages.values().map(move |p| {
-                (
-                    e.key.clone(),
-                    p.name.clone(),
-                    version_label(p).unwrap_or_default(),
-                )
-            })
+            e.packages
+                .values()
+                .filter(|p| !opts.ignore.contains(&p.name))
+                .map(move |p| {
+                    (
+                        e.key.clone(),
+                        p.name.clone(),
+                        version_label(p).unwrap_or_default(),
+                    )
+                })
         })
         .collect();
-    if let Some(os) = &inv.os {
+    if let Some(os) = inv.os.as_ref().filter(|_| !opts.no_os) {
         v.extend(
             os.packages
                 .values()
+                .filter(|p| {
+                    !opts.ignore.contains(&p.name)
+                        && !opts.ignore.contains(&normalize_name(&p.name))
+                })
                 .map(|p| ("os".to_string(), p.name.clone(), p.version.clone())),
         );
     }
     v.sort();
     v
+}
+
+/// Is a changed file inside a site folder part of an ignored package? Its top-level entry
+/// (`six-1.16.0.dist-info/`, `six.py`, `eventlet/`) is matched by name, after PEP 503
+/// normalization; a module whose name differs from its distribution's (`yaml` of PyYAML) is
+/// not matched.
+pub fn file_of_ignored_package(f: &FileChange, ignore: &BTreeSet<String>) -> bool {
+    if !f.site || ignore.is_empty() {
+        return false;
+    }
+    let top = f
+        .path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
+    let name = if let Some(info) = top
+        .strip_suffix(".dist-info")
+        .or_else(|| top.strip_suffix(".egg-info"))
+    {
+        info.split('-').next().unwrap_or(info)
+    } else {
+        top.strip_suffix(".py").unwrap_or(top)
+    };
+    ignore.contains(&normalize_name(name))
 }
 
 /// Which replicas are the odd ones out. `fingerprints[i]` is replica i's content,

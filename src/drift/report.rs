@@ -91,8 +91,11 @@ pub struct DriftReport<'a> {
 }
 
 impl DriftReport<'_> {
+    /// Does the report fail the gate? Files changed in place (a container against its own
+    /// image) count at `--fail-on any`.
     pub fn tripped(&self) -> bool {
         self.outcome.trips(self.fail_on)
+            || (self.in_place && self.fail_on == FailOn::Any && !self.outcome.files.is_empty())
     }
 
     fn warnings(&self) -> Vec<(&str, &Warning)> {
@@ -772,6 +775,7 @@ pub fn render_replicas(
     format: Format,
     fail_on: FailOn,
     all: bool,
+    failed: bool,
 ) -> String {
     let odd: Vec<&str> = results
         .iter()
@@ -811,7 +815,7 @@ pub fn render_replicas(
                     "replicas": results.len(),
                     "drifted": results.iter().filter(|r| r.outcome.has_drift() || !r.outcome.files.is_empty()).count(),
                     "fail_on": fail_on_str(fail_on),
-                    "failed": results.iter().any(|r| r.outcome.trips(fail_on)),
+                    "failed": failed,
                 }
             }))
             .unwrap_or_default();
