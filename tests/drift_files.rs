@@ -364,3 +364,32 @@ fn table_markdown_github() {
         "{gh}"
     );
 }
+
+/// Options that cannot apply are usage errors, not silently dropped; a requirement that
+/// names no package is reported as unknown, not dropped.
+#[test]
+fn options_that_cannot_apply_and_nameless_requirements() {
+    let (code, _, err) = pindrift(&["drift", PROD, I7_FREEZE, "--strict-extra"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--strict-extra"), "{err}");
+    let (code, _, err) = pindrift(&["drift", PROD, I7_FREEZE, "--via", "exec"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--via exec"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    let req = dir.path().join("requirements.txt");
+    std::fs::write(&req, "-e .\nsix==1.16.0\n").unwrap();
+    let (code, out, err) = pindrift(&[
+        "drift",
+        I7_FREEZE,
+        &format!("req:{}", req.display()),
+        "--format",
+        "json",
+        "--fail-on",
+        "major",
+    ]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let s = statuses(&v);
+    assert_eq!(s[0], "-e . unknown -", "{s:?}");
+    assert_eq!(s[1], "six satisfied 1.16.0", "{s:?}");
+}

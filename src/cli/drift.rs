@@ -283,6 +283,20 @@ async fn run_async(args: DriftArgs) -> Result<u8> {
             "one source is only enough for `container:NAME` (compared with its image); give two sources"
         );
     }
+    // Options that would have no effect are usage errors, not silently dropped.
+    if args.strict_extra
+        && (args.replicas.is_some() || !sources.iter().any(|s| matches!(s, Source::Req(_))))
+    {
+        bail!(
+            "--strict-extra applies to a `req:` source compared with an environment; there is none"
+        );
+    }
+    if args.via == "exec"
+        && args.replicas.is_none()
+        && !sources.iter().any(|s| matches!(s, Source::Container(_)))
+    {
+        bail!("--via exec reads running containers; none of the sources is a `container:` (images are always read through the archive API)");
+    }
     let engine = if args.replicas.is_some() || needs_engine(&sources) {
         let mut e = Engine::connect().await?;
         if !args.no_cache {

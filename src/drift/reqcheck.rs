@@ -268,6 +268,15 @@ fn judge(
     packages: &BTreeMap<String, Package>,
     facts: &MarkerFacts,
 ) -> (ReqStatus, Option<String>) {
+    if e.nameless {
+        return (
+            ReqStatus::Unknown,
+            Some(
+                "names no package (pip reads the name from the project; add `#egg=NAME` or write `NAME @ URL`)"
+                    .into(),
+            ),
+        );
+    }
     let mut marker_unknown = None;
     if let Some(m) = &e.marker {
         match eval_marker(m, facts) {
@@ -381,7 +390,9 @@ pub fn check(
     let mut results = Vec::new();
     let mut named = BTreeSet::new();
     for e in entries {
-        named.insert(e.name.clone());
+        if !e.nameless {
+            named.insert(e.name.clone());
+        }
         if ignore.contains(&e.name) {
             continue;
         }
@@ -390,7 +401,10 @@ pub fn check(
             name: e.name.clone(),
             status,
             specifier: Some(e.specifier()),
-            installed: packages.get(&e.name).and_then(installed_label),
+            installed: packages
+                .get(&e.name)
+                .filter(|_| !e.nameless)
+                .and_then(installed_label),
             marker: e.marker.clone(),
             extras: e.extras.clone(),
             constraint: e.constraint,

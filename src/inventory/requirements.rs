@@ -55,6 +55,9 @@ pub struct ReqEntry {
     /// From a `-c` constraints file: limits what may be installed, installs nothing.
     pub constraint: bool,
     pub editable: bool,
+    /// A requirement that names no package (`-e .`, `./pkg` without `#egg=`): reported as
+    /// unknown, never matched.
+    pub nameless: bool,
     /// `FILE:LINE`.
     pub location: String,
 }
@@ -161,11 +164,16 @@ pub fn read_requirements(path: &Path) -> Result<Vec<ReqEntry>, ReqFileError> {
             LineKind::Options { .. } => {}
             LineKind::Requirement(req) => {
                 let r = &req.requirement;
-                let (Some(display_name), Some(name)) = (&r.name, &r.normalized_name) else {
-                    return Err(invalid(format!(
-                        "`{}` names no package (add `#egg=NAME` or `NAME @ URL`); it cannot be compared",
-                        req.text
-                    )));
+                let (display_name, name, nameless) = match (&r.name, &r.normalized_name) {
+                    (Some(d), Some(n)) => (d.clone(), n.clone(), false),
+                    _ => {
+                        let text = if req.editable {
+                            format!("-e {}", req.text)
+                        } else {
+                            req.text.clone()
+                        };
+                        (text.clone(), text, true)
+                    }
                 };
                 let wanted = match &r.source {
                     RequirementSource::Index { specifiers } => Wanted::Index {
@@ -187,8 +195,9 @@ pub fn read_requirements(path: &Path) -> Result<Vec<ReqEntry>, ReqFileError> {
                     },
                 };
                 out.push(ReqEntry {
-                    name: name.clone(),
-                    display_name: display_name.clone(),
+                    name,
+                    display_name,
+                    nameless,
                     wanted,
                     marker: r.marker.clone(),
                     extras: r.extras.clone(),
