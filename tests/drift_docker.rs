@@ -578,6 +578,19 @@ fn replicas_and_in_place_honour_options() {
     ]);
     assert_eq!(code, 1, "{v}");
     assert_eq!(v["changes"], serde_json::json!([]));
+    // ... and the github format says why it fails.
+    let (code, gh, _) = pindrift(&[
+        "drift",
+        &format!("container:{}", reps[2]),
+        "--format",
+        "github",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        gh.lines()
+            .any(|l| l.starts_with("::error ") && l.contains("/app/hotfix.py")),
+        "{gh}"
+    );
 
     // Replicas: with wheel ignored, only r2 (hotfixed in place) is odd.
     let (code, v) = run(&[

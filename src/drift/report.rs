@@ -757,6 +757,27 @@ fn github(r: &DriftReport<'_>) -> String {
             );
         }
     }
+    // Files changed in place fail `--fail-on any` on their own: say so, or the run fails
+    // without a word.
+    if r.in_place && r.outcome.files.iter().any(|f| !f.site) {
+        let level = if r.tripped() { "error" } else { "warning" };
+        let files: Vec<String> = r
+            .outcome
+            .files
+            .iter()
+            .filter(|f| !f.site)
+            .map(file_phrase)
+            .collect();
+        let _ = writeln!(
+            out,
+            "::{level} title=pindrift drift ({})::{}",
+            gh_escape(&title).replace(',', "%2C").replace(':', "%3A"),
+            gh_escape(&format!(
+                "files changed in the container since it was created: {}",
+                files.join("; ")
+            ))
+        );
+    }
     for (src, w) in r.warnings() {
         let _ = writeln!(
             out,
@@ -825,12 +846,22 @@ pub fn render_replicas(
         Format::Github => {
             let mut out = String::new();
             for r in results {
-                if let Some(s) = in_place_summary(&r.outcome) {
-                    let level = if r.outcome.trips(fail_on) {
-                        "error"
-                    } else {
-                        "warning"
-                    };
+                let os = r
+                    .outcome
+                    .os
+                    .iter()
+                    .flatten()
+                    .filter(|c| c.change != ChangeKind::Unchanged)
+                    .count();
+                let summary = match (in_place_summary(&r.outcome), os) {
+                    (Some(s), 0) => Some(s),
+                    (Some(s), n) => Some(format!("{s}; {}", plural(n, "OS package change"))),
+                    (None, 0) if r.odd_one_out => Some("differs from the other replicas".into()),
+                    (None, 0) => None,
+                    (None, n) => Some(plural(n, "OS package change")),
+                };
+                if let Some(s) = summary {
+                    let level = if failed { "error" } else { "warning" };
                     let odd = if r.odd_one_out { " (odd one out)" } else { "" };
                     let _ = writeln!(
                         out,
