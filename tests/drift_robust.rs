@@ -13,9 +13,11 @@ use support::*;
 /// A metadata-only image: a venv in /opt (read in pindrift's first round) and a system site
 /// folder (read in the second).
 fn two_round_image(tag: &str) -> ImageGuard {
+    // A label of its own: identical content would give the image of another test (the
+    // builder's cache), and `ancestor=` filters would see that test's containers.
     build_image(
         tag,
-        "FROM scratch\nCOPY root/ /\n",
+        &format!("FROM scratch\nLABEL pindrift.test={tag}\nCOPY root/ /\n"),
         &[
             (
                 "root/opt/venv/pyvenv.cfg",
@@ -226,7 +228,7 @@ fn signals_leave_no_temporary_container() {
     let _ga = two_round_image(&a);
     let _gb = build_image(
         &b,
-        "FROM scratch\nCOPY root/ /\n",
+        &format!("FROM scratch\nLABEL pindrift.test={b}\nCOPY root/ /\n"),
         &[(
             "root/usr/local/lib/python3.11/site-packages/six-1.15.0.dist-info/METADATA",
             b"Name: six\nVersion: 1.15.0\n",
@@ -323,7 +325,7 @@ fn terminal_escapes_from_an_image_are_escaped() {
     );
     let _gb = build_image(
         &b,
-        "FROM scratch\nCOPY root/ /\n",
+        &format!("FROM scratch\nLABEL pindrift.test={b}\nCOPY root/ /\n"),
         &[
             (
                 "root/usr/local/lib/python3.11/site-packages/six-1.15.0.dist-info/METADATA",

@@ -66,10 +66,10 @@ pub struct DriftArgs {
 
 const SOURCES_HELP: &str = "\
 Sources:
-  container:NAME|ID   a container, running or stopped      container:web
-  image:REF           an image (never pulled)              image:app:1.2
-  freeze:FILE         saved `pip freeze` output, - = stdin freeze:prod.freeze.txt
-  req:FILE            a requirements file (a specification) req:requirements.txt
+  container:NAME|ID   a container, running or stopped         container:web
+  image:REF           an image (never pulled)                 image:app:1.2
+  freeze:FILE         saved `pip freeze` output (- = stdin)   freeze:prod.freeze.txt
+  req:FILE            a requirements file (a specification)   req:requirements.txt
 
 Examples:
   pindrift drift container:prod image:app:0.20.1 --fail-on patch

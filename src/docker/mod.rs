@@ -78,6 +78,20 @@ impl EngineError {
     }
 }
 
+async fn remove_container(docker: &Docker, id: &str) {
+    let opts = RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .v(true)
+        .build();
+    for _ in 0..600 {
+        match docker.remove_container(id, Some(opts.clone())).await {
+            Ok(()) => return,
+            Err(e) if status_of(&e) == Some(404) => return,
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+}
+
 /// Does this error say the container itself is gone (not a path in it)?
 fn is_container_gone(e: &bollard::errors::Error) -> bool {
     match e {
@@ -494,7 +508,7 @@ impl Engine {
             temp: Some(temp), ..
         } = &reader.target
         {
-            self.remove(temp).await;
+            self.remove_detached(temp);
         }
         let inv = result?;
         self.store_cache(&image_id, reader.base, reader.learned);
@@ -537,21 +551,20 @@ impl Engine {
     }
 
     /// Remove a container and wait until it is gone: a removal already in progress (409, e.g.
-    /// one an interrupted read started) is waited for, not taken as done.
+    /// one an interrupted read started) or any other refusal is retried, for up to a minute;
+    /// only "no such container" (or success) ends it.
     async fn remove(&self, id: &str) {
-        let opts = RemoveContainerOptionsBuilder::default()
-            .force(true)
-            .v(true)
-            .build();
-        for _ in 0..300 {
-            match self.docker.remove_container(id, Some(opts.clone())).await {
-                Ok(()) => return,
-                Err(e) if status_of(&e) == Some(404) => return,
-                Err(e) if status_of(&e) == Some(409) => {
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                }
-                Err(_) => return,
-            }
+        remove_container(&self.docker, id).await;
+    }
+
+    /// Remove a temporary container in a task of its own, so that an interrupted read cannot
+    /// cut the removal short; `cleanup` waits for it.
+    fn remove_detached(&self, id: &str) {
+        let docker = self.docker.clone();
+        let id = id.to_string();
+        let task = tokio::spawn(async move { remove_container(&docker, &id).await });
+        if let Ok(mut p) = self.pending.lock() {
+            p.push(task);
         }
     }
 
@@ -578,12 +591,20 @@ impl Engine {
             .all(true)
             .filters(&filters)
             .build();
-        if let Ok(list) = self.docker.list_containers(Some(opts)).await {
+        // Until the engine lists none (a removal it was still finishing included).
+        for _ in 0..100 {
+            let Ok(list) = self.docker.list_containers(Some(opts.clone())).await else {
+                return;
+            };
+            if list.is_empty() {
+                return;
+            }
             for c in list {
                 if let Some(id) = c.id {
                     self.remove(&id).await;
                 }
             }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
     }
 
