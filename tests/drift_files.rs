@@ -357,6 +357,10 @@ fn table_markdown_github() {
         "{md}"
     );
     assert!(md.contains("| missing | `flask` | ==1.0.2 | - |"), "{md}");
+    assert!(
+        md.contains("**5 requirements: 2 violated, 1 missing, 2 satisfied; fails --fail-on any**"),
+        "{md}"
+    );
     let (_, gh, _) = pindrift(&["drift", PROD, REQ, "--format", "github"]);
     assert!(
         gh.lines().any(|l| l.starts_with("::error ")

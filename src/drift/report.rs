@@ -666,6 +666,24 @@ fn markdown(r: &DriftReport<'_>) -> String {
             let _ = writeln!(out, "\n> {}", md_escape(&s));
         }
     }
+    // The verdict, as in the table: the exit code never goes unexplained.
+    let changed = r
+        .outcome
+        .all_changes()
+        .filter(|c| c.change != ChangeKind::Unchanged)
+        .count();
+    let what = match &r.outcome.requirements {
+        Some(c) if changed == 0 => req_counts_text(c),
+        Some(c) => format!("{}; {}", req_counts_text(c), plural(changed, "change")),
+        None => plural(changed, "change"),
+    };
+    let _ = writeln!(
+        out,
+        "\n**{}; {} --fail-on {}**",
+        md_escape(&what),
+        if r.tripped() { "fails" } else { "passes" },
+        fail_on_str(r.fail_on)
+    );
     let warnings = r.warnings();
     if !warnings.is_empty() {
         let _ = writeln!(
