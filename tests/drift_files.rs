@@ -397,3 +397,27 @@ fn options_that_cannot_apply_and_nameless_requirements() {
     assert_eq!(s[0], "-e . unknown -", "{s:?}");
     assert_eq!(s[1], "six satisfied 1.16.0", "{s:?}");
 }
+
+/// A line of a freeze file that cannot be read may hide a package: the run is never clean
+/// (only `--fail-on never` passes), and the summary counts it.
+#[test]
+fn unreadable_packages_are_never_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.txt");
+    let b = dir.path().join("b.txt");
+    std::fs::write(&a, "six==1.16.0\nthis is not a freeze line\n").unwrap();
+    std::fs::write(&b, "six==1.16.0\n").unwrap();
+    let fa = format!("freeze:{}", a.display());
+    let fb = format!("freeze:{}", b.display());
+    let (code, out, err) = pindrift(&["drift", &fa, &fb]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("1 package could not be read"), "{out}");
+    assert!(out.contains("not a pip freeze line"), "{out}");
+    let (code, out, _) = pindrift(&["drift", &fa, &fb, "--format", "json", "--fail-on", "major"]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["summary"]["unread_packages"], 1);
+    assert_eq!(v["summary"]["failed"], true);
+    assert_eq!(pindrift(&["drift", &fa, &fb, "--fail-on", "never"]).0, 0);
+    assert_eq!(pindrift(&["drift", &fb, &fb]).0, 0);
+}

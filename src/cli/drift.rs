@@ -515,7 +515,13 @@ async fn replicas(engine: &Engine, selector: &str, args: &DriftArgs) -> Result<(
     for (r, odd) in results.iter_mut().zip(drift::odd_ones_out(&fps, &matches)) {
         r.odd_one_out = odd;
     }
-    let tripped = results.iter().any(|r| r.outcome.trips(args.fail_on))
+    let unread = inventories
+        .iter()
+        .chain(images.values())
+        .flat_map(|i| i.warnings.iter())
+        .any(|w| w.package_unread());
+    let tripped = (unread && args.fail_on != FailOn::Never)
+        || results.iter().any(|r| r.outcome.trips(args.fail_on))
         || (args.fail_on == FailOn::Any
             && results
                 .iter()

@@ -94,8 +94,17 @@ impl DriftReport<'_> {
     /// Does the report fail the gate? Files changed in place (a container against its own
     /// image) count at `--fail-on any`.
     pub fn tripped(&self) -> bool {
-        self.outcome.trips(self.fail_on)
+        (self.fail_on != FailOn::Never && self.unread() > 0)
+            || self.outcome.trips(self.fail_on)
             || (self.in_place && self.fail_on == FailOn::Any && !self.outcome.files.is_empty())
+    }
+
+    /// Packages (or freeze lines) that could not be read on either side: never "clean".
+    pub fn unread(&self) -> usize {
+        self.warnings()
+            .iter()
+            .filter(|(_, w)| w.package_unread())
+            .count()
     }
 
     fn warnings(&self) -> Vec<(&str, &Warning)> {
@@ -432,12 +441,20 @@ fn table(r: &DriftReport<'_>) -> String {
         .map(|(k, v)| format!("{v} {k}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let headline = match &r.outcome.requirements {
+    let mut headline = match &r.outcome.requirements {
         Some(c) if total == 0 => req_counts_text(c),
         Some(c) => format!("{}; {}", req_counts_text(c), plural(total, "OS change")),
         None if bumps.is_empty() => plural(total, "change"),
         None => format!("{} ({bumps})", plural(total, "change")),
     };
+    let unread = r.unread();
+    if unread > 0 {
+        let _ = write!(
+            headline,
+            "; {} could not be read (see the warnings)",
+            plural(unread, "package")
+        );
+    }
     let _ = writeln!(
         out,
         "\n{headline}{}",
@@ -576,6 +593,7 @@ pub fn to_json(r: &DriftReport<'_>) -> Value {
             "by_change": counts,
             "os_changes": r.outcome.os.as_ref().map(|os| os.iter().filter(|c| c.change != ChangeKind::Unchanged).count()),
             "requirements": r.outcome.requirements.as_ref().map(|c| c.counts()),
+            "unread_packages": r.unread(),
             "fail_on": fail_on_str(r.fail_on),
             "failed": r.tripped(),
         }

@@ -164,6 +164,10 @@ pub struct OsInventory {
     pub packages: BTreeMap<String, OsPackage>,
 }
 
+/// Ends the message of a warning about a package (or a line that may name one) that could not
+/// be read at all: it is missing from the comparison, so the run is never called clean.
+pub const NOT_COMPARED: &str = "; not compared";
+
 /// Something odd in the input that did not stop the run (malformed metadata, a capped file).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Warning {
@@ -205,6 +209,13 @@ pub struct SourceInfo {
     /// The engine's OS of the image or container (`linux`); used to evaluate markers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
+}
+
+impl Warning {
+    /// A package that could not be read and is missing from the comparison.
+    pub fn package_unread(&self) -> bool {
+        self.message.ends_with(NOT_COMPARED)
+    }
 }
 
 impl SourceInfo {
