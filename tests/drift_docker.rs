@@ -7,12 +7,16 @@ mod support;
 use serde_json::Value;
 use support::*;
 
+/// The last line gives the image an id of its own: with the builder's cache, the same
+/// Dockerfile built by another test run (another worktree on the same engine) would be the
+/// same image, and `ancestor=` filters would count that run's containers.
 fn app_dockerfile(base: &str, version: &str) -> String {
     format!(
         "FROM {base}\nCOPY wheels/ /wheels/\n\
          RUN python3 -m pip install --no-index --find-links /wheels --no-deps eventlet=={version} six==1.16.0 \
          && rm -rf /wheels /root/.cache\n\
-         COPY app.py /usr/src/app/app.py\nWORKDIR /usr/src/app\n"
+         COPY app.py /usr/src/app/app.py\nWORKDIR /usr/src/app\nLABEL pindrift.test.run={}\n",
+        unique("run")
     )
 }
 
