@@ -10,7 +10,7 @@ use clap::Args;
 
 use crate::docker::{exec_inventory, Engine, ImageHandle};
 use crate::drift::report::{render, DriftReport, Format};
-use crate::drift::{self, normalize_name, FailOn, Options, ReplicaResult};
+use crate::drift::{self, normalize_name, FailOn, OptionError, Options, ReplicaResult};
 use crate::inventory::freeze::parse_freeze;
 use crate::inventory::{Inventory, SourceInfo, SourceKind};
 
@@ -81,11 +81,11 @@ Examples:
 Exit codes: 0 nothing at the threshold, 1 drift, 2 usage, I/O or engine errors (also when
 interrupted by SIGINT or SIGTERM).";
 
-fn parse_format(s: &str) -> Result<Format, String> {
+fn parse_format(s: &str) -> Result<Format, OptionError> {
     s.parse()
 }
 
-fn parse_fail_on(s: &str) -> Result<FailOn, String> {
+fn parse_fail_on(s: &str) -> Result<FailOn, OptionError> {
     s.parse()
 }
 

@@ -366,9 +366,20 @@ pub enum FailOn {
     Never,
 }
 
+/// A `--fail-on` or `--format` value `pindrift drift` does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionError {
+    #[error(
+        "unknown --fail-on value `{0}` (expected any, major, minor, patch, downgrade or never)"
+    )]
+    FailOn(String),
+    #[error("unknown format `{0}` (expected table, json, markdown or github)")]
+    Format(String),
+}
+
 impl FromStr for FailOn {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = OptionError;
+    fn from_str(s: &str) -> Result<Self, OptionError> {
         match s {
             "any" => Ok(FailOn::Any),
             "major" => Ok(FailOn::Major),
@@ -376,9 +387,7 @@ impl FromStr for FailOn {
             "patch" => Ok(FailOn::Patch),
             "downgrade" => Ok(FailOn::Downgrade),
             "never" => Ok(FailOn::Never),
-            other => Err(format!(
-                "unknown --fail-on value `{other}` (expected any, major, minor, patch, downgrade or never)"
-            )),
+            other => Err(OptionError::FailOn(other.to_string())),
         }
     }
 }

@@ -70,16 +70,14 @@ pub enum Format {
 }
 
 impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = super::OptionError;
+    fn from_str(s: &str) -> Result<Self, super::OptionError> {
         match s {
             "table" | "human" => Ok(Format::Table),
             "json" => Ok(Format::Json),
             "markdown" | "md" => Ok(Format::Markdown),
             "github" => Ok(Format::Github),
-            other => Err(format!(
-                "unknown format `{other}` (expected table, json, markdown or github)"
-            )),
+            other => Err(super::OptionError::Format(other.to_string())),
         }
     }
 }
