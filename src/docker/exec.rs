@@ -102,7 +102,7 @@ pub async fn exec_inventory(
         return Err(EngineError::NotRunning(name.to_string()));
     }
     let mut inv = engine.container_inventory(name, spec).await?;
-    inv.source.via = "exec".into();
+    inv.source.via = crate::inventory::Via::Exec;
     let system = inv
         .envs
         .iter()

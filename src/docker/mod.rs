@@ -25,7 +25,7 @@ use crate::drift::FileChange;
 use crate::inventory::cache::{self, Roots};
 use crate::inventory::sites::{group, system_site_candidates};
 use crate::inventory::tarscan::{scan_tar, Collected};
-use crate::inventory::{Inventory, SourceInfo, SourceKind};
+use crate::inventory::{Inventory, SourceInfo, SourceKind, Via};
 
 pub use exec::exec_inventory;
 
@@ -369,7 +369,7 @@ impl Engine {
             name: Some(facts.name.clone()),
             image_id: Some(facts.image_id.clone()),
             image_ref: facts.image_ref.clone(),
-            via: "archive".into(),
+            via: Via::Archive,
             platform: facts.platform.clone(),
         };
         let base = self.load_cache(&facts.image_id);
@@ -490,7 +490,7 @@ impl Engine {
             name: None,
             image_id: Some(image_id.clone()),
             image_ref: Some(handle.reference.clone()),
-            via: "archive".into(),
+            via: Via::Archive,
             platform: handle.facts.platform.clone(),
         };
         let mut reader = Reader {

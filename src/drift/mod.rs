@@ -6,6 +6,7 @@
 pub mod osver;
 pub mod report;
 pub mod reqcheck;
+pub mod session;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
