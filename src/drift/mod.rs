@@ -434,12 +434,37 @@ pub struct DriftOutcome {
     pub notes: Vec<String>,
 }
 
+/// How a file changed in a container since it was created. Ordered as the words sort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileChangeKind {
+    Added,
+    Changed,
+    Deleted,
+}
+
+impl FileChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileChangeKind::Added => "added",
+            FileChangeKind::Changed => "changed",
+            FileChangeKind::Deleted => "deleted",
+        }
+    }
+}
+
+impl std::fmt::Display for FileChangeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One file changed in a container since it was created.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct FileChange {
     pub path: String,
     /// `added`, `changed` or `deleted`.
-    pub kind: String,
+    pub kind: FileChangeKind,
     /// Files summed up under `path` (a site-packages package folder ends in `/`).
     pub count: u32,
     /// Inside a site-packages folder (explained by the package changes).

@@ -16,7 +16,7 @@ use super::{
     FailOn, FileChange, Options, PairError, ReplicaResult,
 };
 use crate::docker::{
-    exec_inventory, summarize_changes, ContainerFacts, Engine, EngineError, ImageHandle,
+    exec_inventory, summarize_changes, ContainerFacts, Engine, EngineError, ImageHandle, RawChange,
 };
 use crate::inventory::freeze::parse_freeze;
 use crate::inventory::requirements::{read_requirements, ReqFileError};
@@ -409,7 +409,7 @@ impl Session<'_> {
     /// The files changed in place in a container, without those of `--ignore`d packages.
     fn files_changed(
         &self,
-        raw: &[(String, String)],
+        raw: &[RawChange],
         focus: &[String],
         site_dirs: &[String],
     ) -> Vec<FileChange> {
@@ -633,6 +633,7 @@ mod tests {
             env: Vec::new(),
             working_dir: Some("/work".into()),
             running: true,
+            dead: false,
             mounts: Vec::new(),
             driver: None,
             platform: None,
