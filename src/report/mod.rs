@@ -65,9 +65,34 @@ fn needs_escape(c: char) -> bool {
 
 /// `text` with every character made visible (see [`visible_char`]); borrowed when nothing changes.
 pub fn visible(text: &str) -> Cow<'_, str> {
-    if text.chars().any(needs_escape) {
+    // Every character that needs escaping starts with one of these bytes in UTF-8 (C0 and
+    // DEL themselves, C1 after 0xC2, the bidi controls after 0xE2): a byte scan clears
+    // almost every line without decoding it.
+    // No early exit, so the loop vectorizes: the strings are short.
+    let candidate = text.as_bytes().iter().fold(false, |seen, &b| {
+        seen | (b < 0x20) | (b == 0x7f) | (b == 0xc2) | (b == 0xe2)
+    });
+    if candidate && text.chars().any(needs_escape) {
         Cow::Owned(text.chars().map(visible_char).collect())
     } else {
         Cow::Borrowed(text)
+    }
+}
+
+#[cfg(test)]
+mod visible_tests {
+    use super::visible;
+    use std::borrow::Cow;
+
+    #[test]
+    fn escapes_c0_del_c1_and_bidi_and_borrows_clean_text() {
+        assert!(matches!(visible("flask==1.0 é ü ✓"), Cow::Borrowed(_)));
+        assert_eq!(visible("a\u{1b}b\u{7f}"), "a\u{241b}b\u{2421}");
+        assert_eq!(
+            visible("x\u{85}y\u{202e}z\u{2067}"),
+            "x\u{fffd}y\u{fffd}z\u{fffd}"
+        );
+        // Characters that share a lead byte with a control but are not one stay.
+        assert!(matches!(visible("£ ‘quoted’ €"), Cow::Borrowed(_)));
     }
 }
