@@ -23,6 +23,8 @@ pub struct Discovered {
 pub enum DiscoverError {
     #[error("{path}: No such file or directory")]
     Missing { path: String },
+    #[error("{path}: {kind}, not a regular file: not read")]
+    NotRegular { path: String, kind: &'static str },
     #[error("{path}: {message}")]
     Walk { path: String, message: String },
     #[error("{path}: cannot tell whether this is a Dockerfile or a requirements file ({reason}); pass --kind dockerfile or --kind requirements")]
@@ -139,6 +141,12 @@ pub fn discover_all(
         })?;
         if metadata.is_dir() {
             folders.push(path.clone());
+        } else if let Some(kind) = crate::read::not_regular(path) {
+            // A FIFO would block, a device never ends: refused before it is opened.
+            return Err(DiscoverError::NotRegular {
+                path: crate::paths::display_path(path),
+                kind,
+            });
         } else {
             // A file named explicitly is linted whatever its name; a name that says nothing
             // is recognised by its content.
@@ -195,7 +203,10 @@ const INSTRUCTIONS: &[&str] = &[
 /// makes a Dockerfile; a pip option or a requirement makes a requirements file; an empty
 /// file is an (empty) requirements file. Anything else is an error naming the file.
 fn kind_by_content(path: &Path) -> Result<FileKind, String> {
-    let bytes = std::fs::read(path).map_err(|err| crate::paths::io_message(&err))?;
+    // The first meaningful line is near the start: a bounded prefix is enough, and a file
+    // past the size cap is still classified (and then reported as too large).
+    let bytes =
+        crate::read::read_regular_prefix(path, KIND_PREFIX).map_err(|err| err.to_string())?;
     let text = String::from_utf8_lossy(&bytes);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let mut directives = true;
@@ -236,6 +247,9 @@ fn kind_by_content(path: &Path) -> Result<FileKind, String> {
     }
     Ok(FileKind::Requirements)
 }
+
+/// How much of a file `kind_by_content` reads.
+const KIND_PREFIX: u64 = 64 * 1024;
 
 /// The configuration file's `exclude` patterns, rooted at its folder.
 fn config_excludes(
