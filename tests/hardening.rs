@@ -262,6 +262,33 @@ fn one_file_included_from_10000_places_is_read_once_per_install() {
     assert!(started.elapsed() < TIMEOUT);
 }
 
+#[test]
+fn one_file_including_10000_files_is_one_linear_install() {
+    let dir = tree(&[]);
+    let mut includes = String::new();
+    for i in 0..10_000 {
+        includes.push_str(&format!("-r deps/d{i}.txt\n"));
+    }
+    std::fs::create_dir(dir.path().join("deps")).unwrap();
+    for i in 0..10_000 {
+        std::fs::write(
+            dir.path().join(format!("deps/d{i}.txt")),
+            format!("# pindrift: ignore[PD102]\npkg{i}>=1\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.path().join("requirements.txt"), includes).unwrap();
+    let started = Instant::now();
+    let output = pindrift(dir.path())
+        .args(["check", "--no-config", "--format", "json", "."])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["summary"]["files"], 10_001);
+    assert!(started.elapsed() < TIMEOUT);
+}
+
 #[cfg(unix)]
 #[test]
 fn includes_through_links_and_dotdot_out_of_the_tree_are_reported_not_followed() {

@@ -456,3 +456,57 @@ pub fn too_large(path: &Path, limit: u64) -> Finding {
 fn include_error(file: &RequirementsFile, span: Span, message: String) -> Finding {
     Finding::new("PD002", &file.source, span, message)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn includes_are_read_depth_first_in_file_order_as_pip_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [
+            ("a.txt", "a1==1\n-r b.txt\na2==1\n-r d.txt\n"),
+            ("b.txt", "b1==1\n-r c.txt\nb2==1\n"),
+            ("c.txt", "c1==1\n-r a.txt\n"),
+            ("d.txt", "d1==1\n-r c.txt\n"),
+        ] {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let cache = FileCache::new();
+        let install = collect_install(&dir.path().join("a.txt"), &cache);
+        let order: Vec<String> = install
+            .reading_order
+            .iter()
+            .map(|&(member, line)| {
+                let file = install.members[member].parsed().unwrap();
+                file.source.line_text(file.lines[line].line).to_string()
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "a1==1", "-r b.txt", "b1==1", "-r c.txt", "c1==1", "-r a.txt", "b2==1", "a2==1",
+                "-r d.txt", "d1==1", "-r c.txt"
+            ]
+        );
+        // c → a closes a cycle (a is being read); d → c does not (c was read already).
+        let messages: Vec<&str> = install
+            .include_findings
+            .iter()
+            .map(|f| f.message.as_str())
+            .collect();
+        assert_eq!(messages, ["include cycle: a.txt → b.txt → c.txt → a.txt"]);
+    }
+
+    #[test]
+    fn a_long_cycle_is_named_by_its_ends() {
+        let paths: Vec<PathBuf> = (0..20)
+            .map(|i| PathBuf::from(format!("r{i}.txt")))
+            .collect();
+        let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        assert_eq!(
+            describe_cycle(&refs),
+            "r0.txt → r1.txt → r2.txt → r3.txt → … (12 more) … → r16.txt → r17.txt → r18.txt → r19.txt"
+        );
+    }
+}
