@@ -379,3 +379,30 @@ fn an_unreadable_file_is_said_in_every_format_next_to_what_was_found() {
                 .and(predicate::str::contains("1 file could not be read")),
         );
 }
+
+#[cfg(unix)]
+#[test]
+fn an_ignore_file_that_is_a_device_or_fifo_is_refused_not_read_by_the_walk() {
+    // git can commit a symlink: `.gitignore -> /dev/zero` used to fill memory in the walk.
+    let dir = tree(&[
+        ("requirements.txt", "flask==3.0.3\n"),
+        ("sub/requirements.txt", "flask\n"),
+    ]);
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join(".gitignore")).unwrap();
+    pindrift(dir.path())
+        .args(["check", "--no-config"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            ".gitignore: a character device, not a regular file: ignore file not read",
+        ));
+    std::fs::remove_file(dir.path().join(".gitignore")).unwrap();
+    // Below the walked folder: that folder is not walked, the rest is linted.
+    mkfifo(&dir.path().join("sub/.ignore"));
+    pindrift(dir.path())
+        .args(["check", "--no-config"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("1 file could not be read"))
+        .stderr(predicate::str::contains("sub/.ignore: a FIFO (named pipe)"));
+}
