@@ -11,12 +11,10 @@ use std::path::{Path, PathBuf};
 /// span in it).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{path}: cannot read: {source}")]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    /// Not a regular file, too large, unreadable or not UTF-8 (the reason, as pindrift
+    /// words it).
+    #[error("{path}: cannot read: {reason}")]
+    Read { path: PathBuf, reason: String },
     /// Not TOML, or keys and values of the wrong shape (the message is toml's, which names
     /// the line and column); `span` is the byte range in the file when toml knows it.
     #[error("{path}: {message}")]
@@ -46,6 +44,8 @@ pub enum SettingError {
     FailOn { text: String },
     #[error("build context `{text}`: expected NAME or NAME=VALUE")]
     BuildContext { text: String },
+    #[error("max-file-size: {reason}")]
+    MaxFileSize { reason: String },
 }
 
 /// Which rules run by default.
@@ -74,6 +74,16 @@ pub struct FileConfig {
     pub build_contexts: Option<Vec<String>>,
     /// Read includes that lead outside the tree.
     pub allow_outside: Option<bool>,
+    /// Per-file size cap: bytes, or a string such as `"10MiB"`.
+    pub max_file_size: Option<SizeValue>,
+}
+
+/// A size in a configuration file: a number of bytes or a string with a unit.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum SizeValue {
+    Bytes(u64),
+    Text(String),
 }
 
 #[derive(Deserialize)]
@@ -117,6 +127,8 @@ pub struct Settings {
     /// Where includes and `pip install -r` files may be read from (set from the named
     /// paths unless `allow_outside`).
     pub trees: crate::paths::Trees,
+    /// Files larger than this are not read (PD005); `--max-file-size`, `max-file-size`.
+    pub max_file_size: u64,
 }
 
 impl Default for Settings {
@@ -136,6 +148,7 @@ impl Default for Settings {
             build_contexts: Vec::new(),
             allow_outside: false,
             trees: crate::paths::Trees::anywhere(),
+            max_file_size: crate::read::DEFAULT_MAX_FILE_SIZE,
         }
     }
 }
@@ -213,6 +226,21 @@ impl Settings {
         if let Some(allow) = config.allow_outside {
             self.allow_outside = allow;
         }
+        if let Some(size) = config.max_file_size {
+            self.max_file_size = match size {
+                SizeValue::Bytes(0) => {
+                    return Err(invalid(SettingError::MaxFileSize {
+                        reason: "must be more than 0".to_string(),
+                    }))
+                }
+                SizeValue::Bytes(bytes) => bytes,
+                SizeValue::Text(text) => crate::read::parse_size(&text).map_err(|e| {
+                    invalid(SettingError::MaxFileSize {
+                        reason: e.to_string(),
+                    })
+                })?,
+            };
+        }
         self.config_path = Some(path.to_path_buf());
         Ok(())
     }
@@ -273,9 +301,17 @@ pub fn validate_codes(codes: Vec<String>, key: &str) -> Result<Vec<String>, Sett
 /// Reads one configuration file (`pindrift.toml` or a `pyproject.toml`).
 /// Returns `None` for a `pyproject.toml` without `[tool.pindrift]`.
 pub fn read_config_file(path: &Path) -> Result<Option<FileConfig>, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    // A FIFO or device given as --config must not hang the run or fill memory.
+    let bytes =
+        crate::read::read_regular(path, crate::read::DEFAULT_MAX_FILE_SIZE).map_err(|err| {
+            ConfigError::Read {
+                path: path.to_path_buf(),
+                reason: err.to_string(),
+            }
+        })?;
+    let text = String::from_utf8(bytes).map_err(|_| ConfigError::Read {
         path: path.to_path_buf(),
-        source,
+        reason: "not UTF-8".to_string(),
     })?;
     let invalid = |err: &toml::de::Error, message: String| ConfigError::Parse {
         path: path.to_path_buf(),

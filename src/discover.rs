@@ -23,6 +23,8 @@ pub struct Discovered {
 pub enum DiscoverError {
     #[error("{path}: No such file or directory")]
     Missing { path: String },
+    #[error("{path}: {kind}, not a regular file: not read")]
+    NotRegular { path: String, kind: &'static str },
     #[error("{path}: {message}")]
     Walk { path: String, message: String },
     #[error("{path}: cannot tell whether this is a Dockerfile or a requirements file ({reason}); pass --kind dockerfile or --kind requirements")]
@@ -155,6 +157,12 @@ pub fn discover_all(
         })?;
         if metadata.is_dir() {
             folders.push(path.clone());
+        } else if let Some(kind) = crate::read::not_regular(path) {
+            // A FIFO would block, a device never ends: refused before it is opened.
+            return Err(DiscoverError::NotRegular {
+                path: crate::paths::display_path(path),
+                kind,
+            });
         } else {
             // A file named explicitly is linted whatever its name; a name that says nothing
             // is recognised by its content.
@@ -211,8 +219,12 @@ const INSTRUCTIONS: &[&str] = &[
 /// makes a Dockerfile; a pip option or a requirement makes a requirements file; an empty
 /// file is an (empty) requirements file. Anything else is an error naming the file.
 fn kind_by_content(path: &Path) -> Result<FileKind, KindUnknown> {
-    let bytes = std::fs::read(path).map_err(|err| KindUnknown::Unreadable {
-        message: crate::paths::io_message(&err),
+    // The first meaningful line is near the start: a bounded prefix is enough, and a file
+    // past the size cap is still classified (and then reported as too large).
+    let bytes = crate::read::read_regular_prefix(path, KIND_PREFIX).map_err(|err| {
+        KindUnknown::Unreadable {
+            message: err.to_string(),
+        }
     })?;
     let text = String::from_utf8_lossy(&bytes);
     let bom = usize::from(text.starts_with('\u{feff}')) * '\u{feff}'.len_utf8();
@@ -261,6 +273,9 @@ fn kind_by_content(path: &Path) -> Result<FileKind, KindUnknown> {
     Ok(FileKind::Requirements)
 }
 
+/// How much of a file `kind_by_content` reads.
+const KIND_PREFIX: u64 = 64 * 1024;
+
 /// The configuration file's `exclude` patterns, rooted at its folder.
 fn config_excludes(
     settings: &Settings,
@@ -293,7 +308,48 @@ fn config_excludes(
 /// The files found, and the folders that could not be walked.
 type Walked = (Vec<Discovered>, Vec<DiscoverError>);
 
+/// The ignore files the walker reads in every folder.
+const IGNORE_FILES: &[&str] = &[".gitignore", ".ignore"];
+
+/// Why the walker must not read an ignore file at `path`, if it must not: the walker
+/// reads ignore files whole, so a FIFO would hang it and a link to `/dev/zero` (which git
+/// can commit) would fill memory.
+fn unsafe_ignore_file(path: &Path, cap: u64) -> Option<(String, String)> {
+    let metadata = std::fs::metadata(path).ok()?;
+    let reason = match crate::read::not_regular(path) {
+        Some(kind) => format!("{kind}, not a regular file"),
+        None if metadata.len() > cap => {
+            format!("larger than the {} limit", crate::read::human_size(cap))
+        }
+        None => return None,
+    };
+    Some((
+        crate::paths::display_path(path),
+        format!("{reason}: ignore file not read, so its folder is not walked"),
+    ))
+}
+
+/// The first unsafe ignore file among `names` in `dir`.
+fn unsafe_ignore_in(dir: &Path, names: &[&str], cap: u64) -> Option<(String, String)> {
+    names
+        .iter()
+        .find_map(|name| unsafe_ignore_file(&dir.join(name), cap))
+}
+
 fn walk(folders: &[PathBuf], settings: &Settings) -> Result<Walked, DiscoverError> {
+    // The walked folders and their parents (whose ignore files and git exclude file the
+    // walker reads too) are checked before the walk; folders below, as the walk meets them.
+    let cap = settings.max_file_size;
+    for folder in folders {
+        for dir in crate::paths::absolute(folder).ancestors() {
+            let names = [".gitignore", ".ignore", ".git/info/exclude"];
+            if let Some((path, message)) = unsafe_ignore_in(dir, &names, cap) {
+                return Err(DiscoverError::Walk { path, message });
+            }
+        }
+    }
+    let refused = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let refused_in_walk = refused.clone();
     let mut builder = ignore::WalkBuilder::new(&folders[0]);
     for folder in &folders[1..] {
         builder.add(folder);
@@ -325,7 +381,18 @@ fn walk(folders: &[PathBuf], settings: &Settings) -> Result<Walked, DiscoverErro
                 return true;
             }
             let name = entry.file_name().to_string_lossy();
-            !SKIPPED_DIRS.contains(&name.as_ref())
+            if SKIPPED_DIRS.contains(&name.as_ref()) {
+                return false;
+            }
+            match unsafe_ignore_in(entry.path(), IGNORE_FILES, cap) {
+                Some(refusal) => {
+                    if let Ok(mut refused) = refused_in_walk.lock() {
+                        refused.push(refusal);
+                    }
+                    false
+                }
+                None => true,
+            }
         });
     if !settings.exclude.is_empty() {
         let mut overrides = ignore::overrides::OverrideBuilder::new(&folders[0]);
@@ -406,6 +473,13 @@ fn walk(folders: &[PathBuf], settings: &Settings) -> Result<Walked, DiscoverErro
             },
         })
         .collect();
+    if let Ok(mut refused) = refused.lock() {
+        errors.extend(
+            refused
+                .drain(..)
+                .map(|(path, message)| DiscoverError::Walk { path, message }),
+        );
+    }
     errors.sort_by_key(|e| e.to_string());
     let mut found = found.into_inner().unwrap_or_default();
     let virtualenvs = virtualenvs.into_inner().unwrap_or_default();

@@ -22,6 +22,7 @@ pub mod guard;
 pub mod inventory;
 pub mod lint;
 pub mod paths;
+pub mod read;
 pub mod registry;
 pub mod report;
 pub mod source;

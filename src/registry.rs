@@ -82,6 +82,15 @@ pub static RULES: &[RuleMeta] = &[
         "A suppression comment with an unknown code or that cannot be read"
     ),
     rule!(
+        "PD005",
+        "file-too-large",
+        Error,
+        false,
+        false,
+        Any,
+        "A file larger than the size cap (--max-file-size), not read"
+    ),
+    rule!(
         "PD101",
         "unpinned-requirement",
         Warning,

@@ -6,7 +6,7 @@ use crate::config::{
 };
 use crate::discover::{discover_all, FileKind};
 use crate::lint::check;
-use crate::report::{render, Format, Summary};
+use crate::report::{render_with_errors, Format, Summary};
 use crate::requirement_name_list;
 use anyhow::{anyhow, Context};
 use std::io::{self, IsTerminal, Write};
@@ -61,6 +61,9 @@ pub struct CheckArgs {
     /// each named path, else the named folder).
     #[arg(long)]
     allow_outside: bool,
+    /// Files larger than this are not read (PD005), e.g. `10MiB` (the default), `512KiB`.
+    #[arg(long, value_name = "SIZE", value_parser = crate::read::parse_size)]
+    max_file_size: Option<u64>,
     /// Configuration file (default: nearest pindrift.toml or pyproject.toml [tool.pindrift]).
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     config: Option<PathBuf>,
@@ -127,6 +130,9 @@ fn settings_from(args: &CheckArgs) -> anyhow::Result<Settings> {
         );
     }
     settings.allow_outside |= args.allow_outside;
+    if let Some(size) = args.max_file_size {
+        settings.max_file_size = size;
+    }
     Ok(settings)
 }
 
@@ -156,13 +162,14 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let stdout = io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut out = io::BufWriter::new(stdout.lock());
-    render(
+    render_with_errors(
         args.format,
         &outcome.findings,
         &Summary {
             files: outcome.files,
             files_with_findings: outcome.files_with_findings,
         },
+        &outcome.errors,
         color,
         &mut out,
     )?;

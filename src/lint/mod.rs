@@ -6,7 +6,8 @@ pub mod requirements;
 use crate::config::Settings;
 use crate::diagnostic::{Finding, Level};
 use crate::discover::{Discovered, FileKind};
-use crate::paths::{display_path, io_message};
+use crate::paths::display_path;
+use crate::read::{read_regular, ReadError};
 use crate::source::SourceFile;
 use requirements::install::{include_path, FileCache, Install};
 use requirements::parse::LineKind;
@@ -46,7 +47,8 @@ fn parallel_for_each<T: Sync>(items: &[T], work: impl Fn(&T) + Sync) {
 }
 
 pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
-    let cache = FileCache::within(settings.trees.clone());
+    let cache =
+        FileCache::within(settings.trees.clone()).with_max_file_size(settings.max_file_size);
     let findings = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
     // Requirements files a Dockerfile's `pip install -r`/`-c` reads: linted there, as that
@@ -69,13 +71,17 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
     let discovered = &discovered[..];
     parallel_for_each(discovered, |file| match file.kind {
         FileKind::Requirements => {
+            // Past the size cap is a finding (PD005), made when the install reads it.
             if let Err(message) = cache.load(&file.path).as_ref() {
+                if matches!(message, ReadError::TooLarge { .. }) {
+                    return;
+                }
                 if let Ok(mut errors) = errors.lock() {
                     errors.push(format!("{}: {message}", display_path(&file.path)));
                 }
             }
         }
-        FileKind::Dockerfile => match std::fs::read(&file.path) {
+        FileKind::Dockerfile => match read_regular(&file.path, settings.max_file_size) {
             Ok(bytes) => {
                 let source = SourceFile::from_bytes(&file.path, display_path(&file.path), bytes);
                 let outcome = dockerfile::lint_dockerfile_cached(&source, settings, Some(&cache));
@@ -86,13 +92,14 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
                     installed.extend(outcome.installed);
                 }
             }
+            Err(ReadError::TooLarge { limit }) => {
+                if let Ok(mut findings) = findings.lock() {
+                    findings.push(requirements::install::too_large(&file.path, limit));
+                }
+            }
             Err(err) => {
                 if let Ok(mut errors) = errors.lock() {
-                    errors.push(format!(
-                        "{}: {}",
-                        display_path(&file.path),
-                        io_message(&err)
-                    ));
+                    errors.push(format!("{}: {err}", display_path(&file.path)));
                 }
             }
         },
@@ -200,10 +207,12 @@ fn lint_requirement_installs(installs: &[Install], settings: &Settings) -> Vec<F
     let indexed: Vec<(usize, &Install)> = installs.iter().enumerate().collect();
     let per_install = Mutex::new(Vec::with_capacity(installs.len()));
     parallel_for_each(&indexed, |&(index, install)| {
-        let found: Vec<Finding> = requirements::lint_install(install, settings)
+        let mut found: Vec<Finding> = requirements::lint_install(install, settings)
             .into_iter()
             .filter_map(|finding| settle_level(finding, settings))
             .collect();
+        // The vector grew by doubling: give the slack back (up to half of it is unused).
+        found.shrink_to_fit();
         if let Ok(mut per_install) = per_install.lock() {
             per_install.push((index, found));
         }
@@ -212,6 +221,19 @@ fn lint_requirement_installs(installs: &[Install], settings: &Settings) -> Vec<F
     per_install.sort_by_key(|(index, _)| *index);
     let mut found: Vec<Vec<Finding>> = per_install.into_iter().map(|(_, f)| f).collect();
     requirements::keep_unused_suppressions_unused_everywhere(&mut found, installs);
+    if let [install] = installs {
+        // One install whose files are each read once: nothing to de-duplicate, and no set
+        // of every finding's key (64 bytes each: 200 MB for a file with 3,000,000 findings).
+        let mut displays = HashSet::default();
+        if install
+            .members
+            .iter()
+            .filter_map(|m| m.parsed())
+            .all(|file| displays.insert(&*file.source.display))
+        {
+            return found.pop().unwrap_or_default();
+        }
+    }
     let per_install: Vec<(usize, Vec<Finding>)> = found.into_iter().enumerate().collect();
     // Keep the first finding per (path, span, code), in install order. Marking first and
     // moving after avoids copying paths and the scratch memory of a stable sort.

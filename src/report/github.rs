@@ -31,7 +31,10 @@ pub fn command_for(level: Level) -> &'static str {
     }
 }
 
-pub fn render(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+pub fn render(findings: &[Finding], errors: &[String], out: &mut dyn Write) -> io::Result<()> {
+    for message in errors {
+        writeln!(out, "::error title=pindrift::{}", escape_data(message))?;
+    }
     for f in findings {
         writeln!(
             out,

@@ -47,6 +47,7 @@ fn level_color(level: Level) -> &'static str {
 pub fn render(
     findings: &[Finding],
     summary: &Summary,
+    errors: &[String],
     color: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
@@ -100,8 +101,20 @@ pub fn render(
     }
     let count = |level| findings.iter().filter(|f| f.level == level).count();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    if findings.is_empty() {
+    // What could not be read is said next to what was found, never as "No problems".
+    let unread = if errors.is_empty() {
+        String::new()
+    } else {
+        format!("; {} could not be read", plural(errors.len(), "file"))
+    };
+    if findings.is_empty() && errors.is_empty() {
         writeln!(out, "No problems in {}.", plural(summary.files, "file"))
+    } else if findings.is_empty() {
+        writeln!(
+            out,
+            "Found 0 problems in {}{unread}.",
+            plural(summary.files, "file")
+        )
     } else {
         // "in N files": the files the findings are in; files read besides them in brackets.
         let read = if summary.files > summary.files_with_findings {
@@ -111,7 +124,7 @@ pub fn render(
         };
         writeln!(
             out,
-            "Found {} ({}, {}, {}) in {}{read}.",
+            "Found {} ({}, {}, {}) in {}{read}{unread}.",
             plural(findings.len(), "problem"),
             plural(count(Level::Error), "error"),
             plural(count(Level::Warning), "warning"),

@@ -17,7 +17,15 @@ struct Report<'a> {
     tool: &'static str,
     tool_version: &'static str,
     findings: Vec<JsonFinding<'a>>,
+    /// Files and folders that could not be read (added in 0.1; empty when all were read).
+    errors: Vec<JsonError<'a>>,
     summary: JsonSummary,
+}
+
+#[derive(Serialize)]
+struct JsonError<'a> {
+    /// `path: reason`, as printed on stderr.
+    message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -44,9 +52,16 @@ struct JsonSummary {
     errors: usize,
     warnings: usize,
     notes: usize,
+    /// Files and folders that could not be read (`errors`), added in 0.1.
+    unreadable: usize,
 }
 
-pub fn render(findings: &[Finding], summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+pub fn render(
+    findings: &[Finding],
+    summary: &Summary,
+    errors: &[String],
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let count = |level| findings.iter().filter(|f| f.level == level).count();
     let report = Report {
         version: VERSION,
@@ -67,6 +82,7 @@ pub fn render(findings: &[Finding], summary: &Summary, out: &mut dyn Write) -> i
                 hint: f.hint.as_deref(),
             })
             .collect(),
+        errors: errors.iter().map(|message| JsonError { message }).collect(),
         summary: JsonSummary {
             files: summary.files,
             files_with_findings: summary.files_with_findings,
@@ -74,6 +90,7 @@ pub fn render(findings: &[Finding], summary: &Summary, out: &mut dyn Write) -> i
             errors: count(Level::Error),
             warnings: count(Level::Warning),
             notes: count(Level::Note),
+            unreadable: errors.len(),
         },
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;

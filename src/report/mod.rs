@@ -37,11 +37,27 @@ pub fn render(
     color: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    render_with_errors(format, findings, summary, &[], color, out)
+}
+
+/// Renders the findings and what could not be read (`path: reason`, also printed on
+/// stderr by the CLI): the human summary counts them instead of saying "No problems",
+/// JSON lists them under `errors`, SARIF as the invocation's `toolExecutionNotifications`,
+/// and the GitHub format as `::error` commands, so no format reports clean for a file it
+/// never judged.
+pub fn render_with_errors(
+    format: Format,
+    findings: &[Finding],
+    summary: &Summary,
+    errors: &[String],
+    color: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     match format {
-        Format::Human => human::render(findings, summary, color, out),
-        Format::Json => json::render(findings, summary, out),
-        Format::Sarif => sarif::render(findings, out),
-        Format::Github => github::render(findings, out),
+        Format::Human => human::render(findings, summary, errors, color, out),
+        Format::Json => json::render(findings, summary, errors, out),
+        Format::Sarif => sarif::render(findings, errors, out),
+        Format::Github => github::render(findings, errors, out),
     }
 }
 

@@ -23,7 +23,7 @@ fn full_description(doc: &str) -> String {
         .unwrap_or_default()
 }
 
-pub fn render(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+pub fn render(findings: &[Finding], errors: &[String], out: &mut dyn Write) -> io::Result<()> {
     let rules: Vec<Value> = RULES
         .iter()
         .map(|rule| {
@@ -67,6 +67,14 @@ pub fn render(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
             })
         })
         .collect();
+    // What could not be read: the run was not complete, and says why.
+    let mut invocation = json!({ "executionSuccessful": errors.is_empty() });
+    if !errors.is_empty() {
+        invocation["toolExecutionNotifications"] = errors
+            .iter()
+            .map(|message| json!({ "level": "error", "message": { "text": message } }))
+            .collect();
+    }
     let sarif = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -78,6 +86,7 @@ pub fn render(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
                     "rules": rules,
                 }
             },
+            "invocations": [invocation],
             "columnKind": "unicodeCodePoints",
             "results": results,
         }]

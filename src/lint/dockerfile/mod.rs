@@ -78,7 +78,7 @@ pub fn lint_dockerfile_cached(
     let cache = match cache {
         Some(cache) => cache,
         None => {
-            own_cache = FileCache::new();
+            own_cache = FileCache::new().with_max_file_size(settings.max_file_size);
             &own_cache
         }
     };

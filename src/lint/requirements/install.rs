@@ -4,19 +4,35 @@
 use super::parse::{parse_requirements, LineKind, RequirementsFile};
 use crate::diagnostic::{Finding, Span};
 use crate::paths::{display_path, Trees};
+use crate::read::{read_regular, ReadError};
 use crate::source::SourceFile;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+/// A file as loaded: parsed, or why it was not read.
+pub type Loaded = Arc<Result<RequirementsFile, ReadError>>;
+
 /// Parsed files by path, shared across installs and threads so each file is read once.
-#[derive(Default)]
 pub struct FileCache {
-    files: Mutex<HashMap<PathBuf, Arc<Result<RequirementsFile, String>>>>,
+    files: Mutex<HashMap<PathBuf, Loaded>>,
     /// File identities (for cycle detection), resolved once per path.
     identities: Mutex<HashMap<PathBuf, FileId>>,
     /// Where includes may lead; an include outside is reported, never opened.
     trees: Trees,
+    /// Files larger than this are not read (PD005).
+    max_file_size: u64,
+}
+
+impl Default for FileCache {
+    fn default() -> Self {
+        Self {
+            files: Mutex::default(),
+            identities: Mutex::default(),
+            trees: Trees::default(),
+            max_file_size: crate::read::DEFAULT_MAX_FILE_SIZE,
+        }
+    }
 }
 
 /// What makes two paths the same file: device and inode where the platform has them (one
@@ -54,6 +70,12 @@ impl FileCache {
         }
     }
 
+    /// The same cache with another per-file size cap.
+    pub fn with_max_file_size(mut self, max_file_size: u64) -> Self {
+        self.max_file_size = max_file_size;
+        self
+    }
+
     /// Whether an include may be read (inside the trees, symlinks and `..` resolved).
     pub fn may_read(&self, path: &Path) -> bool {
         self.trees.contains(path)
@@ -79,7 +101,7 @@ impl FileCache {
 
     /// Reads and parses `path` (once, whatever its spelling: `./a.txt`, `a.txt` and the
     /// absolute path a Dockerfile's `pip -r` resolves to are one entry).
-    pub fn load(&self, path: &Path) -> Arc<Result<RequirementsFile, String>> {
+    pub fn load(&self, path: &Path) -> Loaded {
         let key = crate::paths::absolute(path);
         if let Some(found) = self
             .files
@@ -89,13 +111,11 @@ impl FileCache {
         {
             return found;
         }
-        let loaded = Arc::new(
-            std::fs::read(path)
-                .map(|bytes| {
-                    parse_requirements(SourceFile::from_pip_bytes(path, display_path(path), bytes))
-                })
-                .map_err(|err| crate::paths::io_message(&err)),
-        );
+        // Only regular files, and never past the cap: a FIFO, a device or a huge file
+        // named by `-r` must neither hang the run nor fill memory.
+        let loaded = Arc::new(read_regular(path, self.max_file_size).map(|bytes| {
+            parse_requirements(SourceFile::from_pip_bytes(path, display_path(path), bytes))
+        }));
         if let Ok(mut files) = self.files.lock() {
             files.insert(key, loaded.clone());
         }
@@ -105,7 +125,7 @@ impl FileCache {
 
 /// One file as read by an install.
 pub struct Member {
-    pub file: Arc<Result<RequirementsFile, String>>,
+    pub file: Loaded,
     /// Read through `-c`: its lines constrain, they do not install.
     pub constraint: bool,
 }
@@ -189,12 +209,11 @@ pub fn collect_install_of(
         reading_order: Vec::new(),
     };
     let mut seen = HashSet::default();
-    let mut chain = Vec::new();
     for path in roots {
-        visit(path, false, cache, &mut install, &mut seen, &mut chain);
+        visit(path, false, cache, &mut install, &mut seen);
     }
     for path in constraints {
-        visit(path, true, cache, &mut install, &mut seen, &mut chain);
+        visit(path, true, cache, &mut install, &mut seen);
     }
 
     for member in &install.members {
@@ -229,29 +248,52 @@ pub fn collect_install_of(
     install
 }
 
+/// A file being read: where its next line is.
+struct Frame {
+    path: PathBuf,
+    id: FileId,
+    file: Loaded,
+    member_index: usize,
+    next_line: usize,
+}
+
+/// Reads `path` and everything it includes into `install`, depth-first in file order as
+/// pip reads them. Iterative (an explicit stack), so a 10,000-deep `-r` chain cannot
+/// overflow the stack; the chain of files being read is indexed by identity, so cycle
+/// detection is O(1) per include and the whole walk linear.
 fn visit(
     path: &Path,
     constraint: bool,
     cache: &FileCache,
     install: &mut Install,
     seen: &mut HashSet<(FileId, bool)>,
-    chain: &mut Vec<(FileId, PathBuf)>,
 ) {
-    let id = cache.identity(path);
-    if !seen.insert((id.clone(), constraint)) {
-        return;
-    }
-    let loaded = cache.load(path);
-    install.included_paths.push(path.to_path_buf());
-    install.members.push(Member {
-        file: loaded.clone(),
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut on_chain: HashMap<FileId, usize> = HashMap::default();
+    enter(
+        path,
         constraint,
-    });
-    let member_index = install.members.len() - 1;
-    let Ok(file) = loaded.as_ref() else { return };
-    chain.push((id, path.to_path_buf()));
-    for (line_index, line) in file.lines.iter().enumerate() {
-        install.reading_order.push((member_index, line_index));
+        cache,
+        install,
+        seen,
+        &mut stack,
+        &mut on_chain,
+    );
+    while let Some(frame) = stack.last_mut() {
+        let loaded = frame.file.clone();
+        let line_index = frame.next_line;
+        let line = match loaded.as_ref() {
+            Ok(file) => file.lines.get(line_index).map(|line| (file, line)),
+            Err(_) => None,
+        };
+        let Some((file, line)) = line else {
+            if let Some(done) = stack.pop() {
+                on_chain.remove(&done.id);
+            }
+            continue;
+        };
+        frame.next_line += 1;
+        install.reading_order.push((frame.member_index, line_index));
         let LineKind::Include {
             constraint: nested_constraint,
             target,
@@ -260,6 +302,7 @@ fn visit(
         else {
             continue;
         };
+        let including = frame.path.clone();
         if is_remote(target) {
             // Not fetched: a note, so the report never passes it off as judged.
             let mut note = include_error(
@@ -274,7 +317,7 @@ fn visit(
             install.include_findings.push(note);
             continue;
         }
-        let target_path = include_path(path, target);
+        let target_path = include_path(&including, target);
         if !cache.may_read(&target_path) {
             install.include_findings.push(include_error(
                 file,
@@ -289,48 +332,181 @@ fn visit(
             continue;
         }
         let target_id = cache.identity(&target_path);
-        if let Some(position) = chain.iter().position(|(id, _)| *id == target_id) {
-            let cycle: Vec<String> = chain[position..]
+        if let Some(&position) = on_chain.get(&target_id) {
+            let cycle: Vec<&Path> = stack[position..]
                 .iter()
-                .map(|(_, path)| path)
-                .chain(std::iter::once(&target_path))
-                .map(|p| {
-                    p.file_name().map_or_else(
-                        || p.display().to_string(),
-                        |n| n.to_string_lossy().into_owned(),
-                    )
-                })
+                .map(|frame| frame.path.as_path())
+                .chain(std::iter::once(target_path.as_path()))
                 .collect();
             install.include_findings.push(include_error(
                 file,
                 *target_span,
-                format!("include cycle: {}", cycle.join(" → ")),
+                format!("include cycle: {}", describe_cycle(&cycle)),
             ));
             continue;
         }
-        if let Err(message) = cache.load(&target_path).as_ref() {
-            install.include_findings.push(include_error(
-                file,
-                *target_span,
-                format!(
-                    "cannot read included file {}: {message}",
-                    display_path(&target_path)
-                ),
-            ));
-            continue;
+        match cache.load(&target_path).as_ref() {
+            Err(ReadError::TooLarge { limit }) => {
+                install
+                    .include_findings
+                    .push(too_large(&target_path, *limit));
+                continue;
+            }
+            Err(message) => {
+                install.include_findings.push(include_error(
+                    file,
+                    *target_span,
+                    format!(
+                        "cannot read included file {}: {message}",
+                        display_path(&target_path)
+                    ),
+                ));
+                continue;
+            }
+            Ok(_) => {}
         }
-        visit(
+        enter(
             &target_path,
             *nested_constraint,
             cache,
             install,
             seen,
-            chain,
+            &mut stack,
+            &mut on_chain,
         );
     }
-    chain.pop();
+}
+
+/// Starts reading `path` (unless this install has read it already with this role).
+fn enter(
+    path: &Path,
+    constraint: bool,
+    cache: &FileCache,
+    install: &mut Install,
+    seen: &mut HashSet<(FileId, bool)>,
+    stack: &mut Vec<Frame>,
+    on_chain: &mut HashMap<FileId, usize>,
+) {
+    let id = cache.identity(path);
+    if !seen.insert((id.clone(), constraint)) {
+        return;
+    }
+    let loaded = cache.load(path);
+    install.included_paths.push(path.to_path_buf());
+    install.members.push(Member {
+        file: loaded.clone(),
+        constraint,
+    });
+    match loaded.as_ref() {
+        Ok(_) => {
+            on_chain.insert(id.clone(), stack.len());
+            stack.push(Frame {
+                path: path.to_path_buf(),
+                id,
+                file: loaded,
+                member_index: install.members.len() - 1,
+                next_line: 0,
+            });
+        }
+        // A root (named, found, or read by a Dockerfile's pip) past the cap.
+        Err(ReadError::TooLarge { limit }) => {
+            install.include_findings.push(too_large(path, *limit));
+        }
+        Err(_) => {}
+    }
+}
+
+/// A cycle's files by name, at most a few of them: a 10,000-long cycle is one line.
+fn describe_cycle(cycle: &[&Path]) -> String {
+    const SHOWN: usize = 4;
+    let name = |p: &&Path| {
+        p.file_name().map_or_else(
+            || p.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    };
+    if cycle.len() <= 2 * SHOWN + 1 {
+        return cycle.iter().map(name).collect::<Vec<_>>().join(" → ");
+    }
+    let head: Vec<String> = cycle[..SHOWN].iter().map(name).collect();
+    let tail: Vec<String> = cycle[cycle.len() - SHOWN..].iter().map(name).collect();
+    format!(
+        "{} → … ({} more) … → {}",
+        head.join(" → "),
+        cycle.len() - 2 * SHOWN,
+        tail.join(" → ")
+    )
+}
+
+/// PD005 on a file past the size cap, at its start.
+pub fn too_large(path: &Path, limit: u64) -> Finding {
+    let source = SourceFile::new(path, display_path(path), "");
+    Finding::new(
+        "PD005",
+        &source,
+        Span::new(0, 0),
+        format!(
+            "file is larger than the {} limit: not read, so nothing in it is checked",
+            crate::read::human_size(limit)
+        ),
+    )
+    .with_hint("raise the limit with --max-file-size or `max-file-size` in pindrift.toml if the file is meant to be this large")
 }
 
 fn include_error(file: &RequirementsFile, span: Span, message: String) -> Finding {
     Finding::new("PD002", &file.source, span, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn includes_are_read_depth_first_in_file_order_as_pip_reads_them() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in [
+            ("a.txt", "a1==1\n-r b.txt\na2==1\n-r d.txt\n"),
+            ("b.txt", "b1==1\n-r c.txt\nb2==1\n"),
+            ("c.txt", "c1==1\n-r a.txt\n"),
+            ("d.txt", "d1==1\n-r c.txt\n"),
+        ] {
+            std::fs::write(dir.path().join(name), text).unwrap();
+        }
+        let cache = FileCache::new();
+        let install = collect_install(&dir.path().join("a.txt"), &cache);
+        let order: Vec<String> = install
+            .reading_order
+            .iter()
+            .map(|&(member, line)| {
+                let file = install.members[member].parsed().unwrap();
+                file.source.line_text(file.lines[line].line).to_string()
+            })
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "a1==1", "-r b.txt", "b1==1", "-r c.txt", "c1==1", "-r a.txt", "b2==1", "a2==1",
+                "-r d.txt", "d1==1", "-r c.txt"
+            ]
+        );
+        // c → a closes a cycle (a is being read); d → c does not (c was read already).
+        let messages: Vec<&str> = install
+            .include_findings
+            .iter()
+            .map(|f| f.message.as_str())
+            .collect();
+        assert_eq!(messages, ["include cycle: a.txt → b.txt → c.txt → a.txt"]);
+    }
+
+    #[test]
+    fn a_long_cycle_is_named_by_its_ends() {
+        let paths: Vec<PathBuf> = (0..20)
+            .map(|i| PathBuf::from(format!("r{i}.txt")))
+            .collect();
+        let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        assert_eq!(
+            describe_cycle(&refs),
+            "r0.txt → r1.txt → r2.txt → r3.txt → … (12 more) … → r16.txt → r17.txt → r18.txt → r19.txt"
+        );
+    }
 }

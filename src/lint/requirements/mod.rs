@@ -134,21 +134,30 @@ fn apply_suppressions(
     settings: &Settings,
 ) -> Vec<Finding> {
     let report_unused = crate::suppress::reports_unused(settings);
-    let mut rest = findings;
-    let mut out = Vec::with_capacity(rest.len());
-    let mut seen: Vec<&str> = Vec::new();
+    // The files with suppression comments, first reading of each, in reading order; each
+    // finding goes to its file's bucket in one pass (not one pass per file: an install
+    // of 10,000 commented files would move every finding 10,000 times).
+    let mut bucket_of: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
+    let mut commented: Vec<(&RequirementsFile, Vec<Finding>)> = Vec::new();
     for file in install.members.iter().filter_map(|m| m.parsed()) {
-        if seen.contains(&&*file.source.display) {
+        if file.directives.is_empty() || bucket_of.contains_key(&*file.source.display) {
             continue;
         }
-        seen.push(&file.source.display);
-        if file.directives.is_empty() {
-            continue;
+        bucket_of.insert(&file.source.display, commented.len());
+        commented.push((file, Vec::new()));
+    }
+    if commented.is_empty() {
+        return findings;
+    }
+    let mut out = Vec::with_capacity(findings.len());
+    let mut rest = Vec::new();
+    for finding in findings {
+        match bucket_of.get(&*finding.path) {
+            Some(&index) => commented[index].1.push(finding),
+            None => rest.push(finding),
         }
-        let (mine, others): (Vec<Finding>, Vec<Finding>) = rest
-            .into_iter()
-            .partition(|f| f.path == file.source.display);
-        rest = others;
+    }
+    for (file, mine) in commented {
         out.extend(crate::suppress::apply(
             &file.directives,
             mine,

@@ -34,7 +34,7 @@ pub fn collect_pins(path: &Path) -> Result<Vec<Pin>, PinsError> {
             Err(message) => {
                 return Err(PinsError::Read {
                     path: crate::paths::display_path(path),
-                    message: message.clone(),
+                    message: message.to_string(),
                 })
             }
         };
