@@ -563,8 +563,11 @@ impl Lexer<'_> {
                     b'b' => '\u{8}',
                     b'e' | b'E' => '\u{1b}',
                     _ => {
-                        m.push_from(self.src, self.pos..self.pos + 2);
-                        self.pos += 2;
+                        // Kept as written: the backslash and the whole character after it
+                        // (which may be more than one byte).
+                        let l = 1 + utf8_len(e).min(self.b.len() - self.pos - 1);
+                        m.push_from(self.src, self.pos..self.pos + l);
+                        self.pos += l;
                         continue;
                     }
                 };
@@ -746,6 +749,16 @@ mod tests {
             .iter()
             .map(|c| c.words.iter().map(Word::display).collect())
             .collect()
+    }
+
+    #[test]
+    fn ansi_c_escape_before_a_multibyte_character_is_kept_whole() {
+        // Found by the `shell` fuzz target: `$'\Ѝ'` sliced the character in half.
+        assert_eq!(
+            words("echo $'a\\\u{40d}b' x"),
+            vec![vec!["echo", "a\\\u{40d}b", "x"]]
+        );
+        assert_eq!(words("echo $'\\é"), vec![vec!["echo", "\\é"]]);
     }
 
     #[test]
