@@ -2,7 +2,7 @@
 //! flags on top. Validated once; unknown keys are errors naming the key and the file.
 
 use crate::diagnostic::Level;
-use crate::lint::requirements::requirement::normalize_name;
+use crate::names::normalize_name;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};

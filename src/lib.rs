@@ -13,6 +13,7 @@ pub mod drift;
 pub mod guard;
 pub mod inventory;
 pub mod lint;
+pub mod names;
 pub mod paths;
 pub mod registry;
 pub mod report;
@@ -23,7 +24,7 @@ pub mod suppress;
 pub fn requirement_name_list(names: &[String]) -> Vec<String> {
     names
         .iter()
-        .map(|name| lint::requirements::requirement::normalize_name(name.trim()))
+        .map(|name| names::normalize_name(name.trim()))
         .filter(|name| !name.is_empty())
         .collect()
 }

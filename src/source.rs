@@ -178,7 +178,9 @@ fn decode_pip(bytes: Vec<u8>) -> (String, Encoding, bool) {
 fn coding_declaration(line: &[u8]) -> Option<String> {
     let at = line.windows(6).position(|w| w == b"coding")? + 6;
     let rest = line.get(at..)?;
-    let rest = rest.strip_prefix(b":").or_else(|| rest.strip_prefix(b"="))?;
+    let rest = rest
+        .strip_prefix(b":")
+        .or_else(|| rest.strip_prefix(b"="))?;
     let name: String = rest
         .iter()
         .skip_while(|b| b.is_ascii_whitespace())
@@ -206,16 +208,25 @@ mod tests {
             .chain("six==1.16.0\r\n".encode_utf16().flat_map(u16::to_le_bytes))
             .collect();
         let src = SourceFile::from_pip_bytes("r", "r", utf16le);
-        assert_eq!((src.line_text(1), src.encoding), ("six==1.16.0", Encoding::Utf16Le));
+        assert_eq!(
+            (src.line_text(1), src.encoding),
+            ("six==1.16.0", Encoding::Utf16Le)
+        );
         let utf16be: Vec<u8> = [0xFE, 0xFF]
             .into_iter()
             .chain("é==1\n".encode_utf16().flat_map(u16::to_be_bytes))
             .collect();
         let src = SourceFile::from_pip_bytes("r", "r", utf16be);
-        assert_eq!((src.line_text(1), src.encoding), ("é==1", Encoding::Utf16Be));
+        assert_eq!(
+            (src.line_text(1), src.encoding),
+            ("é==1", Encoding::Utf16Be)
+        );
         let latin1 = b"# -*- coding: latin-1 -*-\ncaf\xe9==1\n".to_vec();
         let src = SourceFile::from_pip_bytes("r", "r", latin1);
-        assert_eq!((src.line_text(2), src.encoding), ("café==1", Encoding::Latin1));
+        assert_eq!(
+            (src.line_text(2), src.encoding),
+            ("café==1", Encoding::Latin1)
+        );
         let plain = SourceFile::from_pip_bytes("r", "r", b"\xef\xbb\xbfflask\n".to_vec());
         assert_eq!((plain.line_text(1), plain.had_bom), ("flask", true));
     }

@@ -10,9 +10,10 @@ use clap::Args;
 
 use crate::docker::{exec_inventory, Engine, ImageHandle};
 use crate::drift::report::{render, DriftReport, Format};
-use crate::drift::{self, normalize_name, FailOn, ReplicaResult};
+use crate::drift::{self, FailOn, ReplicaResult};
 use crate::inventory::freeze::parse_freeze;
 use crate::inventory::{EnvKind, Inventory, Package, PythonEnv, SourceInfo, SourceKind};
+use crate::names::normalize_name;
 
 /// Compare the installed packages of containers, images, freeze files and requirements.
 ///

@@ -735,7 +735,8 @@ fn parse_editable_pip_syntax(
     target: &str,
     not_editable: &dyn Fn() -> String,
 ) -> Result<ParsedRequirement, String> {
-    use super::requirement::{egg_fragment, normalize_name, RequirementSource};
+    use super::requirement::{egg_fragment, RequirementSource};
+    use crate::names::normalize_name;
     let (path, extras) = match target.strip_suffix(']').and_then(|t| t.rsplit_once('[')) {
         Some((path, extras)) if !path.is_empty() => (
             path,
