@@ -10,6 +10,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod docker;
 pub mod drift;
+pub mod fix;
 pub mod guard;
 pub mod inventory;
 pub mod lint;
@@ -18,6 +19,7 @@ pub mod paths;
 pub mod registry;
 pub mod report;
 pub mod source;
+pub mod span;
 pub mod suppress;
 
 /// Normalized package names from a comma-separated command-line list.
