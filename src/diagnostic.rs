@@ -1,5 +1,7 @@
 //! Findings: what a rule reports, with an exact location.
 
+use crate::fix::Fix;
+use crate::registry::Rule;
 use crate::source::SourceFile;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -49,7 +51,8 @@ impl fmt::Display for Level {
 /// of the same file, so a large run stays small.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    pub code: &'static str,
+    /// The rule; displayed and serialized as its code (`PD101`).
+    pub code: Rule,
     pub level: Level,
     pub message: String,
     /// Display path of the file (relative to the working directory where possible).
@@ -63,22 +66,19 @@ pub struct Finding {
     text: Arc<str>,
     line_range: (u32, u32),
     pub hint: Option<Cow<'static, str>>,
+    /// The edits that would resolve it, when the rule can make them (see [`crate::fix`]).
+    pub fix: Option<Fix>,
 }
 
 impl Finding {
     /// A finding at `span` of `source`; its level comes from the registry until
     /// configuration overrides it.
-    pub fn new(
-        code: &'static str,
-        source: &SourceFile,
-        span: Span,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(code: Rule, source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
         let (line, column) = source.line_col(span.start);
         let (end_line, end_column) = source.line_col(span.end.max(span.start));
         Self {
             code,
-            level: crate::registry::default_level(code),
+            level: code.default_level(),
             message: message.into(),
             path: source.display.clone(),
             span,
@@ -89,11 +89,24 @@ impl Finding {
             text: source.text.clone(),
             line_range: source.line_range(line),
             hint: None,
+            fix: None,
         }
     }
 
     pub fn with_hint(mut self, hint: impl Into<Cow<'static, str>>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// Attaches a fix. Only rules whose implementation declares a fix availability other
+    /// than `None` make fixes (the registry reads that declaration; tests hold rules to it).
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        debug_assert!(
+            self.code.meta().fixable(),
+            "{} is registered as not fixable but made a fix",
+            self.code
+        );
+        self.fix = Some(fix);
         self
     }
 
@@ -104,7 +117,7 @@ impl Finding {
     }
 
     /// Sort key: path, position, code, message.
-    pub fn sort_key(&self) -> (&str, u32, u32, &str, &str) {
+    pub fn sort_key(&self) -> (&str, u32, u32, Rule, &str) {
         (
             &*self.path,
             self.line,

@@ -42,7 +42,7 @@ pub fn render(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
             f.column,
             f.end_line,
             f.end_column,
-            escape_property(f.code),
+            escape_property(f.code.code()),
             escape_data(&f.message)
         )?;
     }

@@ -49,8 +49,8 @@ pub fn render(findings: &[Finding], summary: &Summary, out: &mut dyn Write) -> i
         findings: findings
             .iter()
             .map(|f| JsonFinding {
-                code: f.code,
-                name: crate::registry::rule(f.code).map_or("", |r| r.name),
+                code: f.code.code(),
+                name: f.code.name(),
                 level: f.level,
                 message: &f.message,
                 path: &f.path,

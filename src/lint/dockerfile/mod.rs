@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use crate::config::Settings;
 use crate::diagnostic::{Finding, Span};
 use crate::lint::requirements::install::FileCache;
+use crate::registry::Rule;
 use crate::source::SourceFile;
 use installers::{classify, Arg, Classified, Install};
 use mapped::Mapped;
@@ -135,12 +136,7 @@ pub struct Cx<'a> {
 }
 
 impl Cx<'_> {
-    pub fn finding(
-        &self,
-        code: &'static str,
-        span: Range<usize>,
-        message: impl Into<String>,
-    ) -> Finding {
+    pub fn finding(&self, code: Rule, span: Range<usize>, message: impl Into<String>) -> Finding {
         Finding::new(code, self.source, Span::new(span.start, span.end), message)
     }
 

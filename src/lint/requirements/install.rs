@@ -3,7 +3,9 @@
 
 use super::parse::{parse_requirements, LineKind, RequirementsFile};
 use crate::diagnostic::{Finding, Span};
+use crate::fix::FixAvailability;
 use crate::paths::display_path;
+use crate::registry::Rule;
 use crate::source::SourceFile;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
@@ -252,5 +254,8 @@ fn visit(
 }
 
 fn include_error(file: &RequirementsFile, span: Span, message: String) -> Finding {
-    Finding::new("PD002", &file.source, span, message)
+    Finding::new(Rule::IncludeError, &file.source, span, message)
 }
+
+/// PD002 (include-error) carries no fix: a missing or circular include needs a decision.
+pub const INCLUDE_ERROR_FIX: FixAvailability = FixAvailability::None;

@@ -3,8 +3,12 @@
 use super::super::image_ref::ImageRef;
 use super::super::installers::Arg;
 use super::super::Cx;
+use crate::fix::FixAvailability;
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD202";
+pub const RULE: Rule = Rule::LatestTag;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 pub fn check(cx: &mut Cx, arg: &Arg, r: &ImageRef, what: &str) {
     if r.tag.as_deref() != Some("latest") || r.digest.is_some() {
@@ -12,7 +16,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, r: &ImageRef, what: &str) {
     }
     let f = cx
         .finding(
-            CODE,
+            RULE,
             arg.span.clone(),
             format!("{what} `{}` uses the `latest` tag, which moves", arg.text),
         )

@@ -7,6 +7,7 @@ use super::super::installers::{Arg, Package};
 use super::super::Cx;
 use crate::lint::requirements::pinning::{pin_status, pinned_form, PinStatus};
 use crate::lint::requirements::requirement::parse_requirement;
+use crate::registry::Rule;
 
 pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
     let text = p.text.trim();
@@ -49,7 +50,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
                 return;
             }
             cx.finding(
-                "PD101",
+                Rule::UnpinnedRequirement,
                 arg.span.clone(),
                 format!("`{name}` has no version specifier: any release may be installed"),
             )
@@ -64,7 +65,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
             }
             let written = text.split(';').next().unwrap_or(text).trim();
             cx.finding(
-                "PD102",
+                Rule::LooseSpecifier,
                 arg.span.clone(),
                 format!("`{written}` admits more than one version"),
             )
@@ -76,7 +77,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
                 None => "no ref: the default branch".to_string(),
             };
             cx.finding(
-                "PD103",
+                Rule::VcsRefNotCommit,
                 arg.span.clone(),
                 format!("`{name}` is installed from version control at {what}"),
             )
@@ -87,7 +88,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
                 return;
             }
             cx.finding(
-                "PD108",
+                Rule::UrlWithoutHash,
                 arg.span.clone(),
                 format!("`{name}` is a direct URL archive without a hash"),
             )
@@ -95,7 +96,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
         }
         PinStatus::Local => cx
             .finding(
-                "PD109",
+                Rule::LocalRequirement,
                 arg.span.clone(),
                 format!(
                     "`{text}` is a local path or editable install: pinned by whatever is on disk"

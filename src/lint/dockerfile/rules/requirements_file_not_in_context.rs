@@ -3,6 +3,8 @@
 //! (`RUN --mount=type=bind,source=…,target=…`) and `WORKDIR` to the context (`--context DIR`,
 //! or the Dockerfile's folder).
 
+use crate::fix::FixAvailability;
+use crate::registry::Rule;
 use std::path::PathBuf;
 
 use crate::paths::normalize_lexically;
@@ -10,7 +12,9 @@ use crate::paths::normalize_lexically;
 use super::super::installers::Arg;
 use super::super::{CopyMap, Cx};
 
-pub const CODE: &str = "PD213";
+pub const RULE: Rule = Rule::RequirementsFileNotInContext;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 /// Finds the file in the build context, if it is there.
 pub(in super::super) fn resolve(cx: &Cx, path: &str, binds: &[CopyMap]) -> Option<PathBuf> {
@@ -39,7 +43,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, path: &str, constraint: bool) {
     let context = crate::paths::display_path(&cx.context);
     let f = cx
         .finding(
-            CODE,
+            RULE,
             arg.span.clone(),
             format!("{kind} file `{path}` is not in the build context (`{context}`); its pins cannot be checked"),
         )

@@ -3,8 +3,12 @@
 use super::super::image_ref::ImageRef;
 use super::super::installers::Arg;
 use super::super::Cx;
+use crate::fix::FixAvailability;
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD203";
+pub const RULE: Rule = Rule::TagWithoutDigest;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 pub fn check(cx: &mut Cx, arg: &Arg, r: &ImageRef, what: &str) {
     if !cx.settings.strict() || r.digest.is_some() || r.tag.is_none() {
@@ -15,7 +19,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, r: &ImageRef, what: &str) {
     }
     let f = cx
         .finding(
-            CODE,
+            RULE,
             arg.span.clone(),
             format!("{what} `{}` has a tag but no digest: the tag can be re-pushed", arg.text),
         )

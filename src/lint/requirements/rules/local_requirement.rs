@@ -3,19 +3,23 @@
 
 use super::LineContext;
 use crate::diagnostic::Finding;
+use crate::fix::FixAvailability;
 use crate::lint::requirements::pinning::PinStatus;
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD109";
+pub const RULE: Rule = Rule::LocalRequirement;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     if ctx.requirement.editable {
         out.push(ctx.finding(
-            CODE,
+            RULE,
             "editable install: its version is whatever the working tree holds at build time",
         ));
     } else if *ctx.status == PinStatus::Local {
         out.push(ctx.finding(
-            CODE,
+            RULE,
             "local path: its version is whatever the folder holds at build time",
         ));
     }

@@ -2,9 +2,13 @@
 
 use super::LineContext;
 use crate::diagnostic::Finding;
+use crate::fix::FixAvailability;
 use crate::lint::requirements::pinning::{pinned_form, PinStatus};
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD102";
+pub const RULE: Rule = Rule::LooseSpecifier;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     let PinStatus::Loose { specifiers } = ctx.status else {
@@ -16,7 +20,7 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     let pinned = pinned_form(&ctx.requirement.text);
     out.push(
         ctx.finding(
-            CODE,
+            RULE,
             format!(
                 "`{}` admits more than one version",
                 written(ctx, specifiers)

@@ -14,6 +14,7 @@ use super::parse::{RequirementLine, RequirementsFile};
 use super::pinning::PinStatus;
 use crate::config::Settings;
 use crate::diagnostic::Finding;
+use crate::registry::Rule;
 
 /// What a per-line rule sees.
 pub struct LineContext<'a> {
@@ -29,7 +30,7 @@ pub struct LineContext<'a> {
 }
 
 impl LineContext<'_> {
-    pub fn finding(&self, code: &'static str, message: impl Into<String>) -> Finding {
+    pub fn finding(&self, code: Rule, message: impl Into<String>) -> Finding {
         Finding::new(code, &self.file.source, self.requirement.span, message)
     }
 

@@ -2,9 +2,13 @@
 
 use super::LineContext;
 use crate::diagnostic::Finding;
+use crate::fix::FixAvailability;
 use crate::lint::requirements::pinning::{pinned_form, PinStatus};
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD101";
+pub const RULE: Rule = Rule::UnpinnedRequirement;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     if *ctx.status != PinStatus::NoSpecifier || ctx.exempt_from_pinning() {
@@ -13,7 +17,7 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     let name = ctx.display_name();
     let pinned = pinned_form(&ctx.requirement.text);
     out.push(
-        ctx.finding(CODE, format!("`{name}` has no version specifier: any release may be installed"))
+        ctx.finding(RULE, format!("`{name}` has no version specifier: any release may be installed"))
             .with_hint(format!("pin the version you tested, e.g. `{pinned}` (`pindrift drift` shows what a container runs)")),
     );
 }

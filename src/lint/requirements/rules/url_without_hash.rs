@@ -2,9 +2,13 @@
 
 use super::LineContext;
 use crate::diagnostic::Finding;
+use crate::fix::FixAvailability;
 use crate::lint::requirements::pinning::PinStatus;
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD108";
+pub const RULE: Rule = Rule::UrlWithoutHash;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     if !ctx.settings.strict() || !ctx.requirement.hashes.is_empty() {
@@ -13,7 +17,7 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     if let PinStatus::DirectUrl { hashed: false } = ctx.status {
         out.push(
             ctx.finding(
-                CODE,
+                RULE,
                 "the file behind this URL can change without anyone noticing",
             )
             .with_hint("append `#sha256=<digest>` to the URL or add `--hash=sha256:<digest>`"),

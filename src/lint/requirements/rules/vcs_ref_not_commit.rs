@@ -2,9 +2,13 @@
 
 use super::LineContext;
 use crate::diagnostic::Finding;
+use crate::fix::FixAvailability;
 use crate::lint::requirements::pinning::PinStatus;
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD103";
+pub const RULE: Rule = Rule::VcsRefNotCommit;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     let PinStatus::VcsUnpinned { vcs, reference } = ctx.status else {
@@ -24,7 +28,7 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
         ),
     };
     out.push(
-        ctx.finding(CODE, message)
+        ctx.finding(RULE, message)
             .with_hint("append `@<full commit hash>` to the repository URL"),
     );
 }
