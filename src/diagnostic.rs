@@ -47,6 +47,44 @@ impl fmt::Display for Level {
     }
 }
 
+/// What a rule says about one thing, before it is placed in a file: the rule, the message,
+/// a hint and, when the rule can make one, a fix. The caller that knows where the thing is
+/// written turns it into a [`Finding`] ([`Violation::at`]), so one rule implementation serves
+/// every place the thing can be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub rule: Rule,
+    pub message: String,
+    pub hint: Option<Cow<'static, str>>,
+    pub fix: Option<Fix>,
+}
+
+impl Violation {
+    pub fn new(rule: Rule, message: impl Into<String>) -> Self {
+        Self {
+            rule,
+            message: message.into(),
+            hint: None,
+            fix: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<Cow<'static, str>>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The finding at `span` of `source`.
+    pub fn at(self, source: &SourceFile, span: Span) -> Finding {
+        let mut finding = Finding::new(self.rule, source, span, self.message);
+        finding.hint = self.hint;
+        match self.fix {
+            Some(fix) => finding.with_fix(fix),
+            None => finding,
+        }
+    }
+}
+
 /// One problem found in one file. Path and file text are shared with the other findings
 /// of the same file, so a large run stays small.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,13 +1,13 @@
 //! Python packages in `RUN` (pip, `python -m pip`, `uv pip`, `uv tool`, pipx): each argument is
-//! parsed by the requirements parser and judged by [`pin_status`], and reported under the
-//! requirements codes: PD101 (no specifier), PD102 (loose), PD103 (VCS ref not a commit),
-//! PD108 (strict: URL archive without hash), PD109 (note: local path or editable).
+//! parsed by the requirements parser and judged by the same rules as a requirements line
+//! ([`check_requirement`]: PD101 no specifier, PD102 loose, PD103 VCS ref not a commit, PD108
+//! strict: URL archive without hash, PD109 note: local path or editable), at the argument.
 
 use super::super::installers::{Arg, Package};
 use super::super::Cx;
-use crate::lint::requirements::pinning::{pin_status, pinned_form, PinStatus};
+use crate::lint::requirements::pinning::pin_status;
 use crate::lint::requirements::requirement::parse_requirement;
-use crate::registry::Rule;
+use crate::lint::requirements::rules::{check_requirement, PythonRequirement, Site};
 
 pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
     let text = p.text.trim();
@@ -26,15 +26,6 @@ pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
             return;
         }
     };
-    let status = if p.editable {
-        match pin_status(&req) {
-            PinStatus::VcsUnpinned { vcs, reference } => PinStatus::VcsUnpinned { vcs, reference },
-            _ => PinStatus::Local,
-        }
-    } else {
-        pin_status(&req)
-    };
-    let name = req.name.clone().unwrap_or_else(|| text.to_string());
     let floats = req
         .name
         .as_deref()
@@ -43,66 +34,21 @@ pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
         .normalized_name
         .as_ref()
         .is_some_and(|n| constraint_pins.iter().any(|c| c == n));
-    let f = match status {
-        PinStatus::Pinned | PinStatus::VcsPinned => return,
-        PinStatus::NoSpecifier => {
-            if floats || constrained {
-                return;
-            }
-            cx.finding(
-                Rule::UnpinnedRequirement,
-                arg.span.clone(),
-                format!("`{name}` has no version specifier: any release may be installed"),
-            )
-            .with_hint(format!(
-                "pin the version you tested: `{}`",
-                pinned_form(text)
-            ))
-        }
-        PinStatus::Loose { .. } => {
-            if floats || constrained {
-                return;
-            }
-            let written = text.split(';').next().unwrap_or(text).trim();
-            cx.finding(
-                Rule::LooseSpecifier,
-                arg.span.clone(),
-                format!("`{written}` admits more than one version"),
-            )
-            .with_hint(format!("use one exact version: `{}`", pinned_form(text)))
-        }
-        PinStatus::VcsUnpinned { reference, .. } => {
-            let what = match reference {
-                Some(r) => format!("ref `{r}`, which is not a full commit hash"),
-                None => "no ref: the default branch".to_string(),
-            };
-            cx.finding(
-                Rule::VcsRefNotCommit,
-                arg.span.clone(),
-                format!("`{name}` is installed from version control at {what}"),
-            )
-            .with_hint("pin the full 40-character commit hash: `…@<commit>`")
-        }
-        PinStatus::DirectUrl { hashed } => {
-            if hashed || !cx.settings.strict() {
-                return;
-            }
-            cx.finding(
-                Rule::UrlWithoutHash,
-                arg.span.clone(),
-                format!("`{name}` is a direct URL archive without a hash"),
-            )
-            .with_hint("append `#sha256=<hash>` to the URL")
-        }
-        PinStatus::Local => cx
-            .finding(
-                Rule::LocalRequirement,
-                arg.span.clone(),
-                format!(
-                    "`{text}` is a local path or editable install: pinned by whatever is on disk"
-                ),
-            )
-            .with_hint("fine for the project itself; pin its dependencies in a requirements file"),
+    let status = pin_status(&req);
+    let requirement = PythonRequirement {
+        text,
+        parsed: &req,
+        status: &status,
+        editable: p.editable,
+        // pip's command line has no `--hash`.
+        hashed: false,
+        exempt_from_pinning: floats || constrained,
+        strict: cx.settings.strict(),
+        site: Site::CommandLine,
     };
-    cx.push(f);
+    let span = crate::diagnostic::Span::new(arg.span.start, arg.span.end);
+    for violation in check_requirement(&requirement) {
+        let f = violation.at(cx.source, span);
+        cx.push(f);
+    }
 }

@@ -1,5 +1,11 @@
-//! Requirement rules, one file each. Per-line rules take a [`LineContext`]; the
-//! install-wide rule (conflicting pins) takes every pin of one install.
+//! Requirement rules, one file each.
+//!
+//! PD101, PD102, PD103, PD108 and PD109 judge one Python requirement wherever it is written:
+//! a line of a requirements file or a package argument of `pip install` in a Dockerfile. Both
+//! callers describe it as a [`PythonRequirement`] and call [`check_requirement`]; the rules
+//! return [`Violation`]s, which the caller places at the requirement's span. PD107 (missing
+//! hash) needs the install, so it takes a [`LineContext`]; the install-wide rule (conflicting
+//! pins) takes every pin of one install.
 
 pub mod conflicting_pins;
 pub mod local_requirement;
@@ -12,11 +18,62 @@ pub mod vcs_ref_not_commit;
 use super::install::Install;
 use super::parse::{RequirementLine, RequirementsFile};
 use super::pinning::PinStatus;
+use super::requirement::ParsedRequirement;
 use crate::config::Settings;
-use crate::diagnostic::Finding;
+use crate::diagnostic::{Finding, Violation};
 use crate::registry::Rule;
 
-/// What a per-line rule sees.
+/// Where a Python requirement is written (some fixes differ: `--hash` exists only in files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Site {
+    /// A line of a requirements or constraints file.
+    RequirementsFile,
+    /// An argument of `pip install` (or `uv pip`, `pipx`) on a command line.
+    CommandLine,
+}
+
+/// One Python requirement as the pinning rules see it, wherever it is written.
+pub struct PythonRequirement<'a> {
+    /// The requirement as written (after variable expansion), without `-e`.
+    pub text: &'a str,
+    pub parsed: &'a ParsedRequirement,
+    pub status: &'a PinStatus,
+    /// `-e` / `--editable`.
+    pub editable: bool,
+    /// `--hash` options go with it.
+    pub hashed: bool,
+    /// Pinning rules (PD101-PD103) do not apply: it is read as a constraint (a cap such as
+    /// `Django<6.0` narrows, it installs nothing), a constraint of the install pins the
+    /// package exactly, or configuration lets it float.
+    pub exempt_from_pinning: bool,
+    pub strict: bool,
+    pub site: Site,
+}
+
+impl PythonRequirement<'_> {
+    /// The package name as written, or the whole text when it has none (a bare URL).
+    pub fn display_name(&self) -> &str {
+        self.parsed.name.as_deref().unwrap_or(self.text)
+    }
+
+    /// The requirement as written, without its environment marker.
+    pub fn without_marker(&self) -> &str {
+        self.text.split(';').next().map_or(self.text, str::trim)
+    }
+}
+
+/// Runs the rules that judge one Python requirement.
+pub fn check_requirement(requirement: &PythonRequirement) -> Vec<Violation> {
+    let mut out = Vec::new();
+    unpinned_requirement::check(requirement, &mut out);
+    loose_specifier::check(requirement, &mut out);
+    vcs_ref_not_commit::check(requirement, &mut out);
+    url_without_hash::check(requirement, &mut out);
+    local_requirement::check(requirement, &mut out);
+    out
+}
+
+/// What a per-line rule of a requirements file sees.
 pub struct LineContext<'a> {
     pub file: &'a RequirementsFile,
     pub requirement: &'a RequirementLine,
@@ -42,29 +99,33 @@ impl LineContext<'_> {
             .unwrap_or_else(|| self.requirement.text.clone())
     }
 
-    /// Pinning rules do not apply: the line is read as a constraint (a cap such as
-    /// `Django<6.0` narrows, it installs nothing), a constraints file pins the package
-    /// exactly, or configuration lets it float.
-    pub fn exempt_from_pinning(&self) -> bool {
-        self.is_constraint || self.pinned_by_constraint.is_some() || self.allowed_to_float()
-    }
-
-    /// The package may float by configuration.
-    pub fn allowed_to_float(&self) -> bool {
-        self.requirement
+    /// The line as the shared Python requirement rules see it.
+    pub fn python_requirement(&self) -> PythonRequirement<'_> {
+        let allowed_to_float = self
+            .requirement
             .requirement
             .name
             .as_deref()
-            .is_some_and(|name| self.settings.allows_floating(name))
+            .is_some_and(|name| self.settings.allows_floating(name));
+        PythonRequirement {
+            text: &self.requirement.text,
+            parsed: &self.requirement.requirement,
+            status: self.status,
+            editable: self.requirement.editable,
+            hashed: !self.requirement.hashes.is_empty(),
+            exempt_from_pinning: self.is_constraint
+                || self.pinned_by_constraint.is_some()
+                || allowed_to_float,
+            strict: self.settings.strict(),
+            site: Site::RequirementsFile,
+        }
     }
 }
 
 /// Runs every per-line rule.
 pub fn check_line(ctx: &LineContext, out: &mut Vec<Finding>) {
-    unpinned_requirement::check(ctx, out);
-    loose_specifier::check(ctx, out);
-    vcs_ref_not_commit::check(ctx, out);
+    for violation in check_requirement(&ctx.python_requirement()) {
+        out.push(violation.at(&ctx.file.source, ctx.requirement.span));
+    }
     missing_hash::check(ctx, out);
-    url_without_hash::check(ctx, out);
-    local_requirement::check(ctx, out);
 }
