@@ -42,6 +42,10 @@ pub struct FileConfig {
     pub exclude: Option<Vec<String>>,
     pub fail_on: Option<String>,
     pub rules: Option<BTreeMap<String, String>>,
+    /// Named build contexts (`NAME` or `NAME=VALUE`, as `docker buildx build --build-context`).
+    pub build_contexts: Option<Vec<String>>,
+    /// Read includes that lead outside the tree.
+    pub allow_outside: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -63,8 +67,12 @@ pub struct Settings {
     pub levels: BTreeMap<Rule, Level>,
     /// PEP 503-normalized names of packages allowed to float.
     pub allow_unpinned: HashSet<String>,
-    /// gitignore-style patterns of paths not to lint.
+    /// gitignore-style patterns of paths not to lint (`--exclude`), relative to each folder
+    /// walked.
     pub exclude: Vec<String>,
+    /// `exclude` of the configuration file: relative to the file's folder, as in a
+    /// `.gitignore`, whatever folder is linted.
+    pub config_exclude: Vec<String>,
     pub fail_on: Level,
     /// `--build-arg NAME=VALUE` for Dockerfiles.
     pub build_args: Vec<(String, String)>,
@@ -72,6 +80,15 @@ pub struct Settings {
     pub context: Option<PathBuf>,
     /// Where the configuration came from, if anywhere.
     pub config_path: Option<PathBuf>,
+    /// Build contexts (`--build-context NAME[=VALUE]`, `build-contexts`) as (NAME, VALUE):
+    /// in `FROM` and `--from` NAME is not an image, unless VALUE is `docker-image://REF`,
+    /// which makes REF the image.
+    pub build_contexts: Vec<(String, Option<String>)>,
+    /// Read files outside the tree (`--allow-outside`, `allow-outside = true`).
+    pub allow_outside: bool,
+    /// Where includes and `pip install -r` files may be read from (set from the named
+    /// paths unless `allow_outside`).
+    pub trees: crate::paths::Trees,
 }
 
 impl Default for Settings {
@@ -83,10 +100,14 @@ impl Default for Settings {
             levels: BTreeMap::new(),
             allow_unpinned: HashSet::new(),
             exclude: Vec::new(),
+            config_exclude: Vec::new(),
             fail_on: Level::Warning,
             build_args: Vec::new(),
             context: None,
             config_path: None,
+            build_contexts: Vec::new(),
+            allow_outside: false,
+            trees: crate::paths::Trees::anywhere(),
         }
     }
 }
@@ -136,7 +157,7 @@ impl Settings {
             self.allow_unpinned = names.iter().map(|n| normalize_name(n)).collect();
         }
         if let Some(exclude) = config.exclude {
-            self.exclude = exclude;
+            self.config_exclude = exclude;
         }
         if let Some(fail_on) = config.fail_on {
             self.fail_on = parse_fail_on(&fail_on).map_err(invalid)?;
@@ -154,9 +175,32 @@ impl Settings {
                 self.levels.insert(rule, level);
             }
         }
+        if let Some(contexts) = config.build_contexts {
+            self.build_contexts = contexts
+                .iter()
+                .map(|c| parse_build_context(c).map_err(&invalid))
+                .collect::<Result<_, _>>()?;
+        }
+        if let Some(allow) = config.allow_outside {
+            self.allow_outside = allow;
+        }
         self.config_path = Some(path.to_path_buf());
         Ok(())
     }
+}
+
+/// A build context given as `NAME` or `NAME=VALUE`.
+pub fn parse_build_context(text: &str) -> Result<(String, Option<String>), String> {
+    let (name, value) = match text.split_once('=') {
+        Some((name, value)) => (name.trim(), Some(value.trim().to_string())),
+        None => (text.trim(), None),
+    };
+    if name.is_empty() {
+        return Err(format!(
+            "build context `{text}`: expected NAME or NAME=VALUE"
+        ));
+    }
+    Ok((name.to_string(), value))
 }
 
 pub fn parse_fail_on(text: &str) -> Result<Level, String> {

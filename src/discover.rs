@@ -25,6 +25,8 @@ pub enum DiscoverError {
     Missing { path: String },
     #[error("{path}: {message}")]
     Walk { path: String, message: String },
+    #[error("{path}: cannot tell whether this is a Dockerfile or a requirements file ({reason}); pass --kind dockerfile or --kind requirements")]
+    UnknownKind { path: String, reason: String },
     #[error("exclude pattern `{pattern}`: {message}")]
     Pattern { pattern: String, message: String },
 }
@@ -48,16 +50,47 @@ const SKIPPED_DIRS: &[&str] = &[
     ".ruff_cache",
 ];
 
+/// Names that start like a Dockerfile but are not one: BuildKit's per-Dockerfile ignore
+/// file (`Dockerfile.dockerignore`), documentation and scripts about it, editor and merge
+/// leftovers. Compared case-insensitively with the end of the name.
+const NOT_DOCKERFILE_SUFFIXES: &[&str] = &[
+    ".dockerignore",
+    ".md",
+    ".markdown",
+    ".rst",
+    ".txt",
+    ".sh",
+    ".bash",
+    ".ps1",
+    ".py",
+    ".json",
+    ".yml",
+    ".yaml",
+    ".toml",
+    ".swp",
+    ".swo",
+    ".orig",
+    ".bak",
+    ".rej",
+    ".tmp",
+    ".old",
+    ".patch",
+    ".diff",
+    "~",
+];
+
 /// Classifies a file by its name.
 pub fn classify(path: &Path) -> Option<FileKind> {
     let name = path.file_name()?.to_str()?;
     let lower = name.to_ascii_lowercase();
-    if name == "Dockerfile"
-        || name == "Containerfile"
-        || name.starts_with("Dockerfile.")
-        || name.starts_with("Containerfile.")
-        || lower.ends_with(".dockerfile")
-    {
+    let look_alike = NOT_DOCKERFILE_SUFFIXES
+        .iter()
+        .any(|suffix| lower.ends_with(suffix));
+    let dockerfile_name = ["Dockerfile", "Containerfile"].iter().any(|base| {
+        name.strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '-']))
+    });
+    if !look_alike && (dockerfile_name || lower.ends_with(".dockerfile")) {
         return Some(FileKind::Dockerfile);
     }
     let in_requirements_dir = path
@@ -77,12 +110,27 @@ pub fn classify(path: &Path) -> Option<FileKind> {
 /// The file that marks a virtualenv's root folder.
 const VIRTUALENV_MARKER: &str = "pyvenv.cfg";
 
-/// Walks `paths` (files or folders) and returns the files to lint, sorted.
+/// Walks `paths` (files or folders) and returns the files to lint, sorted; the first folder
+/// that cannot be walked is an error.
 pub fn discover(
     paths: &[PathBuf],
     forced: Option<FileKind>,
     settings: &Settings,
 ) -> Result<Vec<Discovered>, DiscoverError> {
+    let (found, unwalkable) = discover_all(paths, forced, settings)?;
+    match unwalkable.into_iter().next() {
+        Some(error) => Err(error),
+        None => Ok(found),
+    }
+}
+
+/// Walks `paths` like [`discover`], but a folder that cannot be walked (permissions) does
+/// not hide the rest: the files found and the walk errors are both returned.
+pub fn discover_all(
+    paths: &[PathBuf],
+    forced: Option<FileKind>,
+    settings: &Settings,
+) -> Result<(Vec<Discovered>, Vec<DiscoverError>), DiscoverError> {
     let mut found = Vec::new();
     let mut folders = Vec::new();
     for path in paths {
@@ -91,18 +139,16 @@ pub fn discover(
         })?;
         if metadata.is_dir() {
             folders.push(path.clone());
-        } else if let Some(kind) = forced
-            .or_else(|| classify(path))
-            .or(Some(FileKind::Requirements))
-        {
-            // A file named explicitly is linted whatever its name; an unknown name is
-            // read as a requirements file unless it looks like a Dockerfile.
-            let kind =
-                if forced.is_none() && classify(path).is_none() && looks_like_dockerfile(path) {
-                    FileKind::Dockerfile
-                } else {
-                    kind
-                };
+        } else {
+            // A file named explicitly is linted whatever its name; a name that says nothing
+            // is recognised by its content.
+            let kind = match forced.or_else(|| classify(path)) {
+                Some(kind) => kind,
+                None => kind_by_content(path).map_err(|reason| DiscoverError::UnknownKind {
+                    path: crate::paths::display_path(path),
+                    reason,
+                })?,
+            };
             found.push(Discovered {
                 path: path.clone(),
                 kind,
@@ -110,41 +156,126 @@ pub fn discover(
             });
         }
     }
+    let mut unwalkable = Vec::new();
     if !folders.is_empty() {
-        found.extend(walk(&folders, forced, settings)?);
+        // `--kind` is for the files named; what a walk finds is classified by name.
+        let (walked, errors) = walk(&folders, settings)?;
+        found.extend(walked);
+        unwalkable = errors;
     }
     found.sort();
     found.dedup_by(|a, b| a.path == b.path);
-    Ok(found)
+    Ok((found, unwalkable))
 }
 
-/// An explicitly named file whose content starts like a Dockerfile.
-fn looks_like_dockerfile(path: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return false;
-    };
-    text.lines()
-        .map(str::trim)
-        .find(|line| !line.is_empty() && !line.starts_with('#'))
-        .is_some_and(|line| {
-            let word = line
-                .split_whitespace()
-                .next()
-                .unwrap_or("")
-                .to_ascii_uppercase();
-            word == "FROM" || word == "ARG"
-        })
+/// Dockerfile instructions (BuildKit's list), any case.
+const INSTRUCTIONS: &[&str] = &[
+    "ADD",
+    "ARG",
+    "CMD",
+    "COPY",
+    "ENTRYPOINT",
+    "ENV",
+    "EXPOSE",
+    "FROM",
+    "HEALTHCHECK",
+    "LABEL",
+    "MAINTAINER",
+    "ONBUILD",
+    "RUN",
+    "SHELL",
+    "STOPSIGNAL",
+    "USER",
+    "VOLUME",
+    "WORKDIR",
+];
+
+/// The kind of a file whose name says nothing, from its first meaningful line: a parser
+/// directive (`# syntax=`, `# escape=`, `# check=`) or an instruction (`FROM`, `ARG`, …)
+/// makes a Dockerfile; a pip option or a requirement makes a requirements file; an empty
+/// file is an (empty) requirements file. Anything else is an error naming the file.
+fn kind_by_content(path: &Path) -> Result<FileKind, String> {
+    let bytes = std::fs::read(path).map_err(|err| crate::paths::io_message(&err))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut directives = true;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() {
+            directives = false;
+            continue;
+        }
+        if let Some(comment) = line.strip_prefix('#') {
+            let is_directive = comment.split_once('=').is_some_and(|(key, _)| {
+                matches!(
+                    key.trim().to_ascii_lowercase().as_str(),
+                    "syntax" | "escape" | "check"
+                )
+            });
+            if directives && is_directive {
+                return Ok(FileKind::Dockerfile);
+            }
+            directives = false;
+            continue;
+        }
+        let word = line.split_whitespace().next().unwrap_or("");
+        if INSTRUCTIONS.iter().any(|i| i.eq_ignore_ascii_case(word)) && line.len() > word.len() {
+            return Ok(FileKind::Dockerfile);
+        }
+        if line.starts_with('-')
+            || crate::lint::requirements::requirement::parse_requirement(
+                line.split(" #").next().unwrap_or(line).trim(),
+            )
+            .is_ok()
+        {
+            return Ok(FileKind::Requirements);
+        }
+        return Err(format!(
+            "its first line is `{}`",
+            crate::lint::excerpt(line)
+        ));
+    }
+    Ok(FileKind::Requirements)
 }
 
-fn walk(
-    folders: &[PathBuf],
-    forced: Option<FileKind>,
+/// The configuration file's `exclude` patterns, rooted at its folder.
+fn config_excludes(
     settings: &Settings,
-) -> Result<Vec<Discovered>, DiscoverError> {
+) -> Result<Option<ignore::gitignore::Gitignore>, DiscoverError> {
+    let Some(base) = settings
+        .config_path
+        .as_deref()
+        .and_then(Path::parent)
+        .filter(|_| !settings.config_exclude.is_empty())
+    else {
+        return Ok(None);
+    };
+    let base = crate::paths::absolute(base);
+    let mut builder = ignore::gitignore::GitignoreBuilder::new(&base);
+    for pattern in &settings.config_exclude {
+        builder
+            .add_line(None, pattern)
+            .map_err(|err| DiscoverError::Pattern {
+                pattern: pattern.clone(),
+                message: err.to_string(),
+            })?;
+    }
+    let built = builder.build().map_err(|err| DiscoverError::Pattern {
+        pattern: settings.config_exclude.join(", "),
+        message: err.to_string(),
+    })?;
+    Ok(Some(built))
+}
+
+/// The files found, and the folders that could not be walked.
+type Walked = (Vec<Discovered>, Vec<DiscoverError>);
+
+fn walk(folders: &[PathBuf], settings: &Settings) -> Result<Walked, DiscoverError> {
     let mut builder = ignore::WalkBuilder::new(&folders[0]);
     for folder in &folders[1..] {
         builder.add(folder);
     }
+    let config_excludes = config_excludes(settings)?;
+    let cwd = std::env::current_dir().unwrap_or_default();
     builder
         .hidden(false)
         .parents(true)
@@ -154,8 +285,18 @@ fn walk(
         .require_git(false)
         .ignore(true)
         .follow_links(false)
-        .filter_entry(|entry| {
+        .filter_entry(move |entry| {
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            if let Some(matcher) = &config_excludes {
+                let absolute = crate::paths::normalize_lexically(&cwd.join(entry.path()));
+                if absolute.starts_with(matcher.path())
+                    && matcher
+                        .matched_path_or_any_parents(&absolute, is_dir)
+                        .is_ignore()
+                {
+                    return false;
+                }
+            }
             if !is_dir || entry.depth() == 0 {
                 return true;
             }
@@ -193,8 +334,12 @@ fn walk(
                 Ok(entry) => {
                     let is_file = match entry.file_type() {
                         Some(t) if t.is_file() => true,
-                        // A symlink to a file is linted; a symlink to a folder is not walked.
-                        Some(t) if t.is_symlink() => entry.path().is_file(),
+                        // A symlink to a file is linted; a symlink to a folder is not walked;
+                        // a dangling one with a lintable name is kept, so reading it fails
+                        // with an error naming it instead of vanishing from the report.
+                        Some(t) if t.is_symlink() => {
+                            entry.path().is_file() || !entry.path().exists()
+                        }
                         _ => false,
                     };
                     if is_file && entry.file_name() == VIRTUALENV_MARKER && entry.depth() > 0 {
@@ -205,7 +350,6 @@ fn walk(
                         }
                     } else if is_file {
                         if let Some(kind) = classify(entry.path()) {
-                            let kind = forced.unwrap_or(kind);
                             if let Ok(mut found) = found.lock() {
                                 found.push(Discovered {
                                     path: entry.into_path(),
@@ -225,13 +369,20 @@ fn walk(
             ignore::WalkState::Continue
         })
     });
-    let errors = errors.into_inner().unwrap_or_default();
-    if let Some(message) = errors.into_iter().find(|e| !e.contains("File system loop")) {
-        return Err(DiscoverError::Walk {
-            path: folders[0].display().to_string(),
-            message,
-        });
-    }
+    let mut errors: Vec<DiscoverError> = errors
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| !e.contains("File system loop"))
+        .map(|message| DiscoverError::Walk {
+            path: crate::paths::display_path(&folders[0]),
+            message: match message.find(" (os error") {
+                Some(cut) => message[..cut].to_string(),
+                None => message,
+            },
+        })
+        .collect();
+    errors.sort_by_key(|e| e.to_string());
     let mut found = found.into_inner().unwrap_or_default();
     let virtualenvs = virtualenvs.into_inner().unwrap_or_default();
     if !virtualenvs.is_empty() {
@@ -239,7 +390,7 @@ fn walk(
             !virtualenvs.iter().any(|venv| file.path.starts_with(venv))
         });
     }
-    Ok(found)
+    Ok((found, errors))
 }
 
 #[cfg(test)]
@@ -258,6 +409,19 @@ mod tests {
             ("Dockerfile.dev", Some(FileKind::Dockerfile)),
             ("api.Dockerfile", Some(FileKind::Dockerfile)),
             ("Containerfile", Some(FileKind::Dockerfile)),
+            ("Dockerfile-dev", Some(FileKind::Dockerfile)),
+            ("Containerfile-prod", Some(FileKind::Dockerfile)),
+            ("Dockerfile.dockerignore", None),
+            ("api.Dockerfile.dockerignore", None),
+            ("Dockerfile.md", None),
+            ("Dockerfile.sh", None),
+            ("Dockerfile~", None),
+            ("Dockerfile.swp", None),
+            ("Dockerfile.orig", None),
+            ("Dockerfile.bak", None),
+            ("Dockerfile.rej", None),
+            ("Dockerfiles", None),
+            ("xDockerfile", None),
             ("README.md", None),
             ("docs/base.txt", None),
         ] {

@@ -40,7 +40,114 @@ pub fn display_path(path: &Path) -> String {
             .unwrap_or(normalized),
         _ => normalized,
     };
+    if shown.as_os_str().is_empty() {
+        return ".".to_string();
+    }
     shown.to_string_lossy().replace('\\', "/")
+}
+
+/// `path` made absolute against the working directory and lexically normalized, so that
+/// the same file has one spelling whatever folder pindrift runs from.
+pub fn absolute(path: &Path) -> PathBuf {
+    let path = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    };
+    if path.is_absolute() {
+        return normalize_lexically(path);
+    }
+    match working_directory() {
+        Some(cwd) => normalize_lexically(&cwd.join(path)),
+        None => normalize_lexically(path),
+    }
+}
+
+/// `path` with symlinks resolved as far as the file system allows: the longest existing
+/// prefix is canonicalized and the rest joined lexically (a missing file resolves too).
+pub fn resolve(path: &Path) -> PathBuf {
+    let path = absolute(path);
+    if let Ok(real) = std::fs::canonicalize(&path) {
+        return real;
+    }
+    let mut rest = Vec::new();
+    let mut prefix = path.as_path();
+    while let Some(parent) = prefix.parent() {
+        if let Some(name) = prefix.file_name() {
+            rest.push(name.to_os_string());
+        }
+        if let Ok(real) = std::fs::canonicalize(parent) {
+            let mut out = real;
+            for name in rest.iter().rev() {
+                out.push(name);
+            }
+            return normalize_lexically(&out);
+        }
+        prefix = parent;
+    }
+    path
+}
+
+/// The folders pindrift may read: for each path named on the command line, the git work
+/// tree that contains it, else the named folder (or a named file's folder). Files reached
+/// through includes, `pip install -r` or symlinks are read only inside one of them, unless
+/// `--allow-outside` / `allow-outside = true`.
+#[derive(Debug, Clone, Default)]
+pub struct Trees {
+    /// Canonical roots; empty means "anywhere" (library use, `--allow-outside`).
+    roots: Vec<PathBuf>,
+}
+
+impl Trees {
+    /// No limit.
+    pub fn anywhere() -> Self {
+        Self::default()
+    }
+
+    /// The trees of the named paths.
+    pub fn of(named: &[PathBuf]) -> Self {
+        let mut roots: Vec<PathBuf> = named.iter().map(|path| tree_of(path)).collect();
+        roots.sort();
+        roots.dedup();
+        Self { roots }
+    }
+
+    pub fn roots(&self) -> &[PathBuf] {
+        &self.roots
+    }
+
+    /// Whether `path` (symlinks and `..` resolved) is inside a tree.
+    pub fn contains(&self, path: &Path) -> bool {
+        if self.roots.is_empty() {
+            return true;
+        }
+        let real = resolve(path);
+        self.roots.iter().any(|root| real.starts_with(root))
+    }
+
+    /// The trees as shown in messages.
+    pub fn describe(&self) -> String {
+        self.roots
+            .iter()
+            .map(|root| format!("`{}`", display_path(root)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The tree of one named path: the git work tree top containing it, else the folder.
+fn tree_of(path: &Path) -> PathBuf {
+    let real = resolve(path);
+    let folder = if real.is_dir() {
+        real.clone()
+    } else {
+        real.parent()
+            .map_or_else(|| real.clone(), Path::to_path_buf)
+    };
+    folder
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())
+        .map_or(folder.clone(), Path::to_path_buf)
 }
 
 /// An I/O error in words, without Rust's `(os error 2)` suffix.

@@ -31,7 +31,12 @@ fn run(dir: &Path, args: &[&str]) -> Option<String> {
         .expect("run pindrift");
     let stderr = String::from_utf8_lossy(&output.stderr);
     let code = output.status.code();
-    (!matches!(code, Some(0 | 1)) || stderr.contains("panicked"))
+    // A named file that is neither a Dockerfile nor a requirements file by name or content
+    // (MANIFEST.in, a .dockerignore) is a usage error naming it, not bogus findings.
+    let unknown_kind = !args.contains(&"--kind")
+        && code == Some(2)
+        && stderr.contains("cannot tell whether this is a Dockerfile or a requirements file");
+    (!(matches!(code, Some(0 | 1)) || unknown_kind) || stderr.contains("panicked"))
         .then(|| format!("pindrift {}: exit {code:?}\n{stderr}", args.join(" ")))
 }
 

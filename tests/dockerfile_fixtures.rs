@@ -140,6 +140,7 @@ fn fixtures_report_exactly_their_annotations() {
             &outcome.findings,
             &Summary {
                 files: outcome.files,
+                files_with_findings: outcome.files_with_findings,
             },
             false,
             &mut rendered,

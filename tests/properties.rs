@@ -35,7 +35,10 @@ fn assert_findings_valid(text: &str, findings: &[Finding]) -> Result<(), TestCas
     }
     for format in [Format::Human, Format::Json, Format::Sarif, Format::Github] {
         let mut out = Vec::new();
-        let summary = Summary { files: 1 };
+        let summary = Summary {
+            files: 1,
+            files_with_findings: 1,
+        };
         let rendered = render(format, findings, &summary, true, &mut out);
         prop_assert!(rendered.is_ok(), "{format:?}: {rendered:?}");
     }

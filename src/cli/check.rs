@@ -4,7 +4,7 @@ use super::{EXIT_ERROR, EXIT_FINDINGS};
 use crate::config::{
     discover_config, parse_fail_on, read_config_file, validate_codes, Profile, Settings,
 };
-use crate::discover::{discover, FileKind};
+use crate::discover::{discover_all, FileKind};
 use crate::lint::check;
 use crate::report::{render, Format, Summary};
 use crate::requirement_name_list;
@@ -53,6 +53,14 @@ pub struct CheckArgs {
     /// Build context for Dockerfiles (default: each Dockerfile's folder).
     #[arg(long, value_name = "DIR")]
     context: Option<PathBuf>,
+    /// A named build context, as `docker buildx build --build-context` (repeatable): in
+    /// `FROM` and `COPY --from` it is not an image.
+    #[arg(long = "build-context", value_name = "NAME[=VALUE]")]
+    build_contexts: Vec<String>,
+    /// Follow includes and `pip install -r` files outside the tree (the git work tree of
+    /// each named path, else the named folder).
+    #[arg(long)]
+    allow_outside: bool,
     /// Configuration file (default: nearest pindrift.toml or pyproject.toml [tool.pindrift]).
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
     config: Option<PathBuf>,
@@ -68,8 +76,20 @@ fn settings_from(args: &CheckArgs) -> anyhow::Result<Settings> {
             .ok_or_else(|| anyhow!("{}: no [tool.pindrift] table", path.display()))?;
         settings.apply_file(config, path)?;
     } else if !args.no_config {
+        // From the first named path (its folder for a file), not the working directory:
+        // `cd svc && pindrift check` and `pindrift check svc` use svc's configuration.
         let cwd = std::env::current_dir().context("cannot read the working directory")?;
-        if let Some((path, config)) = discover_config(&cwd)? {
+        let start = args.paths.first().map_or(cwd.clone(), |named| {
+            let named = crate::paths::absolute(named);
+            if named.is_dir() {
+                named
+            } else {
+                named
+                    .parent()
+                    .map_or(cwd.clone(), std::path::Path::to_path_buf)
+            }
+        });
+        if let Some((path, config)) = discover_config(&start)? {
             settings.apply_file(config, &path)?;
         }
     }
@@ -101,22 +121,38 @@ fn settings_from(args: &CheckArgs) -> anyhow::Result<Settings> {
             .push((name.to_string(), value.to_string()));
     }
     settings.context = args.context.clone();
+    for context in &args.build_contexts {
+        settings.build_contexts.push(
+            crate::config::parse_build_context(context)
+                .map_err(|e| anyhow!("--build-context: {e}"))?,
+        );
+    }
+    settings.allow_outside |= args.allow_outside;
     Ok(settings)
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
-    let settings = settings_from(&args)?;
+    let mut settings = settings_from(&args)?;
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths.clone()
     };
+    if !settings.allow_outside {
+        // The build context named with --context is a named path too.
+        let named: Vec<PathBuf> = paths.iter().chain(&settings.context).cloned().collect();
+        settings.trees = crate::paths::Trees::of(&named);
+    }
     let forced = args.kind.map(|kind| match kind {
         KindArg::Requirements => FileKind::Requirements,
         KindArg::Dockerfile => FileKind::Dockerfile,
     });
-    let files = discover(&paths, forced, &settings)?;
-    let outcome = check(&files, &settings);
+    // A folder that cannot be walked is an error (exit 2) that does not hide the rest.
+    let (files, unwalkable) = discover_all(&paths, forced, &settings)?;
+    let mut outcome = check(&files, &settings);
+    outcome
+        .errors
+        .extend(unwalkable.iter().map(ToString::to_string));
 
     let stdout = io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -126,6 +162,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         &outcome.findings,
         &Summary {
             files: outcome.files,
+            files_with_findings: outcome.files_with_findings,
         },
         color,
         &mut out,

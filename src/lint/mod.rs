@@ -6,7 +6,7 @@ pub mod requirements;
 use crate::config::Settings;
 use crate::diagnostic::{Finding, Level};
 use crate::discover::{Discovered, FileKind};
-use crate::paths::{display_path, io_message, normalize_lexically};
+use crate::paths::{display_path, io_message};
 use crate::source::SourceFile;
 use requirements::install::{include_path, FileCache, Install};
 use requirements::parse::LineKind;
@@ -20,8 +20,10 @@ use std::sync::Mutex;
 pub struct CheckOutcome {
     /// Sorted findings, levels settled, `off` removed.
     pub findings: Vec<Finding>,
-    /// Files linted.
+    /// Files read: found or named, and reached through includes or a Dockerfile's pip.
     pub files: usize,
+    /// Files the findings are in.
+    pub files_with_findings: usize,
     /// Files that could not be read (`path: reason`); they make the run exit 2.
     pub errors: Vec<String>,
 }
@@ -44,20 +46,27 @@ fn parallel_for_each<T: Sync>(items: &[T], work: impl Fn(&T) + Sync) {
 }
 
 pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
-    let cache = FileCache::new();
-    // Requirements files the walker lints anyway: a Dockerfile's `pip install -r` need not
-    // lint them a second time.
-    let discovered_requirements: std::collections::HashSet<PathBuf> = discovered
-        .iter()
-        .filter(|file| file.kind == FileKind::Requirements)
-        .map(|file| {
-            normalize_lexically(
-                &std::path::absolute(&file.path).unwrap_or_else(|_| file.path.clone()),
-            )
-        })
-        .collect();
+    let cache = FileCache::within(settings.trees.clone());
     let findings = Mutex::new(Vec::new());
     let errors = Mutex::new(Vec::new());
+    // Requirements files a Dockerfile's `pip install -r`/`-c` reads: linted there, as that
+    // install (with its command-line constraints), and not as installs of their own.
+    let installed_by_dockerfiles = Mutex::new(Vec::new());
+    // A link found by the walk that leads out of the tree: not read, and said so.
+    let (discovered, outside): (Vec<Discovered>, Vec<Discovered>) = discovered
+        .iter()
+        .cloned()
+        .partition(|file| file.explicit || !leads_outside(&file.path, settings));
+    if let Ok(mut errors) = errors.lock() {
+        errors.extend(outside.iter().map(|file| {
+            format!(
+                "{}: a symlink to a file outside the tree ({}): not read; pass --allow-outside to read it",
+                display_path(&file.path),
+                settings.trees.describe()
+            )
+        }));
+    }
+    let discovered = &discovered[..];
     parallel_for_each(discovered, |file| match file.kind {
         FileKind::Requirements => {
             if let Err(message) = cache.load(&file.path).as_ref() {
@@ -69,14 +78,12 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
         FileKind::Dockerfile => match std::fs::read(&file.path) {
             Ok(bytes) => {
                 let source = SourceFile::from_bytes(&file.path, display_path(&file.path), bytes);
-                let found = dockerfile::lint_dockerfile_cached(
-                    &source,
-                    settings,
-                    Some(&cache),
-                    Some(&discovered_requirements),
-                );
+                let outcome = dockerfile::lint_dockerfile_cached(&source, settings, Some(&cache));
                 if let Ok(mut findings) = findings.lock() {
-                    findings.extend(found);
+                    findings.extend(outcome.findings);
+                }
+                if let Ok(mut installed) = installed_by_dockerfiles.lock() {
+                    installed.extend(outcome.installed);
                 }
             }
             Err(err) => {
@@ -90,6 +97,11 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
             }
         },
     });
+    let installed_by_dockerfiles: HashSet<PathBuf> = installed_by_dockerfiles
+        .into_inner()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     let mut findings: Vec<Finding> = findings
         .into_inner()
         .unwrap_or_default()
@@ -100,23 +112,36 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
         .iter()
         .filter(|file| file.kind == FileKind::Requirements)
         .collect();
-    let installs = install_roots(&requirement_files, &cache);
+    let installs = install_roots(&requirement_files, &cache, &installed_by_dockerfiles);
     let mut requirement_findings = lint_requirement_installs(&installs, settings);
     // The parsed files are no longer needed: free them before sorting (peak memory).
     drop(installs);
+    let mut read: HashSet<PathBuf> = cache.files_read().into_iter().collect();
     drop(cache);
+    read.extend(
+        discovered
+            .iter()
+            .filter(|file| file.kind == FileKind::Dockerfile)
+            .map(|file| crate::paths::resolve(&file.path)),
+    );
     requirement_findings.append(&mut findings);
     let mut findings = requirement_findings;
     // Unstable: equal keys are duplicates that dedup removes; no scratch buffer needed.
     findings.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    // A requirements file reached from a Dockerfile's `pip install -r` is also linted on its
-    // own when discovered: report each problem once.
+    // A requirements file read by two installs (two Dockerfiles, or a Dockerfile and a
+    // requirements file that includes it) is reported once per problem.
     findings.dedup_by(|a, b| a.path == b.path && a.span == b.span && a.code == b.code);
+    let files_with_findings = {
+        let mut paths: Vec<&str> = findings.iter().map(|f| &*f.path).collect();
+        paths.dedup();
+        paths.len()
+    };
     let mut errors = errors.into_inner().unwrap_or_default();
     errors.sort();
     CheckOutcome {
         findings,
-        files: discovered.len(),
+        files: read.len(),
+        files_with_findings,
         errors,
     }
 }
@@ -125,6 +150,47 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
 fn settle_level(mut finding: Finding, settings: &Settings) -> Option<Finding> {
     finding.level = settings.level_for(finding.code, finding.level);
     (finding.level != Level::Off).then_some(finding)
+}
+
+/// At most this many characters of file content are echoed in a message.
+const EXCERPT_CHARS: usize = 60;
+
+/// A short, escaped excerpt of text read from a file, for messages: control characters
+/// are escaped and anything past [`EXCERPT_CHARS`] is cut (`…`), so a message never
+/// carries a file's raw content of arbitrary length (`-r /etc/shadow` in CI logs).
+pub fn excerpt(text: &str) -> String {
+    let mut out = String::new();
+    for (index, c) in text.chars().enumerate() {
+        if index == EXCERPT_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A message that may quote file content, bounded: control characters escaped and at most
+/// a few excerpts' worth of characters kept.
+pub fn bounded_message(message: &str) -> String {
+    const LIMIT: usize = 4 * EXCERPT_CHARS;
+    let mut out = String::new();
+    for (index, c) in message.chars().enumerate() {
+        if index == LIMIT {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Lints every install, in parallel. A file read by several installs is reported once
@@ -177,11 +243,13 @@ fn lint_requirement_installs(installs: &[Install], settings: &Settings) -> Vec<F
 /// install, i.e. those named on the command line and those no other discovered file
 /// includes. Files only reachable through a cycle of includes start installs too, so
 /// every file is linted.
-fn install_roots(files: &[&Discovered], cache: &FileCache) -> Vec<Install> {
-    let key = |path: &std::path::Path| {
-        normalize_lexically(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
-    };
-    let mut included = HashSet::default();
+fn install_roots(
+    files: &[&Discovered],
+    cache: &FileCache,
+    installed_by_dockerfiles: &HashSet<PathBuf>,
+) -> Vec<Install> {
+    let key = |path: &std::path::Path| crate::paths::absolute(path);
+    let mut included = installed_by_dockerfiles.clone();
     for file in files {
         if let Ok(parsed) = cache.load(&file.path).as_ref() {
             for line in &parsed.lines {
@@ -191,15 +259,27 @@ fn install_roots(files: &[&Discovered], cache: &FileCache) -> Vec<Install> {
             }
         }
     }
-    let roots: Vec<PathBuf> = files
+    // A found `constraints*.txt` that nothing reads is read as pip reads such a file, with
+    // `-c`: its caps (`Django<6.0`) constrain, they are not installs. Named on the command
+    // line, a file is an install root whatever its name.
+    let roots: Vec<(PathBuf, bool)> = files
         .iter()
         .filter(|file| file.explicit || !included.contains(&key(&file.path)))
-        .map(|file| file.path.clone())
+        .map(|file| {
+            (
+                file.path.clone(),
+                !file.explicit && is_constraints_name(&file.path),
+            )
+        })
         .collect();
     let collected = Mutex::new(Vec::with_capacity(roots.len()));
-    let indexed: Vec<(usize, &PathBuf)> = roots.iter().enumerate().collect();
-    parallel_for_each(&indexed, |&(index, root)| {
-        let install = requirements::install::collect_install(root, cache);
+    let indexed: Vec<(usize, &(PathBuf, bool))> = roots.iter().enumerate().collect();
+    parallel_for_each(&indexed, |&(index, (root, constraint))| {
+        let install = if *constraint {
+            requirements::install::collect_install_of(&[], std::slice::from_ref(root), cache)
+        } else {
+            requirements::install::collect_install(root, cache)
+        };
         if let Ok(mut collected) = collected.lock() {
             collected.push((index, install));
         }
@@ -211,12 +291,35 @@ fn install_roots(files: &[&Discovered], cache: &FileCache) -> Vec<Install> {
         .iter()
         .flat_map(|install| install.included_paths.iter().map(|p| key(p)))
         .collect();
+    covered.extend(installed_by_dockerfiles.iter().cloned());
     for file in files {
         if !covered.contains(&key(&file.path)) {
-            let install = requirements::install::collect_install(&file.path, cache);
+            let install = if !file.explicit && is_constraints_name(&file.path) {
+                requirements::install::collect_install_of(
+                    &[],
+                    std::slice::from_ref(&file.path),
+                    cache,
+                )
+            } else {
+                requirements::install::collect_install(&file.path, cache)
+            };
             covered.extend(install.included_paths.iter().map(|p| key(p)));
             installs.push(install);
         }
     }
     installs
+}
+
+/// `constraints*.txt`: by convention read with `pip install -c`.
+fn is_constraints_name(path: &std::path::Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| name.to_ascii_lowercase().starts_with("constraints"))
+}
+
+/// A symlink whose target is outside the trees pindrift may read.
+fn leads_outside(path: &std::path::Path, settings: &Settings) -> bool {
+    !settings.trees.roots().is_empty()
+        && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        && !settings.trees.contains(path)
 }

@@ -103,14 +103,20 @@ pub fn render(
     if findings.is_empty() {
         writeln!(out, "No problems in {}.", plural(summary.files, "file"))
     } else {
+        // "in N files": the files the findings are in; files read besides them in brackets.
+        let read = if summary.files > summary.files_with_findings {
+            format!(" ({} read)", plural(summary.files, "file"))
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "Found {} ({}, {}, {}) in {}.",
+            "Found {} ({}, {}, {}) in {}{read}.",
             plural(findings.len(), "problem"),
             plural(count(Level::Error), "error"),
             plural(count(Level::Warning), "warning"),
             plural(count(Level::Note), "note"),
-            plural(summary.files, "file")
+            plural(summary.files_with_findings, "file")
         )
     }
 }

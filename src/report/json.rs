@@ -33,7 +33,10 @@ struct JsonFinding<'a> {
 
 #[derive(Serialize)]
 struct JsonSummary {
+    /// Files read.
     files: usize,
+    /// Files the findings are in (added in 0.1: `files` counts files read).
+    files_with_findings: usize,
     findings: usize,
     errors: usize,
     warnings: usize,
@@ -63,6 +66,7 @@ pub fn render(findings: &[Finding], summary: &Summary, out: &mut dyn Write) -> i
             .collect(),
         summary: JsonSummary {
             files: summary.files,
+            files_with_findings: summary.files_with_findings,
             findings: findings.len(),
             errors: count(Level::Error),
             warnings: count(Level::Warning),

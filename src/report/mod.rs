@@ -23,7 +23,11 @@ pub enum Format {
 
 /// What a report shows besides the findings.
 pub struct Summary {
+    /// Files read: those found or named, and every file reached through `-r`/`-c` or a
+    /// Dockerfile's `pip install -r`/`-c`.
     pub files: usize,
+    /// Files the findings are in.
+    pub files_with_findings: usize,
 }
 
 pub fn render(

@@ -16,7 +16,7 @@ pub mod shell;
 pub mod suppressions;
 pub mod vars;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -37,29 +37,52 @@ pub use crate::suppress::HADOLINT_EQUIVALENTS;
 
 /// Lints one Dockerfile.
 pub fn lint_dockerfile(source: &SourceFile, settings: &Settings) -> Vec<Finding> {
-    lint_dockerfile_cached(source, settings, None, None)
+    lint_dockerfile_cached(source, settings, None).findings
 }
 
-/// Lints one Dockerfile; requirements files reached through `pip install -r` are read
-/// through `cache` when given (so a tree's requirements files are parsed once), and not
-/// linted again when `linted_elsewhere` (absolute, lexically normalized paths) has them.
+/// What linting one Dockerfile found.
+pub struct DockerfileOutcome {
+    pub findings: Vec<Finding>,
+    /// Every requirements/constraints file its `pip install` commands read (absolute,
+    /// lexically normalized): they are linted here, as part of that install, and are not
+    /// install roots of their own.
+    pub installed: Vec<PathBuf>,
+}
+
+/// Lints one Dockerfile; requirements files reached through `pip install -r`/`-c` (and
+/// `PIP_CONSTRAINT`) are linted as one install, read through `cache` when given (so a
+/// tree's requirements files are parsed once).
 pub fn lint_dockerfile_cached(
     source: &SourceFile,
     settings: &Settings,
     cache: Option<&FileCache>,
-    linted_elsewhere: Option<&HashSet<PathBuf>>,
-) -> Vec<Finding> {
+) -> DockerfileOutcome {
     let df = match parse::parse(&source.text) {
         Ok(df) => df,
         Err(e) => {
-            return vec![rules::syntax_error::finding(source, e.span, &e.message)];
+            return DockerfileOutcome {
+                findings: vec![rules::syntax_error::finding(source, e.span, &e.message)],
+                installed: Vec::new(),
+            };
         }
     };
-    let context = settings
-        .context
-        .clone()
-        .or_else(|| source.path.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
+    // Absolute, so that mapping paths into it does not depend on the working directory
+    // (`Dockerfile` named in its own folder has the parent ``).
+    let context = crate::paths::absolute(
+        &settings
+            .context
+            .clone()
+            .or_else(|| source.path.parent().map(Path::to_path_buf))
+            .unwrap_or_default(),
+    );
+    let own_cache;
+    let cache = match cache {
+        Some(cache) => cache,
+        None => {
+            own_cache = FileCache::new();
+            &own_cache
+        }
+    };
     let mut cx = Cx {
         source,
         settings,
@@ -69,9 +92,10 @@ pub fn lint_dockerfile_cached(
         context,
         workdir: "/".to_string(),
         copies: Vec::new(),
-        linted_files: Vec::new(),
+        stage_files: Vec::new(),
+        linted_installs: Vec::new(),
+        installed: Vec::new(),
         cache,
-        linted_elsewhere,
         shell_comments: Vec::new(),
     };
     if settings.strict() {
@@ -101,7 +125,10 @@ pub fn lint_dockerfile_cached(
         source,
         report_unused,
     ));
-    others
+    DockerfileOutcome {
+        findings: others,
+        installed: cx.installed,
+    }
 }
 
 /// A file copied (or bind-mounted) from the build context into the image.
@@ -128,9 +155,12 @@ pub struct Cx<'a> {
     context: PathBuf,
     workdir: String,
     copies: Vec<CopyMap>,
-    linted_files: Vec<PathBuf>,
-    cache: Option<&'a FileCache>,
-    linted_elsewhere: Option<&'a HashSet<PathBuf>>,
+    /// WORKDIR and context files of each finished stage, by index.
+    stage_files: Vec<(String, Vec<CopyMap>)>,
+    /// The (requirements, constraints) sets already linted, once per Dockerfile.
+    linted_installs: Vec<(Vec<PathBuf>, Vec<PathBuf>)>,
+    installed: Vec<PathBuf>,
+    cache: &'a FileCache,
     /// Source spans of the shell comments in the file's scripts (for suppressions).
     shell_comments: Vec<Range<usize>>,
 }
@@ -231,13 +261,24 @@ impl Cx<'_> {
             None
         };
         if base.is_none() {
-            rules::check_image(self, &arg, "base image");
+            self.check_image_or_context(&arg, e.is_known(), "base image");
         }
         self.scopes.begin_stage(base);
+        // A stage built on an earlier stage starts with its WORKDIR and files.
+        if !self.stages.is_empty() {
+            let ended = (self.workdir.clone(), std::mem::take(&mut self.copies));
+            self.stage_files.push(ended);
+        }
         self.stages.push(stage_name);
-        self.workdir = "/".into();
-        if base.is_none() {
-            self.copies.clear();
+        match base.and_then(|i| self.stage_files.get(i)) {
+            Some((workdir, copies)) => {
+                self.workdir = workdir.clone();
+                self.copies = copies.clone();
+            }
+            None => {
+                self.workdir = "/".into();
+                self.copies.clear();
+            }
         }
     }
 
@@ -252,7 +293,8 @@ impl Cx<'_> {
             return;
         };
         let e = expand_word(w, self.scopes.current());
-        if e.is_known() && self.stage_index(&e.value).is_some() {
+        let known = e.is_known();
+        if known && self.stage_index(&e.value).is_some() {
             return;
         }
         let arg = Arg {
@@ -265,7 +307,33 @@ impl Cx<'_> {
             unresolved: e.unresolved,
             opaque: e.opaque,
         };
-        rules::check_image(self, &arg, what);
+        self.check_image_or_context(&arg, known, what);
+    }
+
+    /// Checks an image reference, unless it names a build context: then nothing is judged,
+    /// or, for `NAME=docker-image://REF`, REF is (BuildKit builds from REF).
+    fn check_image_or_context(&mut self, arg: &Arg, known: bool, what: &str) {
+        let context = if known {
+            self.build_context(&arg.text).cloned()
+        } else {
+            None
+        };
+        match context {
+            None => rules::check_image(self, arg, what),
+            Some((name, Some(value))) => {
+                if let Some(image) = value.strip_prefix("docker-image://") {
+                    let image_arg = Arg {
+                        text: image.to_string(),
+                        span: arg.span.clone(),
+                        unresolved: Vec::new(),
+                        opaque: false,
+                    };
+                    let what = format!("{what}, from the build context `{name}`");
+                    rules::check_image(self, &image_arg, &what);
+                }
+            }
+            Some((_, None)) => {}
+        }
     }
 
     fn copy(&mut self, inst: &Instruction) {
@@ -406,7 +474,14 @@ impl Cx<'_> {
                 })
                 .collect();
             match classify(&args) {
-                Classified::Install(i) => rules::check_install(self, &args, &i, &binds),
+                Classified::Install(i) => {
+                    let env = self
+                        .scopes
+                        .current()
+                        .get("PIP_CONSTRAINT")
+                        .map(str::to_string);
+                    rules::check_install(self, &args, &i, &binds, env.as_deref());
+                }
                 Classified::ShellArg(n) => {
                     let body = j[n].value.clone();
                     self.script(&body, &[], &binds, 0);
@@ -524,7 +599,10 @@ impl Cx<'_> {
             });
         }
         match classify(&args) {
-            Classified::Install(i) => rules::check_install(self, &args, &i, binds),
+            Classified::Install(i) => {
+                let env = self.pip_constraint(cmd, shell_env);
+                rules::check_install(self, &args, &i, binds, env.as_deref());
+            }
             Classified::ShellArg(n) => {
                 if let Some(w) = cmd.words.get(n) {
                     let body = w.reraw();
@@ -540,28 +618,61 @@ impl Cx<'_> {
         }
     }
 
-    /// Lints a requirements file reached from `pip install -r` (once per Dockerfile).
-    fn lint_requirements_file(&mut self, path: &Path) {
-        if self.linted_files.iter().any(|p| p == path) {
-            return;
+    /// Lints the files of one `pip install -r A -r B -c C` (and `PIP_CONSTRAINT`) as one
+    /// install, once per Dockerfile; returns the names the constraints pin exactly, which
+    /// also pin the packages named on the command line.
+    fn lint_pip_install(&mut self, roots: &[PathBuf], constraints: &[PathBuf]) -> Vec<String> {
+        if roots.is_empty() && constraints.is_empty() {
+            return Vec::new();
         }
-        self.linted_files.push(path.to_path_buf());
-        if let Some(elsewhere) = self.linted_elsewhere {
-            let key = crate::paths::normalize_lexically(
-                &std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()),
+        let install =
+            crate::lint::requirements::install::collect_install_of(roots, constraints, self.cache);
+        let pins: Vec<String> = install.constraint_pins.keys().cloned().collect();
+        let key = (roots.to_vec(), constraints.to_vec());
+        if !self.linted_installs.contains(&key) {
+            self.linted_installs.push(key);
+            self.installed.extend(
+                install
+                    .included_paths
+                    .iter()
+                    .map(|p| crate::paths::absolute(p)),
             );
-            if elsewhere.contains(&key) {
-                return;
+            let found = crate::lint::requirements::lint_install(&install, self.settings);
+            self.findings.extend(found);
+        }
+        pins
+    }
+
+    /// `PIP_CONSTRAINT` as a command sees it: `PIP_CONSTRAINT=… pip …`, else a shell
+    /// variable set earlier in the `RUN`, else `ENV`/`ARG` in scope.
+    fn pip_constraint(&self, cmd: &Command, shell_env: &HashMap<String, String>) -> Option<String> {
+        let lookup = Layered {
+            top: shell_env,
+            base: self.scopes.current(),
+        };
+        for a in cmd.assigns.iter().rev() {
+            if a.assignment_name() == Some("PIP_CONSTRAINT") {
+                let mut w = a.clone();
+                strip_assignment_name(&mut w, "PIP_CONSTRAINT".len() + 1);
+                let e = expand_word(&w, &lookup);
+                return Some(if e.is_known() {
+                    e.value
+                } else {
+                    COMPUTED.to_string()
+                });
             }
         }
-        let found = match self.cache {
-            Some(cache) => {
-                let install = crate::lint::requirements::install::collect_install(path, cache);
-                crate::lint::requirements::lint_install(&install, self.settings)
-            }
-            None => crate::lint::requirements::lint_install_from(path, self.settings),
-        };
-        self.findings.extend(found);
+        lookup.get("PIP_CONSTRAINT").map(str::to_string)
+    }
+
+    /// Whether `name` is a named build context (`--build-context NAME=…`, `build-contexts`):
+    /// BuildKit looks a reference up among them first, `:latest` stripped.
+    fn build_context(&self, name: &str) -> Option<&(String, Option<String>)> {
+        let short = name.strip_suffix(":latest").unwrap_or(name);
+        self.settings
+            .build_contexts
+            .iter()
+            .find(|(c, _)| c == name || c == short)
     }
 }
 

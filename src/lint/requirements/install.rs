@@ -4,7 +4,7 @@
 use super::parse::{parse_requirements, LineKind, RequirementsFile};
 use crate::diagnostic::{Finding, Span};
 use crate::fix::FixAvailability;
-use crate::paths::display_path;
+use crate::paths::{display_path, Trees};
 use crate::registry::Rule;
 use crate::source::SourceFile;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -17,6 +17,8 @@ pub struct FileCache {
     files: Mutex<HashMap<PathBuf, Arc<Result<RequirementsFile, String>>>>,
     /// File identities (for cycle detection), resolved once per path.
     identities: Mutex<HashMap<PathBuf, FileId>>,
+    /// Where includes may lead; an include outside is reported, never opened.
+    trees: Trees,
 }
 
 /// What makes two paths the same file: device and inode where the platform has them (one
@@ -46,13 +48,46 @@ impl FileCache {
         Self::default()
     }
 
-    /// Reads and parses `path` (once).
+    /// A cache whose includes may only lead inside `trees`.
+    pub fn within(trees: Trees) -> Self {
+        Self {
+            trees,
+            ..Self::default()
+        }
+    }
+
+    /// Whether an include may be read (inside the trees, symlinks and `..` resolved).
+    pub fn may_read(&self, path: &Path) -> bool {
+        self.trees.contains(path)
+    }
+
+    /// The trees includes may lead into, for messages.
+    pub fn trees(&self) -> &Trees {
+        &self.trees
+    }
+
+    /// Distinct files read successfully so far (by identity).
+    pub fn files_read(&self) -> Vec<PathBuf> {
+        let files = match self.files.lock() {
+            Ok(files) => files,
+            Err(_) => return Vec::new(),
+        };
+        files
+            .iter()
+            .filter(|(_, loaded)| loaded.is_ok())
+            .map(|(path, _)| crate::paths::resolve(path))
+            .collect()
+    }
+
+    /// Reads and parses `path` (once, whatever its spelling: `./a.txt`, `a.txt` and the
+    /// absolute path a Dockerfile's `pip -r` resolves to are one entry).
     pub fn load(&self, path: &Path) -> Arc<Result<RequirementsFile, String>> {
+        let key = crate::paths::absolute(path);
         if let Some(found) = self
             .files
             .lock()
             .ok()
-            .and_then(|files| files.get(path).cloned())
+            .and_then(|files| files.get(&key).cloned())
         {
             return found;
         }
@@ -64,7 +99,7 @@ impl FileCache {
                 .map_err(|err| crate::paths::io_message(&err)),
         );
         if let Ok(mut files) = self.files.lock() {
-            files.insert(path.to_path_buf(), loaded.clone());
+            files.insert(key, loaded.clone());
         }
         loaded
     }
@@ -130,8 +165,24 @@ impl FileCache {
 }
 
 pub fn collect_install(root: &Path, cache: &FileCache) -> Install {
+    collect_install_of(&[root.to_path_buf()], &[], cache)
+}
+
+/// One `pip install`: `roots` read as `-r` (the first is the install's root), `constraints`
+/// as `-c` (from the command line or `PIP_CONSTRAINT`), exactly as an `-r`/`-c` line in a
+/// requirements file would be.
+pub fn collect_install_of(
+    roots: &[PathBuf],
+    constraints: &[PathBuf],
+    cache: &FileCache,
+) -> Install {
+    let root = roots
+        .first()
+        .or(constraints.first())
+        .cloned()
+        .unwrap_or_default();
     let mut install = Install {
-        root: root.to_path_buf(),
+        root,
         members: Vec::new(),
         hash_checking: false,
         constraint_pins: HashMap::default(),
@@ -141,7 +192,12 @@ pub fn collect_install(root: &Path, cache: &FileCache) -> Install {
     };
     let mut seen = HashSet::default();
     let mut chain = Vec::new();
-    visit(root, false, cache, &mut install, &mut seen, &mut chain);
+    for path in roots {
+        visit(path, false, cache, &mut install, &mut seen, &mut chain);
+    }
+    for path in constraints {
+        visit(path, true, cache, &mut install, &mut seen, &mut chain);
+    }
 
     for member in &install.members {
         let Some(file) = member.parsed() else {
@@ -207,9 +263,33 @@ fn visit(
             continue;
         };
         if is_remote(target) {
+            // Not fetched: a note, so the report never passes it off as judged.
+            let mut note = include_error(
+                file,
+                *target_span,
+                format!(
+                    "remote include `{}` is not fetched: its requirements are not judged",
+                    crate::lint::excerpt(target)
+                ),
+            );
+            note.level = crate::diagnostic::Level::Note;
+            install.include_findings.push(note);
             continue;
         }
         let target_path = include_path(path, target);
+        if !cache.may_read(&target_path) {
+            install.include_findings.push(include_error(
+                file,
+                *target_span,
+                format!(
+                    "included file `{}` is outside the tree pindrift reads ({}): not read; \
+                     pass --allow-outside (or `allow-outside = true`) to read it",
+                    crate::lint::excerpt(target),
+                    cache.trees().describe()
+                ),
+            ));
+            continue;
+        }
         let target_id = cache.identity(&target_path);
         if let Some(position) = chain.iter().position(|(id, _)| *id == target_id) {
             let cycle: Vec<String> = chain[position..]

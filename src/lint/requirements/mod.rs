@@ -78,11 +78,12 @@ pub fn lint_install(install: &Install, settings: &Settings) -> Vec<Finding> {
                             ));
                         }
                     }
+                    // A line pip rejects may be anything (`-r /etc/shadow`): quote little of it.
                     _ => line_findings.push(Finding::new(
                         Rule::SyntaxError,
                         &file.source,
                         *span,
-                        message.clone(),
+                        crate::lint::bounded_message(message),
                     )),
                 },
                 LineKind::Requirement(requirement) => {

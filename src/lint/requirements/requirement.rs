@@ -438,7 +438,11 @@ fn parse_pep508(spec: &str) -> Result<(Pep508Requirement, Option<String>, Option
             }
         }
     }
-    let mut message = format!("Invalid requirement: {spec:?}: {}", first_line(&error));
+    let mut message = format!(
+        "Invalid requirement: \"{}\": {}",
+        crate::lint::excerpt(spec),
+        first_line(&error)
+    );
     if spec.contains('=')
         && !["==", ">=", "<=", "!=", "~=", "==="]
             .iter()
@@ -509,7 +513,8 @@ fn check_name_end(spec: &str) -> Result<(), String> {
         .count();
     match spec.as_bytes().get(name_len.wrapping_sub(1)) {
         Some(last @ (b'.' | b'-' | b'_')) if name_len < spec.len() => Err(format!(
-            "Invalid requirement: {spec:?}: Package name must end with an alphanumeric character, not '{}'",
+            "Invalid requirement: \"{}\": Package name must end with an alphanumeric character, not '{}'",
+            crate::lint::excerpt(spec),
             *last as char
         )),
         _ => Ok(()),

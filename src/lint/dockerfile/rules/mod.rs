@@ -47,9 +47,17 @@ pub(super) fn check_image(cx: &mut Cx, arg: &Arg, what: &str) {
     tag_without_digest::check(cx, arg, &r, what);
 }
 
-/// Checks one install command.
-pub(super) fn check_install(cx: &mut Cx, args: &[Arg], install: &Install, binds: &[CopyMap]) {
-    let mut constraint_pins: Vec<String> = Vec::new();
+/// Checks one install command. `pip_constraint` is `PIP_CONSTRAINT` as the command sees
+/// it (a white-space separated list of files, as pip reads it).
+pub(super) fn check_install(
+    cx: &mut Cx,
+    args: &[Arg],
+    install: &Install,
+    binds: &[CopyMap],
+    pip_constraint: Option<&str>,
+) {
+    let mut roots = Vec::new();
+    let mut constraints = Vec::new();
     for f in &install.files {
         let a = &args[f.arg];
         if a.text.contains('\0') {
@@ -61,19 +69,27 @@ pub(super) fn check_install(cx: &mut Cx, args: &[Arg], install: &Install, binds:
         }
         let path = f.path.trim_matches(['\'', '"']);
         match requirements_file_not_in_context::resolve(cx, path, binds) {
-            Some(p) => {
-                if f.constraint {
-                    if let Ok(pins) = crate::lint::requirements::pins::collect_pins(&p) {
-                        constraint_pins.extend(pins.into_iter().map(|p| p.name));
-                    }
-                }
-                if install.tool.is_python() {
-                    cx.lint_requirements_file(&p);
-                }
-            }
+            Some(p) if f.constraint => constraints.push(p),
+            Some(p) => roots.push(p),
             None => requirements_file_not_in_context::check(cx, a, path, f.constraint),
         }
     }
+    if install.tool.is_python() {
+        if let Some(list) = pip_constraint.filter(|v| !v.contains('\0')) {
+            let at = &args[install.tool_arg];
+            for path in list.split_whitespace() {
+                match requirements_file_not_in_context::resolve(cx, path, binds) {
+                    Some(p) => constraints.push(p),
+                    None => requirements_file_not_in_context::check_env(cx, at, path),
+                }
+            }
+        }
+    }
+    let constraint_pins = if install.tool.is_python() {
+        cx.lint_pip_install(&roots, &constraints)
+    } else {
+        Vec::new()
+    };
     for p in &install.packages {
         let a = &args[p.arg];
         if a.text.contains('\0') {

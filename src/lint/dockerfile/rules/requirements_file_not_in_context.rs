@@ -7,8 +7,6 @@ use crate::fix::FixAvailability;
 use crate::registry::Rule;
 use std::path::PathBuf;
 
-use crate::paths::normalize_lexically;
-
 use super::super::installers::Arg;
 use super::super::{CopyMap, Cx};
 
@@ -17,9 +15,14 @@ pub const RULE: Rule = Rule::RequirementsFileNotInContext;
 pub const FIX: FixAvailability = FixAvailability::None;
 
 /// Finds the file in the build context, if it is there.
+/// A file is in the context when it is there with symlinks and `..` resolved: a link out of
+/// the context is not followed (BuildKit copies the link, not its target), and a file
+/// outside the trees pindrift reads is never opened.
 pub(in super::super) fn resolve(cx: &Cx, path: &str, binds: &[CopyMap]) -> Option<PathBuf> {
-    let context = normalize_lexically(&cx.context);
-    let inside = |p: &PathBuf| normalize_lexically(p).starts_with(&context) && p.is_file();
+    let context = crate::paths::resolve(&cx.context);
+    let inside = |p: &PathBuf| {
+        crate::paths::resolve(p).starts_with(&context) && p.is_file() && cx.cache.may_read(p)
+    };
     if let Some(p) = cx.context_path(path, binds) {
         if inside(&p) {
             return Some(p);
@@ -46,6 +49,21 @@ pub fn check(cx: &mut Cx, arg: &Arg, path: &str, constraint: bool) {
             RULE,
             arg.span.clone(),
             format!("{kind} file `{path}` is not in the build context (`{context}`); its pins cannot be checked"),
+        )
+        .with_hint("COPY the file from the build context before this RUN, or pass --context DIR");
+    cx.push(f);
+}
+
+/// A `PIP_CONSTRAINT` file (from `ENV`, `ARG` or `VAR=… pip`) that is not in the context.
+pub fn check_env(cx: &mut Cx, arg: &Arg, path: &str) {
+    let context = crate::paths::display_path(&cx.context);
+    let f = cx
+        .finding(
+            RULE,
+            arg.span.clone(),
+            format!(
+                "constraints file `{path}` (from `PIP_CONSTRAINT`) is not in the build context (`{context}`); its pins cannot be checked"
+            ),
         )
         .with_hint("COPY the file from the build context before this RUN, or pass --context DIR");
     cx.push(f);

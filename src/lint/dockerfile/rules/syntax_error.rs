@@ -14,6 +14,8 @@ pub const RULE: Rule = Rule::SyntaxError;
 pub const FIX: FixAvailability = FixAvailability::None;
 
 pub fn finding(source: &SourceFile, span: Range<usize>, message: &str) -> Finding {
+    // The message may quote the file: short and escaped (`crate::lint::bounded_message`).
+    let message = crate::lint::bounded_message(message);
     Finding::new(RULE, source, Span::new(span.start, span.end), message)
         .with_hint("docker build would fail here; if this is a template, lint the rendered file")
 }
