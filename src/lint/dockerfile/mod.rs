@@ -9,7 +9,6 @@
 
 pub mod image_ref;
 pub mod installers;
-pub mod mapped;
 pub mod parse;
 pub mod rules;
 pub mod shell;
@@ -17,7 +16,6 @@ pub mod suppressions;
 pub mod vars;
 
 use std::collections::HashMap;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::config::Settings;
@@ -25,8 +23,8 @@ use crate::diagnostic::{Finding, Span};
 use crate::lint::requirements::install::FileCache;
 use crate::registry::Rule;
 use crate::source::SourceFile;
+use crate::span::Mapped;
 use installers::{classify, Arg, Classified, Install};
-use mapped::Mapped;
 use parse::Instruction;
 use shell::{parse_script, Command, Part, Word};
 use vars::{expand_word, key_values, Lookup, Scopes};
@@ -100,10 +98,10 @@ pub fn lint_dockerfile_cached(
     };
     if settings.strict() {
         if let Some(d) = df.directive("syntax") {
-            let span = d.value_span.clone();
+            let span = d.value_span;
             let arg = Arg {
                 text: d.value.clone(),
-                span: span.clone(),
+                span,
                 unresolved: Vec::new(),
                 opaque: false,
             };
@@ -162,12 +160,12 @@ pub struct Cx<'a> {
     installed: Vec<PathBuf>,
     cache: &'a FileCache,
     /// Source spans of the shell comments in the file's scripts (for suppressions).
-    shell_comments: Vec<Range<usize>>,
+    shell_comments: Vec<Span>,
 }
 
 impl Cx<'_> {
-    pub fn finding(&self, code: Rule, span: Range<usize>, message: impl Into<String>) -> Finding {
-        Finding::new(code, self.source, Span::new(span.start, span.end), message)
+    pub fn finding(&self, code: Rule, span: Span, message: impl Into<String>) -> Finding {
+        Finding::new(code, self.source, span, message)
     }
 
     pub fn push(&mut self, f: Finding) {
@@ -231,7 +229,7 @@ impl Cx<'_> {
         let Some(image_word) = words.first() else {
             self.push(rules::syntax_error::finding(
                 self.source,
-                inst.keyword_span.clone(),
+                inst.keyword_span,
                 "FROM requires an image",
             ));
             return;
@@ -251,7 +249,7 @@ impl Cx<'_> {
             } else {
                 image_word.display()
             },
-            span: image_word.span.clone(),
+            span: image_word.span,
             unresolved: e.unresolved.clone(),
             opaque: e.opaque,
         };
@@ -303,7 +301,7 @@ impl Cx<'_> {
             } else {
                 w.display()
             },
-            span: w.span.clone(),
+            span: w.span,
             unresolved: e.unresolved,
             opaque: e.opaque,
         };
@@ -324,7 +322,7 @@ impl Cx<'_> {
                 if let Some(image) = value.strip_prefix("docker-image://") {
                     let image_arg = Arg {
                         text: image.to_string(),
-                        span: arg.span.clone(),
+                        span: arg.span,
                         unresolved: Vec::new(),
                         opaque: false,
                     };
@@ -346,7 +344,7 @@ impl Cx<'_> {
         }
         // Remember context -> image paths for `pip install -r`.
         let words: Vec<String> = match &inst.json {
-            Some(j) => j.iter().map(|a| a.value.text.clone()).collect(),
+            Some(j) => j.iter().map(|a| a.value.as_str().to_string()).collect(),
             None => {
                 let s = parse_script(&inst.args);
                 s.commands
@@ -467,8 +465,8 @@ impl Cx<'_> {
             let args: Vec<Arg> = j
                 .iter()
                 .map(|a| Arg {
-                    text: a.value.text.clone(),
-                    span: a.span.clone(),
+                    text: a.value.as_str().to_string(),
+                    span: a.span,
                     unresolved: Vec::new(),
                     opaque: false,
                 })
@@ -584,7 +582,7 @@ impl Cx<'_> {
                 for piece in e.value.split_whitespace() {
                     args.push(Arg {
                         text: piece.to_string(),
-                        span: w.span.clone(),
+                        span: w.span,
                         unresolved: Vec::new(),
                         opaque: false,
                     });
@@ -593,7 +591,7 @@ impl Cx<'_> {
             }
             args.push(Arg {
                 text: if e.is_known() { e.value } else { w.display() },
-                span: w.span.clone(),
+                span: w.span,
                 unresolved: e.unresolved,
                 opaque: e.opaque,
             });
@@ -751,7 +749,7 @@ pub fn installs_in(text: &str) -> Vec<Install> {
                 .iter()
                 .map(|w| Arg {
                     text: w.display(),
-                    span: w.span.clone(),
+                    span: w.span,
                     unresolved: Vec::new(),
                     opaque: false,
                 })

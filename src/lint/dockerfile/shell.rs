@@ -7,9 +7,7 @@
 //! parts: literal text (quotes and escapes removed), parameter expansions (`$X`, `${X:-d}`, ...)
 //! and command substitutions. Every byte of a literal remembers its place in the file.
 
-use std::ops::Range;
-
-use super::mapped::Mapped;
+use crate::span::{Mapped, Span};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Part {
@@ -33,7 +31,7 @@ pub enum Part {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Word {
     /// Span of the word in the file.
-    pub span: Range<usize>,
+    pub span: Span,
     pub parts: Vec<Part>,
 }
 
@@ -65,7 +63,7 @@ impl Word {
 
     /// The text for display: literals plus raw expansions.
     pub fn display(&self) -> String {
-        self.reraw().text
+        self.reraw().into_string()
     }
 
     /// True when the word starts with unquoted literal text equal to `s`.
@@ -121,7 +119,7 @@ pub struct Script {
     /// Bodies of command substitutions, to be scanned as scripts of their own.
     pub substitutions: Vec<Mapped>,
     /// Source spans of the comments the shell skips (`# …` where a word could start).
-    pub comments: Vec<Range<usize>>,
+    pub comments: Vec<Span>,
 }
 
 const RESERVED_SKIP: &[&str] = &[
@@ -810,9 +808,9 @@ mod tests {
         let m = Mapped::from_source(s, 0..s.len());
         let sc = parse_script(&m);
         let w = &sc.commands[0].words;
-        assert_eq!(&s[w[2].span.clone()], "'flask==1.0'");
+        assert_eq!(&s[w[2].span.range()], "'flask==1.0'");
         assert_eq!(w[2].literal().as_deref(), Some("flask==1.0"));
-        assert_eq!(&s[w[3].span.clone()], "\"re\"quests");
+        assert_eq!(&s[w[3].span.range()], "\"re\"quests");
         assert_eq!(w[3].literal().as_deref(), Some("requests"));
     }
 

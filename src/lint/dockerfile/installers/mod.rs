@@ -11,14 +11,14 @@ pub mod os;
 pub mod other;
 pub mod pip;
 
-use std::ops::Range;
+use crate::span::Span;
 
 /// One argument of a command after expansion.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Arg {
     /// Expanded text; for unknown parts the expansion as written (`${X}`).
     pub text: String,
-    pub span: Range<usize>,
+    pub span: Span,
     /// Variables the value depends on that are not known.
     pub unresolved: Vec<String>,
     /// A command substitution or an unsupported operator is part of the value.
@@ -34,7 +34,7 @@ impl Arg {
     pub fn lit(s: &str) -> Self {
         Arg {
             text: s.to_string(),
-            span: 0..0,
+            span: Span::default(),
             unresolved: Vec::new(),
             opaque: false,
         }

@@ -17,7 +17,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, r: &ImageRef, what: &str) {
     let f = cx
         .finding(
             RULE,
-            arg.span.clone(),
+            arg.span,
             format!(
                 "{what} `{}` has no tag: it is whatever `latest` is today",
                 arg.text

@@ -17,7 +17,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, r: &ImageRef, what: &str) {
     let f = cx
         .finding(
             RULE,
-            arg.span.clone(),
+            arg.span,
             format!("{what} `{}` uses the `latest` tag, which moves", arg.text),
         )
         .with_hint(format!("use a version tag, e.g. `{}:<version>`", r.name()));

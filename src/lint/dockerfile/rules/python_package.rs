@@ -19,7 +19,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
             // pip stops the build on it: reported, not dropped.
             let f = super::syntax_error::finding(
                 cx.source,
-                arg.span.clone(),
+                arg.span,
                 &format!("pip cannot read the requirement `{text}`: {message}"),
             );
             cx.push(f);

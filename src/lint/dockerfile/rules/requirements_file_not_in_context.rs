@@ -47,7 +47,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, path: &str, constraint: bool) {
     let f = cx
         .finding(
             RULE,
-            arg.span.clone(),
+            arg.span,
             format!("{kind} file `{path}` is not in the build context (`{context}`); its pins cannot be checked"),
         )
         .with_hint("COPY the file from the build context before this RUN, or pass --context DIR");
@@ -60,7 +60,7 @@ pub fn check_env(cx: &mut Cx, arg: &Arg, path: &str) {
     let f = cx
         .finding(
             RULE,
-            arg.span.clone(),
+            arg.span,
             format!(
                 "constraints file `{path}` (from `PIP_CONSTRAINT`) is not in the build context (`{context}`); its pins cannot be checked"
             ),

@@ -20,7 +20,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, r: &ImageRef, what: &str) {
     let f = cx
         .finding(
             RULE,
-            arg.span.clone(),
+            arg.span,
             format!("{what} `{}` has a tag but no digest: the tag can be re-pushed", arg.text),
         )
         .with_hint(format!(

@@ -20,7 +20,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, command: &str, text: &str, reas
     let f = cx
         .finding(
             RULE,
-            arg.span.clone(),
+            arg.span,
             format!("`{text}` is not pinned ({reason}) in `{command}`"),
         )
         .with_hint(format!(

@@ -27,6 +27,6 @@ pub fn check(cx: &mut Cx, arg: &Arg, what: &str) {
         ),
         None => "give the image a literal reference".to_string(),
     };
-    let f = cx.finding(RULE, arg.span.clone(), message).with_hint(hint);
+    let f = cx.finding(RULE, arg.span, message).with_hint(hint);
     cx.push(f);
 }

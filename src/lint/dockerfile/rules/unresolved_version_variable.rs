@@ -21,7 +21,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, what: &str) {
         )
     };
     let f = cx
-        .finding(RULE, arg.span.clone(), message)
+        .finding(RULE, arg.span, message)
         .with_hint("declare it with `ARG NAME=<version>` or `ENV NAME=<version>` in this stage, or pass --build-arg");
     cx.push(f);
 }
