@@ -6,7 +6,7 @@
 //! order does not matter) and writes the bytes [`crate::source::SourceFile::encode`] gives back,
 //! so comments, layout, line endings, BOM and encoding survive. A span that does not map
 //! verbatim to the file (text expanded from `${VAR}`, an `sh -c` body, a heredoc escape) never
-//! carries an edit: see `Mapped::verbatim_span`.
+//! carries an edit: see [`crate::span::Mapped::verbatim_span`].
 
 use crate::span::Span;
 use std::fmt;

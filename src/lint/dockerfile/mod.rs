@@ -104,6 +104,7 @@ pub fn lint_dockerfile_cached(
                 span,
                 unresolved: Vec::new(),
                 opaque: false,
+                verbatim: Some(span),
             };
             rules::check_image(&mut cx, &arg, "the `# syntax=` frontend image");
         }
@@ -250,6 +251,7 @@ impl Cx<'_> {
                 image_word.display()
             },
             span: image_word.span,
+            verbatim: verbatim(image_word, &e),
             unresolved: e.unresolved.clone(),
             opaque: e.opaque,
         };
@@ -302,6 +304,7 @@ impl Cx<'_> {
                 w.display()
             },
             span: w.span,
+            verbatim: verbatim(w, &e),
             unresolved: e.unresolved,
             opaque: e.opaque,
         };
@@ -325,6 +328,7 @@ impl Cx<'_> {
                         span: arg.span,
                         unresolved: Vec::new(),
                         opaque: false,
+                        verbatim: None,
                     };
                     let what = format!("{what}, from the build context `{name}`");
                     rules::check_image(self, &image_arg, &what);
@@ -469,6 +473,7 @@ impl Cx<'_> {
                     span: a.span,
                     unresolved: Vec::new(),
                     opaque: false,
+                    verbatim: a.value.verbatim_span(0..a.value.len()),
                 })
                 .collect();
             match classify(&args) {
@@ -481,7 +486,8 @@ impl Cx<'_> {
                     rules::check_install(self, &args, &i, &binds, env.as_deref());
                 }
                 Classified::ShellArg(n) => {
-                    let body = j[n].value.clone();
+                    // Text of another quoting level: nothing in it may be edited in place.
+                    let body = j[n].value.clone().derived();
                     self.script(&body, &[], &binds, 0);
                 }
                 _ => {}
@@ -585,11 +591,13 @@ impl Cx<'_> {
                         span: w.span,
                         unresolved: Vec::new(),
                         opaque: false,
+                        verbatim: None,
                     });
                 }
                 continue;
             }
             args.push(Arg {
+                verbatim: verbatim(w, &e),
                 text: if e.is_known() { e.value } else { w.display() },
                 span: w.span,
                 unresolved: e.unresolved,
@@ -603,13 +611,17 @@ impl Cx<'_> {
             }
             Classified::ShellArg(n) => {
                 if let Some(w) = cmd.words.get(n) {
-                    let body = w.reraw();
+                    // The body stands in the file inside the outer shell's quoting: findings
+                    // point into it, but nothing in it may be edited in place.
+                    let body = w.reraw().derived();
                     self.script(&body, &[], binds, depth + 1);
                 }
             }
             Classified::ShellStdin => {
                 for b in heredoc_bodies.iter().flatten() {
-                    self.script(b, &[], binds, depth + 1);
+                    // Read by the outer shell first (expansions, `\` escapes unless the
+                    // delimiter is quoted): not editable in place either.
+                    self.script(&b.clone().derived(), &[], binds, depth + 1);
                 }
             }
             Classified::Other => {}
@@ -672,6 +684,14 @@ impl Cx<'_> {
             .iter()
             .find(|(c, _)| c == name || c == short)
     }
+}
+
+/// Where an expanded word's value stands in the file byte for byte (see [`Arg::verbatim`]).
+fn verbatim(w: &Word, e: &vars::Expanded) -> Option<Span> {
+    let literal = w.literal()?;
+    (e.is_known() && e.value == literal)
+        .then(|| w.verbatim_span())
+        .flatten()
 }
 
 fn strip_assignment_name(w: &mut Word, n: usize) {
@@ -752,6 +772,7 @@ pub fn installs_in(text: &str) -> Vec<Install> {
                     span: w.span,
                     unresolved: Vec::new(),
                     opaque: false,
+                    verbatim: w.verbatim_span(),
                 })
                 .collect();
             match classify(&args) {

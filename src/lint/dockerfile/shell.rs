@@ -61,6 +61,16 @@ impl Word {
         m
     }
 
+    /// Where the word's value stands in the file byte for byte: a word of literal text with
+    /// no escape inside, and no quote inside its value (`'flask'` gives the span of `flask`);
+    /// `None` for anything else, and for every word of text marked derived (`sh -c` bodies).
+    pub fn verbatim_span(&self) -> Option<Span> {
+        match self.parts.as_slice() {
+            [Part::Lit { text, .. }] => text.verbatim_span(0..text.len()),
+            _ => None,
+        }
+    }
+
     /// The text for display: literals plus raw expansions.
     pub fn display(&self) -> String {
         self.reraw().into_string()
@@ -800,6 +810,37 @@ mod tests {
                 .collect();
             assert_eq!(got, want, "{src:?}");
         }
+    }
+
+    /// A word's value may be edited in place only where the file holds it byte for byte.
+    #[test]
+    fn verbatim_spans_of_words() {
+        let s = r#"pip install flask 'six' "re"quests fla\sk $PKG"#;
+        let m = Mapped::from_source(s, 0..s.len());
+        let script = parse_script(&m);
+        let w = &script.commands[0].words;
+        let spans: Vec<Option<&str>> = w
+            .iter()
+            .map(|w| w.verbatim_span().map(|span| &s[span.range()]))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                Some("pip"),
+                Some("install"),
+                Some("flask"),
+                Some("six"),
+                None,
+                None,
+                None
+            ]
+        );
+        // The same words inside `sh -c '…'`: the body is derived, nothing is verbatim.
+        let derived = parse_script(&m.clone().derived());
+        assert!(derived.commands[0]
+            .words
+            .iter()
+            .all(|w| w.verbatim_span().is_none()));
     }
 
     #[test]

@@ -57,6 +57,9 @@ pub struct RequirementLine {
     pub text: String,
     /// Where that text stands in the file.
     pub span: Span,
+    /// `span` holds `text` byte for byte (not joined from continuation lines, no `${VAR}`
+    /// expanded in it, no quotes around an `-e` target): only then may a fix edit it.
+    pub verbatim: bool,
     pub editable: bool,
     pub hashes: Vec<String>,
     pub requirement: ParsedRequirement,
@@ -575,6 +578,7 @@ fn parse_line(line: &Mapped) -> LineKind {
             Ok(requirement) => LineKind::Requirement(RequirementLine {
                 text: requirement_text.to_string(),
                 span,
+                verbatim: line.verbatim_span(0..requirement_text.len()).is_some(),
                 editable,
                 hashes: options.hashes,
                 requirement,
@@ -584,10 +588,13 @@ fn parse_line(line: &Mapped) -> LineKind {
     }
     if let Some((target, start, end)) = options.editables.into_iter().next() {
         let span = line.span(start..end);
+        let verbatim =
+            line.verbatim_span(start..end).is_some() && line.as_str()[start..end] == target;
         return match parse_editable(&target) {
             Ok(requirement) => LineKind::Requirement(RequirementLine {
                 text: target,
                 span,
+                verbatim,
                 editable: true,
                 hashes: Vec::new(),
                 requirement,
@@ -736,6 +743,33 @@ mod tests {
             requirement(&file.lines[1]).text,
             "pkg @ https://x.example/p.tar.gz#sha256=ab"
         );
+    }
+
+    /// Only a requirement that stands in the file as pip reads it may be edited in place.
+    #[test]
+    fn verbatim_only_where_the_file_holds_the_text() {
+        let src = "flask>=2\r\nfla\\\nsk\nflask==${FLASK_VERSION}\n-e './libs/core'\n-e ./libs/x\n";
+        let file = parse(src);
+        let verbatim: Vec<(&str, bool)> = file
+            .lines
+            .iter()
+            .map(|line| {
+                let r = requirement(line);
+                (r.text.as_str(), r.verbatim)
+            })
+            .collect();
+        assert_eq!(
+            verbatim,
+            [
+                ("flask>=2", true),
+                ("flask", false),
+                ("flask==2.3.2", false),
+                ("./libs/core", false),
+                ("./libs/x", true),
+            ]
+        );
+        let first = requirement(&file.lines[0]);
+        assert_eq!(&src[first.span.range()], first.text);
     }
 
     #[test]

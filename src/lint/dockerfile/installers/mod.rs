@@ -23,6 +23,10 @@ pub struct Arg {
     pub unresolved: Vec<String>,
     /// A command substitution or an unsupported operator is part of the value.
     pub opaque: bool,
+    /// Where `text` stands in the file byte for byte, if it does: `None` when it came from a
+    /// variable, lost quotes or escapes inside it, or was read from an `sh -c` body or a
+    /// script a shell reads from a heredoc. A fix may only edit this span.
+    pub verbatim: Option<Span>,
 }
 
 impl Arg {
@@ -37,6 +41,7 @@ impl Arg {
             span: Span::default(),
             unresolved: Vec::new(),
             opaque: false,
+            verbatim: None,
         }
     }
 }

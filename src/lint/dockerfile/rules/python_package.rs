@@ -45,10 +45,11 @@ pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
         exempt_from_pinning: floats || constrained,
         strict: cx.settings.strict(),
         site: Site::CommandLine,
+        // `-e X` / `--editable=X`: only a whole argument that is the requirement.
+        edit_span: arg.verbatim.filter(|_| arg.text == text),
     };
-    let span = crate::diagnostic::Span::new(arg.span.start, arg.span.end);
     for violation in check_requirement(&requirement) {
-        let f = violation.at(cx.source, span);
+        let f = violation.at(cx.source, arg.span);
         cx.push(f);
     }
 }

@@ -20,7 +20,7 @@ use super::parse::{RequirementLine, RequirementsFile};
 use super::pinning::PinStatus;
 use super::requirement::ParsedRequirement;
 use crate::config::Settings;
-use crate::diagnostic::{Finding, Violation};
+use crate::diagnostic::{Finding, Span, Violation};
 use crate::registry::Rule;
 
 /// Where a Python requirement is written (some fixes differ: `--hash` exists only in files).
@@ -48,6 +48,10 @@ pub struct PythonRequirement<'a> {
     pub exempt_from_pinning: bool,
     pub strict: bool,
     pub site: Site,
+    /// Where `text` stands in the file byte for byte, when it does; a rule builds a fix only
+    /// on this span. `None` for text from `${VAR}`, joined continuation lines, quotes or
+    /// escapes, an `sh -c` body or a script a shell reads from a heredoc.
+    pub edit_span: Option<Span>,
 }
 
 impl PythonRequirement<'_> {
@@ -118,6 +122,7 @@ impl LineContext<'_> {
                 || allowed_to_float,
             strict: self.settings.strict(),
             site: Site::RequirementsFile,
+            edit_span: self.requirement.verbatim.then_some(self.requirement.span),
         }
     }
 }
