@@ -14,6 +14,8 @@
 //!
 //! Skips with a message when python3, PyPI or jq is unavailable; fails when CI=true.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 #[path = "support/py_tools.rs"]
 mod py_tools;
 #[path = "support/venv.rs"]

@@ -1,5 +1,7 @@
 //! Regressions of issue 7 (items 5, 7, 9) and issue 14 (a, b), end to end through the binary.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 

@@ -5,6 +5,8 @@
 //!
 //! Needs `../shared`: skips with a message when it is absent, fails when CI=true.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 

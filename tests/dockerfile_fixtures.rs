@@ -3,6 +3,8 @@
 //! for line N; requirements files reached through `-r` use a same-line `# expect:`), and the
 //! rendered report is snapshotted.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use pindrift::config::{Profile, Settings};
 use pindrift::discover::{discover, FileKind};
 use pindrift::lint::check;

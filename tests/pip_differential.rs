@@ -27,6 +27,8 @@
 //! Needs `../shared` (skips with a message when absent, fails when CI=true) and
 //! python3 + venv + PyPI for the reference (skips when unavailable, fails when CI=true).
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 #[path = "support/venv.rs"]
 mod venv;
 use pindrift::lint::requirements::parse::{parse_requirements_with_env, LineKind};

@@ -1,6 +1,8 @@
 //! The registry and `rules/` agree, and every page's example triggers its rule while its
 //! "Use instead" block does not.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use pindrift::config::{Profile, Settings};
 use pindrift::diagnostic::Finding;
 use pindrift::discover::{discover, FileKind};
