@@ -9,12 +9,16 @@ mod support;
 use serde_json::Value;
 use support::*;
 
+/// The last line gives the image an id of its own: with the builder's cache, the same
+/// Dockerfile built by another test run (another worktree on the same engine) would be the
+/// same image, and `ancestor=` filters would count that run's containers.
 fn app_dockerfile(base: &str, version: &str) -> String {
     format!(
         "FROM {base}\nCOPY wheels/ /wheels/\n\
          RUN python3 -m pip install --no-index --find-links /wheels --no-deps eventlet=={version} six==1.16.0 \
          && rm -rf /wheels /root/.cache\n\
-         COPY app.py /usr/src/app/app.py\nWORKDIR /usr/src/app\n"
+         COPY app.py /usr/src/app/app.py\nWORKDIR /usr/src/app\nLABEL pindrift.test.run={}\n",
+        unique("run")
     )
 }
 
@@ -78,7 +82,8 @@ fn eventlet_story() {
     ]);
     assert_eq!(code, 1, "{out}\n{err}");
     let v = json(&out);
-    assert_eq!(v["version"], 1);
+    assert_eq!(v["version"], 2);
+    assert_eq!(v["tool"], "pindrift");
     assert_eq!(
         v["changes"],
         serde_json::json!([{"name": "eventlet", "before": "0.20.0", "after": "0.20.1", "change": "upgrade", "bump": "patch", "env": "system"}])
@@ -411,4 +416,218 @@ fn missing_image_and_container_are_errors() {
     let (code, _, err) = pindrift(&["drift", "container:pindrift-t-no-such-container"]);
     assert_eq!(code, 2);
     assert!(err.contains("no such container"), "{err}");
+}
+
+/// Issue 7.3 against an image and a container: a requirements file is checked requirement
+/// by requirement, markers are evaluated with the image's Python version and OS, and the
+/// image's other packages are "not in the requirements", never "removed".
+#[test]
+fn requirements_against_image_and_container() {
+    if !docker_or_skip("requirements_against_image_and_container") {
+        return;
+    }
+    let tag = unique("req") + ":1";
+    let site = "root/usr/local/lib/python3.11/site-packages";
+    let meta = |n: &str, v: &str| {
+        (
+            format!("{site}/{n}-{v}.dist-info/METADATA"),
+            format!("Metadata-Version: 2.1\nName: {n}\nVersion: {v}\n").into_bytes(),
+        )
+    };
+    let files = [
+        meta("eventlet", "0.20.1"),
+        meta("gunicorn", "19.6.0"),
+        meta("requests", "2.31.0"),
+        meta("greenlet", "0.4.12"),
+        meta("six", "1.16.0"),
+    ];
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, d)| (p.as_str(), d.as_slice()))
+        .collect();
+    let _img = build_image(&tag, "FROM scratch\nCOPY root/ /\n", &refs, false);
+    let dir = tempfile::tempdir().unwrap();
+    let req = dir.path().join("requirements.txt");
+    std::fs::write(
+        &req,
+        "eventlet\ngunicorn>=21.2\nredis\nrequests~=2.31\n\
+         pywin32==306; sys_platform == \"win32\"\n\
+         tomli>=2; python_version < \"3.11\"\n\
+         typing-extensions; python_version >= \"3.8\"\n\
+         uvloop; platform_machine == \"x86_64\"\n",
+    )
+    .unwrap();
+    let req_src = format!("req:{}", req.display());
+    let ctr = unique("req-ctr");
+    let _c = ContainerGuard(ctr.clone());
+    docker(&["create", "--name", &ctr, &tag, "/nothing"]);
+    for env in [format!("image:{tag}"), format!("container:{ctr}")] {
+        for (a, b) in [(&req_src, &env), (&env, &req_src)] {
+            let (code, out, err) = pindrift(&["drift", a, b, "--format", "json"]);
+            assert_eq!(code, 1, "{out}\n{err}");
+            let v = json(&out);
+            let got: Vec<String> = v["requirements"]["results"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{out}"))
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{} {} {}",
+                        r["name"].as_str().unwrap(),
+                        r["status"].as_str().unwrap(),
+                        r["installed"].as_str().unwrap_or("-")
+                    )
+                })
+                .collect();
+            assert_eq!(
+                got,
+                [
+                    "eventlet unpinned 0.20.1",
+                    "gunicorn violated 19.6.0",
+                    "redis missing -",
+                    "requests satisfied 2.31.0",
+                    "pywin32 not-applicable -",
+                    "tomli not-applicable -",
+                    "typing-extensions missing -",
+                    "uvloop unknown -",
+                    "greenlet not-in-requirements 0.4.12",
+                    "six not-in-requirements 1.16.0",
+                ],
+                "{a} {b}"
+            );
+            assert_eq!(v["changes"], serde_json::json!([]));
+            assert_eq!(v["requirements"]["marker_facts"]["python_version"], "3.11");
+            assert_eq!(v["requirements"]["marker_facts"]["sys_platform"], "linux");
+        }
+        // The table never calls the image's other packages "removed".
+        let (_, out, _) = pindrift(&["drift", &req_src, &env]);
+        assert!(!out.contains("removed"), "{out}");
+        assert!(
+            out.contains("2 installed packages not in the requirements"),
+            "{out}"
+        );
+    }
+    assert!(
+        containers_of(&tag).len() == 1,
+        "only the test's own container"
+    );
+}
+
+/// Options reach the model everywhere: `--ignore` and `--no-os` in the odd-one-out
+/// comparison of `--replicas` and in the files changed in place, `--via exec` for replicas;
+/// the JSON's `failed` is the exit code.
+#[test]
+fn replicas_and_in_place_honour_options() {
+    if !docker_or_skip("replicas_and_in_place_honour_options") {
+        return;
+    }
+    let base = base_image();
+    let label = format!("pindrift.test={}", unique("opts"));
+    let reps: Vec<String> = (0..3).map(|i| format!("{}-r{i}", unique("opt"))).collect();
+    let _guards: Vec<ContainerGuard> = reps
+        .iter()
+        .map(|r| run_container(r, base, &[&label]))
+        .collect();
+    // r1 loses `wheel` (an ignorable package); r2 gets an app file changed in place.
+    docker(&[
+        "exec",
+        &reps[1],
+        "sh",
+        "-c",
+        "rm -rf /usr/lib/python3/dist-packages/wheel /usr/lib/python3/dist-packages/wheel-0.38.4.egg-info",
+    ]);
+    docker(&[
+        "exec",
+        &reps[2],
+        "sh",
+        "-c",
+        "mkdir -p /app && echo x > /app/hotfix.py",
+    ]);
+
+    let run = |args: &[&str]| {
+        let (code, out, err) = pindrift(args);
+        assert!(code == 0 || code == 1, "{args:?}: {code}\n{out}\n{err}");
+        let v = json(&out);
+        assert_eq!(
+            v["summary"]["failed"].as_bool(),
+            Some(code == 1),
+            "{args:?}: summary.failed must match the exit code\n{out}"
+        );
+        (code, v)
+    };
+    // r1 alone: wheel removed; ignored, nothing is left (its deleted files included).
+    let (code, _) = run(&[
+        "drift",
+        &format!("container:{}", reps[1]),
+        "--no-os",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let (code, v) = run(&[
+        "drift",
+        &format!("container:{}", reps[1]),
+        "--no-os",
+        "--ignore",
+        "wheel",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(v["files_changed"], serde_json::json!([]));
+    // r2 alone: only an app file changed: that fails --fail-on any, and the JSON says so.
+    let (code, v) = run(&[
+        "drift",
+        &format!("container:{}", reps[2]),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["changes"], serde_json::json!([]));
+    // ... and the github format says why it fails.
+    let (code, gh, _) = pindrift(&[
+        "drift",
+        &format!("container:{}", reps[2]),
+        "--format",
+        "github",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        gh.lines()
+            .any(|l| l.starts_with("::error ") && l.contains("/app/hotfix.py")),
+        "{gh}"
+    );
+
+    // Replicas: with wheel ignored, only r2 (hotfixed in place) is odd.
+    let (code, v) = run(&[
+        "drift",
+        "--replicas",
+        &label,
+        "--ignore",
+        "wheel",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(v["odd_ones_out"], serde_json::json!([reps[2]]), "{v}");
+    // --via exec reaches the replicas.
+    let (_, v) = run(&[
+        "drift",
+        "--replicas",
+        &label,
+        "--via",
+        "exec",
+        "--format",
+        "json",
+    ]);
+    for r in v["replicas"].as_array().unwrap() {
+        assert_eq!(r["source"]["via"], "exec", "{r}");
+    }
+    let r1 = v["replicas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == reps[1].as_str())
+        .unwrap();
+    assert_eq!(names(&r1["changes"]), ["wheel removed -"]);
 }

@@ -10,32 +10,38 @@ use clap::Args;
 
 use crate::docker::{exec_inventory, Engine, ImageHandle};
 use crate::drift::report::{render, DriftReport, Format};
-use crate::drift::{self, FailOn, ReplicaResult};
+use crate::drift::{self, FailOn, Options, ReplicaResult};
 use crate::inventory::freeze::parse_freeze;
-use crate::inventory::{EnvKind, Inventory, Package, PythonEnv, SourceInfo, SourceKind};
+use crate::inventory::{Inventory, SourceInfo, SourceKind};
 use crate::names::normalize_name;
 
 /// Compare the installed packages of containers, images, freeze files and requirements.
 ///
-/// SOURCE is `container:NAME|ID`, `image:REF`, `freeze:FILE` (`-` for stdin) or
-/// `req:FILE`. With two sources the first is "before". With one `container:` source the
-/// container is compared with the image it was created from, files changed in place
-/// included. With `--replicas` every running replica is compared with its image and the
-/// others.
+/// With two sources the first is "before". With one `container:` source the container is
+/// compared with the image it was created from, files changed in place included. With
+/// `--replicas` every running replica is compared with its image and the others. A `req:`
+/// file is a specification: against an environment every requirement is reported as
+/// satisfied, violated, unpinned, missing, not applicable or unknown.
 #[derive(Debug, Args)]
+#[command(after_help = SOURCES_HELP)]
 pub struct DriftArgs {
-    /// Sources to compare: BEFORE [AFTER].
+    /// Sources to compare: BEFORE [AFTER] (kinds below).
     #[arg(value_name = "SOURCE", num_args = 0..=2)]
     pub sources: Vec<String>,
     /// Output format: table, json, markdown, github.
     #[arg(long, default_value = "table", value_parser = parse_format)]
     pub format: Format,
-    /// Exit 1 when a change at or above this exists: any, major, minor, patch, downgrade.
+    /// Exit 1 when a change at or above this exists: any, major, minor, patch, downgrade,
+    /// or never (report only). Violated, missing and unknown requirements fail at every
+    /// threshold but never; unpinned ones at `any` only.
     #[arg(long, default_value = "any", value_parser = parse_fail_on)]
     pub fail_on: FailOn,
-    /// Package names to leave out (repeatable, comma-separated).
-    #[arg(long, value_name = "NAME", num_args = 1.., value_delimiter = ',')]
+    /// Package names to leave out: comma-separated (`--ignore six,pip`), repeatable.
+    #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// With a `req:` source: installed packages the requirements do not name are drift.
+    #[arg(long)]
+    pub strict_extra: bool,
     /// Show unchanged packages too.
     #[arg(long)]
     pub all: bool,
@@ -58,6 +64,23 @@ pub struct DriftArgs {
     #[arg(long)]
     pub no_cache: bool,
 }
+
+const SOURCES_HELP: &str = "\
+Sources:
+  container:NAME|ID   a container, running or stopped         container:web
+  image:REF           an image (never pulled)                 image:app:1.2
+  freeze:FILE         saved `pip freeze` output (- = stdin)   freeze:prod.freeze.txt
+  req:FILE            a requirements file (a specification)   req:requirements.txt
+
+Examples:
+  pindrift drift container:prod image:app:0.20.1 --fail-on patch
+  pindrift drift container:prod                     # the container against its own image
+  pindrift drift req:requirements.txt image:app:1.2  # is the image what the file asks for?
+  pindrift drift --ignore pip,setuptools freeze:old.txt freeze:new.txt
+  pindrift drift --replicas app=web
+
+Exit codes: 0 nothing at the threshold, 1 drift, 2 usage, I/O or engine errors (also when
+interrupted by SIGINT or SIGTERM).";
 
 fn parse_format(s: &str) -> Result<Format, String> {
     s.parse()
@@ -119,34 +142,18 @@ async fn read_freeze(spec: &str, file: &str) -> Result<Inventory> {
         envs: vec![env],
         os: None,
         warnings,
+        requirements: Vec::new(),
     })
 }
 
 fn read_req(spec: &str, file: &str) -> Result<Inventory> {
-    let pins = crate::lint::requirements::pins::collect_pins(Path::new(file))?;
-    let mut env = PythonEnv::new("requirements", EnvKind::Requirements);
-    let mut warnings = Vec::new();
-    for pin in pins {
-        let location = format!("{}:{}", crate::paths::display_path(&pin.path), pin.line);
-        let pkg = Package {
-            name: normalize_name(&pin.name),
-            display_name: pin.name.clone(),
-            version: Some(pin.version.clone()),
-            direct: None,
-            location,
-        };
-        if let Some(dup) = env.insert_first(pkg) {
-            warnings.push(crate::inventory::Warning {
-                path: dup.location.clone(),
-                message: format!("`{}` is pinned again; the first pin wins", dup.name),
-            });
-        }
-    }
+    let requirements = crate::inventory::requirements::read_requirements(Path::new(file))?;
     Ok(Inventory {
         source: SourceInfo::file(spec, SourceKind::Requirements),
-        envs: vec![env],
+        envs: Vec::new(),
         os: None,
-        warnings,
+        warnings: Vec::new(),
+        requirements,
     })
 }
 
@@ -223,7 +230,47 @@ pub fn run(args: DriftArgs) -> Result<u8> {
     result
 }
 
+/// SIGINT and SIGTERM, caught from the start of the run: an interrupted run removes its
+/// temporary containers and exits 2.
+struct Signals {
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Signals {
+                int: signal(SignalKind::interrupt()).context("catching SIGINT")?,
+                term: signal(SignalKind::terminate()).context("catching SIGTERM")?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.int.recv() => "SIGINT",
+                _ = self.term.recv() => "SIGTERM",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
+    }
+}
+
 async fn run_async(args: DriftArgs) -> Result<u8> {
+    let mut signals = Signals::install()?;
     let sources: Vec<Source> = args
         .sources
         .iter()
@@ -236,6 +283,20 @@ async fn run_async(args: DriftArgs) -> Result<u8> {
         bail!(
             "one source is only enough for `container:NAME` (compared with its image); give two sources"
         );
+    }
+    // Options that would have no effect are usage errors, not silently dropped.
+    if args.strict_extra
+        && (args.replicas.is_some() || !sources.iter().any(|s| matches!(s, Source::Req(_))))
+    {
+        bail!(
+            "--strict-extra applies to a `req:` source compared with an environment; there is none"
+        );
+    }
+    if args.via == "exec"
+        && args.replicas.is_none()
+        && !sources.iter().any(|s| matches!(s, Source::Container(_)))
+    {
+        bail!("--via exec reads running containers; none of the sources is a `container:` (images are always read through the archive API)");
     }
     let engine = if args.replicas.is_some() || needs_engine(&sources) {
         let mut e = Engine::connect().await?;
@@ -254,7 +315,7 @@ async fn run_async(args: DriftArgs) -> Result<u8> {
     };
     let result = tokio::select! {
         r = work => r,
-        _ = tokio::signal::ctrl_c() => Err(anyhow::anyhow!("interrupted")),
+        sig = signals.recv() => Err(anyhow::anyhow!("interrupted by {sig}; temporary containers removed")),
     };
     if let Some(e) = &engine {
         e.cleanup().await;
@@ -283,7 +344,7 @@ async fn compare(
     let via_exec = args.via == "exec";
     let ignore = ignore_set(args);
     let mut raw_changes = None;
-    let (mut before, mut after, in_place) = if sources.len() == 1 {
+    let (before, after, in_place) = if sources.len() == 1 {
         let Source::Container(name) = &sources[0] else {
             bail!("one source must be a container");
         };
@@ -338,11 +399,13 @@ async fn compare(
         )?;
         (a, b, false)
     };
-    if args.no_os {
-        before.os = None;
-        after.os = None;
-    }
-    let mut outcome = drift::compare(&before, &after, args.python_env.as_deref(), &ignore)?;
+    let opts = Options {
+        python_env: args.python_env.as_deref(),
+        ignore: &ignore,
+        no_os: args.no_os,
+        strict_extra: args.strict_extra,
+    };
+    let mut outcome = drift::compare_with(&before, &after, &opts)?;
     if in_place {
         let engine = engine.context("no engine")?;
         let id = after.source.id.clone().unwrap_or_default();
@@ -364,6 +427,9 @@ async fn compare(
             Some(raw) => crate::docker::summarize_changes(&raw, &focus, &site_dirs),
             None => engine.changes(&id, &focus, &site_dirs).await?,
         };
+        outcome
+            .files
+            .retain(|f| !drift::file_of_ignored_package(f, &ignore));
     }
     let report = DriftReport {
         before: &before,
@@ -373,10 +439,7 @@ async fn compare(
         fail_on: args.fail_on,
         in_place,
     };
-    let mut code = u8::from(report.tripped());
-    if in_place && !outcome.files.is_empty() && args.fail_on == FailOn::Any {
-        code = 1;
-    }
+    let code = u8::from(report.tripped());
     Ok((render(&report, args.format), code))
 }
 
@@ -390,10 +453,19 @@ async fn replicas(engine: &Engine, selector: &str, args: &DriftArgs) -> Result<(
     let mut results = Vec::new();
     let mut fingerprints = Vec::new();
     let mut inventories = Vec::new();
+    let opts = Options {
+        python_env: args.python_env.as_deref(),
+        ignore: &ignore,
+        no_os: args.no_os,
+        strict_extra: args.strict_extra,
+    };
     for r in &list {
-        let mut inv = engine
-            .container_inventory(&r.id, &format!("container:{}", r.name))
-            .await?;
+        let spec = format!("container:{}", r.name);
+        let inv = if args.via == "exec" {
+            exec_inventory(engine, &r.id, &spec).await?
+        } else {
+            engine.container_inventory(&r.id, &spec).await?
+        };
         if !images.contains_key(&r.image_id) {
             let img = engine
                 .image_inventory(
@@ -404,14 +476,7 @@ async fn replicas(engine: &Engine, selector: &str, args: &DriftArgs) -> Result<(
             images.insert(r.image_id.clone(), img);
         }
         let image = &images[&r.image_id];
-        if args.no_os {
-            inv.os = None;
-        }
-        let mut image_c = image.clone();
-        if args.no_os {
-            image_c.os = None;
-        }
-        let mut outcome = drift::compare(&image_c, &inv, args.python_env.as_deref(), &ignore)?;
+        let mut outcome = drift::compare_with(image, &inv, &opts)?;
         let facts = engine.container_facts(&r.id).await?;
         let mut focus: Vec<String> = ["/app", "/usr/src/app", "/srv", "/opt", "/code"]
             .iter()
@@ -426,7 +491,10 @@ async fn replicas(engine: &Engine, selector: &str, args: &DriftArgs) -> Result<(
             .flat_map(|e| e.dirs.iter().cloned())
             .collect();
         outcome.files = engine.changes(&r.id, &focus, &site_dirs).await?;
-        fingerprints.push((drift::fingerprint(&inv), r.image_id.clone()));
+        outcome
+            .files
+            .retain(|f| !drift::file_of_ignored_package(f, &ignore));
+        fingerprints.push((drift::fingerprint(&inv, &opts), r.image_id.clone()));
         results.push(ReplicaResult {
             name: r.name.clone(),
             id: r.id.clone(),
@@ -448,7 +516,13 @@ async fn replicas(engine: &Engine, selector: &str, args: &DriftArgs) -> Result<(
     for (r, odd) in results.iter_mut().zip(drift::odd_ones_out(&fps, &matches)) {
         r.odd_one_out = odd;
     }
-    let tripped = results.iter().any(|r| r.outcome.trips(args.fail_on))
+    let unread = inventories
+        .iter()
+        .chain(images.values())
+        .flat_map(|i| i.warnings.iter())
+        .any(|w| w.package_unread());
+    let tripped = (unread && args.fail_on != FailOn::Never)
+        || results.iter().any(|r| r.outcome.trips(args.fail_on))
         || (args.fail_on == FailOn::Any
             && results
                 .iter()
@@ -460,6 +534,7 @@ async fn replicas(engine: &Engine, selector: &str, args: &DriftArgs) -> Result<(
         args.format,
         args.fail_on,
         args.all,
+        tripped,
     );
     Ok((text, u8::from(tripped)))
 }

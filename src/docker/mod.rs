@@ -50,6 +50,10 @@ pub enum EngineError {
     },
     #[error("no such container: {0}")]
     NoSuchContainer(String),
+    #[error(
+        "container {0} was removed while pindrift was reading it; nothing was compared and nothing was cached (run again)"
+    )]
+    ContainerGone(String),
     #[error("no such image: {0} (pindrift never pulls; build or load it first)")]
     NoSuchImage(String),
     #[error("container {0} is not running; --via exec needs a running container (the default archive reading works on stopped containers)")]
@@ -74,6 +78,38 @@ impl EngineError {
     }
 }
 
+async fn remove_container(docker: &Docker, id: &str) {
+    let opts = RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .v(true)
+        .build();
+    for _ in 0..600 {
+        match docker.remove_container(id, Some(opts.clone())).await {
+            Ok(()) => return,
+            Err(e) if status_of(&e) == Some(404) => return,
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// Does this error say the container itself is gone (not a path in it)?
+fn is_container_gone(e: &bollard::errors::Error) -> bool {
+    match e {
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404,
+            message,
+        } => {
+            let m = message.to_ascii_lowercase();
+            m.contains("no such container") || m.contains("marked for removal")
+        }
+        _ => false,
+    }
+}
+
+fn short(id: &str) -> String {
+    id[..id.len().min(12)].to_string()
+}
+
 fn status_of(e: &bollard::errors::Error) -> Option<u16> {
     match e {
         bollard::errors::Error::DockerResponseServerError { status_code, .. } => Some(*status_code),
@@ -95,6 +131,8 @@ pub struct ContainerFacts {
     pub mounts: Vec<String>,
     /// Storage driver (`overlay2`, `fuse-overlayfs`, …).
     pub driver: Option<String>,
+    /// The OS the engine runs it on (`linux`).
+    pub platform: Option<String>,
 }
 
 impl ContainerFacts {
@@ -114,6 +152,9 @@ pub struct Engine {
     counter: AtomicU32,
     cache_dir: Option<PathBuf>,
     changes: ChangesPolicy,
+    /// Container creations in flight: run as tasks of their own, so that an interrupted read
+    /// never leaves a container the engine creates after pindrift stopped looking.
+    pending: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 /// When a container is read as its image plus the Engine's list of changes instead of whole.
@@ -217,6 +258,7 @@ impl Engine {
             counter: AtomicU32::new(0),
             cache_dir: None,
             changes: ChangesPolicy::from_env(),
+            pending: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -280,6 +322,7 @@ impl Engine {
                 .filter_map(|m| m.destination)
                 .collect(),
             driver: c.graph_driver.map(|g| g.name),
+            platform: c.platform.filter(|p| !p.is_empty()),
         })
     }
 
@@ -327,6 +370,7 @@ impl Engine {
             image_id: Some(facts.image_id.clone()),
             image_ref: facts.image_ref.clone(),
             via: "archive".into(),
+            platform: facts.platform.clone(),
         };
         let base = self.load_cache(&facts.image_id);
         let use_changes = self.cache_dir.is_some()
@@ -417,6 +461,7 @@ impl Engine {
             running: false,
             mounts: Vec::new(),
             driver: None,
+            platform: image.os.filter(|o| !o.is_empty()),
         };
         let base = self.load_cache(&image_id);
         let temp = match base {
@@ -446,6 +491,7 @@ impl Engine {
             image_id: Some(image_id.clone()),
             image_ref: Some(handle.reference.clone()),
             via: "archive".into(),
+            platform: handle.facts.platform.clone(),
         };
         let mut reader = Reader {
             target: Target::Image {
@@ -462,7 +508,7 @@ impl Engine {
             temp: Some(temp), ..
         } = &reader.target
         {
-            self.remove(temp).await;
+            self.remove_detached(temp);
         }
         let inv = result?;
         self.store_cache(&image_id, reader.base, reader.learned);
@@ -483,24 +529,59 @@ impl Engine {
             ..Default::default()
         };
         let opts = CreateContainerOptionsBuilder::default().name(&name).build();
-        let created = self
-            .docker
-            .create_container(Some(opts), body)
+        // The name and the session label are set before the request is sent, and the request
+        // runs as its own task: if this read is interrupted, `cleanup` waits for it and then
+        // finds the container by label and name, even if its id was never seen here.
+        let docker = self.docker.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(async move {
+            let _ = tx.send(docker.create_container(Some(opts), body).await);
+        });
+        if let Ok(mut p) = self.pending.lock() {
+            p.push(task);
+        }
+        let created = rx
             .await
+            .map_err(|e| EngineError::Api {
+                context: format!("creating a container from {image_id}"),
+                message: e.to_string(),
+            })?
             .map_err(|e| EngineError::api(format!("creating a container from {image_id}"), e))?;
         Ok(created.id)
     }
 
+    /// Remove a container and wait until it is gone: a removal already in progress (409, e.g.
+    /// one an interrupted read started) or any other refusal is retried, for up to a minute;
+    /// only "no such container" (or success) ends it.
     async fn remove(&self, id: &str) {
-        let opts = RemoveContainerOptionsBuilder::default()
-            .force(true)
-            .v(true)
-            .build();
-        let _ = self.docker.remove_container(id, Some(opts)).await;
+        remove_container(&self.docker, id).await;
     }
 
-    /// Remove every temporary container this run created (also after Ctrl-C or an error).
+    /// Remove a temporary container in a task of its own, so that an interrupted read cannot
+    /// cut the removal short; `cleanup` waits for it.
+    fn remove_detached(&self, id: &str) {
+        let docker = self.docker.clone();
+        let id = id.to_string();
+        let task = tokio::spawn(async move { remove_container(&docker, &id).await });
+        if let Ok(mut p) = self.pending.lock() {
+            p.push(task);
+        }
+    }
+
+    /// Remove every temporary container this run created (also after SIGINT, SIGTERM or an
+    /// error): wait for creations still in flight, then remove by session label and by name.
     pub async fn cleanup(&self) {
+        let pending: Vec<_> = match self.pending.lock() {
+            Ok(mut p) => std::mem::take(&mut *p),
+            Err(_) => Vec::new(),
+        };
+        for task in pending {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(60), task).await;
+        }
+        for n in 0..self.counter.load(Ordering::SeqCst) {
+            self.remove(&format!("pindrift-drift-{}-{n}", self.session))
+                .await;
+        }
         let mut filters = HashMap::new();
         filters.insert(
             "label".to_string(),
@@ -510,12 +591,20 @@ impl Engine {
             .all(true)
             .filters(&filters)
             .build();
-        if let Ok(list) = self.docker.list_containers(Some(opts)).await {
+        // Until the engine lists none (a removal it was still finishing included).
+        for _ in 0..100 {
+            let Ok(list) = self.docker.list_containers(Some(opts.clone())).await else {
+                return;
+            };
+            if list.is_empty() {
+                return;
+            }
             for c in list {
                 if let Some(id) = c.id {
                     self.remove(&id).await;
                 }
             }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
     }
 
@@ -598,6 +687,10 @@ impl Engine {
         let mut body = Box::pin(self.docker.download_from_container(id, Some(opts)));
         let first = match body.next().await {
             None => return Ok(Some(Collected::default())),
+            // A 404 is either "no such path" or "no such container": only the first is absence.
+            Some(Err(e)) if is_container_gone(&e) => {
+                return Err(EngineError::ContainerGone(short(id)))
+            }
             Some(Err(e)) if matches!(status_of(&e), Some(404) | Some(400)) => return Ok(None),
             Some(Err(e)) => return Err(EngineError::api(format!("archiving {path}"), e)),
             Some(Ok(b)) => b,
@@ -618,22 +711,33 @@ impl Engine {
             c
         });
         let mut ok = tx.send(Ok(first.to_vec())).await.is_ok();
+        let mut broke = None;
         while ok {
             match body.next().await {
                 None => break,
                 Some(Ok(b)) => ok = tx.send(Ok(b.to_vec())).await.is_ok(),
                 Some(Err(e)) => {
                     let _ = tx.send(Err(io::Error::other(e.to_string()))).await;
+                    broke = Some(e);
                     break;
                 }
             }
         }
         drop(tx);
         drop(body);
-        reader.await.map(Some).map_err(|e| EngineError::Api {
+        let collected = reader.await.map_err(|e| EngineError::Api {
             context: format!("reading the archive of {path}"),
             message: e.to_string(),
-        })
+        })?;
+        // The engine's stream broke off (the container went away, the daemon restarted):
+        // what was read is incomplete, and must not pass for the path's content.
+        if let Some(e) = broke {
+            return Err(EngineError::api(
+                format!("archiving {path} (the stream broke off)"),
+                e,
+            ));
+        }
+        Ok(Some(collected))
     }
 
     /// Round one: OS package databases, folders that may hold venvs or user sites, Debian's
@@ -813,6 +917,7 @@ impl Engine {
     ) -> Result<Inventory, EngineError> {
         let (first, pythonpath) = Self::first_round(facts);
         let mut all = self.read_roots(reader, &first).await?;
+        test_pause(&reader.target).await;
         let versions = version_hints(facts, &all);
         let second: Vec<String> = system_site_candidates()
             .into_iter()
@@ -823,13 +928,63 @@ impl Engine {
             })
             .collect();
         all.merge(self.read_roots(reader, &second).await?);
+        // Every "missing" path above is only true if the container was there all along.
+        self.still_there(&reader.target).await?;
         let g = group(&all, &pythonpath);
         Ok(Inventory {
             source,
             envs: g.envs,
             os: g.os,
             warnings: g.warnings,
+            requirements: Vec::new(),
         })
+    }
+}
+
+impl Engine {
+    /// Fail when the container a read used was removed meanwhile: its 404s were not
+    /// "missing paths".
+    async fn still_there(&self, target: &Target) -> Result<(), EngineError> {
+        let id = match target {
+            Target::Direct { id } | Target::Overlay { id, .. } => id,
+            Target::Image {
+                temp: Some(temp), ..
+            } => temp,
+            Target::Image { temp: None, .. } => return Ok(()),
+        };
+        match self.docker.inspect_container(id, None).await {
+            Ok(c) if c.state.as_ref().and_then(|s| s.dead) == Some(true) => {
+                Err(EngineError::ContainerGone(short(id)))
+            }
+            Ok(_) => Ok(()),
+            Err(e) if status_of(&e) == Some(404) => Err(EngineError::ContainerGone(short(id))),
+            Err(e) => Err(EngineError::api(format!("inspecting container {id}"), e)),
+        }
+    }
+}
+
+/// Test hook (debug builds only): with `PINDRIFT_TEST_PAUSE_FILE=PATH`, stop between the two
+/// rounds of archive reads, print `pindrift-test-pause <container id>` on stderr and wait
+/// until PATH exists. Lets the test suite remove a container mid-read deterministically.
+#[allow(clippy::print_stderr)] // telling the waiting test is this hook's job
+async fn test_pause(target: &Target) {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    let Some(go) = std::env::var_os("PINDRIFT_TEST_PAUSE_FILE") else {
+        return;
+    };
+    let id = match target {
+        Target::Direct { id } | Target::Overlay { id, .. } => id.clone(),
+        Target::Image { temp, .. } => temp.clone().unwrap_or_default(),
+    };
+    eprintln!("pindrift-test-pause {id}");
+    let go = PathBuf::from(go);
+    for _ in 0..3000 {
+        if go.exists() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod osver;
 pub mod report;
+pub mod reqcheck;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -344,6 +345,8 @@ pub enum FailOn {
     Minor,
     Patch,
     Downgrade,
+    /// Report only: never exit 1.
+    Never,
 }
 
 impl FromStr for FailOn {
@@ -355,8 +358,9 @@ impl FromStr for FailOn {
             "minor" => Ok(FailOn::Minor),
             "patch" => Ok(FailOn::Patch),
             "downgrade" => Ok(FailOn::Downgrade),
+            "never" => Ok(FailOn::Never),
             other => Err(format!(
-                "unknown --fail-on value `{other}` (expected any, major, minor, patch or downgrade)"
+                "unknown --fail-on value `{other}` (expected any, major, minor, patch, downgrade or never)"
             )),
         }
     }
@@ -369,6 +373,7 @@ impl FailOn {
             return false;
         }
         match self {
+            FailOn::Never => false,
             FailOn::Any => true,
             FailOn::Downgrade => c.change == ChangeKind::Downgrade,
             FailOn::Major => c.rank() >= 4,
@@ -392,8 +397,11 @@ pub struct EnvDiff {
 #[derive(Debug, Clone)]
 pub struct DriftOutcome {
     pub envs: Vec<EnvDiff>,
-    /// `None` when either side has no OS inventory.
+    /// `None` when the OS packages were not compared; `os_not_compared` says why.
     pub os: Option<Vec<Change>>,
+    pub os_not_compared: Option<String>,
+    /// A requirements file checked against an environment (`req:` with any other source).
+    pub requirements: Option<reqcheck::ReqCheck>,
     /// "file changed" lines from the engine's changes endpoint (container vs its image).
     pub files: Vec<FileChange>,
     pub notes: Vec<String>,
@@ -423,11 +431,13 @@ impl DriftOutcome {
     /// Does the outcome trip the gate?
     pub fn trips(&self, fail_on: FailOn) -> bool {
         self.all_changes().any(|c| fail_on.trips(c))
+            || self.requirements.as_ref().is_some_and(|r| r.trips(fail_on))
     }
 
     pub fn has_drift(&self) -> bool {
         self.all_changes()
             .any(|c| c.change != ChangeKind::Unchanged)
+            || self.requirements.as_ref().is_some_and(|r| r.has_drift())
     }
 }
 
@@ -493,6 +503,127 @@ pub fn compare(
     python_env: Option<&str>,
     ignore: &BTreeSet<String>,
 ) -> Result<DriftOutcome, PairError> {
+    compare_with(before, after, &Options::new(python_env, ignore))
+}
+
+/// How two sources are compared.
+pub struct Options<'a> {
+    pub python_env: Option<&'a str>,
+    pub ignore: &'a BTreeSet<String>,
+    /// Leave OS packages out (`--no-os`).
+    pub no_os: bool,
+    /// Installed packages a requirements file does not name are drift (`--strict-extra`).
+    pub strict_extra: bool,
+}
+
+impl<'a> Options<'a> {
+    pub fn new(python_env: Option<&'a str>, ignore: &'a BTreeSet<String>) -> Self {
+        Options {
+            python_env,
+            ignore,
+            no_os: false,
+            strict_extra: false,
+        }
+    }
+}
+
+fn os_outcome(
+    before: &Inventory,
+    after: &Inventory,
+    opts: &Options<'_>,
+) -> (Option<Vec<Change>>, Option<String>) {
+    if opts.no_os {
+        return (None, Some("--no-os".into()));
+    }
+    match (&before.os, &after.os) {
+        (Some(a), Some(b)) => (Some(diff_os(a, b, opts.ignore)), None),
+        (a, _) => {
+            let side = if a.is_none() { before } else { after };
+            let why = match side.source.kind {
+                crate::inventory::SourceKind::Freeze => "a pip freeze file has no OS packages",
+                crate::inventory::SourceKind::Requirements => {
+                    "a requirements file has no OS packages"
+                }
+                _ => "no OS package database (dpkg, apk) was found",
+            };
+            (None, Some(format!("{}: {why}", side.source.spec)))
+        }
+    }
+}
+
+/// Compare two sources. A requirements file is a specification: against an environment it is
+/// checked requirement by requirement ([`reqcheck`]); two requirements files are compared as
+/// specifications ([`reqcheck::diff_specs`]); anything else is two inventories.
+pub fn compare_with(
+    before: &Inventory,
+    after: &Inventory,
+    opts: &Options<'_>,
+) -> Result<DriftOutcome, PairError> {
+    use crate::inventory::SourceKind::Requirements;
+    let (os, os_not_compared) = os_outcome(before, after, opts);
+    let ignore = opts.ignore;
+    let python_env = opts.python_env;
+    match (before.source.kind, after.source.kind) {
+        (Requirements, Requirements) => {
+            return Ok(DriftOutcome {
+                envs: vec![EnvDiff {
+                    env: "requirements".into(),
+                    before_env: Some("requirements".into()),
+                    after_env: Some("requirements".into()),
+                    changes: reqcheck::diff_specs(
+                        &before.requirements,
+                        &after.requirements,
+                        ignore,
+                    ),
+                }],
+                os,
+                os_not_compared,
+                requirements: None,
+                files: Vec::new(),
+                notes: Vec::new(),
+            })
+        }
+        (Requirements, _) | (_, Requirements) => {
+            let (spec, side, envside) = if before.source.kind == Requirements {
+                (before, "before", after)
+            } else {
+                (after, "after", before)
+            };
+            let env = pick(envside, python_env)?;
+            let empty = BTreeMap::new();
+            let facts = reqcheck::MarkerFacts {
+                python_version: env.and_then(|e| e.python.clone()),
+                platform: envside.source.platform.clone(),
+            };
+            let check = reqcheck::check(
+                &spec.source.spec,
+                side,
+                &envside.source.spec,
+                env.map(|e| e.key.as_str()).unwrap_or("none"),
+                &spec.requirements,
+                env.map(|e| &e.packages).unwrap_or(&empty),
+                &facts,
+                ignore,
+                opts.strict_extra,
+            );
+            let mut notes = Vec::new();
+            if env.is_none() {
+                notes.push(format!(
+                    "{} has no Python environment: every requirement is missing",
+                    envside.source.spec
+                ));
+            }
+            return Ok(DriftOutcome {
+                envs: Vec::new(),
+                os,
+                os_not_compared,
+                requirements: Some(check),
+                files: Vec::new(),
+                notes,
+            });
+        }
+        _ => {}
+    }
     let empty = BTreeMap::new();
     let mut envs = Vec::new();
     let mut notes = Vec::new();
@@ -550,13 +681,11 @@ pub fn compare(
             ),
         });
     }
-    let os = match (&before.os, &after.os) {
-        (Some(a), Some(b)) => Some(diff_os(a, b, ignore)),
-        _ => None,
-    };
     Ok(DriftOutcome {
         envs,
         os,
+        os_not_compared,
+        requirements: None,
         files: Vec::new(),
         notes,
     })
@@ -575,29 +704,63 @@ pub struct ReplicaResult {
 
 /// What identifies an inventory's content: (environment, name, version or source) triples and
 /// OS packages.
-pub fn fingerprint(inv: &Inventory) -> Vec<(String, String, String)> {
+/// What `--ignore`, `--no-os` and `--python-env` leave out is left out here too.
+pub fn fingerprint(inv: &Inventory, opts: &Options<'_>) -> Vec<(String, String, String)> {
     let mut v: Vec<(String, String, String)> = inv
         .envs
         .iter()
+        .filter(|e| opts.python_env.is_none_or(|w| e.matches(w)))
         .flat_map(|e| {
-            e.packages.values().map(move |p| {
-                (
-                    e.key.clone(),
-                    p.name.clone(),
-                    version_label(p).unwrap_or_default(),
-                )
-            })
+            e.packages
+                .values()
+                .filter(|p| !opts.ignore.contains(&p.name))
+                .map(move |p| {
+                    (
+                        e.key.clone(),
+                        p.name.clone(),
+                        version_label(p).unwrap_or_default(),
+                    )
+                })
         })
         .collect();
-    if let Some(os) = &inv.os {
+    if let Some(os) = inv.os.as_ref().filter(|_| !opts.no_os) {
         v.extend(
             os.packages
                 .values()
+                .filter(|p| {
+                    !opts.ignore.contains(&p.name)
+                        && !opts.ignore.contains(&normalize_name(&p.name))
+                })
                 .map(|p| ("os".to_string(), p.name.clone(), p.version.clone())),
         );
     }
     v.sort();
     v
+}
+
+/// Is a changed file inside a site folder part of an ignored package? Its top-level entry
+/// (`six-1.16.0.dist-info/`, `six.py`, `eventlet/`) is matched by name, after PEP 503
+/// normalization; a module whose name differs from its distribution's (`yaml` of PyYAML) is
+/// not matched.
+pub fn file_of_ignored_package(f: &FileChange, ignore: &BTreeSet<String>) -> bool {
+    if !f.site || ignore.is_empty() {
+        return false;
+    }
+    let top = f
+        .path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("");
+    let name = if let Some(info) = top
+        .strip_suffix(".dist-info")
+        .or_else(|| top.strip_suffix(".egg-info"))
+    {
+        info.split('-').next().unwrap_or(info)
+    } else {
+        top.strip_suffix(".py").unwrap_or(top)
+    };
+    ignore.contains(&normalize_name(name))
 }
 
 /// Which replicas are the odd ones out. `fingerprints[i]` is replica i's content,

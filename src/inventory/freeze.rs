@@ -35,7 +35,10 @@ pub fn parse_freeze(text: &str, display: &str, key: &str) -> (PythonEnv, Vec<War
                 (None, None) => {
                     warnings.push(Warning {
                         path: location,
-                        message: format!("editable line without a package name: `{line}`"),
+                        message: format!(
+                            "editable line without a package name: `{line}`{}",
+                            super::NOT_COMPARED
+                        ),
                     });
                     continue;
                 }
@@ -83,7 +86,10 @@ pub fn parse_freeze(text: &str, display: &str, key: &str) -> (PythonEnv, Vec<War
             {
                 warnings.push(Warning {
                     path: location,
-                    message: format!("not a `name==version` line: `{line}`"),
+                    message: format!(
+                        "not a `name==version` line: `{line}`{}",
+                        super::NOT_COMPARED
+                    ),
                 });
                 continue;
             }
@@ -97,7 +103,7 @@ pub fn parse_freeze(text: &str, display: &str, key: &str) -> (PythonEnv, Vec<War
         } else {
             warnings.push(Warning {
                 path: location,
-                message: format!("not a pip freeze line: `{line}`"),
+                message: format!("not a pip freeze line: `{line}`{}", super::NOT_COMPARED),
             });
             None
         };

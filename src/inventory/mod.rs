@@ -7,6 +7,7 @@ pub mod cache;
 pub mod freeze;
 pub mod metadata;
 pub mod os;
+pub mod requirements;
 pub mod sites;
 pub mod tarscan;
 
@@ -163,6 +164,10 @@ pub struct OsInventory {
     pub packages: BTreeMap<String, OsPackage>,
 }
 
+/// Ends the message of a warning about a package (or a line that may name one) that could not
+/// be read at all: it is missing from the comparison, so the run is never called clean.
+pub const NOT_COMPARED: &str = "; not compared";
+
 /// Something odd in the input that did not stop the run (malformed metadata, a capped file).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Warning {
@@ -201,6 +206,16 @@ pub struct SourceInfo {
     pub image_ref: Option<String>,
     /// `archive` (metadata read through the archive API), `exec` (pip freeze inside) or `file`.
     pub via: String,
+    /// The engine's OS of the image or container (`linux`); used to evaluate markers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+}
+
+impl Warning {
+    /// A package that could not be read and is missing from the comparison.
+    pub fn package_unread(&self) -> bool {
+        self.message.ends_with(NOT_COMPARED)
+    }
 }
 
 impl SourceInfo {
@@ -213,6 +228,7 @@ impl SourceInfo {
             image_id: None,
             image_ref: None,
             via: "file".into(),
+            platform: None,
         }
     }
 }
@@ -225,6 +241,9 @@ pub struct Inventory {
     /// `None` when the source has no OS package database (freeze files, requirements).
     pub os: Option<OsInventory>,
     pub warnings: Vec<Warning>,
+    /// A `req:` source: the requirements as written (a specification, not an inventory).
+    #[serde(skip)]
+    pub requirements: Vec<requirements::ReqEntry>,
 }
 
 impl Inventory {

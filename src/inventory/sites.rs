@@ -201,7 +201,7 @@ pub fn group(collected: &Collected, pythonpath: &[String]) -> Grouped {
                 _ => {
                     warnings.push(Warning {
                         path: path.clone(),
-                        message: format!("{e}; package skipped"),
+                        message: format!("{e}; package skipped{}", super::NOT_COMPARED),
                     });
                     continue;
                 }

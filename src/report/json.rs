@@ -7,6 +7,9 @@ use serde::Serialize;
 use std::io::{self, Write};
 
 pub const VERSION: u32 = 1;
+/// `tool` and `tool_version` of every JSON document pindrift writes (`drift`'s too).
+pub const TOOL: &str = "pindrift";
+pub const TOOL_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -47,8 +50,8 @@ pub fn render(findings: &[Finding], summary: &Summary, out: &mut dyn Write) -> i
     let count = |level| findings.iter().filter(|f| f.level == level).count();
     let report = Report {
         version: VERSION,
-        tool: "pindrift",
-        tool_version: env!("CARGO_PKG_VERSION"),
+        tool: TOOL,
+        tool_version: TOOL_VERSION,
         findings: findings
             .iter()
             .map(|f| JsonFinding {
