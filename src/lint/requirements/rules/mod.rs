@@ -134,3 +134,65 @@ pub fn check_line(ctx: &LineContext, out: &mut Vec<Finding>) {
     }
     missing_hash::check(ctx, out);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fix::{Edit, Fix};
+    use crate::lint::requirements::parse::{parse_requirements_with_env, LineKind};
+    use crate::lint::requirements::pinning::pin_status;
+    use crate::source::SourceFile;
+
+    /// The seam `pin` will stand on: the shared rules see an edit span only where the file
+    /// holds the requirement byte for byte; edits on those spans, applied once, keep the
+    /// BOM, CRLF, comments and continuations; the rest is left alone.
+    #[test]
+    fn edit_spans_are_where_fixes_may_go() {
+        let text = "\u{feff}flask  # web\r\nsix>=1 \\\r\n    --hash=sha256:abc\r\nreq\\\r\nuests\r\nattrs==${ATTRS}\r\n";
+        let source = SourceFile::from_pip_bytes("r.txt", "r.txt", text.as_bytes().to_vec());
+        let file = parse_requirements_with_env(source, &|name| {
+            (name == "ATTRS").then(|| "23.1".to_string())
+        });
+        let install = Install {
+            root: "r.txt".into(),
+            members: Vec::new(),
+            hash_checking: false,
+            constraint_pins: Default::default(),
+            include_findings: Vec::new(),
+            included_paths: Vec::new(),
+            reading_order: Vec::new(),
+        };
+        let settings = Settings::default();
+        let mut edits = Vec::new();
+        let mut left_alone = Vec::new();
+        for line in &file.lines {
+            let LineKind::Requirement(requirement) = &line.kind else {
+                continue;
+            };
+            let status = pin_status(&requirement.requirement);
+            let ctx = LineContext {
+                file: &file,
+                requirement,
+                status: &status,
+                is_constraint: false,
+                pinned_by_constraint: None,
+                install: &install,
+                settings: &settings,
+            };
+            let req = ctx.python_requirement();
+            match req.edit_span {
+                Some(span) => {
+                    edits.push(Edit::replace(span, format!("{}==1.0", req.display_name())))
+                }
+                None => left_alone.push(req.text.to_string()),
+            }
+        }
+        assert_eq!(left_alone, ["requests", "attrs==23.1"]);
+        let fix = Fix::safe(edits);
+        let written = file.source.apply_edits(&fix.edits).unwrap();
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            "\u{feff}flask==1.0  # web\r\nsix==1.0 \\\r\n    --hash=sha256:abc\r\nreq\\\r\nuests\r\nattrs==${ATTRS}\r\n"
+        );
+    }
+}
