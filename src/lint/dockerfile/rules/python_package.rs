@@ -48,8 +48,69 @@ pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
         // `-e X` / `--editable=X`: only a whole argument that is the requirement.
         edit_span: arg.verbatim.filter(|_| arg.text == text),
     };
+    #[cfg(test)]
+    tests::SEEN.with(|seen| {
+        seen.borrow_mut()
+            .push((text.to_string(), requirement.edit_span.map(|s| s.range())))
+    });
     for violation in check_requirement(&requirement) {
         let f = violation.at(cx.source, arg.span);
         cx.push(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Settings;
+    use crate::lint::dockerfile::lint_dockerfile;
+    use crate::source::SourceFile;
+    use std::cell::RefCell;
+    use std::ops::Range;
+
+    thread_local! {
+        /// Every pip argument judged on this thread, with the span a fix could edit.
+        pub(super) static SEEN: RefCell<Vec<(String, Option<Range<usize>>)>> =
+            const { RefCell::new(Vec::new()) };
+    }
+
+    /// On the real lint path, a pip argument has an edit span exactly when the Dockerfile
+    /// holds it byte for byte outside any other quoting level.
+    #[test]
+    fn pip_arguments_have_edit_spans_only_where_the_file_holds_them() {
+        let text = "FROM python:3.12\n\
+                    ARG V=1.0\n\
+                    RUN pip install flask 'six>=1' re\\quests attrs==$V --editable=./x \\\n    \
+                    && sh -c 'pip install click' \\\n    \
+                    && bash <<EOF\n\
+                    pip install rich\n\
+                    EOF\n\
+                    RUN <<EOT\n\
+                    pip install toml\n\
+                    EOT\n\
+                    RUN [\"pip\", \"install\", \"tqdm\", \"h\\u0069\"]\n";
+        let source = SourceFile::new("Dockerfile", "Dockerfile", text);
+        SEEN.with(|seen| seen.borrow_mut().clear());
+        lint_dockerfile(&source, &Settings::default());
+        let seen: Vec<(String, Option<&str>)> = SEEN.with(|seen| {
+            seen.borrow()
+                .iter()
+                .map(|(t, r)| (t.clone(), r.clone().map(|r| &text[r])))
+                .collect()
+        });
+        let want = [
+            ("flask", Some("flask")),
+            ("six>=1", Some("six>=1")),
+            ("requests", None),
+            ("attrs==1.0", None),
+            ("./x", None),
+            ("click", None),
+            ("rich", None),
+            ("toml", Some("toml")),
+            ("tqdm", Some("tqdm")),
+            ("hi", None),
+        ];
+        let want: Vec<(String, Option<&str>)> =
+            want.iter().map(|(t, s)| (t.to_string(), *s)).collect();
+        assert_eq!(seen, want);
     }
 }
