@@ -20,7 +20,7 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
             RULE,
             format!(
                 "`{}` has no --hash, but this install is in hash-checking mode: pip will refuse it",
-                ctx.display_name()
+                ctx.python_requirement().display_name()
             ),
         );
         finding.level = crate::diagnostic::Level::Error;
@@ -31,7 +31,7 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
                 RULE,
                 format!(
                     "`{}` has no --hash: the downloaded file is not verified",
-                    ctx.display_name()
+                    ctx.python_requirement().display_name()
                 ),
             )
             .with_hint("add `--hash=sha256:<digest>` (pip-compile --generate-hashes does this)"),

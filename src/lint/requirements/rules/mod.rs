@@ -95,14 +95,6 @@ impl LineContext<'_> {
         Finding::new(code, &self.file.source, self.requirement.span, message)
     }
 
-    pub fn display_name(&self) -> String {
-        self.requirement
-            .requirement
-            .name
-            .clone()
-            .unwrap_or_else(|| self.requirement.text.clone())
-    }
-
     /// The line as the shared Python requirement rules see it.
     pub fn python_requirement(&self) -> PythonRequirement<'_> {
         let allowed_to_float = self
