@@ -8,6 +8,8 @@ use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
+/// A configuration file that cannot be used, with the file (and for TOML errors, the byte
+/// span in it).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: cannot read: {source}")]
@@ -16,8 +18,35 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// Not TOML, or keys and values of the wrong shape (the message is toml's, which names
+    /// the line and column); `span` is the byte range in the file when toml knows it.
     #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
+    Parse {
+        path: PathBuf,
+        message: String,
+        span: Option<std::ops::Range<usize>>,
+    },
+    /// A value pindrift cannot use.
+    #[error("{path}: {reason}")]
+    Setting { path: PathBuf, reason: SettingError },
+}
+
+/// A setting's value that pindrift cannot use, in a configuration file or on the command
+/// line. `key` is how the user wrote the setting (`select`, `--ignore`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    #[error("{key}: empty rule code (a stray comma?); expected codes or prefixes such as `PD102` or `PD1`")]
+    EmptyCode { key: String },
+    #[error("{key}: `{code}` matches no rule")]
+    UnknownCode { key: String, code: String },
+    #[error("rules: unknown rule `{code}` (keys are full codes such as `PD102`)")]
+    UnknownRule { code: String },
+    #[error("rules.{code}: unknown level `{level}` (expected off, note, warning or error)")]
+    RuleLevel { code: String, level: String },
+    #[error("fail-on: unknown level `{text}` (expected note, warning or error)")]
+    FailOn { text: String },
+    #[error("build context `{text}`: expected NAME or NAME=VALUE")]
+    BuildContext { text: String },
 }
 
 /// Which rules run by default.
@@ -140,9 +169,9 @@ impl Settings {
 
     /// Applies a parsed file on top of these settings.
     pub fn apply_file(&mut self, config: FileConfig, path: &Path) -> Result<(), ConfigError> {
-        let invalid = |message: String| ConfigError::Invalid {
+        let invalid = |reason: SettingError| ConfigError::Setting {
             path: path.to_path_buf(),
-            message,
+            reason,
         };
         if let Some(profile) = config.profile {
             self.profile = profile;
@@ -166,12 +195,14 @@ impl Settings {
             for (code, level) in rules {
                 let code = code.to_ascii_uppercase();
                 let Some(rule) = Rule::from_code(&code) else {
-                    return Err(invalid(format!(
-                        "rules: unknown rule `{code}` (keys are full codes such as `PD102`)"
-                    )));
+                    return Err(invalid(SettingError::UnknownRule { code }));
                 };
-                let level = Level::parse(&level)
-                    .ok_or_else(|| invalid(format!("rules.{code}: unknown level `{level}` (expected off, note, warning or error)")))?;
+                let level = Level::parse(&level).ok_or_else(|| {
+                    invalid(SettingError::RuleLevel {
+                        code: code.clone(),
+                        level: level.clone(),
+                    })
+                })?;
                 self.levels.insert(rule, level);
             }
         }
@@ -190,30 +221,30 @@ impl Settings {
 }
 
 /// A build context given as `NAME` or `NAME=VALUE`.
-pub fn parse_build_context(text: &str) -> Result<(String, Option<String>), String> {
+pub fn parse_build_context(text: &str) -> Result<(String, Option<String>), SettingError> {
     let (name, value) = match text.split_once('=') {
         Some((name, value)) => (name.trim(), Some(value.trim().to_string())),
         None => (text.trim(), None),
     };
     if name.is_empty() {
-        return Err(format!(
-            "build context `{text}`: expected NAME or NAME=VALUE"
-        ));
+        return Err(SettingError::BuildContext {
+            text: text.to_string(),
+        });
     }
     Ok((name.to_string(), value))
 }
 
-pub fn parse_fail_on(text: &str) -> Result<Level, String> {
+pub fn parse_fail_on(text: &str) -> Result<Level, SettingError> {
     match Level::parse(text) {
-        Some(Level::Off) | None => Err(format!(
-            "fail-on: unknown level `{text}` (expected note, warning or error)"
-        )),
+        Some(Level::Off) | None => Err(SettingError::FailOn {
+            text: text.to_string(),
+        }),
         Some(level) => Ok(level),
     }
 }
 
 /// Codes or code prefixes (`PD1`, `PD101`, `ALL`) that name at least one rule.
-pub fn validate_codes(codes: Vec<String>, key: &str) -> Result<Vec<String>, String> {
+pub fn validate_codes(codes: Vec<String>, key: &str) -> Result<Vec<String>, SettingError> {
     codes
         .into_iter()
         .map(|code| {
@@ -221,9 +252,9 @@ pub fn validate_codes(codes: Vec<String>, key: &str) -> Result<Vec<String>, Stri
             if code.is_empty() {
                 // An empty prefix would match every rule: `--ignore "PD102,"` must not switch
                 // everything off.
-                return Err(format!(
-                    "{key}: empty rule code (a stray comma?); expected codes or prefixes such as `PD102` or `PD1`"
-                ));
+                return Err(SettingError::EmptyCode {
+                    key: key.to_string(),
+                });
             }
             if code == "ALL"
                 || crate::registry::RULES
@@ -232,7 +263,10 @@ pub fn validate_codes(codes: Vec<String>, key: &str) -> Result<Vec<String>, Stri
             {
                 Ok(code)
             } else {
-                Err(format!("{key}: `{code}` matches no rule"))
+                Err(SettingError::UnknownCode {
+                    key: key.to_string(),
+                    code,
+                })
             }
         })
         .collect()
@@ -245,25 +279,28 @@ pub fn read_config_file(path: &Path) -> Result<Option<FileConfig>, ConfigError> 
         path: path.to_path_buf(),
         source,
     })?;
-    let invalid = |message: String| ConfigError::Invalid {
+    let invalid = |err: &toml::de::Error, message: String| ConfigError::Parse {
         path: path.to_path_buf(),
         message,
+        span: err.span(),
     };
     let is_pyproject = path
         .file_name()
         .is_some_and(|name| name == "pyproject.toml");
     if is_pyproject {
-        let project: PyProject = toml::from_str(&text).map_err(|err| invalid(err.to_string()))?;
+        let project: PyProject =
+            toml::from_str(&text).map_err(|err| invalid(&err, err.to_string()))?;
         let Some(table) = project.tool.and_then(|tool| tool.pindrift) else {
             return Ok(None);
         };
+        // The table was parsed already: toml no longer knows where in the file it was.
         let config = FileConfig::deserialize(table)
-            .map_err(|err| invalid(format!("[tool.pindrift]: {err}")))?;
+            .map_err(|err| invalid(&err, format!("[tool.pindrift]: {err}")))?;
         return Ok(Some(config));
     }
     toml::from_str(&text)
         .map(Some)
-        .map_err(|err| invalid(err.to_string().trim_end().to_string()))
+        .map_err(|err| invalid(&err, err.to_string().trim_end().to_string()))
 }
 
 /// Finds the configuration for a run started in `start`: the nearest folder with a
@@ -301,6 +338,14 @@ mod tests {
             err.contains("pindrift.toml") && err.contains("allow-floatin"),
             "{err}"
         );
+        // The error carries where in the file it is.
+        let Err(ConfigError::Parse {
+            span: Some(span), ..
+        }) = read_config_file(&path)
+        else {
+            panic!("expected a parse error with a span");
+        };
+        assert_eq!(span.start, "profile = \"strict\"\n".len());
     }
 
     #[test]
@@ -326,7 +371,7 @@ mod tests {
     fn empty_and_unknown_codes_are_errors() {
         for codes in [vec!["PD102", ""], vec![""], vec!["  "], vec!["PD9"]] {
             let codes = codes.into_iter().map(String::from).collect();
-            let err = validate_codes(codes, "--ignore").unwrap_err();
+            let err = validate_codes(codes, "--ignore").unwrap_err().to_string();
             assert!(err.starts_with("--ignore: "), "{err}");
         }
         let dir = tempfile::tempdir().unwrap();

@@ -26,9 +26,25 @@ pub enum DiscoverError {
     #[error("{path}: {message}")]
     Walk { path: String, message: String },
     #[error("{path}: cannot tell whether this is a Dockerfile or a requirements file ({reason}); pass --kind dockerfile or --kind requirements")]
-    UnknownKind { path: String, reason: String },
+    UnknownKind { path: String, reason: KindUnknown },
     #[error("exclude pattern `{pattern}`: {message}")]
     Pattern { pattern: String, message: String },
+}
+
+/// Why the content of a file whose name says nothing does not tell its kind.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KindUnknown {
+    /// It could not be read (the I/O error, as pindrift words it).
+    #[error("{message}")]
+    Unreadable { message: String },
+    /// Its first meaningful line (1-based `line`, starting at byte `offset`) is neither an
+    /// instruction nor a requirement; `excerpt` is that line, shortened and escaped.
+    #[error("its first line is `{excerpt}`")]
+    FirstLine {
+        line: usize,
+        offset: usize,
+        excerpt: String,
+    },
 }
 
 /// Folders never worth walking into.
@@ -194,12 +210,19 @@ const INSTRUCTIONS: &[&str] = &[
 /// directive (`# syntax=`, `# escape=`, `# check=`) or an instruction (`FROM`, `ARG`, …)
 /// makes a Dockerfile; a pip option or a requirement makes a requirements file; an empty
 /// file is an (empty) requirements file. Anything else is an error naming the file.
-fn kind_by_content(path: &Path) -> Result<FileKind, String> {
-    let bytes = std::fs::read(path).map_err(|err| crate::paths::io_message(&err))?;
+fn kind_by_content(path: &Path) -> Result<FileKind, KindUnknown> {
+    let bytes = std::fs::read(path).map_err(|err| KindUnknown::Unreadable {
+        message: crate::paths::io_message(&err),
+    })?;
     let text = String::from_utf8_lossy(&bytes);
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let bom = usize::from(text.starts_with('\u{feff}')) * '\u{feff}'.len_utf8();
+    let text = &text[bom..];
     let mut directives = true;
-    for line in text.lines().map(str::trim) {
+    let mut offset = bom;
+    for (number, raw) in text.split_inclusive('\n').enumerate() {
+        let start = offset;
+        offset += raw.len();
+        let line = raw.trim();
         if line.is_empty() {
             directives = false;
             continue;
@@ -229,10 +252,11 @@ fn kind_by_content(path: &Path) -> Result<FileKind, String> {
         {
             return Ok(FileKind::Requirements);
         }
-        return Err(format!(
-            "its first line is `{}`",
-            crate::lint::excerpt(line)
-        ));
+        return Err(KindUnknown::FirstLine {
+            line: number + 1,
+            offset: start,
+            excerpt: crate::lint::excerpt(line),
+        });
     }
     Ok(FileKind::Requirements)
 }
@@ -396,6 +420,25 @@ fn walk(folders: &[PathBuf], settings: &Settings) -> Result<Walked, DiscoverErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_kind_names_the_line_and_its_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("deps.lock");
+        std::fs::write(&path, "\u{feff}\r\n# a comment\n!!! nonsense\n").unwrap();
+        let err = kind_by_content(&path).unwrap_err();
+        assert_eq!(
+            err,
+            KindUnknown::FirstLine {
+                line: 3,
+                offset: 3 + 2 + 12,
+                excerpt: "!!! nonsense".into()
+            }
+        );
+        assert_eq!(err.to_string(), "its first line is `!!! nonsense`");
+        std::fs::write(&path, "FROM python:3.12\n").unwrap();
+        assert_eq!(kind_by_content(&path), Ok(FileKind::Dockerfile));
+    }
 
     #[test]
     fn classification_by_name() {

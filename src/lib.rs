@@ -1,8 +1,16 @@
 //! pindrift keeps Python services in Docker honest about their dependencies.
 //!
 //! Layout: file discovery in [`discover`], parsing and rules under [`lint`], the rule
-//! registry in [`registry`], settings in [`config`], output formats in [`report`], the
-//! command line in [`cli`]. The core is pure; disk and terminal sit at the edges.
+//! registry in [`registry`], settings in [`config`], lint output formats in [`report`];
+//! installed packages (site-packages metadata, `pip freeze` text, requirements files, OS
+//! package databases) in [`inventory`], the Docker Engine in [`docker`] (the only module
+//! that talks to it), comparisons, the drift session and its output formats in [`drift`];
+//! the command line in [`cli`].
+//!
+//! Pure: parsing, rules, comparing inventories and rendering reports take values and return
+//! values. Effects: [`discover`] and [`lint`] read files from disk (requirements includes,
+//! build contexts), [`inventory`] reads freeze/requirements files and its image cache,
+//! [`docker`] talks to the engine, [`cli`] writes to the terminal.
 
 pub mod cli;
 pub mod config;

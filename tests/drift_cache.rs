@@ -77,10 +77,9 @@ fn sh(container: &str, script: &str) {
 }
 
 #[test]
+#[ignore = "needs the Docker Engine"]
 fn cached_inventory_matches_archive() {
-    if !docker_or_skip("cached_inventory_matches_archive") {
-        return;
-    }
+    require_docker();
     let base = base_image();
     let tag = unique("cache") + ":1";
     let _img = build_image(&tag, &app_dockerfile(base), &[], true);
@@ -195,10 +194,9 @@ fn cached_inventory_matches_archive() {
 /// Ctrl-C while `image:REF freeze:-` waits for stdin, after the image's temporary container
 /// was created: exit 2 and no container of the session remains.
 #[test]
+#[ignore = "needs the Docker Engine"]
 fn ctrl_c_removes_the_temporary_container() {
-    if !docker_or_skip("ctrl_c_removes_the_temporary_container") {
-        return;
-    }
+    require_docker();
     let tag = unique("sigint") + ":1";
     let label = unique("sigint");
     let _img = build_image(

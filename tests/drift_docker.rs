@@ -48,10 +48,9 @@ fn names(changes: &Value) -> Vec<String> {
 /// archive and exec agree; a container patched in place is called out; replicas name the odd
 /// one out; temporary containers are removed.
 #[test]
+#[ignore = "needs the Docker Engine"]
 fn eventlet_story() {
-    if !docker_or_skip("eventlet_story") {
-        return;
-    }
+    require_docker();
     let base = base_image();
     let old_tag = unique("app") + ":0.20.0";
     let new_tag = unique("app") + ":0.20.1";
@@ -276,10 +275,9 @@ fn scratch_files(libc: &str, foo_version: &str) -> Vec<(String, Vec<u8>)> {
 /// Distroless-style images: no shell, no pip, dpkg status.d, a venv beside the system site,
 /// malformed metadata.
 #[test]
+#[ignore = "needs the Docker Engine"]
 fn scratch_metadata_only_images() {
-    if !docker_or_skip("scratch_metadata_only_images") {
-        return;
-    }
+    require_docker();
     let a_tag = unique("scratch") + ":a";
     let b_tag = unique("scratch") + ":b";
     let df = "FROM scratch\nCOPY root/ /\n";
@@ -357,10 +355,9 @@ fn scratch_metadata_only_images() {
 
 /// apk databases, in their own section.
 #[test]
+#[ignore = "needs the Docker Engine"]
 fn apk_database() {
-    if !docker_or_skip("apk_database") {
-        return;
-    }
+    require_docker();
     let a = unique("apk") + ":a";
     let b = unique("apk") + ":b";
     let df = "FROM scratch\nCOPY root/ /\n";
@@ -399,10 +396,9 @@ fn apk_database() {
 }
 
 #[test]
+#[ignore = "needs the Docker Engine"]
 fn missing_image_and_container_are_errors() {
-    if !docker_or_skip("missing_image_and_container_are_errors") {
-        return;
-    }
+    require_docker();
     let (code, _, err) = pindrift(&[
         "drift",
         "image:pindrift-t-no-such-image:0",
@@ -422,10 +418,9 @@ fn missing_image_and_container_are_errors() {
 /// by requirement, markers are evaluated with the image's Python version and OS, and the
 /// image's other packages are "not in the requirements", never "removed".
 #[test]
+#[ignore = "needs the Docker Engine"]
 fn requirements_against_image_and_container() {
-    if !docker_or_skip("requirements_against_image_and_container") {
-        return;
-    }
+    require_docker();
     let tag = unique("req") + ":1";
     let site = "root/usr/local/lib/python3.11/site-packages";
     let meta = |n: &str, v: &str| {
@@ -517,10 +512,9 @@ fn requirements_against_image_and_container() {
 /// comparison of `--replicas` and in the files changed in place, `--via exec` for replicas;
 /// the JSON's `failed` is the exit code.
 #[test]
+#[ignore = "needs the Docker Engine"]
 fn replicas_and_in_place_honour_options() {
-    if !docker_or_skip("replicas_and_in_place_honour_options") {
-        return;
-    }
+    require_docker();
     let base = base_image();
     let label = format!("pindrift.test={}", unique("opts"));
     let reps: Vec<String> = (0..3).map(|i| format!("{}-r{i}", unique("opt"))).collect();

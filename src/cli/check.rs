@@ -97,20 +97,19 @@ fn settings_from(args: &CheckArgs) -> anyhow::Result<Settings> {
         settings.profile = Profile::Strict;
     }
     if !args.select.is_empty() {
-        settings.select =
-            validate_codes(args.select.clone(), "--select").map_err(|e| anyhow!(e))?;
+        settings.select = validate_codes(args.select.clone(), "--select")?;
     }
     if !args.ignore.is_empty() {
         settings
             .ignore
-            .extend(validate_codes(args.ignore.clone(), "--ignore").map_err(|e| anyhow!(e))?);
+            .extend(validate_codes(args.ignore.clone(), "--ignore")?);
     }
     settings
         .allow_unpinned
         .extend(requirement_name_list(&args.allow_unpinned));
     settings.exclude.extend(args.exclude.iter().cloned());
     if let Some(level) = &args.fail_on {
-        settings.fail_on = parse_fail_on(level).map_err(|e| anyhow!(e))?;
+        settings.fail_on = parse_fail_on(level)?;
     }
     for pair in &args.build_args {
         let (name, value) = pair

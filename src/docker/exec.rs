@@ -1,10 +1,10 @@
 //! `--via exec`: run `python -m pip freeze --all` inside a running container, once per
 //! Python environment the archive reading found.
 
-use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use futures_util::StreamExt;
 
-use super::{Engine, EngineError};
+use super::api::ExecChunk;
+use super::{Engine, EngineApi, EngineError};
 use crate::inventory::freeze::parse_freeze;
 use crate::inventory::{EnvKind, Inventory, PythonEnv};
 
@@ -31,60 +31,58 @@ struct ExecOut {
     stderr: String,
 }
 
-async fn run(engine: &Engine, container: &str, cmd: &[String]) -> Result<ExecOut, EngineError> {
-    let docker = engine.docker();
-    let opts = CreateExecOptions {
-        cmd: Some(cmd.to_vec()),
-        env: Some(vec![
-            "PYTHONNOUSERSITE=1".to_string(),
-            "PYTHONPATH=".to_string(),
-            "PIP_DISABLE_PIP_VERSION_CHECK=1".to_string(),
-            "PIP_NO_INPUT=1".to_string(),
-            "PIP_NO_COLOR=1".to_string(),
-        ]),
-        attach_stdout: Some(true),
-        attach_stderr: Some(true),
-        ..Default::default()
-    };
-    let created = docker
-        .create_exec(container, opts)
+async fn run<A: EngineApi>(
+    engine: &Engine<A>,
+    container: &str,
+    cmd: &[String],
+) -> Result<ExecOut, EngineError> {
+    let api = engine.api();
+    let env = [
+        "PYTHONNOUSERSITE=1",
+        "PYTHONPATH=",
+        "PIP_DISABLE_PIP_VERSION_CHECK=1",
+        "PIP_NO_INPUT=1",
+        "PIP_NO_COLOR=1",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let created = api
+        .create_exec(container, cmd.to_vec(), env)
         .await
         .map_err(|e| EngineError::api(format!("creating exec in {container}"), e))?;
-    let started = docker
-        .start_exec(&created.id, None::<StartExecOptions>)
+    let mut output = api
+        .start_exec(&created)
         .await
         .map_err(|e| EngineError::api(format!("starting exec in {container}"), e))?;
     let mut stdout = Vec::new();
     let mut stderr = Vec::new();
-    if let StartExecResults::Attached { mut output, .. } = started {
-        while let Some(item) = output.next().await {
-            match item {
-                Ok(bollard::container::LogOutput::StdOut { message }) => {
-                    if stdout.len() < MAX_OUTPUT {
-                        stdout.extend_from_slice(&message);
-                    }
+    while let Some(item) = output.next().await {
+        match item {
+            Ok(ExecChunk::Stdout(message)) => {
+                if stdout.len() < MAX_OUTPUT {
+                    stdout.extend_from_slice(&message);
                 }
-                Ok(bollard::container::LogOutput::StdErr { message }) => {
-                    if stderr.len() < MAX_OUTPUT {
-                        stderr.extend_from_slice(&message);
-                    }
+            }
+            Ok(ExecChunk::Stderr(message)) => {
+                if stderr.len() < MAX_OUTPUT {
+                    stderr.extend_from_slice(&message);
                 }
-                Ok(_) => {}
-                Err(e) => {
-                    return Err(EngineError::api(
-                        format!("reading exec output in {container}"),
-                        e,
-                    ))
-                }
+            }
+            Err(e) => {
+                return Err(EngineError::api(
+                    format!("reading exec output in {container}"),
+                    e,
+                ))
             }
         }
     }
-    let inspect = docker
-        .inspect_exec(&created.id)
+    let code = api
+        .exec_exit_code(&created)
         .await
         .map_err(|e| EngineError::api(format!("inspecting exec in {container}"), e))?;
     Ok(ExecOut {
-        code: inspect.exit_code.unwrap_or(-1),
+        code: code.unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
     })
@@ -92,8 +90,8 @@ async fn run(engine: &Engine, container: &str, cmd: &[String]) -> Result<ExecOut
 
 /// Inventory through `pip freeze --all` inside the container. Environments are found with the
 /// archive reading first, so both ways report the same environment keys.
-pub async fn exec_inventory(
-    engine: &Engine,
+pub async fn exec_inventory<A: EngineApi>(
+    engine: &Engine<A>,
     name: &str,
     spec: &str,
 ) -> Result<Inventory, EngineError> {
@@ -102,7 +100,7 @@ pub async fn exec_inventory(
         return Err(EngineError::NotRunning(name.to_string()));
     }
     let mut inv = engine.container_inventory(name, spec).await?;
-    inv.source.via = "exec".into();
+    inv.source.via = crate::inventory::Via::Exec;
     let system = inv
         .envs
         .iter()

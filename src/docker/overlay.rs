@@ -2,6 +2,8 @@
 //! reports. Pure planning: which archived paths ("roots") can be taken from the image, which
 //! must be read again whole, and which metadata folders inside them must be read again.
 
+use super::RawChange;
+use crate::drift::FileChangeKind;
 use crate::inventory::tarscan::{interest, Collected};
 
 /// Above this many metadata folders to read again in one root, the root is read whole.
@@ -52,13 +54,13 @@ fn unit_of(root: &str, path: &str) -> Option<String> {
     interest(path).map(|_| path.to_string())
 }
 
-/// Plan one root given the container's changes (`(path, kind)`, kind `added|changed|deleted`)
+/// Plan one root given the container's changes (path and how it changed)
 /// and whether a mount overlaps it. `image` is the image's content at the root (`None`:
 /// missing in the image).
 pub fn plan_root(
     root: &str,
     image: Option<&Collected>,
-    changes: &[(String, String)],
+    changes: &[RawChange],
     mounted: bool,
 ) -> RootPlan {
     if mounted {
@@ -67,15 +69,16 @@ pub fn plan_root(
     let mut drop = Vec::new();
     let mut reread = Vec::new();
     let mut touched = false;
-    let has_below = changes.iter().any(|(p, _)| under(p, root));
-    for (path, kind) in changes {
+    let has_below = changes.iter().any(|c| under(&c.path, root));
+    for RawChange { path, kind } in changes {
+        let kind = *kind;
         if at_or_under(root, path) {
             // A folder above the root only "changed" because something below it did.
-            if kind == "changed" && path != root.trim_end_matches('/') {
+            if kind == FileChangeKind::Changed && path != root.trim_end_matches('/') {
                 continue;
             }
             // The root folder itself changed because entries below it did (they are listed).
-            if kind == "changed" && has_below && image.is_some() {
+            if kind == FileChangeKind::Changed && has_below && image.is_some() {
                 continue;
             }
             // Replaced, created or deleted, or a changed file.
@@ -88,7 +91,7 @@ pub fn plan_root(
         if image.is_none() {
             return RootPlan::Whole;
         }
-        if kind == "deleted" {
+        if kind == FileChangeKind::Deleted {
             drop.push(path.clone());
         } else if let Some(u) = unit_of(root, path) {
             if !reread.contains(&u) {
@@ -120,9 +123,17 @@ mod tests {
 
     const S: &str = "/usr/local/lib/python3.11/dist-packages";
 
-    fn ch(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    fn ch(list: &[(&str, &str)]) -> Vec<RawChange> {
         list.iter()
-            .map(|(p, k)| (p.to_string(), k.to_string()))
+            .map(|(p, k)| RawChange {
+                path: p.to_string(),
+                kind: match *k {
+                    "added" => FileChangeKind::Added,
+                    "deleted" => FileChangeKind::Deleted,
+                    "changed" => FileChangeKind::Changed,
+                    other => panic!("kind {other}"),
+                },
+            })
             .collect()
     }
 

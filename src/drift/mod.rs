@@ -6,6 +6,7 @@
 pub mod osver;
 pub mod report;
 pub mod reqcheck;
+pub mod session;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
@@ -349,9 +350,20 @@ pub enum FailOn {
     Never,
 }
 
+/// A `--fail-on` or `--format` value `pindrift drift` does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OptionError {
+    #[error(
+        "unknown --fail-on value `{0}` (expected any, major, minor, patch, downgrade or never)"
+    )]
+    FailOn(String),
+    #[error("unknown format `{0}` (expected table, json, markdown or github)")]
+    Format(String),
+}
+
 impl FromStr for FailOn {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = OptionError;
+    fn from_str(s: &str) -> Result<Self, OptionError> {
         match s {
             "any" => Ok(FailOn::Any),
             "major" => Ok(FailOn::Major),
@@ -359,9 +371,7 @@ impl FromStr for FailOn {
             "patch" => Ok(FailOn::Patch),
             "downgrade" => Ok(FailOn::Downgrade),
             "never" => Ok(FailOn::Never),
-            other => Err(format!(
-                "unknown --fail-on value `{other}` (expected any, major, minor, patch, downgrade or never)"
-            )),
+            other => Err(OptionError::FailOn(other.to_string())),
         }
     }
 }
@@ -407,12 +417,37 @@ pub struct DriftOutcome {
     pub notes: Vec<String>,
 }
 
+/// How a file changed in a container since it was created. Ordered as the words sort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FileChangeKind {
+    Added,
+    Changed,
+    Deleted,
+}
+
+impl FileChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileChangeKind::Added => "added",
+            FileChangeKind::Changed => "changed",
+            FileChangeKind::Deleted => "deleted",
+        }
+    }
+}
+
+impl std::fmt::Display for FileChangeKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One file changed in a container since it was created.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct FileChange {
     pub path: String,
     /// `added`, `changed` or `deleted`.
-    pub kind: String,
+    pub kind: FileChangeKind,
     /// Files summed up under `path` (a site-packages package folder ends in `/`).
     pub count: u32,
     /// Inside a site-packages folder (explained by the package changes).

@@ -211,13 +211,30 @@ fn marker_vars(marker: &str) -> BTreeSet<&'static str> {
     out
 }
 
+/// Why a marker could not be evaluated (the marker is a requirement's: its file and line are
+/// the requirement's `location`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MarkerError {
+    #[error("the marker `{marker}` does not parse: {message}")]
+    Parse { marker: String, message: String },
+    #[error("the marker `{marker}` needs {} of the environment, which pindrift does not know", .unknown.join(", "))]
+    Unknown {
+        marker: String,
+        unknown: Vec<&'static str>,
+    },
+    #[error("the marker `{marker}` could not be evaluated: {message}")]
+    Evaluate { marker: String, message: String },
+}
+
 /// Evaluate a marker with what is known: `Ok(bool)`, or `Err(why)` when it needs a fact
 /// pindrift does not have (or does not parse).
-pub fn eval_marker(marker: &str, facts: &MarkerFacts) -> Result<bool, String> {
-    let tree = MarkerTree::from_str(marker)
-        .map_err(|e| format!("the marker `{marker}` does not parse: {e}"))?;
+pub fn eval_marker(marker: &str, facts: &MarkerFacts) -> Result<bool, MarkerError> {
+    let tree = MarkerTree::from_str(marker).map_err(|e| MarkerError::Parse {
+        marker: marker.to_string(),
+        message: e.to_string(),
+    })?;
     let known = facts.known();
-    let unknown: Vec<&str> = marker_vars(marker)
+    let unknown: Vec<&'static str> = marker_vars(marker)
         .into_iter()
         .filter(|v| *v != "extra")
         .filter(|v| {
@@ -226,10 +243,10 @@ pub fn eval_marker(marker: &str, facts: &MarkerFacts) -> Result<bool, String> {
         })
         .collect();
     if !unknown.is_empty() {
-        return Err(format!(
-            "the marker `{marker}` needs {} of the environment, which pindrift does not know",
-            unknown.join(", ")
-        ));
+        return Err(MarkerError::Unknown {
+            marker: marker.to_string(),
+            unknown,
+        });
     }
     let get = |k: &str| known.get(k).cloned();
     let python_version = get("python_version").unwrap_or_else(|| "0.0".into());
@@ -246,7 +263,10 @@ pub fn eval_marker(marker: &str, facts: &MarkerFacts) -> Result<bool, String> {
         python_version: &python_version,
         sys_platform: &get("sys_platform").unwrap_or_default(),
     })
-    .map_err(|e| format!("the marker `{marker}` could not be evaluated: {e}"))?;
+    .map_err(|e| MarkerError::Evaluate {
+        marker: marker.to_string(),
+        message: e.to_string(),
+    })?;
     Ok(tree.evaluate(&env, &[]))
 }
 
@@ -287,7 +307,7 @@ fn judge(
                     Some(format!("the marker `{m}` is false for this environment")),
                 )
             }
-            Err(why) => marker_unknown = Some(why),
+            Err(why) => marker_unknown = Some(why.to_string()),
         }
     }
     let Some(p) = packages.get(&e.name) else {
@@ -545,7 +565,9 @@ mod tests {
         assert_eq!(eval_marker("sys_platform == 'win32'", &linux), Ok(false));
         assert_eq!(eval_marker("python_version < \"3.8\"", &linux), Ok(false));
         assert_eq!(eval_marker("python_version >= '3.8'", &linux), Ok(true));
-        let why = eval_marker("platform_machine == 'x86_64'", &linux).unwrap_err();
+        let why = eval_marker("platform_machine == 'x86_64'", &linux)
+            .unwrap_err()
+            .to_string();
         assert!(why.contains("platform_machine"), "{why}");
         // A freeze file: nothing is known.
         let none = facts(None, None);

@@ -186,6 +186,34 @@ pub enum SourceKind {
     Requirements,
 }
 
+/// How a source's packages were read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    /// Metadata files read through the Engine's archive API.
+    Archive,
+    /// `pip freeze --all` run inside a running container.
+    Exec,
+    /// A freeze or requirements file.
+    File,
+}
+
+impl Via {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Via::Archive => "archive",
+            Via::Exec => "exec",
+            Via::File => "file",
+        }
+    }
+}
+
+impl std::fmt::Display for Via {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Description of one side of a comparison.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SourceInfo {
@@ -205,7 +233,7 @@ pub struct SourceInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub image_ref: Option<String>,
     /// `archive` (metadata read through the archive API), `exec` (pip freeze inside) or `file`.
-    pub via: String,
+    pub via: Via,
     /// The engine's OS of the image or container (`linux`); used to evaluate markers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub platform: Option<String>,
@@ -227,7 +255,7 @@ impl SourceInfo {
             name: None,
             image_id: None,
             image_ref: None,
-            via: "file".into(),
+            via: Via::File,
             platform: None,
         }
     }

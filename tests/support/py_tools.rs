@@ -11,7 +11,7 @@
 
 use crate::venv::cached_venv;
 #[allow(unused_imports)]
-pub use crate::venv::{in_ci, repo_root, unavailable};
+pub use crate::venv::{repo_root, unavailable};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;

@@ -1,0 +1,340 @@
+//! The engine seam: every Docker Engine operation pindrift uses, as one trait
+//! ([`EngineApi`]), implemented with bollard ([`Bollard`]). The rest of `docker/` (and what
+//! hotfix adds: put-archive, exec, signal, commit, service update) calls the engine only
+//! through it, so connection, errors and clean-up are shared, and a fake can stand in for
+//! the engine in unit tests.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
+use bollard::models::ContainerCreateBody;
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
+    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::{split_env, ContainerFacts, Replica};
+use crate::drift::FileChangeKind;
+
+/// An error the engine answered with (or a failure to reach it): the HTTP status when there
+/// is one, and the message as bollard words it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+impl ApiError {
+    /// Does this error say the container itself is gone (not a path in it)?
+    pub fn container_gone(&self) -> bool {
+        let m = self.message.to_ascii_lowercase();
+        self.status == Some(404)
+            && (m.contains("no such container") || m.contains("marked for removal"))
+    }
+}
+
+impl From<bollard::errors::Error> for ApiError {
+    fn from(e: bollard::errors::Error) -> Self {
+        let status = match &e {
+            bollard::errors::Error::DockerResponseServerError { status_code, .. } => {
+                Some(*status_code)
+            }
+            _ => None,
+        };
+        ApiError {
+            status,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// What an image's configuration says.
+#[derive(Debug, Clone, Default)]
+pub struct ImageConfig {
+    pub id: Option<String>,
+    pub env: Vec<(String, String)>,
+    pub working_dir: Option<String>,
+    pub os: Option<String>,
+}
+
+/// A container to create: never started, no network, labelled.
+#[derive(Debug, Clone)]
+pub struct NewContainer {
+    pub name: String,
+    pub image: String,
+    pub cmd: Vec<String>,
+    pub labels: HashMap<String, String>,
+}
+
+/// Which containers to list.
+#[derive(Debug, Clone)]
+pub enum ContainerFilter {
+    /// Running containers with this label (`KEY=VALUE`).
+    Label(String),
+    /// Running containers created from this image or its descendants.
+    Ancestor(String),
+    /// All containers, running or not, with this label.
+    AllWithLabel(String),
+}
+
+/// One entry of the engine's list of changed files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawChange {
+    pub path: String,
+    pub kind: FileChangeKind,
+}
+
+/// A chunk of an exec's output.
+#[derive(Debug, Clone)]
+pub enum ExecChunk {
+    Stdout(Vec<u8>),
+    Stderr(Vec<u8>),
+}
+
+/// A stream of bytes from the engine (an archive, an exec's output).
+pub type ByteStream = BoxStream<'static, Result<Vec<u8>, ApiError>>;
+
+/// The engine operations pindrift uses. Futures are `Send` so that operations can run as
+/// tasks of their own (a container creation that must finish even when a read is cut short).
+pub trait EngineApi: Clone + Send + Sync + 'static {
+    /// `GET /info`: the storage driver's status pairs (`Native Overlay Diff`, `true`).
+    fn driver_status(&self)
+        -> impl Future<Output = Result<Vec<(String, String)>, ApiError>> + Send;
+    /// `GET /containers/{id}/json`.
+    fn inspect_container(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<ContainerFacts, ApiError>> + Send;
+    /// `GET /images/{ref}/json`.
+    fn inspect_image(
+        &self,
+        reference: &str,
+    ) -> impl Future<Output = Result<ImageConfig, ApiError>> + Send;
+    /// `POST /containers/create`: the new container's id.
+    fn create_container(
+        &self,
+        spec: NewContainer,
+    ) -> impl Future<Output = Result<String, ApiError>> + Send;
+    /// `DELETE /containers/{id}?force=true&v=true`.
+    fn remove_container(&self, id: &str) -> impl Future<Output = Result<(), ApiError>> + Send;
+    /// `GET /containers/json` with a filter.
+    fn list_containers(
+        &self,
+        filter: ContainerFilter,
+    ) -> impl Future<Output = Result<Vec<Replica>, ApiError>> + Send;
+    /// `GET /containers/{id}/changes`.
+    fn container_changes(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Vec<RawChange>, ApiError>> + Send;
+    /// `GET /containers/{id}/archive?path=…`: a tar stream.
+    fn archive(&self, id: &str, path: &str) -> ByteStream;
+    /// `POST /containers/{id}/exec`: the exec's id.
+    fn create_exec(
+        &self,
+        container: &str,
+        cmd: Vec<String>,
+        env: Vec<String>,
+    ) -> impl Future<Output = Result<String, ApiError>> + Send;
+    /// `POST /exec/{id}/start`, attached: its output.
+    fn start_exec(
+        &self,
+        exec: &str,
+    ) -> impl Future<Output = Result<BoxStream<'static, Result<ExecChunk, ApiError>>, ApiError>> + Send;
+    /// `GET /exec/{id}/json`: the exit code (`None` while it runs).
+    fn exec_exit_code(
+        &self,
+        exec: &str,
+    ) -> impl Future<Output = Result<Option<i64>, ApiError>> + Send;
+}
+
+/// The engine through bollard.
+#[derive(Clone)]
+pub struct Bollard(pub Docker);
+
+impl EngineApi for Bollard {
+    async fn driver_status(&self) -> Result<Vec<(String, String)>, ApiError> {
+        let info = self.0.info().await?;
+        Ok(info
+            .driver_status
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|kv| match kv.as_slice() {
+                [k, v] => Some((k.clone(), v.clone())),
+                _ => None,
+            })
+            .collect())
+    }
+
+    async fn inspect_container(&self, id: &str) -> Result<ContainerFacts, ApiError> {
+        let c = self.0.inspect_container(id, None).await?;
+        let config = c.config.unwrap_or_default();
+        let state = c.state.unwrap_or_default();
+        Ok(ContainerFacts {
+            id: c.id.unwrap_or_else(|| id.to_string()),
+            name: c
+                .name
+                .map(|n| n.trim_start_matches('/').to_string())
+                .unwrap_or_else(|| id.to_string()),
+            image_id: c.image.unwrap_or_default(),
+            image_ref: config.image,
+            env: split_env(config.env.unwrap_or_default()),
+            working_dir: config.working_dir.filter(|w| !w.is_empty()),
+            running: state.running.unwrap_or(false),
+            dead: state.dead == Some(true),
+            mounts: c
+                .mounts
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|m| m.destination)
+                .collect(),
+            driver: c.graph_driver.map(|g| g.name),
+            platform: c.platform.filter(|p| !p.is_empty()),
+        })
+    }
+
+    async fn inspect_image(&self, reference: &str) -> Result<ImageConfig, ApiError> {
+        let image = self.0.inspect_image(reference).await?;
+        let config = image.config.unwrap_or_default();
+        Ok(ImageConfig {
+            id: image.id,
+            env: split_env(config.env.unwrap_or_default()),
+            working_dir: config.working_dir.filter(|w| !w.is_empty()),
+            os: image.os.filter(|o| !o.is_empty()),
+        })
+    }
+
+    async fn create_container(&self, spec: NewContainer) -> Result<String, ApiError> {
+        let body = ContainerCreateBody {
+            image: Some(spec.image),
+            cmd: Some(spec.cmd),
+            network_disabled: Some(true),
+            labels: Some(spec.labels),
+            ..Default::default()
+        };
+        let opts = CreateContainerOptionsBuilder::default()
+            .name(&spec.name)
+            .build();
+        Ok(self.0.create_container(Some(opts), body).await?.id)
+    }
+
+    async fn remove_container(&self, id: &str) -> Result<(), ApiError> {
+        let opts = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
+        Ok(self.0.remove_container(id, Some(opts)).await?)
+    }
+
+    async fn list_containers(&self, filter: ContainerFilter) -> Result<Vec<Replica>, ApiError> {
+        let mut filters = HashMap::new();
+        let all = match filter {
+            ContainerFilter::Label(l) => {
+                filters.insert("label".to_string(), vec![l]);
+                false
+            }
+            ContainerFilter::Ancestor(i) => {
+                filters.insert("ancestor".to_string(), vec![i]);
+                false
+            }
+            ContainerFilter::AllWithLabel(l) => {
+                filters.insert("label".to_string(), vec![l]);
+                true
+            }
+        };
+        let mut opts = ListContainersOptionsBuilder::default().filters(&filters);
+        if all {
+            opts = opts.all(true);
+        }
+        let list = self.0.list_containers(Some(opts.build())).await?;
+        Ok(list
+            .into_iter()
+            .filter_map(|c| {
+                Some(Replica {
+                    id: c.id?,
+                    name: c
+                        .names
+                        .and_then(|n| n.into_iter().next())
+                        .map(|n| n.trim_start_matches('/').to_string())
+                        .unwrap_or_default(),
+                    image_id: c.image_id.unwrap_or_default(),
+                })
+            })
+            .collect())
+    }
+
+    async fn container_changes(&self, id: &str) -> Result<Vec<RawChange>, ApiError> {
+        let list = self.0.container_changes(id).await?.unwrap_or_default();
+        Ok(list
+            .into_iter()
+            .map(|c| RawChange {
+                path: c.path,
+                // The engine's kinds: 0 modified, 1 added, 2 deleted.
+                kind: match c.kind as i32 {
+                    1 => FileChangeKind::Added,
+                    2 => FileChangeKind::Deleted,
+                    _ => FileChangeKind::Changed,
+                },
+            })
+            .collect())
+    }
+
+    fn archive(&self, id: &str, path: &str) -> ByteStream {
+        let opts = DownloadFromContainerOptionsBuilder::default()
+            .path(path)
+            .build();
+        self.0
+            .download_from_container(id, Some(opts))
+            .map_ok(|b| b.to_vec())
+            .map_err(ApiError::from)
+            .boxed()
+    }
+
+    async fn create_exec(
+        &self,
+        container: &str,
+        cmd: Vec<String>,
+        env: Vec<String>,
+    ) -> Result<String, ApiError> {
+        let opts = CreateExecOptions {
+            cmd: Some(cmd),
+            env: Some(env),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            ..Default::default()
+        };
+        Ok(self.0.create_exec(container, opts).await?.id)
+    }
+
+    async fn start_exec(
+        &self,
+        exec: &str,
+    ) -> Result<BoxStream<'static, Result<ExecChunk, ApiError>>, ApiError> {
+        match self.0.start_exec(exec, None::<StartExecOptions>).await? {
+            StartExecResults::Attached { output, .. } => Ok(output
+                .filter_map(|item| async move {
+                    match item {
+                        Ok(bollard::container::LogOutput::StdOut { message }) => {
+                            Some(Ok(ExecChunk::Stdout(message.to_vec())))
+                        }
+                        Ok(bollard::container::LogOutput::StdErr { message }) => {
+                            Some(Ok(ExecChunk::Stderr(message.to_vec())))
+                        }
+                        Ok(_) => None,
+                        Err(e) => Some(Err(ApiError::from(e))),
+                    }
+                })
+                .boxed()),
+            StartExecResults::Detached => Ok(futures_util::stream::empty().boxed()),
+        }
+    }
+
+    async fn exec_exit_code(&self, exec: &str) -> Result<Option<i64>, ApiError> {
+        Ok(self.0.inspect_exec(exec).await?.exit_code)
+    }
+}

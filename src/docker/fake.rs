@@ -1,0 +1,275 @@
+//! An engine in memory behind [`EngineApi`], for fast unit tests of what the engine code does
+//! with the engine's answers: which containers it creates and removes, what it reads, how it
+//! takes a 404. The real engine stays the acceptance test (`tests/drift_*.rs`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
+
+use super::api::{ByteStream, ExecChunk, ImageConfig, NewContainer};
+use super::{ApiError, ContainerFacts, ContainerFilter, EngineApi, RawChange, Replica};
+
+/// A container of the fake engine: its facts, labels, and the files of its image.
+#[derive(Debug, Clone)]
+pub struct FakeContainer {
+    pub facts: ContainerFacts,
+    pub labels: HashMap<String, String>,
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    /// Image id → files (absolute path → content).
+    pub images: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+    pub containers: BTreeMap<String, FakeContainer>,
+    /// Every container ever created, in order.
+    pub created: Vec<String>,
+    /// Archive requests: (container id, path).
+    pub archived: Vec<(String, String)>,
+    /// Remove the container after this many archive requests.
+    pub vanish_after: Option<usize>,
+}
+
+#[derive(Clone, Default)]
+pub struct Fake(pub Arc<Mutex<State>>);
+
+fn not_found(what: &str) -> ApiError {
+    ApiError {
+        status: Some(404),
+        message: format!("Docker responded with status code 404: {what}"),
+    }
+}
+
+impl Fake {
+    pub fn with_image(id: &str, files: &[(&str, &str)]) -> Fake {
+        let fake = Fake::default();
+        fake.0.lock().unwrap().images.insert(
+            id.to_string(),
+            files
+                .iter()
+                .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
+                .collect(),
+        );
+        fake
+    }
+
+    /// A tar of everything at or below `path` (entry names start with its last component,
+    /// as the engine's archive endpoint writes them); `None` when nothing is there.
+    fn tar(files: &BTreeMap<String, Vec<u8>>, path: &str) -> Option<Vec<u8>> {
+        let base = path.rsplit_once('/').map(|(b, _)| b).unwrap_or("");
+        let below: Vec<(&String, &Vec<u8>)> = files
+            .iter()
+            .filter(|(p, _)| p.as_str() == path || p.starts_with(&format!("{path}/")))
+            .collect();
+        if below.is_empty() {
+            return None;
+        }
+        let mut builder = tar::Builder::new(Vec::new());
+        for (p, content) in below {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(content.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            let name = p[base.len()..].trim_start_matches('/');
+            builder
+                .append_data(&mut header, name, content.as_slice())
+                .unwrap();
+        }
+        Some(builder.into_inner().unwrap())
+    }
+}
+
+impl EngineApi for Fake {
+    async fn driver_status(&self) -> Result<Vec<(String, String)>, ApiError> {
+        Ok(Vec::new())
+    }
+
+    async fn inspect_container(&self, id: &str) -> Result<ContainerFacts, ApiError> {
+        let state = self.0.lock().unwrap();
+        state
+            .containers
+            .get(id)
+            .map(|c| c.facts.clone())
+            .ok_or_else(|| not_found(&format!("No such container: {id}")))
+    }
+
+    async fn inspect_image(&self, reference: &str) -> Result<ImageConfig, ApiError> {
+        let state = self.0.lock().unwrap();
+        if !state.images.contains_key(reference) {
+            return Err(not_found(&format!("No such image: {reference}")));
+        }
+        Ok(ImageConfig {
+            id: Some(reference.to_string()),
+            os: Some("linux".into()),
+            ..ImageConfig::default()
+        })
+    }
+
+    async fn create_container(&self, spec: NewContainer) -> Result<String, ApiError> {
+        let mut state = self.0.lock().unwrap();
+        if !state.images.contains_key(&spec.image) {
+            return Err(not_found(&format!("No such image: {}", spec.image)));
+        }
+        let id = format!("{:064x}", state.created.len() + 1);
+        state.created.push(id.clone());
+        let facts = ContainerFacts {
+            id: id.clone(),
+            name: spec.name,
+            image_id: spec.image,
+            image_ref: None,
+            env: Vec::new(),
+            working_dir: None,
+            running: false,
+            dead: false,
+            mounts: Vec::new(),
+            driver: None,
+            platform: Some("linux".into()),
+        };
+        state.containers.insert(
+            id.clone(),
+            FakeContainer {
+                facts,
+                labels: spec.labels,
+            },
+        );
+        Ok(id)
+    }
+
+    async fn remove_container(&self, id: &str) -> Result<(), ApiError> {
+        let mut state = self.0.lock().unwrap();
+        let key = state
+            .containers
+            .iter()
+            .find(|(k, c)| k.as_str() == id || c.facts.name == id)
+            .map(|(k, _)| k.clone());
+        match key {
+            Some(k) => {
+                state.containers.remove(&k);
+                Ok(())
+            }
+            None => Err(not_found(&format!("No such container: {id}"))),
+        }
+    }
+
+    async fn list_containers(&self, filter: ContainerFilter) -> Result<Vec<Replica>, ApiError> {
+        let state = self.0.lock().unwrap();
+        let label = match &filter {
+            ContainerFilter::Label(l) | ContainerFilter::AllWithLabel(l) => l.clone(),
+            ContainerFilter::Ancestor(_) => return Ok(Vec::new()),
+        };
+        let (k, v) = label.split_once('=').unwrap_or((&label, ""));
+        Ok(state
+            .containers
+            .values()
+            .filter(|c| c.labels.get(k).is_some_and(|x| x == v))
+            .map(|c| Replica {
+                id: c.facts.id.clone(),
+                name: c.facts.name.clone(),
+                image_id: c.facts.image_id.clone(),
+            })
+            .collect())
+    }
+
+    async fn container_changes(&self, _id: &str) -> Result<Vec<RawChange>, ApiError> {
+        Ok(Vec::new())
+    }
+
+    fn archive(&self, id: &str, path: &str) -> ByteStream {
+        let mut state = self.0.lock().unwrap();
+        state.archived.push((id.to_string(), path.to_string()));
+        if state.vanish_after.is_some_and(|n| state.archived.len() > n) {
+            state.containers.remove(id);
+        }
+        let answer = match state.containers.get(id) {
+            None => Err(not_found(&format!("No such container: {id}"))),
+            Some(c) => match Fake::tar(&state.images[&c.facts.image_id], path) {
+                Some(bytes) => Ok(bytes),
+                None => Err(not_found(&format!(
+                    "Could not find the file {path} in container {id}"
+                ))),
+            },
+        };
+        futures_util::stream::iter([answer]).boxed()
+    }
+
+    async fn create_exec(
+        &self,
+        _container: &str,
+        _cmd: Vec<String>,
+        _env: Vec<String>,
+    ) -> Result<String, ApiError> {
+        Err(not_found("exec is not faked"))
+    }
+
+    async fn start_exec(
+        &self,
+        _exec: &str,
+    ) -> Result<BoxStream<'static, Result<ExecChunk, ApiError>>, ApiError> {
+        Err(not_found("exec is not faked"))
+    }
+
+    async fn exec_exit_code(&self, _exec: &str) -> Result<Option<i64>, ApiError> {
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docker::{Engine, EngineError};
+
+    const IMAGE: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    const SIX: &str = "/usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA";
+
+    fn engine(fake: &Fake) -> Engine<Fake> {
+        Engine::with_api(fake.clone(), "fake://".into())
+    }
+
+    #[tokio::test]
+    async fn an_image_is_read_through_a_temporary_container_that_is_removed() {
+        let fake = Fake::with_image(
+            IMAGE,
+            &[(SIX, "Metadata-Version: 2.1\nName: six\nVersion: 1.16.0\n\n")],
+        );
+        let engine = engine(&fake);
+        let inv = engine.image_inventory(IMAGE, "image:x").await.unwrap();
+        engine.cleanup().await;
+        let names: Vec<(String, Option<String>)> = inv
+            .envs
+            .iter()
+            .flat_map(|e| e.packages.values())
+            .map(|p| (p.name.clone(), p.version.clone()))
+            .collect();
+        assert_eq!(names, [("six".to_string(), Some("1.16.0".to_string()))]);
+        let state = fake.0.lock().unwrap();
+        assert_eq!(state.created.len(), 1, "one temporary container");
+        assert!(state.containers.is_empty(), "and it is gone");
+        assert!(state.archived.iter().all(|(id, _)| id == &state.created[0]));
+    }
+
+    #[tokio::test]
+    async fn a_container_that_vanishes_mid_read_is_an_error_not_an_empty_inventory() {
+        let fake = Fake::with_image(IMAGE, &[(SIX, "Name: six\nVersion: 1.16.0\n\n")]);
+        fake.0.lock().unwrap().vanish_after = Some(2);
+        let engine = engine(&fake);
+        let err = engine.image_inventory(IMAGE, "image:x").await.unwrap_err();
+        engine.cleanup().await;
+        assert!(matches!(err, EngineError::ContainerGone(_)), "{err}");
+        assert!(fake.0.lock().unwrap().containers.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_missing_image_is_named() {
+        let fake = Fake::default();
+        let err = engine(&fake)
+            .image_inventory("app:9", "image:app:9")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "no such image: app:9 (pindrift never pulls; build or load it first)"
+        );
+        assert!(fake.0.lock().unwrap().created.is_empty());
+    }
+}

@@ -1,0 +1,547 @@
+//! Inventories through the archive API: which folders are read (two rounds, guided by what
+//! the first finds), from where (the image cache, a temporary container, the container, or
+//! the image plus the container's changes), and the check that the container was there for
+//! the whole read.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use futures_util::{stream, StreamExt};
+
+use super::api::ImageConfig;
+use super::{
+    overlay, short, ChangesPolicy, ContainerFacts, Engine, EngineApi, EngineError, RawChange,
+};
+use crate::inventory::cache::Roots;
+use crate::inventory::sites::{group, system_site_candidates};
+use crate::inventory::tarscan::Collected;
+use crate::inventory::{Inventory, SourceInfo, SourceKind, Via};
+
+/// How many archive requests run at once.
+const CONCURRENCY: usize = 8;
+
+/// An image opened for reading: its id, what its config says, the cached roots, and the
+/// temporary container when the cache does not have it.
+pub struct ImageHandle {
+    reference: String,
+    facts: ContainerFacts,
+    base: Roots,
+    temp: Option<String>,
+}
+
+/// Where a root's content comes from while reading.
+enum Target {
+    /// An image: from the cache, else from a temporary container made on first need.
+    Image {
+        image_id: String,
+        temp: Option<String>,
+    },
+    /// A container, read whole.
+    Direct { id: String },
+    /// A container read as its image plus the changes the Engine reports.
+    Overlay {
+        id: String,
+        changes: Vec<RawChange>,
+        mounts: Vec<String>,
+    },
+}
+
+/// Reads roots for one source, remembering what is known to be the image's content.
+struct Reader {
+    target: Target,
+    /// The image's content known before this read (from the cache).
+    base: Roots,
+    /// The image's content learned by this read (to be added to the cache).
+    learned: Roots,
+}
+
+impl<A: EngineApi> Engine<A> {
+    /// Read a container's inventory through the archive API.
+    pub async fn container_inventory(
+        &self,
+        name: &str,
+        spec: &str,
+    ) -> Result<Inventory, EngineError> {
+        Ok(self.container_inventory_changes(name, spec, false).await?.0)
+    }
+
+    /// Read a container's inventory; with `need_changes`, also return the Engine's list of
+    /// changes, which then is also used to read the container as its image
+    /// plus those changes.
+    pub async fn container_inventory_changes(
+        &self,
+        name: &str,
+        spec: &str,
+        need_changes: bool,
+    ) -> Result<(Inventory, Option<Vec<RawChange>>), EngineError> {
+        let facts = self.container_facts(name).await?;
+        let source = SourceInfo {
+            spec: spec.to_string(),
+            kind: SourceKind::Container,
+            id: Some(facts.id.clone()),
+            name: Some(facts.name.clone()),
+            image_id: Some(facts.image_id.clone()),
+            image_ref: facts.image_ref.clone(),
+            via: Via::Archive,
+            platform: facts.platform.clone(),
+        };
+        let base = self.load_cache(&facts.image_id).await;
+        let use_changes = self.cache_dir.is_some()
+            && match self.changes {
+                ChangesPolicy::Never => false,
+                ChangesPolicy::Always => true,
+                ChangesPolicy::Auto => {
+                    base.is_some() && self.native_changes(facts.driver.as_deref()).await
+                }
+            };
+        let changes = if need_changes {
+            Some(self.raw_changes(&facts.id).await?)
+        } else if use_changes {
+            // Without the list the container is read whole.
+            self.raw_changes(&facts.id).await.ok()
+        } else {
+            None
+        };
+        let target = match (&changes, self.cache_dir.is_some()) {
+            (Some(list), true) => Target::Overlay {
+                id: facts.id.clone(),
+                changes: list.clone(),
+                mounts: facts.mounts.clone(),
+            },
+            _ => Target::Direct {
+                id: facts.id.clone(),
+            },
+        };
+        let mut reader = Reader {
+            target,
+            base: base.unwrap_or_default(),
+            learned: Roots::new(),
+        };
+        let inv = self
+            .read_archive_inventory(&facts, source, &mut reader)
+            .await?;
+        self.store_cache(&facts.image_id, reader.base, reader.learned)
+            .await;
+        Ok((inv, changes))
+    }
+
+    /// Read an image's inventory: create a container (never started, no network), read it,
+    /// remove it, whatever happens.
+    pub async fn image_inventory(
+        &self,
+        reference: &str,
+        spec: &str,
+    ) -> Result<Inventory, EngineError> {
+        let handle = self.open_image(reference).await?;
+        self.read_image(handle, spec).await
+    }
+
+    /// Resolve an image and get ready to read it: its cached inventory, or a temporary
+    /// container (created, never started) when there is none. Never pulls.
+    pub async fn open_image(&self, reference: &str) -> Result<ImageHandle, EngineError> {
+        let image = self
+            .api
+            .inspect_image(reference)
+            .await
+            .map_err(|e| match e.status {
+                Some(404) => EngineError::NoSuchImage(reference.to_string()),
+                _ => EngineError::api(format!("inspecting image {reference}"), e),
+            })?;
+        self.open_image_inspected(reference, image).await
+    }
+
+    async fn open_image_inspected(
+        &self,
+        reference: &str,
+        image: ImageConfig,
+    ) -> Result<ImageHandle, EngineError> {
+        let image_id = image.id.unwrap_or_else(|| reference.to_string());
+        let facts = ContainerFacts {
+            id: image_id.clone(),
+            name: String::new(),
+            image_id: image_id.clone(),
+            image_ref: Some(reference.to_string()),
+            env: image.env,
+            working_dir: image.working_dir,
+            running: false,
+            dead: false,
+            mounts: Vec::new(),
+            driver: None,
+            platform: image.os,
+        };
+        let base = self.load_cache(&image_id).await;
+        let temp = match base {
+            Some(_) => None,
+            None => Some(self.create_temp(&image_id).await?),
+        };
+        Ok(ImageHandle {
+            reference: reference.to_string(),
+            facts,
+            base: base.unwrap_or_default(),
+            temp,
+        })
+    }
+
+    /// Read an opened image and remove its temporary container, whatever happens.
+    pub async fn read_image(
+        &self,
+        handle: ImageHandle,
+        spec: &str,
+    ) -> Result<Inventory, EngineError> {
+        let image_id = handle.facts.image_id.clone();
+        let source = SourceInfo {
+            spec: spec.to_string(),
+            kind: SourceKind::Image,
+            id: Some(image_id.clone()),
+            name: None,
+            image_id: Some(image_id.clone()),
+            image_ref: Some(handle.reference.clone()),
+            via: Via::Archive,
+            platform: handle.facts.platform.clone(),
+        };
+        let mut reader = Reader {
+            target: Target::Image {
+                image_id: image_id.clone(),
+                temp: handle.temp,
+            },
+            base: handle.base,
+            learned: Roots::new(),
+        };
+        let result = self
+            .read_archive_inventory(&handle.facts, source, &mut reader)
+            .await;
+        if let Target::Image {
+            temp: Some(temp), ..
+        } = &reader.target
+        {
+            self.remove_detached(temp);
+        }
+        let inv = result?;
+        self.store_cache(&image_id, reader.base, reader.learned)
+            .await;
+        Ok(inv)
+    }
+
+    /// Archive each path of one container; `None` for missing paths.
+    async fn scan_each(&self, id: &str, paths: &[String]) -> Result<Roots, EngineError> {
+        let results: Vec<(String, Result<Option<Collected>, EngineError>)> =
+            stream::iter(paths.iter())
+                .map(|p| async move { (p.clone(), self.scan_path(id, p).await) })
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+        let mut out = Roots::new();
+        for (p, r) in results {
+            out.insert(p, r?);
+        }
+        Ok(out)
+    }
+
+    /// The content of `paths` for the reader's source, merged.
+    async fn read_roots(
+        &self,
+        reader: &mut Reader,
+        paths: &[String],
+    ) -> Result<Collected, EngineError> {
+        let mut got = Roots::new();
+        match &mut reader.target {
+            Target::Direct { id } => got = self.scan_each(id, paths).await?,
+            Target::Image { image_id, temp } => {
+                let missing: Vec<String> = paths
+                    .iter()
+                    .filter(|p| !reader.base.contains_key(*p) && !reader.learned.contains_key(*p))
+                    .cloned()
+                    .collect();
+                if !missing.is_empty() {
+                    if temp.is_none() {
+                        *temp = Some(self.create_temp(image_id).await?);
+                    }
+                    let id = temp.clone().unwrap_or_default();
+                    let read = self.scan_each(&id, &missing).await?;
+                    reader.learned.extend(read);
+                }
+                for p in paths {
+                    let c = reader
+                        .base
+                        .get(p)
+                        .or_else(|| reader.learned.get(p))
+                        .cloned()
+                        .flatten();
+                    got.insert(p.clone(), c);
+                }
+            }
+            Target::Overlay {
+                id,
+                changes,
+                mounts,
+            } => {
+                let mut whole = Vec::new();
+                let mut patches = Vec::new();
+                for p in paths {
+                    let mounted = mounts.iter().any(|m| overlay::overlaps(m, p));
+                    let known = reader.base.get(p).or_else(|| reader.learned.get(p));
+                    let Some(image) = known else {
+                        whole.push(p.clone());
+                        continue;
+                    };
+                    match overlay::plan_root(p, image.as_ref(), changes, mounted) {
+                        overlay::RootPlan::Clean => {
+                            got.insert(p.clone(), image.clone());
+                        }
+                        overlay::RootPlan::Whole => whole.push(p.clone()),
+                        overlay::RootPlan::Patch { drop, reread } => {
+                            patches.push((
+                                p.clone(),
+                                image.clone().unwrap_or_default(),
+                                drop,
+                                reread,
+                            ));
+                        }
+                    }
+                }
+                let units: Vec<String> = patches
+                    .iter()
+                    .flat_map(|(_, _, _, r)| r.iter().cloned())
+                    .collect();
+                let mut fetched = self.scan_each(id, &whole).await?;
+                let fetched_units = self.scan_each(id, &units).await?;
+                for (p, mut c, drop, reread) in patches {
+                    for d in drop.iter().chain(reread.iter()) {
+                        overlay::drop_below(&mut c, d);
+                    }
+                    for u in &reread {
+                        if let Some(Some(more)) = fetched_units.get(u) {
+                            c.merge(more.clone());
+                        }
+                    }
+                    got.insert(p, Some(c));
+                }
+                for p in &whole {
+                    let content = fetched.remove(p).flatten();
+                    // Read whole and nothing changed there: that is the image's content too.
+                    let mounted = mounts.iter().any(|m| overlay::overlaps(m, p));
+                    let touched = changes.iter().any(|c| overlay::overlaps(&c.path, p));
+                    if !mounted && !touched && !reader.base.contains_key(p) {
+                        reader.learned.insert(p.clone(), content.clone());
+                    }
+                    got.insert(p.clone(), content);
+                }
+            }
+        }
+        let mut all = Collected::default();
+        for p in paths {
+            if let Some(Some(c)) = got.remove(p) {
+                all.merge(c);
+            }
+        }
+        Ok(all)
+    }
+
+    /// Archive the candidate folders and group what was found.
+    ///
+    /// The engine serializes archive requests per container and each costs a few
+    /// milliseconds even when the path is missing, so the Python versions whose standard
+    /// site folders are read come from hints (`PYTHON_VERSION`, the OS package database,
+    /// `pyvenv.cfg`) first; only when there are none is every known version tried.
+    async fn read_archive_inventory(
+        &self,
+        facts: &ContainerFacts,
+        source: SourceInfo,
+        reader: &mut Reader,
+    ) -> Result<Inventory, EngineError> {
+        let (first, pythonpath) = Self::first_round(facts);
+        let mut all = self.read_roots(reader, &first).await?;
+        test_pause(&reader.target).await;
+        let versions = version_hints(facts, &all);
+        let second: Vec<String> = system_site_candidates()
+            .into_iter()
+            .filter(|p| !first.contains(p))
+            .filter(|p| match &versions {
+                Some(vs) => vs.iter().any(|v| p.contains(&format!("/python{v}/"))),
+                None => true,
+            })
+            .collect();
+        all.merge(self.read_roots(reader, &second).await?);
+        // Every "missing" path above is only true if the container was there all along.
+        self.still_there(&reader.target).await?;
+        let g = group(&all, &pythonpath);
+        Ok(Inventory {
+            source,
+            envs: g.envs,
+            os: g.os,
+            warnings: g.warnings,
+            requirements: Vec::new(),
+        })
+    }
+
+    /// Fail when the container a read used was removed meanwhile: its 404s were not
+    /// "missing paths".
+    async fn still_there(&self, target: &Target) -> Result<(), EngineError> {
+        let id = match target {
+            Target::Direct { id } | Target::Overlay { id, .. } => id,
+            Target::Image {
+                temp: Some(temp), ..
+            } => temp,
+            Target::Image { temp: None, .. } => return Ok(()),
+        };
+        match self.api.inspect_container(id).await {
+            Ok(c) if c.dead => Err(EngineError::ContainerGone(short(id))),
+            Ok(_) => Ok(()),
+            Err(e) if e.status == Some(404) => Err(EngineError::ContainerGone(short(id))),
+            Err(e) => Err(EngineError::api(format!("inspecting container {id}"), e)),
+        }
+    }
+
+    /// Round one: OS package databases, folders that may hold venvs or user sites, Debian's
+    /// shared dist-packages, `PYTHONPATH` entries and venvs named by the environment.
+    fn first_round(facts: &ContainerFacts) -> (Vec<String>, Vec<String>) {
+        let mut paths: Vec<String> = [
+            "/var/lib/dpkg/status",
+            "/var/lib/dpkg/status.d",
+            "/lib/apk/db/installed",
+            "/opt",
+            "/home",
+            "/root/.local/lib",
+            "/usr/lib/python3/dist-packages",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut venvs: Vec<String> = vec!["/venv".into(), "/.venv".into()];
+        if let Some(v) = facts.env_var("VIRTUAL_ENV") {
+            venvs.push(v.to_string());
+        }
+        if let Some(path) = facts.env_var("PATH") {
+            for p in path.split(':') {
+                if let Some(root) = p.trim_end_matches('/').strip_suffix("/bin") {
+                    if !matches!(root, "/usr" | "/usr/local" | "") {
+                        venvs.push(root.to_string());
+                    }
+                }
+            }
+        }
+        if let Some(wd) = &facts.working_dir {
+            let wd = wd.trim_end_matches('/');
+            if !wd.is_empty() {
+                venvs.push(format!("{wd}/.venv"));
+            }
+        }
+        // A venv folder is archived whole: pyvenv.cfg, bin/ (small) and lib/.
+        paths.extend(venvs.into_iter().filter(|v| v.starts_with('/')));
+        let pythonpath: Vec<String> = facts
+            .env_var("PYTHONPATH")
+            .unwrap_or("")
+            .split(':')
+            .filter(|p| p.starts_with('/'))
+            .map(|p| p.trim_end_matches('/').to_string())
+            .filter(|p| !p.is_empty())
+            .collect();
+        paths.extend(pythonpath.iter().cloned());
+        (dedupe_nested(paths), pythonpath)
+    }
+}
+
+/// Test hook (debug builds only): with `PINDRIFT_TEST_PAUSE_FILE=PATH`, stop between the two
+/// rounds of archive reads, print `pindrift-test-pause <container id>` on stderr and wait
+/// until PATH exists. Lets the test suite remove a container mid-read deterministically.
+#[allow(clippy::print_stderr)] // telling the waiting test is this hook's job
+async fn test_pause(target: &Target) {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    let Some(go) = std::env::var_os("PINDRIFT_TEST_PAUSE_FILE") else {
+        return;
+    };
+    let id = match target {
+        Target::Direct { id } | Target::Overlay { id, .. } => id.clone(),
+        Target::Image { temp, .. } => temp.clone().unwrap_or_default(),
+    };
+    eprintln!("pindrift-test-pause {id}");
+    let go = PathBuf::from(go);
+    for _ in 0..3000 {
+        if go.exists() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Python `X.Y` versions suggested by the container's environment and the files read so far;
+/// `None` when nothing hints at any.
+fn version_hints(facts: &ContainerFacts, c: &Collected) -> Option<BTreeSet<String>> {
+    let mut out = BTreeSet::new();
+    let xy = |v: &str| -> Option<String> {
+        let mut it = v.trim().split('.');
+        let (a, b) = (it.next()?, it.next()?);
+        let b: String = b.chars().take_while(|c| c.is_ascii_digit()).collect();
+        (a.chars().all(|c| c.is_ascii_digit()) && !a.is_empty() && !b.is_empty())
+            .then(|| format!("{a}.{b}"))
+    };
+    if let Some(v) = facts.env_var("PYTHON_VERSION").and_then(xy) {
+        out.insert(v);
+    }
+    for (path, data) in &c.files {
+        let text = String::from_utf8_lossy(data);
+        if path.ends_with("/pyvenv.cfg") {
+            for line in text.lines() {
+                if let Some((k, v)) = line.split_once('=') {
+                    if matches!(k.trim(), "version" | "version_info") {
+                        out.extend(xy(v));
+                    }
+                }
+            }
+        } else if path.starts_with("/var/lib/dpkg/status") {
+            for line in text.lines() {
+                if let Some(name) = line.strip_prefix("Package:") {
+                    let name = name.trim();
+                    let name = name.strip_prefix("lib").unwrap_or(name);
+                    if let Some(rest) = name.strip_prefix("python") {
+                        let ver = rest
+                            .strip_suffix("-minimal")
+                            .or_else(|| rest.strip_suffix("-stdlib"))
+                            .unwrap_or(rest);
+                        if ver.contains('.') {
+                            out.extend(xy(ver));
+                        }
+                    }
+                }
+            }
+        } else if path == "/lib/apk/db/installed" {
+            let mut pkg = "";
+            for line in text.lines() {
+                if let Some(p) = line.strip_prefix("P:") {
+                    pkg = p.trim();
+                } else if let Some(v) = line.strip_prefix("V:") {
+                    if pkg == "python3" || pkg == "python2" {
+                        out.extend(xy(v));
+                    }
+                }
+            }
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
+/// Drop candidates inside another candidate folder (the outer archive already covers them).
+fn dedupe_nested(paths: Vec<String>) -> Vec<String> {
+    let set: BTreeSet<String> = paths.into_iter().collect();
+    set.iter()
+        .filter(|p| {
+            !set.iter().any(|q| {
+                q != *p && p.starts_with(q.as_str()) && p.as_bytes().get(q.len()) == Some(&b'/')
+            })
+        })
+        .cloned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_candidates_are_dropped() {
+        let v = dedupe_nested(vec!["/opt".into(), "/opt/venv/lib".into(), "/optx".into()]);
+        assert_eq!(v, ["/opt", "/optx"]);
+    }
+}

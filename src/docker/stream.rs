@@ -1,0 +1,100 @@
+//! Reading one archive stream: the engine's chunks go through a channel to a blocking thread
+//! where [`crate::inventory::tarscan`] reads the tar as it arrives.
+
+use std::io::{self, Read};
+
+use futures_util::StreamExt;
+
+use super::{short, Engine, EngineApi, EngineError};
+use crate::inventory::tarscan::{scan_tar, Collected};
+
+impl<A: EngineApi> Engine<A> {
+    /// Archive one container path and keep its metadata files. `Ok(None)` when it does not
+    /// exist.
+    pub(super) async fn scan_path(
+        &self,
+        id: &str,
+        path: &str,
+    ) -> Result<Option<Collected>, EngineError> {
+        let mut body = self.api.archive(id, path);
+        let first = match body.next().await {
+            None => return Ok(Some(Collected::default())),
+            // A 404 is either "no such path" or "no such container": only the first is absence.
+            Some(Err(e)) if e.container_gone() => {
+                return Err(EngineError::ContainerGone(short(id)))
+            }
+            Some(Err(e)) if matches!(e.status, Some(404) | Some(400)) => return Ok(None),
+            Some(Err(e)) => return Err(EngineError::api(format!("archiving {path}"), e)),
+            Some(Ok(b)) => b,
+        };
+        let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Vec<u8>>>(16);
+        let archived = path.to_string();
+        let reader = tokio::task::spawn_blocking(move || {
+            let mut c = Collected::default();
+            scan_tar(
+                ChannelReader {
+                    rx,
+                    cur: Vec::new(),
+                    pos: 0,
+                },
+                &archived,
+                &mut c,
+            );
+            c
+        });
+        let mut ok = tx.send(Ok(first)).await.is_ok();
+        let mut broke = None;
+        while ok {
+            match body.next().await {
+                None => break,
+                Some(Ok(b)) => ok = tx.send(Ok(b)).await.is_ok(),
+                Some(Err(e)) => {
+                    let _ = tx.send(Err(io::Error::other(e.message.clone()))).await;
+                    broke = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(tx);
+        drop(body);
+        let collected = reader.await.map_err(|e| EngineError::Api {
+            context: format!("reading the archive of {path}"),
+            message: e.to_string(),
+        })?;
+        // The engine's stream broke off (the container went away, the daemon restarted):
+        // what was read is incomplete, and must not pass for the path's content.
+        if let Some(e) = broke {
+            return Err(EngineError::api(
+                format!("archiving {path} (the stream broke off)"),
+                e,
+            ));
+        }
+        Ok(Some(collected))
+    }
+}
+
+/// Adapts a channel of byte chunks to `std::io::Read` for the tar reader.
+struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    cur: Vec<u8>,
+    pos: usize,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.cur.len() {
+            match self.rx.blocking_recv() {
+                None => return Ok(0),
+                Some(Ok(b)) => {
+                    self.cur = b;
+                    self.pos = 0;
+                }
+                Some(Err(e)) => return Err(e),
+            }
+        }
+        let n = buf.len().min(self.cur.len() - self.pos);
+        buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}

@@ -1,0 +1,655 @@
+//! A drift session: what `pindrift drift` does between parsing its arguments and printing.
+//! It checks the request, reads the sources (files, containers, images through one
+//! [`Engine`]), compares them, decides whether the gate fails, and removes the temporary
+//! containers it made, also when interrupted. The CLI parses arguments, owns the runtime and
+//! the signals, renders and prints; hotfix reuses the session to read what it patches.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::io::Read;
+use std::path::Path;
+use std::str::FromStr;
+
+use super::report::{render, render_replicas, DriftReport, Format};
+use super::{
+    compare_with, file_of_ignored_package, fingerprint, normalize_name, odd_ones_out, DriftOutcome,
+    FailOn, FileChange, Options, PairError, ReplicaResult,
+};
+use crate::docker::{
+    exec_inventory, summarize_changes, ContainerFacts, Engine, EngineError, ImageHandle, RawChange,
+};
+use crate::inventory::freeze::parse_freeze;
+use crate::inventory::requirements::{read_requirements, ReqFileError};
+use crate::inventory::{Inventory, SourceInfo, SourceKind, Via};
+
+/// Folders whose changed files are reported when a container is compared with its image,
+/// besides its working folder.
+pub const WATCHED_FOLDERS: &[&str] = &["/app", "/usr/src/app", "/srv", "/opt", "/home", "/code"];
+
+/// One source as given on the command line (`container:NAME`, `image:REF`, `freeze:FILE`,
+/// `req:FILE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Container(String),
+    Image(String),
+    Freeze(String),
+    Req(String),
+}
+
+impl FromStr for Source {
+    type Err = SessionError;
+    fn from_str(s: &str) -> Result<Source, SessionError> {
+        let (kind, rest) = s.split_once(':').unwrap_or(("", s));
+        if rest.is_empty() {
+            return Err(SessionError::EmptySource(s.to_string()));
+        }
+        Ok(match kind {
+            "container" => Source::Container(rest.to_string()),
+            "image" => Source::Image(rest.to_string()),
+            "freeze" => Source::Freeze(rest.to_string()),
+            "req" => Source::Req(rest.to_string()),
+            _ => return Err(SessionError::NoKind(s.to_string())),
+        })
+    }
+}
+
+/// What a drift run is asked to do: the command line, resolved.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Sources as given (`container:web`), 0 to 2.
+    pub sources: Vec<String>,
+    /// `--replicas LABEL=VALUE|image:REF`.
+    pub replicas: Option<String>,
+    pub fail_on: FailOn,
+    /// Package names to leave out, as given.
+    pub ignore: Vec<String>,
+    pub strict_extra: bool,
+    /// Show unchanged packages too.
+    pub all: bool,
+    /// How containers are read: [`Via::Archive`] or [`Via::Exec`].
+    pub via: Via,
+    pub python_env: Option<String>,
+    pub no_os: bool,
+    pub no_cache: bool,
+}
+
+/// Why a drift run stopped. Messages are what the CLI prints after `pindrift: error: `.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(
+        "source `{0}` names nothing; expected container:NAME, image:REF, freeze:FILE or req:FILE"
+    )]
+    EmptySource(String),
+    #[error("source `{0}` has no kind; write container:NAME, image:REF, freeze:FILE or req:FILE")]
+    NoKind(String),
+    #[error(
+        "give one or two sources (e.g. `container:web image:app:1.2`), or --replicas LABEL=VALUE"
+    )]
+    NoSources,
+    #[error("one source is only enough for `container:NAME` (compared with its image); give two sources")]
+    OneSourceNotContainer,
+    #[error(
+        "--strict-extra applies to a `req:` source compared with an environment; there is none"
+    )]
+    StrictExtraUnused,
+    #[error("--via exec reads running containers; none of the sources is a `container:` (images are always read through the archive API)")]
+    ViaExecUnused,
+    #[error("no running container matches --replicas {0}")]
+    NoReplicas(String),
+    #[error("reading pip freeze output from stdin")]
+    Stdin(#[source] std::io::Error),
+    #[error("reading {path}")]
+    ReadFreeze {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Requirements(#[from] ReqFileError),
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    #[error("reading the image container {container} was created from")]
+    BaseImage {
+        container: String,
+        #[source]
+        source: EngineError,
+    },
+    #[error(transparent)]
+    Pair(#[from] PairError),
+    #[error("interrupted by {0}; temporary containers removed")]
+    Interrupted(&'static str),
+}
+
+/// What a finished run found.
+pub enum Finished {
+    /// Two sources, or a container against its image.
+    Compare(Box<Comparison>),
+    /// `--replicas`.
+    Replicas(ReplicasRun),
+}
+
+impl Finished {
+    /// Does the run fail the gate (exit 1)?
+    pub fn failed(&self) -> bool {
+        match self {
+            Finished::Compare(c) => c.report().tripped(),
+            Finished::Replicas(r) => r.failed,
+        }
+    }
+
+    pub fn render(&self, format: Format) -> String {
+        match self {
+            Finished::Compare(c) => render(&c.report(), format),
+            Finished::Replicas(r) => render_replicas(
+                &r.selector,
+                &r.results,
+                &r.inventories,
+                format,
+                r.fail_on,
+                r.all,
+                r.failed,
+            ),
+        }
+    }
+}
+
+/// Two inventories and their comparison.
+pub struct Comparison {
+    pub before: Inventory,
+    pub after: Inventory,
+    pub outcome: DriftOutcome,
+    /// A container compared with the image it was created from.
+    pub in_place: bool,
+    pub show_all: bool,
+    pub fail_on: FailOn,
+}
+
+impl Comparison {
+    pub fn report(&self) -> DriftReport<'_> {
+        DriftReport {
+            before: &self.before,
+            after: &self.after,
+            outcome: &self.outcome,
+            show_all: self.show_all,
+            fail_on: self.fail_on,
+            in_place: self.in_place,
+        }
+    }
+}
+
+/// Every replica against its image.
+pub struct ReplicasRun {
+    pub selector: String,
+    pub results: Vec<ReplicaResult>,
+    pub inventories: Vec<Inventory>,
+    pub fail_on: FailOn,
+    pub all: bool,
+    pub failed: bool,
+}
+
+/// Check the request, connect to the engine when a source needs it, run, and remove the
+/// temporary containers whatever happens. `interrupted` resolves (to the signal's name) when
+/// the run must stop.
+pub async fn run(
+    request: &Request,
+    interrupted: impl Future<Output = &'static str>,
+) -> Result<Finished, SessionError> {
+    let sources: Vec<Source> = request
+        .sources
+        .iter()
+        .map(|s| s.parse())
+        .collect::<Result<_, _>>()?;
+    check(request, &sources)?;
+    let engine = if request.replicas.is_some() || needs_engine(&sources) {
+        let mut e = Engine::connect().await?;
+        if !request.no_cache {
+            e.set_cache_dir(crate::inventory::cache::default_dir());
+        }
+        Some(e)
+    } else {
+        None
+    };
+    let session = Session {
+        engine: engine.as_ref(),
+        request,
+        ignore: ignore_set(&request.ignore),
+    };
+    let work = async {
+        match (&request.replicas, &engine) {
+            (Some(sel), Some(engine)) => {
+                session.replicas(engine, sel).await.map(Finished::Replicas)
+            }
+            _ => session
+                .compare(&sources)
+                .await
+                .map(|c| Finished::Compare(Box::new(c))),
+        }
+    };
+    let result = tokio::select! {
+        r = work => r,
+        sig = interrupted => Err(SessionError::Interrupted(sig)),
+    };
+    if let Some(e) = &engine {
+        e.cleanup().await;
+    }
+    result
+}
+
+/// Options that would have no effect are usage errors, not silently dropped.
+fn check(request: &Request, sources: &[Source]) -> Result<(), SessionError> {
+    if request.replicas.is_none() && sources.is_empty() {
+        return Err(SessionError::NoSources);
+    }
+    if sources.len() == 1 && !matches!(sources[0], Source::Container(_)) {
+        return Err(SessionError::OneSourceNotContainer);
+    }
+    if request.strict_extra
+        && (request.replicas.is_some() || !sources.iter().any(|s| matches!(s, Source::Req(_))))
+    {
+        return Err(SessionError::StrictExtraUnused);
+    }
+    if request.via == Via::Exec
+        && request.replicas.is_none()
+        && !sources.iter().any(|s| matches!(s, Source::Container(_)))
+    {
+        return Err(SessionError::ViaExecUnused);
+    }
+    Ok(())
+}
+
+fn needs_engine(sources: &[Source]) -> bool {
+    sources
+        .iter()
+        .any(|s| matches!(s, Source::Container(_) | Source::Image(_)))
+}
+
+/// `--ignore` names, as given and PEP 503-normalized.
+fn ignore_set(names: &[String]) -> BTreeSet<String> {
+    names
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| !n.is_empty())
+        .flat_map(|n| [normalize_name(n), n.to_string()])
+        .collect()
+}
+
+/// The folders watched for changed files in a container: [`WATCHED_FOLDERS`] and its working
+/// folder. `with_home: false` leaves `/home` out, as `--replicas` always has (the one-source
+/// comparison watches it); kept as it was when this moved out of the CLI.
+pub fn watched_folders(facts: &ContainerFacts, with_home: bool) -> Vec<String> {
+    let mut focus: Vec<String> = WATCHED_FOLDERS
+        .iter()
+        .filter(|f| with_home || **f != "/home")
+        .map(|s| s.to_string())
+        .collect();
+    if let Some(wd) = facts.working_dir.clone().filter(|w| w != "/") {
+        focus.push(wd);
+    }
+    focus
+}
+
+async fn read_freeze(spec: &str, file: &str) -> Result<Inventory, SessionError> {
+    let (text, display) = if file == "-" {
+        // On a blocking thread, so that Ctrl-C is still seen while stdin stays open.
+        let t = tokio::task::spawn_blocking(|| {
+            let mut t = String::new();
+            std::io::stdin().read_to_string(&mut t).map(|_| t)
+        })
+        .await
+        .map_err(|e| SessionError::Stdin(std::io::Error::other(e)))?
+        .map_err(SessionError::Stdin)?;
+        (t, "<stdin>".to_string())
+    } else {
+        let path = Path::new(file).to_path_buf();
+        let display = crate::paths::display_path(&path);
+        let t = tokio::task::spawn_blocking(move || std::fs::read_to_string(path))
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|r| r)
+            .map_err(|source| SessionError::ReadFreeze {
+                path: display.clone(),
+                source,
+            })?;
+        (t, display)
+    };
+    let (env, warnings) = parse_freeze(&text, &display, "freeze");
+    Ok(Inventory {
+        source: SourceInfo::file(spec, SourceKind::Freeze),
+        envs: vec![env],
+        os: None,
+        warnings,
+        requirements: Vec::new(),
+    })
+}
+
+async fn read_req(spec: &str, file: &str) -> Result<Inventory, SessionError> {
+    let path = Path::new(file).to_path_buf();
+    let requirements = tokio::task::spawn_blocking(move || read_requirements(&path))
+        .await
+        .map_err(|e| ReqFileError::Unreadable(e.to_string()))??;
+    Ok(Inventory {
+        source: SourceInfo::file(spec, SourceKind::Requirements),
+        envs: Vec::new(),
+        os: None,
+        warnings: Vec::new(),
+        requirements,
+    })
+}
+
+/// A source after its first step: file sources are read, images are opened (their
+/// temporary container exists, unless the cache has them).
+enum Opened {
+    Done(Box<Inventory>),
+    Image(Box<ImageHandle>),
+    Container,
+}
+
+struct Session<'a> {
+    engine: Option<&'a Engine>,
+    request: &'a Request,
+    ignore: BTreeSet<String>,
+}
+
+impl Session<'_> {
+    fn engine(&self) -> &Engine {
+        self.engine
+            .expect("checked: a container or image source connects to the engine")
+    }
+
+    fn options(&self) -> Options<'_> {
+        Options {
+            python_env: self.request.python_env.as_deref(),
+            ignore: &self.ignore,
+            no_os: self.request.no_os,
+            strict_extra: self.request.strict_extra,
+        }
+    }
+
+    /// Open image sources first (creating their temporary containers), then read files and
+    /// stdin, so that an interrupted read of stdin also exercises the clean-up of containers.
+    async fn open_source(&self, spec: &str, source: &Source) -> Result<Opened, SessionError> {
+        Ok(match source {
+            Source::Image(r) => Opened::Image(Box::new(self.engine().open_image(r).await?)),
+            Source::Container(_) => Opened::Container,
+            Source::Freeze(f) => Opened::Done(Box::new(read_freeze(spec, f).await?)),
+            Source::Req(f) => Opened::Done(Box::new(read_req(spec, f).await?)),
+        })
+    }
+
+    async fn finish_source(
+        &self,
+        spec: &str,
+        source: &Source,
+        opened: Opened,
+    ) -> Result<Inventory, SessionError> {
+        match opened {
+            Opened::Done(inv) => Ok(*inv),
+            Opened::Image(h) => Ok(self.engine().read_image(*h, spec).await?),
+            Opened::Container => self.read_source(spec, source).await,
+        }
+    }
+
+    async fn read_source(&self, spec: &str, source: &Source) -> Result<Inventory, SessionError> {
+        match source {
+            Source::Freeze(f) => read_freeze(spec, f).await,
+            Source::Req(f) => read_req(spec, f).await,
+            Source::Container(name) => Ok(self.read_container(name, spec).await?),
+            // Images are never started: they are always read through the archive API.
+            Source::Image(r) => Ok(self.engine().image_inventory(r, spec).await?),
+        }
+    }
+
+    async fn read_container(&self, name: &str, spec: &str) -> Result<Inventory, EngineError> {
+        match self.request.via {
+            Via::Exec => exec_inventory(self.engine(), name, spec).await,
+            Via::Archive | Via::File => self.engine().container_inventory(name, spec).await,
+        }
+    }
+
+    /// The files changed in place in a container, without those of `--ignore`d packages.
+    fn files_changed(
+        &self,
+        raw: &[RawChange],
+        focus: &[String],
+        site_dirs: &[String],
+    ) -> Vec<FileChange> {
+        let mut files = summarize_changes(raw, focus, site_dirs);
+        files.retain(|f| !file_of_ignored_package(f, &self.ignore));
+        files
+    }
+
+    async fn compare(&self, sources: &[Source]) -> Result<Comparison, SessionError> {
+        let specs = &self.request.sources;
+        let (before, after, raw_changes) = if sources.len() == 1 {
+            let Source::Container(name) = &sources[0] else {
+                return Err(SessionError::OneSourceNotContainer);
+            };
+            let engine = self.engine();
+            let (after, raw) = match self.request.via {
+                Via::Exec => (self.read_container(name, &specs[0]).await?, None),
+                Via::Archive | Via::File => {
+                    engine
+                        .container_inventory_changes(name, &specs[0], true)
+                        .await?
+                }
+            };
+            let image_id = after.source.image_id.clone().unwrap_or_default();
+            let image_spec = format!(
+                "image:{}",
+                after.source.image_ref.clone().unwrap_or(image_id.clone())
+            );
+            let mut before = engine
+                .image_inventory(&image_id, &image_spec)
+                .await
+                .map_err(|source| SessionError::BaseImage {
+                    container: name.clone(),
+                    source,
+                })?;
+            before.source.image_ref = after.source.image_ref.clone();
+            (before, after, Some(raw))
+        } else {
+            // Images are opened (temporary containers created) before stdin is read.
+            let mut order: Vec<usize> = vec![0, 1];
+            order.sort_by_key(|&i| !matches!(sources[i], Source::Image(_)));
+            let mut opened: [Option<Opened>; 2] = [None, None];
+            for i in order {
+                opened[i] = Some(self.open_source(&specs[i], &sources[i]).await?);
+            }
+            let [Some(oa), Some(ob)] = opened else {
+                unreachable!("both sources were opened")
+            };
+            let (a, b) = tokio::try_join!(
+                self.finish_source(&specs[0], &sources[0], oa),
+                self.finish_source(&specs[1], &sources[1], ob),
+            )?;
+            (a, b, None)
+        };
+        let mut outcome = compare_with(&before, &after, &self.options())?;
+        let in_place = raw_changes.is_some();
+        if let Some(raw) = raw_changes {
+            let engine = self.engine();
+            let id = after.source.id.clone().unwrap_or_default();
+            let facts = engine.container_facts(&id).await?;
+            let focus = watched_folders(&facts, true);
+            let site_dirs: Vec<String> = after
+                .envs
+                .iter()
+                .chain(before.envs.iter())
+                .flat_map(|e| e.dirs.iter().cloned())
+                .collect();
+            let raw = match raw {
+                Some(raw) => raw,
+                None => engine.raw_changes(&id).await?,
+            };
+            outcome.files = self.files_changed(&raw, &focus, &site_dirs);
+        }
+        Ok(Comparison {
+            before,
+            after,
+            outcome,
+            in_place,
+            show_all: self.request.all,
+            fail_on: self.request.fail_on,
+        })
+    }
+
+    async fn replicas(&self, engine: &Engine, selector: &str) -> Result<ReplicasRun, SessionError> {
+        let list = engine.replicas(selector).await?;
+        if list.is_empty() {
+            return Err(SessionError::NoReplicas(selector.to_string()));
+        }
+        let opts = self.options();
+        let mut images = BTreeMap::new();
+        let mut results = Vec::new();
+        let mut fingerprints = Vec::new();
+        let mut inventories = Vec::new();
+        for r in &list {
+            let spec = format!("container:{}", r.name);
+            let inv = self.read_container(&r.id, &spec).await?;
+            if !images.contains_key(&r.image_id) {
+                let img = engine
+                    .image_inventory(
+                        &r.image_id,
+                        &format!("image:{}", inv.source.image_ref.clone().unwrap_or_default()),
+                    )
+                    .await?;
+                images.insert(r.image_id.clone(), img);
+            }
+            let image = &images[&r.image_id];
+            let mut outcome = compare_with(image, &inv, &opts)?;
+            let facts = engine.container_facts(&r.id).await?;
+            let focus = watched_folders(&facts, false);
+            let site_dirs: Vec<String> = inv
+                .envs
+                .iter()
+                .flat_map(|e| e.dirs.iter().cloned())
+                .collect();
+            let raw = engine.raw_changes(&r.id).await?;
+            outcome.files = self.files_changed(&raw, &focus, &site_dirs);
+            fingerprints.push((fingerprint(&inv, &opts), r.image_id.clone()));
+            results.push(ReplicaResult {
+                name: r.name.clone(),
+                id: r.id.clone(),
+                image_id: r.image_id.clone(),
+                outcome,
+                odd_one_out: false,
+            });
+            inventories.push(inv);
+        }
+        let matches: Vec<bool> = results
+            .iter()
+            .map(|r| !r.outcome.has_drift() && r.outcome.files.is_empty())
+            .collect();
+        let fps: Vec<_> = results
+            .iter()
+            .zip(fingerprints.iter())
+            .map(|(r, (fp, img))| (fp.clone(), img.clone(), r.outcome.files.clone()))
+            .collect();
+        for (r, odd) in results.iter_mut().zip(odd_ones_out(&fps, &matches)) {
+            r.odd_one_out = odd;
+        }
+        let fail_on = self.request.fail_on;
+        let unread = inventories
+            .iter()
+            .chain(images.values())
+            .flat_map(|i| i.warnings.iter())
+            .any(|w| w.package_unread());
+        let failed = (unread && fail_on != FailOn::Never)
+            || results.iter().any(|r| r.outcome.trips(fail_on))
+            || (fail_on == FailOn::Any
+                && results
+                    .iter()
+                    .any(|r| r.odd_one_out || !r.outcome.files.is_empty()));
+        Ok(ReplicasRun {
+            selector: selector.to_string(),
+            results,
+            inventories,
+            fail_on,
+            all: self.request.all,
+            failed,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(sources: &[&str]) -> Request {
+        Request {
+            sources: sources.iter().map(|s| s.to_string()).collect(),
+            replicas: None,
+            fail_on: FailOn::Any,
+            ignore: Vec::new(),
+            strict_extra: false,
+            all: false,
+            via: Via::Archive,
+            python_env: None,
+            no_os: false,
+            no_cache: true,
+        }
+    }
+
+    fn checked(r: &Request) -> Result<(), String> {
+        let sources: Vec<Source> = r
+            .sources
+            .iter()
+            .map(|s| s.parse())
+            .collect::<Result<_, _>>()
+            .map_err(|e: SessionError| e.to_string())?;
+        check(r, &sources).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn usage_errors_are_found_before_anything_is_read() {
+        assert!(checked(&request(&[]))
+            .unwrap_err()
+            .starts_with("give one or two"));
+        assert!(checked(&request(&["freeze:a"]))
+            .unwrap_err()
+            .starts_with("one source is only enough"));
+        assert!(checked(&request(&["web"]))
+            .unwrap_err()
+            .contains("has no kind"));
+        assert!(checked(&request(&["image:"]))
+            .unwrap_err()
+            .contains("names nothing"));
+        let mut r = request(&["freeze:a", "freeze:b"]);
+        r.via = Via::Exec;
+        assert!(checked(&r).unwrap_err().starts_with("--via exec"));
+        r.via = Via::Archive;
+        r.strict_extra = true;
+        assert!(checked(&r).unwrap_err().starts_with("--strict-extra"));
+        assert_eq!(checked(&request(&["container:web"])), Ok(()));
+    }
+
+    #[test]
+    fn replicas_leave_home_out_of_the_watched_folders() {
+        let facts = ContainerFacts {
+            id: "c".into(),
+            name: "web".into(),
+            image_id: String::new(),
+            image_ref: None,
+            env: Vec::new(),
+            working_dir: Some("/work".into()),
+            running: true,
+            dead: false,
+            mounts: Vec::new(),
+            driver: None,
+            platform: None,
+        };
+        assert_eq!(
+            watched_folders(&facts, true),
+            [
+                "/app",
+                "/usr/src/app",
+                "/srv",
+                "/opt",
+                "/home",
+                "/code",
+                "/work"
+            ]
+        );
+        assert!(!watched_folders(&facts, false).contains(&"/home".to_string()));
+    }
+}
