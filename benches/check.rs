@@ -5,6 +5,8 @@
 //! setup; without the script (no `../shared`) the bench says so and does nothing.
 //! Whole-process numbers (hyperfine, peak RSS) are in bench/README.md.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use pindrift::config::Settings;
 use pindrift::discover::discover;

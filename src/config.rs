@@ -2,7 +2,8 @@
 //! flags on top. Validated once; unknown keys are errors naming the key and the file.
 
 use crate::diagnostic::Level;
-use crate::lint::requirements::requirement::normalize_name;
+use crate::names::normalize_name;
+use crate::registry::Rule;
 use serde::Deserialize;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -102,7 +103,7 @@ pub struct Settings {
     pub profile: Profile,
     pub select: Vec<String>,
     pub ignore: Vec<String>,
-    pub levels: BTreeMap<String, Level>,
+    pub levels: BTreeMap<Rule, Level>,
     /// PEP 503-normalized names of packages allowed to float.
     pub allow_unpinned: HashSet<String>,
     /// gitignore-style patterns of paths not to lint (`--exclude`), relative to each folder
@@ -164,10 +165,11 @@ impl Settings {
     }
 
     /// The level a code reports at: registry default, then select/ignore, then `[rules]`.
-    pub fn level_for(&self, code: &str, default: Level) -> Level {
-        if let Some(level) = self.levels.get(code) {
+    pub fn level_for(&self, rule: Rule, default: Level) -> Level {
+        if let Some(level) = self.levels.get(&rule) {
             return *level;
         }
+        let code = rule.code();
         let matches = |prefix: &String| code.starts_with(prefix.as_str()) || prefix == "ALL";
         if !self.select.is_empty() && !self.select.iter().any(matches) {
             return Level::Off;
@@ -205,16 +207,16 @@ impl Settings {
         if let Some(rules) = config.rules {
             for (code, level) in rules {
                 let code = code.to_ascii_uppercase();
-                if crate::registry::rule(&code).is_none() {
+                let Some(rule) = Rule::from_code(&code) else {
                     return Err(invalid(SettingError::UnknownRule { code }));
-                }
+                };
                 let level = Level::parse(&level).ok_or_else(|| {
                     invalid(SettingError::RuleLevel {
                         code: code.clone(),
                         level: level.clone(),
                     })
                 })?;
-                self.levels.insert(code, level);
+                self.levels.insert(rule, level);
             }
         }
         if let Some(contexts) = config.build_contexts {
@@ -395,7 +397,10 @@ mod tests {
         let mut settings = Settings::default();
         settings.apply_file(config, &path).unwrap();
         assert!(settings.allows_floating("pip"));
-        assert_eq!(settings.level_for("PD101", Level::Warning), Level::Error);
+        assert_eq!(
+            settings.level_for(Rule::UnpinnedRequirement, Level::Warning),
+            Level::Error
+        );
     }
 
     #[test]
@@ -426,8 +431,17 @@ mod tests {
             ignore: vec!["PD103".into()],
             ..Settings::default()
         };
-        assert_eq!(settings.level_for("PD101", Level::Warning), Level::Warning);
-        assert_eq!(settings.level_for("PD103", Level::Warning), Level::Off);
-        assert_eq!(settings.level_for("PD201", Level::Warning), Level::Off);
+        assert_eq!(
+            settings.level_for(Rule::UnpinnedRequirement, Level::Warning),
+            Level::Warning
+        );
+        assert_eq!(
+            settings.level_for(Rule::VcsRefNotCommit, Level::Warning),
+            Level::Off
+        );
+        assert_eq!(
+            settings.level_for(Rule::ImageWithoutTag, Level::Warning),
+            Level::Off
+        );
     }
 }

@@ -1,23 +1,14 @@
 //! Findings: what a rule reports, with an exact location.
 
+use crate::fix::Fix;
+use crate::registry::Rule;
 use crate::source::SourceFile;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-/// A byte range in a file's text (after the BOM).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    pub const fn new(start: usize, end: usize) -> Self {
-        Self { start, end }
-    }
-}
+pub use crate::span::Span;
 
 /// How serious a finding is. `Off` disables a rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -56,11 +47,50 @@ impl fmt::Display for Level {
     }
 }
 
+/// What a rule says about one thing, before it is placed in a file: the rule, the message,
+/// a hint and, when the rule can make one, a fix. The caller that knows where the thing is
+/// written turns it into a [`Finding`] ([`Violation::at`]), so one rule implementation serves
+/// every place the thing can be written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub rule: Rule,
+    pub message: String,
+    pub hint: Option<Cow<'static, str>>,
+    pub fix: Option<Fix>,
+}
+
+impl Violation {
+    pub fn new(rule: Rule, message: impl Into<String>) -> Self {
+        Self {
+            rule,
+            message: message.into(),
+            hint: None,
+            fix: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<Cow<'static, str>>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The finding at `span` of `source`.
+    pub fn at(self, source: &SourceFile, span: Span) -> Finding {
+        let mut finding = Finding::new(self.rule, source, span, self.message);
+        finding.hint = self.hint;
+        match self.fix {
+            Some(fix) => finding.with_fix(fix),
+            None => finding,
+        }
+    }
+}
+
 /// One problem found in one file. Path and file text are shared with the other findings
 /// of the same file, so a large run stays small.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    pub code: &'static str,
+    /// The rule; displayed and serialized as its code (`PD101`).
+    pub code: Rule,
     pub level: Level,
     pub message: String,
     /// Display path of the file (relative to the working directory where possible).
@@ -74,22 +104,19 @@ pub struct Finding {
     text: Arc<str>,
     line_range: (u32, u32),
     pub hint: Option<Cow<'static, str>>,
+    /// The edits that would resolve it, when the rule can make them (see [`crate::fix`]).
+    pub fix: Option<Fix>,
 }
 
 impl Finding {
     /// A finding at `span` of `source`; its level comes from the registry until
     /// configuration overrides it.
-    pub fn new(
-        code: &'static str,
-        source: &SourceFile,
-        span: Span,
-        message: impl Into<String>,
-    ) -> Self {
+    pub fn new(code: Rule, source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
         let (line, column) = source.line_col(span.start);
         let (end_line, end_column) = source.line_col(span.end.max(span.start));
         Self {
             code,
-            level: crate::registry::default_level(code),
+            level: code.default_level(),
             message: message.into(),
             path: source.display.clone(),
             span,
@@ -100,11 +127,24 @@ impl Finding {
             text: source.text.clone(),
             line_range: source.line_range(line),
             hint: None,
+            fix: None,
         }
     }
 
     pub fn with_hint(mut self, hint: impl Into<Cow<'static, str>>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+
+    /// Attaches a fix. Only rules whose implementation declares a fix availability other
+    /// than `None` make fixes (the registry reads that declaration; tests hold rules to it).
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        debug_assert!(
+            self.code.meta().fixable(),
+            "{} is registered as not fixable but made a fix",
+            self.code
+        );
+        self.fix = Some(fix);
         self
     }
 
@@ -115,7 +155,7 @@ impl Finding {
     }
 
     /// Sort key: path, position, code, message.
-    pub fn sort_key(&self) -> (&str, u32, u32, &str, &str) {
+    pub fn sort_key(&self) -> (&str, u32, u32, Rule, &str) {
         (
             &*self.path,
             self.line,

@@ -18,21 +18,24 @@ pub mod diagnostic;
 pub mod discover;
 pub mod docker;
 pub mod drift;
+pub mod fix;
 pub mod guard;
 pub mod inventory;
 pub mod lint;
+pub mod names;
 pub mod paths;
 pub mod read;
 pub mod registry;
 pub mod report;
 pub mod source;
+pub mod span;
 pub mod suppress;
 
 /// Normalized package names from a comma-separated command-line list.
 pub fn requirement_name_list(names: &[String]) -> Vec<String> {
     names
         .iter()
-        .map(|name| lint::requirements::requirement::normalize_name(name.trim()))
+        .map(|name| names::normalize_name(name.trim()))
         .filter(|name| !name.is_empty())
         .collect()
 }

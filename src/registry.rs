@@ -1,7 +1,15 @@
 //! Every rule pindrift knows: code, name, default level, and its documentation page.
 //! Codes are stable: a retired code is never reused.
+//!
+//! One declaration below makes both the [`Rule`] enum (what findings carry, so a mistyped
+//! code does not compile) and the [`RULES`] table, in the same order. Whether a rule is
+//! fixable is not written here: each entry names the `FIX` constant its implementation
+//! declares, and tests hold the implementation to it.
 
+use crate::config::Profile;
 use crate::diagnostic::Level;
+use crate::fix::FixAvailability;
+use std::fmt;
 
 /// Where a rule applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -14,226 +22,277 @@ pub enum Scope {
 
 #[derive(Debug, Clone, Copy)]
 pub struct RuleMeta {
+    pub rule: Rule,
     pub code: &'static str,
     pub name: &'static str,
     /// One line: what the rule reports.
     pub summary: &'static str,
     pub default_level: Level,
-    /// Only reported under `profile = "strict"` (or when the rule says otherwise on its page).
-    pub strict_only: bool,
-    /// A future `pindrift pin` can rewrite it (none can yet: no fixer ships).
-    pub fixable: bool,
+    /// The least profile that reports it: `Strict` rules are only reported under
+    /// `profile = "strict"` (or when the rule says otherwise on its page).
+    pub profile: Profile,
+    /// Whether its findings can carry a fix (from the rule's implementation).
+    pub fix: FixAvailability,
     pub scope: Scope,
     /// The page from `rules/CODE.md`.
     pub doc: &'static str,
 }
 
-macro_rules! rule {
-    ($code:literal, $name:literal, $level:ident, $strict:literal, $fixable:literal, $scope:ident, $summary:literal) => {
-        RuleMeta {
-            code: $code,
-            name: $name,
-            summary: $summary,
-            default_level: Level::$level,
-            strict_only: $strict,
-            fixable: $fixable,
-            scope: Scope::$scope,
-            doc: include_str!(concat!("../rules/", $code, ".md")),
+impl RuleMeta {
+    pub fn strict_only(&self) -> bool {
+        self.profile == Profile::Strict
+    }
+
+    pub fn fixable(&self) -> bool {
+        self.fix.is_fixable()
+    }
+}
+
+macro_rules! registry {
+    ($(
+        $variant:ident = $code:ident $name:literal {
+            level: $level:ident,
+            profile: $profile:ident,
+            scope: $scope:ident,
+            fix: $fix:path,
+            summary: $summary:literal,
         }
+    )*) => {
+        /// A rule, by its stable code (`Rule::UnpinnedRequirement` is PD101).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Rule {
+            $(
+                #[doc = concat!("`", stringify!($code), "` ", $name, ": ", $summary)]
+                $variant,
+            )*
+        }
+
+        /// The registry, sorted by code; `RULES[rule as usize].rule == rule`.
+        pub static RULES: &[RuleMeta] = &[
+            $(
+                RuleMeta {
+                    rule: Rule::$variant,
+                    code: stringify!($code),
+                    name: $name,
+                    summary: $summary,
+                    default_level: Level::$level,
+                    profile: Profile::$profile,
+                    fix: $fix,
+                    scope: Scope::$scope,
+                    doc: include_str!(concat!("../rules/", stringify!($code), ".md")),
+                },
+            )*
+        ];
     };
 }
 
-/// The registry, sorted by code.
-pub static RULES: &[RuleMeta] = &[
-    rule!(
-        "PD001",
-        "syntax-error",
-        Error,
-        false,
-        false,
-        Any,
-        "A line the installer or builder would reject"
-    ),
-    rule!(
-        "PD002",
-        "include-error",
-        Error,
-        false,
-        false,
-        Requirements,
-        "An -r/-c include that is missing, unreadable or circular"
-    ),
-    rule!(
-        "PD003",
-        "unused-suppression",
-        Warning,
-        true,
-        false,
-        Any,
-        "A `# pindrift: ignore` comment (or code in it) that suppressed nothing (strict)"
-    ),
-    rule!(
-        "PD004",
-        "invalid-suppression",
-        Warning,
-        false,
-        false,
-        Any,
-        "A suppression comment with an unknown code or that cannot be read"
-    ),
-    rule!(
-        "PD005",
-        "file-too-large",
-        Error,
-        false,
-        false,
-        Any,
-        "A file larger than the size cap (--max-file-size), not read"
-    ),
-    rule!(
-        "PD101",
-        "unpinned-requirement",
-        Warning,
-        false,
-        false,
-        Any,
-        "Requirement without any version specifier"
-    ),
-    rule!(
-        "PD102",
-        "loose-specifier",
-        Warning,
-        false,
-        false,
-        Any,
-        "Version specifier that admits more than one version"
-    ),
-    rule!(
-        "PD103",
-        "vcs-ref-not-commit",
-        Warning,
-        false,
-        false,
-        Any,
-        "VCS requirement not fixed to a full commit hash"
-    ),
-    rule!(
-        "PD104",
-        "conflicting-pins",
-        Error,
-        false,
-        false,
-        Requirements,
-        "One package pinned to different versions in one install"
-    ),
-    rule!(
-        "PD107",
-        "missing-hash",
-        Warning,
-        true,
-        false,
-        Requirements,
-        "Requirement without --hash (strict, or when pip is in hash-checking mode)"
-    ),
-    rule!(
-        "PD108",
-        "url-without-hash",
-        Warning,
-        true,
-        false,
-        Any,
-        "Direct URL archive without a hash"
-    ),
-    rule!(
-        "PD109",
-        "local-requirement",
-        Note,
-        false,
-        false,
-        Any,
-        "Local path or editable install: pinned by whatever is on disk"
-    ),
-    rule!(
-        "PD201",
-        "image-without-tag",
-        Warning,
-        false,
-        false,
-        Dockerfile,
-        "Image reference without a tag or digest (means `latest`)"
-    ),
-    rule!(
-        "PD202",
-        "latest-tag",
-        Warning,
-        false,
-        false,
-        Dockerfile,
-        "Image reference with the `latest` tag and no digest"
-    ),
-    rule!(
-        "PD203",
-        "tag-without-digest",
-        Warning,
-        true,
-        false,
-        Dockerfile,
-        "Image reference with a tag but no @sha256 digest (strict)"
-    ),
-    rule!(
-        "PD204",
-        "unresolved-image-arg",
-        Note,
-        false,
-        false,
-        Dockerfile,
-        "Image depends on a build arg with no default and no --build-arg"
-    ),
-    rule!(
-        "PD210",
-        "unpinned-os-package",
-        Warning,
-        false,
-        false,
-        Dockerfile,
-        "apt-get/apk package without an exact version"
-    ),
-    rule!(
-        "PD211",
-        "unpinned-language-package",
-        Warning,
-        false,
-        false,
-        Dockerfile,
-        "npm/yarn/pnpm/gem/go/cargo/conda package without an exact version"
-    ),
-    rule!(
-        "PD212",
-        "unresolved-version-variable",
-        Note,
-        false,
-        false,
-        Dockerfile,
-        "Package, version or file in RUN from a variable with no known value"
-    ),
-    rule!(
-        "PD213",
-        "requirements-file-not-in-context",
-        Note,
-        false,
-        false,
-        Dockerfile,
-        "pip -r/-c file that is not in the build context"
-    ),
-];
+registry! {
+    SyntaxError = PD001 "syntax-error" {
+        level: Error,
+        profile: Default,
+        scope: Any,
+        fix: crate::lint::dockerfile::rules::syntax_error::FIX,
+        summary: "A line the installer or builder would reject",
+    }
+    IncludeError = PD002 "include-error" {
+        level: Error,
+        profile: Default,
+        scope: Requirements,
+        fix: crate::lint::requirements::install::INCLUDE_ERROR_FIX,
+        summary: "An -r/-c include that is missing, unreadable or circular",
+    }
+    UnusedSuppression = PD003 "unused-suppression" {
+        level: Warning,
+        profile: Strict,
+        scope: Any,
+        fix: crate::suppress::UNUSED_FIX,
+        summary: "A `# pindrift: ignore` comment (or code in it) that suppressed nothing (strict)",
+    }
+    InvalidSuppression = PD004 "invalid-suppression" {
+        level: Warning,
+        profile: Default,
+        scope: Any,
+        fix: crate::suppress::INVALID_FIX,
+        summary: "A suppression comment with an unknown code or that cannot be read",
+    }
+    FileTooLarge = PD005 "file-too-large" {
+        level: Error,
+        profile: Default,
+        scope: Any,
+        fix: crate::lint::requirements::install::FILE_TOO_LARGE_FIX,
+        summary: "A file larger than the size cap (--max-file-size), not read",
+    }
+    UnpinnedRequirement = PD101 "unpinned-requirement" {
+        level: Warning,
+        profile: Default,
+        scope: Any,
+        fix: crate::lint::requirements::rules::unpinned_requirement::FIX,
+        summary: "Requirement without any version specifier",
+    }
+    LooseSpecifier = PD102 "loose-specifier" {
+        level: Warning,
+        profile: Default,
+        scope: Any,
+        fix: crate::lint::requirements::rules::loose_specifier::FIX,
+        summary: "Version specifier that admits more than one version",
+    }
+    VcsRefNotCommit = PD103 "vcs-ref-not-commit" {
+        level: Warning,
+        profile: Default,
+        scope: Any,
+        fix: crate::lint::requirements::rules::vcs_ref_not_commit::FIX,
+        summary: "VCS requirement not fixed to a full commit hash",
+    }
+    ConflictingPins = PD104 "conflicting-pins" {
+        level: Error,
+        profile: Default,
+        scope: Requirements,
+        fix: crate::lint::requirements::rules::conflicting_pins::FIX,
+        summary: "One package pinned to different versions in one install",
+    }
+    MissingHash = PD107 "missing-hash" {
+        level: Warning,
+        profile: Strict,
+        scope: Requirements,
+        fix: crate::lint::requirements::rules::missing_hash::FIX,
+        summary: "Requirement without --hash (strict, or when pip is in hash-checking mode)",
+    }
+    UrlWithoutHash = PD108 "url-without-hash" {
+        level: Warning,
+        profile: Strict,
+        scope: Any,
+        fix: crate::lint::requirements::rules::url_without_hash::FIX,
+        summary: "Direct URL archive without a hash",
+    }
+    LocalRequirement = PD109 "local-requirement" {
+        level: Note,
+        profile: Default,
+        scope: Any,
+        fix: crate::lint::requirements::rules::local_requirement::FIX,
+        summary: "Local path or editable install: pinned by whatever is on disk",
+    }
+    ImageWithoutTag = PD201 "image-without-tag" {
+        level: Warning,
+        profile: Default,
+        scope: Dockerfile,
+        fix: crate::lint::dockerfile::rules::image_without_tag::FIX,
+        summary: "Image reference without a tag or digest (means `latest`)",
+    }
+    LatestTag = PD202 "latest-tag" {
+        level: Warning,
+        profile: Default,
+        scope: Dockerfile,
+        fix: crate::lint::dockerfile::rules::latest_tag::FIX,
+        summary: "Image reference with the `latest` tag and no digest",
+    }
+    TagWithoutDigest = PD203 "tag-without-digest" {
+        level: Warning,
+        profile: Strict,
+        scope: Dockerfile,
+        fix: crate::lint::dockerfile::rules::tag_without_digest::FIX,
+        summary: "Image reference with a tag but no @sha256 digest (strict)",
+    }
+    UnresolvedImageArg = PD204 "unresolved-image-arg" {
+        level: Note,
+        profile: Default,
+        scope: Dockerfile,
+        fix: crate::lint::dockerfile::rules::unresolved_image_arg::FIX,
+        summary: "Image depends on a build arg with no default and no --build-arg",
+    }
+    UnpinnedOsPackage = PD210 "unpinned-os-package" {
+        level: Warning,
+        profile: Default,
+        scope: Dockerfile,
+        fix: crate::lint::dockerfile::rules::unpinned_os_package::FIX,
+        summary: "apt-get/apk package without an exact version",
+    }
+    UnpinnedLanguagePackage = PD211 "unpinned-language-package" {
+        level: Warning,
+        profile: Default,
+        scope: Dockerfile,
+        fix: crate::lint::dockerfile::rules::unpinned_language_package::FIX,
+        summary: "npm/yarn/pnpm/gem/go/cargo/conda package without an exact version",
+    }
+    UnresolvedVersionVariable = PD212 "unresolved-version-variable" {
+        level: Note,
+        profile: Default,
+        scope: Dockerfile,
+        fix: crate::lint::dockerfile::rules::unresolved_version_variable::FIX,
+        summary: "Package, version or file in RUN from a variable with no known value",
+    }
+    RequirementsFileNotInContext = PD213 "requirements-file-not-in-context" {
+        level: Note,
+        profile: Default,
+        scope: Dockerfile,
+        fix: crate::lint::dockerfile::rules::requirements_file_not_in_context::FIX,
+        summary: "pip -r/-c file that is not in the build context",
+    }
+}
 
+impl Rule {
+    /// The registry entry.
+    pub fn meta(self) -> &'static RuleMeta {
+        &RULES[self as usize]
+    }
+
+    /// The stable code, e.g. `PD101`.
+    pub fn code(self) -> &'static str {
+        self.meta().code
+    }
+
+    pub fn name(self) -> &'static str {
+        self.meta().name
+    }
+
+    pub fn default_level(self) -> Level {
+        self.meta().default_level
+    }
+
+    /// The rule a code names (any case), if any.
+    pub fn from_code(code: &str) -> Option<Rule> {
+        rule(code).map(|meta| meta.rule)
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Serialized as its code.
+impl serde::Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.code())
+    }
+}
+
+/// The registry entry for a code (any case), if any.
 pub fn rule(code: &str) -> Option<&'static RuleMeta> {
     RULES
         .iter()
         .find(|rule| rule.code.eq_ignore_ascii_case(code))
 }
 
-/// The registry's level for a code (`Warning` for an unknown code, which tests forbid).
-pub fn default_level(code: &str) -> Level {
-    rule(code).map_or(Level::Warning, |rule| rule.default_level)
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_and_enum_agree() {
+        for (index, meta) in RULES.iter().enumerate() {
+            assert_eq!(meta.rule as usize, index, "{}", meta.code);
+            assert_eq!(meta.rule.meta().code, meta.code);
+            assert_eq!(
+                Rule::from_code(&meta.code.to_ascii_lowercase()),
+                Some(meta.rule)
+            );
+        }
+        assert_eq!(Rule::UnpinnedRequirement.code(), "PD101");
+        assert_eq!(Rule::from_code("PD999"), None);
+        assert_eq!(
+            serde_json::to_string(&Rule::LatestTag).unwrap(),
+            "\"PD202\""
+        );
+    }
 }

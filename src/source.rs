@@ -1,5 +1,6 @@
 //! A file's text with a line index, so byte spans turn into `line:column`.
 
+use crate::fix::{Edit, FixError};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -19,6 +20,9 @@ pub struct SourceFile {
     pub had_bom: bool,
     /// How the bytes on disk were decoded (kept when rewriting).
     pub encoding: Encoding,
+    /// Bytes that were not valid in the encoding became replacement characters: the text is
+    /// not the file, so it is never written back.
+    pub lossy: bool,
 }
 
 /// The encodings pip's `auto_decode` recognizes by byte order mark or coding line.
@@ -52,6 +56,7 @@ impl SourceFile {
             line_starts,
             had_bom,
             encoding: Encoding::Utf8,
+            lossy: false,
         }
     }
 
@@ -64,17 +69,61 @@ impl SourceFile {
         display: impl AsRef<str>,
         bytes: Vec<u8>,
     ) -> Self {
-        let (text, encoding, had_bom) = decode_pip(bytes);
+        let (text, encoding, had_bom, lossy) = decode_pip(bytes);
         let mut source = Self::new(path, display, text);
         source.had_bom |= had_bom;
         source.encoding = encoding;
+        source.lossy = lossy;
         source
     }
 
     /// Decodes raw bytes as UTF-8 (with or without BOM), as BuildKit reads a Dockerfile;
     /// other bytes are replaced.
     pub fn from_bytes(path: impl Into<PathBuf>, display: impl AsRef<str>, bytes: Vec<u8>) -> Self {
-        Self::new(path, display, lossy_utf8(bytes))
+        let (text, lossy) = lossy_utf8(bytes);
+        let mut source = Self::new(path, display, text);
+        source.lossy = lossy;
+        source
+    }
+
+    /// The bytes of this file with `text` (this file's text, edited) in place of its text:
+    /// the BOM and the encoding are kept, so an edit-free `text` gives back the file's bytes.
+    pub fn encode(&self, text: &str) -> Result<Vec<u8>, FixError> {
+        if self.lossy {
+            return Err(FixError::LossyText);
+        }
+        let bom: &[u8] = match (self.had_bom, self.encoding) {
+            (false, _) => b"",
+            (true, Encoding::Utf8 | Encoding::Latin1) => b"\xef\xbb\xbf",
+            (true, Encoding::Utf16Le) => b"\xff\xfe",
+            (true, Encoding::Utf16Be) => b"\xfe\xff",
+            (true, Encoding::Utf32Be) => b"\x00\x00\xfe\xff",
+        };
+        let mut out = Vec::with_capacity(bom.len() + text.len());
+        out.extend_from_slice(bom);
+        match self.encoding {
+            Encoding::Utf8 => out.extend_from_slice(text.as_bytes()),
+            Encoding::Utf16Le => out.extend(text.encode_utf16().flat_map(u16::to_le_bytes)),
+            Encoding::Utf16Be => out.extend(text.encode_utf16().flat_map(u16::to_be_bytes)),
+            Encoding::Utf32Be => out.extend(text.chars().flat_map(|c| u32::from(c).to_be_bytes())),
+            Encoding::Latin1 => {
+                for c in text.chars() {
+                    out.push(u8::try_from(u32::from(c)).map_err(|_| FixError::Unencodable(c))?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The file's bytes with `edits` (spans into [`Self::text`]) spliced in; see [`crate::fix::apply`].
+    pub fn apply_edits<'e>(
+        &self,
+        edits: impl IntoIterator<Item = &'e Edit>,
+    ) -> Result<Vec<u8>, FixError> {
+        if self.lossy {
+            return Err(FixError::LossyText);
+        }
+        self.encode(&crate::fix::apply(&self.text, edits)?)
     }
 
     /// 1-based line and column (in Unicode scalar values) of a byte offset.
@@ -130,35 +179,50 @@ impl SourceFile {
     }
 }
 
-fn decode_pip(bytes: Vec<u8>) -> (String, Encoding, bool) {
-    let units16 = |body: &[u8], be: bool| -> String {
+/// (text, encoding, BOM seen, replacement characters inserted).
+fn decode_pip(bytes: Vec<u8>) -> (String, Encoding, bool, bool) {
+    let units16 = |body: &[u8], be: bool| -> (String, bool) {
+        let mut lossy = false;
         let units = body.chunks(2).map(|pair| match (pair, be) {
             ([hi, lo], true) | ([lo, hi], false) => u16::from_le_bytes([*lo, *hi]),
             _ => 0xFFFD,
         });
-        char::decode_utf16(units)
-            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect()
+        let text = char::decode_utf16(units)
+            .map(|c| {
+                c.unwrap_or_else(|_| {
+                    lossy = true;
+                    char::REPLACEMENT_CHARACTER
+                })
+            })
+            .collect();
+        (text, lossy || body.len() % 2 != 0)
     };
     if bytes.starts_with(b"\xef\xbb\xbf") {
-        return (lossy_utf8(bytes), Encoding::Utf8, false);
+        let (text, lossy) = lossy_utf8(bytes);
+        return (text, Encoding::Utf8, false, lossy);
     }
     if let Some(body) = bytes.strip_prefix(b"\xff\xfe") {
-        return (units16(body, false), Encoding::Utf16Le, true);
+        let (text, lossy) = units16(body, false);
+        return (text, Encoding::Utf16Le, true, lossy);
     }
     if let Some(body) = bytes.strip_prefix(b"\xfe\xff") {
-        return (units16(body, true), Encoding::Utf16Be, true);
+        let (text, lossy) = units16(body, true);
+        return (text, Encoding::Utf16Be, true, lossy);
     }
     if let Some(body) = bytes.strip_prefix(b"\x00\x00\xfe\xff") {
+        let mut lossy = body.len() % 4 != 0;
         let text = body
             .chunks(4)
             .map(|q| match q {
                 [a, b, c, d] => char::from_u32(u32::from_be_bytes([*a, *b, *c, *d]))
-                    .unwrap_or(char::REPLACEMENT_CHARACTER),
+                    .unwrap_or_else(|| {
+                        lossy = true;
+                        char::REPLACEMENT_CHARACTER
+                    }),
                 _ => char::REPLACEMENT_CHARACTER,
             })
             .collect();
-        return (text, Encoding::Utf32Be, true);
+        return (text, Encoding::Utf32Be, true, lossy);
     }
     let declared = bytes
         .split(|b| *b == b'\n')
@@ -168,9 +232,12 @@ fn decode_pip(bytes: Vec<u8>) -> (String, Encoding, bool) {
     match declared.as_deref() {
         Some("latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" | "l1") => {
             let text = bytes.iter().map(|&b| char::from(b)).collect();
-            (text, Encoding::Latin1, false)
+            (text, Encoding::Latin1, false, false)
         }
-        _ => (lossy_utf8(bytes), Encoding::Utf8, false),
+        _ => {
+            let (text, lossy) = lossy_utf8(bytes);
+            (text, Encoding::Utf8, false, lossy)
+        }
     }
 }
 
@@ -190,10 +257,11 @@ fn coding_declaration(line: &[u8]) -> Option<String> {
     (!name.is_empty()).then_some(name.replace('_', "-"))
 }
 
-fn lossy_utf8(bytes: Vec<u8>) -> String {
+/// The text, and whether invalid bytes were replaced.
+fn lossy_utf8(bytes: Vec<u8>) -> (String, bool) {
     match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
+        Ok(text) => (text, false),
+        Err(err) => (String::from_utf8_lossy(err.as_bytes()).into_owned(), true),
     }
 }
 

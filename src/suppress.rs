@@ -10,25 +10,38 @@
 
 use crate::config::Settings;
 use crate::diagnostic::{Finding, Level, Span};
+use crate::fix::FixAvailability;
+use crate::registry::Rule;
 use crate::source::SourceFile;
 
 /// hadolint rules and the pindrift codes that cover the same problem, so that
 /// `# hadolint ignore=DL3013` keeps working.
-pub const HADOLINT_EQUIVALENTS: &[(&str, &[&str])] = &[
-    ("DL3006", &["PD201"]),
-    ("DL3007", &["PD202"]),
-    ("DL3008", &["PD210"]),
-    ("DL3013", &["PD101", "PD102", "PD103"]),
-    ("DL3016", &["PD211"]),
-    ("DL3018", &["PD210"]),
-    ("DL3028", &["PD211"]),
-    ("DL3062", &["PD211"]),
+pub const HADOLINT_EQUIVALENTS: &[(&str, &[Rule])] = &[
+    ("DL3006", &[Rule::ImageWithoutTag]),
+    ("DL3007", &[Rule::LatestTag]),
+    ("DL3008", &[Rule::UnpinnedOsPackage]),
+    (
+        "DL3013",
+        &[
+            Rule::UnpinnedRequirement,
+            Rule::LooseSpecifier,
+            Rule::VcsRefNotCommit,
+        ],
+    ),
+    ("DL3016", &[Rule::UnpinnedLanguagePackage]),
+    ("DL3018", &[Rule::UnpinnedOsPackage]),
+    ("DL3028", &[Rule::UnpinnedLanguagePackage]),
+    ("DL3062", &[Rule::UnpinnedLanguagePackage]),
 ];
 
 /// Reported for a suppression that suppressed nothing (strict, or when enabled by name).
-pub const UNUSED: &str = "PD003";
+pub const UNUSED: Rule = Rule::UnusedSuppression;
 /// Reported for a suppression that names an unknown code or cannot be read.
-pub const INVALID: &str = "PD004";
+pub const INVALID: Rule = Rule::InvalidSuppression;
+/// PD003 carries no fix yet (deleting the comment is for a later `pin`/`fix` job).
+pub const UNUSED_FIX: FixAvailability = FixAvailability::None;
+/// PD004 carries no fix: which code was meant needs a human.
+pub const INVALID_FIX: FixAvailability = FixAvailability::None;
 
 /// What a suppression comment switches off.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,10 +86,7 @@ enum Parsed {
     Malformed(String, std::ops::Range<usize>),
     /// pindrift codes of the mapped hadolint rules; `global` for hadolint's file-wide
     /// `# hadolint global ignore=…`.
-    Hadolint {
-        codes: Vec<&'static str>,
-        global: bool,
-    },
+    Hadolint { codes: Vec<Rule>, global: bool },
 }
 
 fn parse_comment(comment: &str) -> Option<Parsed> {
@@ -255,7 +265,7 @@ impl Directive {
             Parsed::Pindrift {
                 codes: Some(codes), ..
             } => Some(codes.iter().map(|(c, _)| c.as_str()).collect()),
-            Parsed::Hadolint { codes, .. } => Some(codes.clone()),
+            Parsed::Hadolint { codes, .. } => Some(codes.iter().map(|rule| rule.code()).collect()),
             Parsed::Malformed(..) => Some(Vec::new()),
         }
     }
@@ -264,10 +274,10 @@ impl Directive {
 /// Whether unused suppressions (PD003) are reported: in the strict profile, or when the
 /// configuration names PD003 itself (`select = ["PD003"]`, `[rules] PD003 = "warning"`).
 pub fn reports_unused(settings: &Settings) -> bool {
-    if let Some(level) = settings.levels.get(UNUSED) {
+    if let Some(level) = settings.levels.get(&UNUSED) {
         return *level != Level::Off;
     }
-    settings.strict() || settings.select.iter().any(|code| code == UNUSED)
+    settings.strict() || settings.select.iter().any(|code| code == UNUSED.code())
 }
 
 /// Drops the findings of `source` that a directive covers and adds the findings about the
@@ -307,7 +317,7 @@ pub fn apply(
                 }
                 Some(codes) => {
                     for (k, code) in codes.iter().enumerate() {
-                        if code.eq_ignore_ascii_case(finding.code) {
+                        if code.eq_ignore_ascii_case(finding.code.code()) {
                             used[d][k] = true;
                             suppressed = true;
                         }
@@ -431,7 +441,7 @@ mod tests {
         assert_eq!(
             parse_comment("# hadolint ignore=DL3008,DL3009"),
             Some(Parsed::Hadolint {
-                codes: vec!["PD210"],
+                codes: vec![Rule::UnpinnedOsPackage],
                 global: false
             })
         );
@@ -450,7 +460,7 @@ mod tests {
         assert_eq!(got, ["PD101", "PD999"]);
     }
 
-    fn findings_of(text: &str, report_unused: bool, at: &[(u32, &'static str)]) -> Vec<String> {
+    fn findings_of(text: &str, report_unused: bool, at: &[(u32, Rule)]) -> Vec<String> {
         let source = SourceFile::new("f", "f", text);
         let mut directives = Vec::new();
         for (index, line) in text.lines().enumerate() {
@@ -468,7 +478,7 @@ mod tests {
             .iter()
             .map(|(line, code)| {
                 let start = source.line_start(*line);
-                Finding::new(code, &source, Span::new(start, start + 1), "x")
+                Finding::new(*code, &source, Span::new(start, start + 1), "x")
             })
             .collect();
         apply(&directives, findings, &source, report_unused)
@@ -481,11 +491,15 @@ mod tests {
     fn unknown_and_unused_codes_are_reported_where_they_are_written() {
         let text = "a # pindrift: ignore[PD101, PD999, PD102]\nb # pindrift: ignore\n";
         assert_eq!(
-            findings_of(text, false, &[(1, "PD101"), (2, "PD102")]),
+            findings_of(
+                text,
+                false,
+                &[(1, Rule::UnpinnedRequirement), (2, Rule::LooseSpecifier)]
+            ),
             ["1:29:PD004"]
         );
         assert_eq!(
-            findings_of(text, true, &[(1, "PD101")]),
+            findings_of(text, true, &[(1, Rule::UnpinnedRequirement)]),
             ["1:29:PD004", "1:36:PD003", "2:15:PD003"]
         );
     }

@@ -2,6 +2,8 @@
 //! exactly the codes its `# expect: CODE, CODE` comments name, on those lines; the
 //! rendered report is snapshotted so reviewing the snapshot reviews the output.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use pindrift::config::{Profile, Settings};
 use pindrift::discover::discover;
 use pindrift::lint::check;

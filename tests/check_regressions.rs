@@ -1,5 +1,7 @@
 //! Regressions of issue 7 (items 5, 7, 9) and issue 14 (a, b), end to end through the binary.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 
@@ -168,7 +170,7 @@ fn hints_keep_extras_and_markers() {
             "e.g. `flask[async]==<version> ; python_version<\"3.12\"`",
         ))
         .stdout(predicate::str::contains(
-            "pin the version you tested: `uvicorn[standard]==<version>; sys_platform != 'win32'`",
+            "pin the version you tested, e.g. `uvicorn[standard]==<version>; sys_platform != 'win32'`",
         ));
 }
 
@@ -276,4 +278,77 @@ fn installer_switches_do_not_swallow_packages() {
         ))
         .stdout(predicate::str::contains("`base` is not pinned").not())
         .stdout(predicate::str::contains("Found 3 problems"));
+}
+
+/// Issue 8.2: PD101, PD102, PD103, PD108 and PD109 have one implementation, so a requirement
+/// gets the same findings (code, message, hint) in a requirements file and as an argument of
+/// `pip install` in a Dockerfile. Only PD108's hint differs by design: `--hash` exists in
+/// requirements files only.
+#[test]
+fn a_requirement_is_judged_alike_in_a_file_and_on_a_pip_command_line() {
+    let requirements = [
+        "flask",
+        "requests>=2",
+        "celery[redis]~=5.3; python_version >= \"3.8\"",
+        "git+https://h.example/r.git@main#egg=r",
+        "s @ git+https://h.example/s.git",
+        "t @ https://h.example/t-1.0.tar.gz",
+        "./vendor/tool",
+        "-e ./libs/core",
+        "-e git+https://h.example/u.git@v1#egg=u",
+        "six==1.16.0",
+    ];
+    let words: Vec<String> = requirements
+        .iter()
+        .map(|r| match r.strip_prefix("-e ") {
+            Some(editable) => format!("-e '{editable}'"),
+            None => format!("'{r}'"),
+        })
+        .collect();
+    let dockerfile = format!(
+        "FROM python:3.12@sha256:{}\nRUN pip install {}\n",
+        "0".repeat(64),
+        words.join(" ")
+    );
+    let dir = tree(&[
+        ("requirements.txt", requirements.join("\n").as_bytes()),
+        ("Dockerfile", dockerfile.as_bytes()),
+    ]);
+    let out = pindrift()
+        .current_dir(dir.path())
+        .args(["check", "--no-config", "--strict", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let judged = |path: &str| {
+        let mut found: Vec<(String, String, String)> = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["path"] == path && f["code"] != "PD107")
+            .map(|f| {
+                let hint = f["hint"]
+                    .as_str()
+                    .unwrap_or("")
+                    .replace(" or add `--hash=sha256:<digest>`", "");
+                (
+                    f["code"].as_str().unwrap().to_string(),
+                    f["message"].as_str().unwrap().to_string(),
+                    hint,
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    let in_file = judged("requirements.txt");
+    assert_eq!(in_file, judged("Dockerfile"));
+    let codes: Vec<&str> = in_file.iter().map(|(code, _, _)| code.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "PD101", "PD102", "PD102", "PD103", "PD103", "PD103", "PD108", "PD109", "PD109",
+            "PD109"
+        ]
+    );
 }

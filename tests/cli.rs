@@ -1,5 +1,7 @@
 //! The `pindrift` binary end to end: formats, exit codes, errors, configuration.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::Path;

@@ -5,6 +5,8 @@
 //!
 //! Needs `../shared`: `#[ignore]`d; run with `--include-ignored`, fails when it is absent.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 

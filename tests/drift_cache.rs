@@ -3,6 +3,8 @@
 //! installed, upgraded and removed in place, with a volume over a site folder, and with a
 //! corrupt cache file. Also: Ctrl-C while an image's temporary container exists.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 mod support;
 
 use std::io::Read;

@@ -2,6 +2,8 @@
 //! the debootstrapped base, real eventlet wheels installed offline, and FROM scratch images
 //! that carry only metadata.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 mod support;
 
 use serde_json::Value;

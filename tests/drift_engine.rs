@@ -1,5 +1,7 @@
 //! Engine errors need no engine: an unreachable socket is exit 2 with a useful message.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 mod support;
 
 #[test]

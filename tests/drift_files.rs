@@ -1,5 +1,7 @@
 //! `pindrift drift` between freeze files and requirements files (no engine needed).
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 mod support;
 
 use support::pindrift;

@@ -2,6 +2,8 @@
 //! (and poisons no cache), SIGTERM and SIGINT at any moment leave no temporary container, and
 //! names and versions from an image never reach the terminal raw.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 mod support;
 
 use std::io::{BufRead, BufReader, Read};

@@ -4,6 +4,8 @@
 //! and a file that could not be read is said in every format. Every run has a timeout, so
 //! a regression fails instead of hanging CI.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use std::path::Path;

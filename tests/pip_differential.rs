@@ -27,6 +27,8 @@
 //! Needs `../shared` (the corpus test) and python3 + venv + PyPI for the reference: the tests
 //! are `#[ignore]`d; run with `--include-ignored`, they fail when these are unavailable.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 #[path = "support/venv.rs"]
 mod venv;
 use pindrift::lint::requirements::parse::{parse_requirements_with_env, LineKind};

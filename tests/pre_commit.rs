@@ -22,6 +22,8 @@
 //!
 //! `#[ignore]`d: needs python3 and PyPI; run with `--include-ignored`, fails when they are unavailable.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 #[path = "support/py_tools.rs"]
 mod py_tools;
 #[path = "support/venv.rs"]

@@ -3,6 +3,8 @@
 //! every format succeeds. (Fuzzing in `fuzz/` searches the same space by coverage; these
 //! run in every `cargo test`.)
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use pindrift::config::Settings;
 use pindrift::diagnostic::Finding;
 use pindrift::lint::dockerfile::lint_dockerfile;

@@ -1,8 +1,12 @@
 //! The registry and `rules/` agree, and every page's example triggers its rule while its
 //! "Use instead" block does not.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use pindrift::config::{Profile, Settings};
+use pindrift::diagnostic::Finding;
 use pindrift::discover::{discover, FileKind};
+use pindrift::fix::FixAvailability;
 use pindrift::lint::check;
 use pindrift::registry::RULES;
 use std::collections::BTreeSet;
@@ -59,6 +63,13 @@ fn block(doc: &str, heading: &str) -> Option<(String, String)> {
 }
 
 fn codes_reported(file: &str, text: &str) -> Vec<String> {
+    findings_of(file, text)
+        .iter()
+        .map(|f| f.code.to_string())
+        .collect()
+}
+
+fn findings_of(file: &str, text: &str) -> Vec<Finding> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(file);
     std::fs::write(&path, text).unwrap();
@@ -78,11 +89,7 @@ fn codes_reported(file: &str, text: &str) -> Vec<String> {
         FileKind::Requirements
     };
     let files = discover(&[path], Some(kind), &settings).unwrap();
-    check(&files, &settings)
-        .findings
-        .iter()
-        .map(|f| f.code.to_string())
-        .collect()
+    check(&files, &settings).findings
 }
 
 #[test]
@@ -104,5 +111,32 @@ fn every_example_triggers_its_rule_and_the_fix_does_not() {
             "{}: fixed example still reports it",
             rule.code
         );
+    }
+}
+
+/// `fixable` in the registry is the rule implementation's own `FIX` declaration; here every
+/// rule is held to it on its page's example: a rule that declares no fix never attaches one,
+/// one that always fixes attaches one to every finding, one that sometimes fixes to at least
+/// one (its example must show the fix).
+#[test]
+fn fixable_matches_what_each_rule_attaches() {
+    for rule in RULES {
+        let (file, example) = block(rule.doc, "## Example").unwrap();
+        let found: Vec<Finding> = findings_of(&file, &example)
+            .into_iter()
+            .filter(|f| f.code == rule.rule)
+            .collect();
+        assert!(!found.is_empty(), "{}", rule.code);
+        let with_fix = found.iter().filter(|f| f.fix.is_some()).count();
+        match rule.fix {
+            FixAvailability::None => assert_eq!(with_fix, 0, "{} declares no fix", rule.code),
+            FixAvailability::Sometimes => {
+                assert!(with_fix > 0, "{}: example shows no fix", rule.code)
+            }
+            FixAvailability::Always => {
+                assert_eq!(with_fix, found.len(), "{} declares a fix always", rule.code)
+            }
+        }
+        assert_eq!(rule.fixable(), rule.fix != FixAvailability::None);
     }
 }

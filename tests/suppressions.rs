@@ -1,6 +1,8 @@
 //! Suppression comments end to end (issue 7, item 4): both forms in both file kinds,
 //! unknown codes (PD004), unused suppressions (PD003, strict only), hadolint comments.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 

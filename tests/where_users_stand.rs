@@ -2,6 +2,8 @@
 //! not depend on the folder pindrift runs from, options reach the model, files outside the
 //! tree are not read, and what could not be judged is reported.
 
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
 #[path = "support/venv.rs"]
 mod venv;
 

@@ -37,12 +37,12 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
                     rule.code,
                     rule.name,
                     rule.default_level.as_str(),
-                    if rule.strict_only {
+                    if rule.strict_only() {
                         "strict"
                     } else {
                         "default"
                     },
-                    if rule.fixable { "yes" } else { "no" },
+                    if rule.fixable() { "yes" } else { "no" },
                     rule.summary,
                 ]);
             }
@@ -56,8 +56,8 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
                         "code": rule.code,
                         "name": rule.name,
                         "level": rule.default_level,
-                        "strict_only": rule.strict_only,
-                        "fixable": rule.fixable,
+                        "strict_only": rule.strict_only(),
+                        "fixable": rule.fixable(),
                         "scope": rule.scope,
                         "summary": rule.summary,
                     })

@@ -444,6 +444,7 @@ impl<A: EngineApi> Engine<A> {
 /// Test hook (debug builds only): with `PINDRIFT_TEST_PAUSE_FILE=PATH`, stop between the two
 /// rounds of archive reads, print `pindrift-test-pause <container id>` on stderr and wait
 /// until PATH exists. Lets the test suite remove a container mid-read deterministically.
+#[allow(clippy::print_stderr)] // telling the waiting test is this hook's job
 async fn test_pause(target: &Target) {
     if !cfg!(debug_assertions) {
         return;

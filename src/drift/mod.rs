@@ -16,24 +16,7 @@ use pep440_rs::Version;
 use serde::Serialize;
 
 use crate::inventory::{Inventory, OsInventory, Package, PythonEnv};
-
-/// PEP 503 normalization: lowercase, runs of `-`, `_` and `.` become one `-`.
-pub fn normalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut sep = false;
-    for c in name.trim().chars() {
-        if c == '-' || c == '_' || c == '.' {
-            sep = true;
-        } else {
-            if sep && !out.is_empty() {
-                out.push('-');
-            }
-            sep = false;
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
-}
+use crate::names::normalize_name;
 
 /// What happened to one package between the two sides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -848,13 +831,6 @@ pub fn odd_ones_out<T: PartialEq>(fingerprints: &[T], matches_image: &[bool]) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pep503() {
-        assert_eq!(normalize_name("Foo.Bar__baz-Qux"), "foo-bar-baz-qux");
-        assert_eq!(normalize_name("zope.interface"), "zope-interface");
-        assert_eq!(normalize_name("eventlet"), "eventlet");
-    }
 
     #[test]
     fn equal_padding_is_no_drift() {

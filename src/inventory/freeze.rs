@@ -5,7 +5,7 @@
 //! pip options, which are skipped. Anything else becomes a warning with the line number.
 
 use super::{DirectUrl, EnvKind, Package, PythonEnv, Warning};
-use crate::drift::normalize_name;
+use crate::names::normalize_name;
 
 /// Parse freeze text. `display` names the file in locations and warnings (`-` for stdin).
 pub fn parse_freeze(text: &str, display: &str, key: &str) -> (PythonEnv, Vec<Warning>) {
@@ -45,7 +45,7 @@ pub fn parse_freeze(text: &str, display: &str, key: &str) -> (PythonEnv, Vec<War
             };
             let (url_only, commit) = split_vcs_commit(&url);
             Some(Package {
-                name: normalize_name(&name),
+                name: normalize_name(name.trim()),
                 display_name: name,
                 version,
                 direct: Some(DirectUrl {
@@ -63,7 +63,7 @@ pub fn parse_freeze(text: &str, display: &str, key: &str) -> (PythonEnv, Vec<War
             let (url_only, commit) = split_vcs_commit(&url);
             let kind = if commit.is_some() { "vcs" } else { "archive" };
             Some(Package {
-                name: normalize_name(name),
+                name: normalize_name(name.trim()),
                 display_name: name.trim().to_string(),
                 version: None,
                 direct: Some(DirectUrl {

@@ -7,7 +7,7 @@ use super::metadata::{parse_core_metadata, parse_direct_url, split_info_name};
 use super::os::{parse_apk_inventory, parse_dpkg_inventory};
 use super::tarscan::{parent_of, Collected};
 use super::{EnvKind, OsInventory, Package, PythonEnv, Warning};
-use crate::drift::normalize_name;
+use crate::names::normalize_name;
 
 /// Python versions whose standard site folders are looked for.
 pub const PY_VERSIONS: &[&str] = &[
@@ -224,7 +224,7 @@ pub fn group(collected: &Collected, pythonpath: &[String]) -> Grouped {
             placement,
             site_dir,
             Package {
-                name: normalize_name(&name),
+                name: normalize_name(name.trim()),
                 display_name: name,
                 version,
                 direct,

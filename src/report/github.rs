@@ -45,7 +45,7 @@ pub fn render(findings: &[Finding], errors: &[String], out: &mut dyn Write) -> i
             f.column,
             f.end_line,
             f.end_column,
-            escape_property(f.code),
+            escape_property(f.code.code()),
             escape_data(&f.message)
         )?;
     }

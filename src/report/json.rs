@@ -70,8 +70,8 @@ pub fn render(
         findings: findings
             .iter()
             .map(|f| JsonFinding {
-                code: f.code,
-                name: crate::registry::rule(f.code).map_or("", |r| r.name),
+                code: f.code.code(),
+                name: f.code.name(),
                 level: f.level,
                 message: &f.message,
                 path: &f.path,

@@ -41,7 +41,7 @@ pub fn render(findings: &[Finding], errors: &[String], out: &mut dyn Write) -> i
     let results: Vec<Value> = findings
         .iter()
         .map(|f| {
-            let rule_index = RULES.iter().position(|r| r.code == f.code).unwrap_or(0);
+            let rule_index = f.code as usize;
             let mut message = f.message.clone();
             if let Some(hint) = &f.hint {
                 message.push_str(" (hint: ");

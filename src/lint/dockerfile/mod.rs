@@ -9,7 +9,6 @@
 
 pub mod image_ref;
 pub mod installers;
-pub mod mapped;
 pub mod parse;
 pub mod rules;
 pub mod shell;
@@ -17,15 +16,15 @@ pub mod suppressions;
 pub mod vars;
 
 use std::collections::HashMap;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::config::Settings;
 use crate::diagnostic::{Finding, Span};
 use crate::lint::requirements::install::FileCache;
+use crate::registry::Rule;
 use crate::source::SourceFile;
+use crate::span::Mapped;
 use installers::{classify, Arg, Classified, Install};
-use mapped::Mapped;
 use parse::Instruction;
 use shell::{parse_script, Command, Part, Word};
 use vars::{expand_word, key_values, Lookup, Scopes};
@@ -99,12 +98,13 @@ pub fn lint_dockerfile_cached(
     };
     if settings.strict() {
         if let Some(d) = df.directive("syntax") {
-            let span = d.value_span.clone();
+            let span = d.value_span;
             let arg = Arg {
                 text: d.value.clone(),
-                span: span.clone(),
+                span,
                 unresolved: Vec::new(),
                 opaque: false,
+                verbatim: Some(span),
             };
             rules::check_image(&mut cx, &arg, "the `# syntax=` frontend image");
         }
@@ -161,17 +161,12 @@ pub struct Cx<'a> {
     installed: Vec<PathBuf>,
     cache: &'a FileCache,
     /// Source spans of the shell comments in the file's scripts (for suppressions).
-    shell_comments: Vec<Range<usize>>,
+    shell_comments: Vec<Span>,
 }
 
 impl Cx<'_> {
-    pub fn finding(
-        &self,
-        code: &'static str,
-        span: Range<usize>,
-        message: impl Into<String>,
-    ) -> Finding {
-        Finding::new(code, self.source, Span::new(span.start, span.end), message)
+    pub fn finding(&self, code: Rule, span: Span, message: impl Into<String>) -> Finding {
+        Finding::new(code, self.source, span, message)
     }
 
     pub fn push(&mut self, f: Finding) {
@@ -235,7 +230,7 @@ impl Cx<'_> {
         let Some(image_word) = words.first() else {
             self.push(rules::syntax_error::finding(
                 self.source,
-                inst.keyword_span.clone(),
+                inst.keyword_span,
                 "FROM requires an image",
             ));
             return;
@@ -255,7 +250,8 @@ impl Cx<'_> {
             } else {
                 image_word.display()
             },
-            span: image_word.span.clone(),
+            span: image_word.span,
+            verbatim: verbatim(image_word, &e),
             unresolved: e.unresolved.clone(),
             opaque: e.opaque,
         };
@@ -307,7 +303,8 @@ impl Cx<'_> {
             } else {
                 w.display()
             },
-            span: w.span.clone(),
+            span: w.span,
+            verbatim: verbatim(w, &e),
             unresolved: e.unresolved,
             opaque: e.opaque,
         };
@@ -328,9 +325,10 @@ impl Cx<'_> {
                 if let Some(image) = value.strip_prefix("docker-image://") {
                     let image_arg = Arg {
                         text: image.to_string(),
-                        span: arg.span.clone(),
+                        span: arg.span,
                         unresolved: Vec::new(),
                         opaque: false,
+                        verbatim: None,
                     };
                     let what = format!("{what}, from the build context `{name}`");
                     rules::check_image(self, &image_arg, &what);
@@ -350,7 +348,7 @@ impl Cx<'_> {
         }
         // Remember context -> image paths for `pip install -r`.
         let words: Vec<String> = match &inst.json {
-            Some(j) => j.iter().map(|a| a.value.text.clone()).collect(),
+            Some(j) => j.iter().map(|a| a.value.as_str().to_string()).collect(),
             None => {
                 let s = parse_script(&inst.args);
                 s.commands
@@ -471,10 +469,11 @@ impl Cx<'_> {
             let args: Vec<Arg> = j
                 .iter()
                 .map(|a| Arg {
-                    text: a.value.text.clone(),
-                    span: a.span.clone(),
+                    text: a.value.as_str().to_string(),
+                    span: a.span,
                     unresolved: Vec::new(),
                     opaque: false,
+                    verbatim: a.value.verbatim_span(0..a.value.len()),
                 })
                 .collect();
             match classify(&args) {
@@ -487,7 +486,8 @@ impl Cx<'_> {
                     rules::check_install(self, &args, &i, &binds, env.as_deref());
                 }
                 Classified::ShellArg(n) => {
-                    let body = j[n].value.clone();
+                    // Text of another quoting level: nothing in it may be edited in place.
+                    let body = j[n].value.clone().derived();
                     self.script(&body, &[], &binds, 0);
                 }
                 _ => {}
@@ -588,16 +588,18 @@ impl Cx<'_> {
                 for piece in e.value.split_whitespace() {
                     args.push(Arg {
                         text: piece.to_string(),
-                        span: w.span.clone(),
+                        span: w.span,
                         unresolved: Vec::new(),
                         opaque: false,
+                        verbatim: None,
                     });
                 }
                 continue;
             }
             args.push(Arg {
+                verbatim: verbatim(w, &e),
                 text: if e.is_known() { e.value } else { w.display() },
-                span: w.span.clone(),
+                span: w.span,
                 unresolved: e.unresolved,
                 opaque: e.opaque,
             });
@@ -609,13 +611,17 @@ impl Cx<'_> {
             }
             Classified::ShellArg(n) => {
                 if let Some(w) = cmd.words.get(n) {
-                    let body = w.reraw();
+                    // The body stands in the file inside the outer shell's quoting: findings
+                    // point into it, but nothing in it may be edited in place.
+                    let body = w.reraw().derived();
                     self.script(&body, &[], binds, depth + 1);
                 }
             }
             Classified::ShellStdin => {
                 for b in heredoc_bodies.iter().flatten() {
-                    self.script(b, &[], binds, depth + 1);
+                    // Read by the outer shell first (expansions, `\` escapes unless the
+                    // delimiter is quoted): not editable in place either.
+                    self.script(&b.clone().derived(), &[], binds, depth + 1);
                 }
             }
             Classified::Other => {}
@@ -678,6 +684,14 @@ impl Cx<'_> {
             .iter()
             .find(|(c, _)| c == name || c == short)
     }
+}
+
+/// Where an expanded word's value stands in the file byte for byte (see [`Arg::verbatim`]).
+fn verbatim(w: &Word, e: &vars::Expanded) -> Option<Span> {
+    let literal = w.literal()?;
+    (e.is_known() && e.value == literal)
+        .then(|| w.verbatim_span())
+        .flatten()
 }
 
 fn strip_assignment_name(w: &mut Word, n: usize) {
@@ -755,9 +769,10 @@ pub fn installs_in(text: &str) -> Vec<Install> {
                 .iter()
                 .map(|w| Arg {
                     text: w.display(),
-                    span: w.span.clone(),
+                    span: w.span,
                     unresolved: Vec::new(),
                     opaque: false,
+                    verbatim: w.verbatim_span(),
                 })
                 .collect();
             match classify(&args) {

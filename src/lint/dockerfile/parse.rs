@@ -18,7 +18,7 @@
 
 use std::ops::Range;
 
-use super::mapped::Mapped;
+use crate::span::{Mapped, Span};
 
 /// Instructions BuildKit knows (lowercase).
 pub const INSTRUCTIONS: &[&str] = &[
@@ -45,7 +45,7 @@ pub const INSTRUCTIONS: &[&str] = &[
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
     pub message: String,
-    pub span: Range<usize>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,14 +53,14 @@ pub struct Directive {
     /// Lowercase name: `syntax`, `escape` or `check`.
     pub name: String,
     pub value: String,
-    pub value_span: Range<usize>,
+    pub value_span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Comment {
     /// Text after `#`, trimmed.
     pub text: String,
-    pub span: Range<usize>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +69,7 @@ pub struct Flag {
     pub name: String,
     /// Value after `=` with quotes removed; `None` for `--flag` without `=`.
     pub value: Option<Mapped>,
-    pub span: Range<usize>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,23 +85,23 @@ pub struct Heredoc {
     /// Body lines (with their newlines), without the terminator line.
     pub body: Mapped,
     /// Span of the `<<EOF` word in the instruction line.
-    pub word_span: Range<usize>,
+    pub word_span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JsonArg {
     pub value: Mapped,
     /// Span of the string literal including quotes.
-    pub span: Range<usize>,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Instruction {
     /// Uppercase keyword (`RUN`, `FROM`, ...).
     pub keyword: String,
-    pub keyword_span: Range<usize>,
+    pub keyword_span: Span,
     /// From the keyword to the end of the last continuation line (heredoc bodies excluded).
-    pub span: Range<usize>,
+    pub span: Span,
     /// Byte offset where the instruction's first line starts.
     pub line_start: usize,
     pub flags: Vec<Flag>,
@@ -197,12 +197,12 @@ fn comment_of(text: &str, l: Line) -> Comment {
     let i = skip_ws(text, l.start..l.end);
     Comment {
         text: text[i + 1..l.end].trim().to_string(),
-        span: i..l.end,
+        span: Span::new(i, l.end),
     }
 }
 
 /// `# name = value` at the top of the file.
-fn parse_directive(text: &str, l: Line) -> Option<(String, String, Range<usize>)> {
+fn parse_directive(text: &str, l: Line) -> Option<(String, String, Span)> {
     let s = &text[l.start..l.end];
     let t = s.trim_start();
     let rest = t.strip_prefix('#')?;
@@ -234,13 +234,13 @@ fn parse_directive(text: &str, l: Line) -> Option<(String, String, Range<usize>)
     Some((
         name.to_ascii_lowercase(),
         value.to_string(),
-        value_start..value_start + value.len(),
+        Span::new(value_start, value_start + value.len()),
     ))
 }
 
 /// Removes a trailing escape character (plus trailing blanks) from `m`; true if it was there.
 fn strip_continuation(m: &mut Mapped, escape: char) -> bool {
-    let t = m.text.trim_end_matches([' ', '\t']);
+    let t = m.as_str().trim_end_matches([' ', '\t']);
     if t.ends_with(escape) {
         let keep = t.len() - escape.len_utf8();
         *m = m.slice(0..keep);
@@ -329,7 +329,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
             last_end = c.end;
         }
         let mut inst = parse_instruction(&logical)?;
-        inst.span = inst.keyword_span.start..last_end.max(inst.keyword_span.end);
+        inst.span = Span::new(inst.keyword_span.start, last_end.max(inst.keyword_span.end));
         inst.line_start = l.start;
         inst.comments_before = std::mem::take(&mut pending);
         inst.comments_inside = comments_inside;
@@ -337,7 +337,7 @@ pub fn parse(text: &str) -> Result<Dockerfile, ParseError> {
         // Heredocs: bodies follow the (whole, continued) instruction line.
         if matches!(inst.keyword.as_str(), "RUN" | "COPY" | "ADD")
             && inst.json.is_none()
-            && logical.text.contains("<<")
+            && logical.as_str().contains("<<")
         {
             for (mut doc, word) in heredoc_words(&logical) {
                 let mut body = Mapped::new();
@@ -399,7 +399,7 @@ fn parse_instruction(logical: &Mapped) -> Result<Instruction, ParseError> {
     let rest = logical.slice(kw_len..s.len()).trim();
     let mut inst = Instruction {
         keyword: keyword.to_ascii_uppercase(),
-        keyword_span: keyword_span.clone(),
+        keyword_span,
         span: keyword_span,
         line_start: 0,
         flags: Vec::new(),
@@ -440,7 +440,7 @@ fn parse_instruction(logical: &Mapped) -> Result<Instruction, ParseError> {
     let (flags, args) = extract_flags(&rest);
     inst.flags = flags;
     inst.args = args.trim();
-    if inst.args.text.starts_with('[') {
+    if inst.args.as_str().starts_with('[') {
         inst.json = parse_json_array(&inst.args);
     }
     Ok(inst)
@@ -489,7 +489,7 @@ fn extract_flags(rest: &Mapped) -> (Vec<Flag>, Mapped) {
             if ch == "=" && name_end_in_word.is_none() && quote.is_none() {
                 name_end_in_word = Some(word.len());
             }
-            word.push_str_at(ch, rest.origin_of(pos));
+            word.push_from(rest, pos..pos + ch.len());
             pos += ch_len;
         }
         if word.as_str() == "--" {
@@ -498,10 +498,10 @@ fn extract_flags(rest: &Mapped) -> (Vec<Flag>, Mapped) {
         let span = rest.span(start..pos);
         let (name, value) = match name_end_in_word {
             Some(e) => (
-                word.text[2..e].to_string(),
+                word.as_str()[2..e].to_string(),
                 Some(word.slice(e + 1..word.len())),
             ),
-            None => (word.text[2..].to_string(), None),
+            None => (word.as_str()[2..].to_string(), None),
         };
         flags.push(Flag { name, value, span });
     }
@@ -579,7 +579,7 @@ pub fn parse_json_array(m: &Mapped) -> Option<Vec<JsonArg>> {
                 0x00..=0x1f => return None,
                 _ => {
                     let l = utf8_len(c);
-                    value.push_str_at(&s[pos..pos + l], m.origin_of(pos));
+                    value.push_from(m, pos..pos + l);
                     pos += l;
                 }
             }
@@ -715,7 +715,7 @@ mod tests {
         let d = p("from python:3.12\nrun pip install flask");
         assert_eq!(kw(&d), ["FROM", "RUN"]);
         assert_eq!(d.instructions[1].args.as_str(), "pip install flask");
-        assert_eq!(d.instructions[1].span, 17..38);
+        assert_eq!(d.instructions[1].span, Span::new(17, 38));
     }
 
     #[test]
@@ -725,7 +725,7 @@ mod tests {
         assert_eq!(kw(&d), ["FROM", "RUN"]);
         assert_eq!(d.instructions[1].args.as_str(), "x   y");
         let y = d.instructions[1].args.span(4..5);
-        assert_eq!(&s[y], "y");
+        assert_eq!(&s[y.range()], "y");
     }
 
     #[test]
@@ -739,9 +739,9 @@ mod tests {
         );
         let sx = d
             .directive("syntax")
-            .map(|x| x.value_span.clone())
-            .unwrap_or(0..0);
-        assert_eq!(&s[sx], "docker/dockerfile:1.7");
+            .map(|x| x.value_span)
+            .unwrap_or_default();
+        assert_eq!(&s[sx.range()], "docker/dockerfile:1.7");
         assert_eq!(d.instructions[1].args.as_str(), "dir c:\\   && echo hi");
     }
 
@@ -782,7 +782,7 @@ mod tests {
             i.flags[0].value.as_ref().map(|v| v.as_str()),
             Some("type=cache,target=/root/.cache")
         );
-        assert_eq!(&s[i.flags[1].span.clone()], "--network=none");
+        assert_eq!(&s[i.flags[1].span.range()], "--network=none");
         assert_eq!(i.args.as_str(), "\"echo\"");
     }
 
@@ -793,7 +793,7 @@ mod tests {
         let j = d.instructions[0].json.clone().unwrap_or_default();
         assert_eq!(j.len(), 3);
         assert_eq!(j[2].value.as_str(), "flask==1.0");
-        assert_eq!(&s[j[1].value.full_span()], "install");
+        assert_eq!(&s[j[1].value.full_span().range()], "install");
         // not JSON -> shell form
         assert!(p("RUN [ -f x ] && echo").instructions[0].json.is_none());
     }
@@ -806,7 +806,7 @@ mod tests {
         let h = &d.instructions[1].heredocs[0];
         assert_eq!(h.name, "EOF");
         assert_eq!(h.body.as_str(), "pip install flask\n");
-        assert_eq!(&s[h.body.span(0..3)], "pip");
+        assert_eq!(&s[h.body.span(0..3).range()], "pip");
         let hs = &d.instructions[2].heredocs;
         assert_eq!(hs.len(), 2);
         assert!(hs[0].chomp && !hs[0].expand);
@@ -835,7 +835,9 @@ mod tests {
     #[test]
     fn unterminated_heredoc_is_an_error() {
         let e = parse("FROM a\nRUN <<EOF\necho\n").err();
-        assert!(e.is_some_and(|e| e.message.contains("unterminated") && e.span == (11..16)));
+        assert!(
+            e.is_some_and(|e| e.message.contains("unterminated") && e.span == Span::new(11, 16))
+        );
     }
 
     #[test]
@@ -866,7 +868,7 @@ mod tests {
     fn jinja_is_one_precise_error() {
         let s = "FROM python:3.11\n{% if dev %}\nRUN pip install x\n{% endif %}\n";
         let e = parse(s).err();
-        assert_eq!(e.as_ref().map(|e| e.span.clone()), Some(17..19));
+        assert_eq!(e.as_ref().map(|e| e.span), Some(Span::new(17, 19)));
         assert!(e.is_some_and(|e| e.message.contains("`{%`")));
     }
 

@@ -7,9 +7,7 @@
 //! parts: literal text (quotes and escapes removed), parameter expansions (`$X`, `${X:-d}`, ...)
 //! and command substitutions. Every byte of a literal remembers its place in the file.
 
-use std::ops::Range;
-
-use super::mapped::Mapped;
+use crate::span::{Mapped, Span};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Part {
@@ -33,7 +31,7 @@ pub enum Part {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Word {
     /// Span of the word in the file.
-    pub span: Range<usize>,
+    pub span: Span,
     pub parts: Vec<Part>,
 }
 
@@ -63,9 +61,19 @@ impl Word {
         m
     }
 
+    /// Where the word's value stands in the file byte for byte: a word of literal text with
+    /// no escape inside, and no quote inside its value (`'flask'` gives the span of `flask`);
+    /// `None` for anything else, and for every word of text marked derived (`sh -c` bodies).
+    pub fn verbatim_span(&self) -> Option<Span> {
+        match self.parts.as_slice() {
+            [Part::Lit { text, .. }] => text.verbatim_span(0..text.len()),
+            _ => None,
+        }
+    }
+
     /// The text for display: literals plus raw expansions.
     pub fn display(&self) -> String {
-        self.reraw().text
+        self.reraw().into_string()
     }
 
     /// True when the word starts with unquoted literal text equal to `s`.
@@ -121,7 +129,7 @@ pub struct Script {
     /// Bodies of command substitutions, to be scanned as scripts of their own.
     pub substitutions: Vec<Mapped>,
     /// Source spans of the comments the shell skips (`# …` where a word could start).
-    pub comments: Vec<Range<usize>>,
+    pub comments: Vec<Span>,
 }
 
 const RESERVED_SKIP: &[&str] = &[
@@ -817,15 +825,46 @@ mod tests {
         }
     }
 
+    /// A word's value may be edited in place only where the file holds it byte for byte.
+    #[test]
+    fn verbatim_spans_of_words() {
+        let s = r#"pip install flask 'six' "re"quests fla\sk $PKG"#;
+        let m = Mapped::from_source(s, 0..s.len());
+        let script = parse_script(&m);
+        let w = &script.commands[0].words;
+        let spans: Vec<Option<&str>> = w
+            .iter()
+            .map(|w| w.verbatim_span().map(|span| &s[span.range()]))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                Some("pip"),
+                Some("install"),
+                Some("flask"),
+                Some("six"),
+                None,
+                None,
+                None
+            ]
+        );
+        // The same words inside `sh -c '…'`: the body is derived, nothing is verbatim.
+        let derived = parse_script(&m.clone().derived());
+        assert!(derived.commands[0]
+            .words
+            .iter()
+            .all(|w| w.verbatim_span().is_none()));
+    }
+
     #[test]
     fn spans_point_into_the_file() {
         let s = "pip install 'flask==1.0' \"re\"quests";
         let m = Mapped::from_source(s, 0..s.len());
         let sc = parse_script(&m);
         let w = &sc.commands[0].words;
-        assert_eq!(&s[w[2].span.clone()], "'flask==1.0'");
+        assert_eq!(&s[w[2].span.range()], "'flask==1.0'");
         assert_eq!(w[2].literal().as_deref(), Some("flask==1.0"));
-        assert_eq!(&s[w[3].span.clone()], "\"re\"quests");
+        assert_eq!(&s[w[3].span.range()], "\"re\"quests");
         assert_eq!(w[3].literal().as_deref(), Some("requests"));
     }
 

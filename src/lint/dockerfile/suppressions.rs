@@ -19,18 +19,13 @@ use super::parse::{Dockerfile, Instruction};
 use crate::diagnostic::Span;
 use crate::source::SourceFile;
 use crate::suppress::Directive;
-use std::ops::Range;
 
 /// Every suppression directive of `df`; `shell_comments` are the source spans of the comments
 /// the shell tokenizer skipped in the file's scripts (duplicates allowed).
-pub fn directives(
-    source: &SourceFile,
-    df: &Dockerfile,
-    shell_comments: &[Range<usize>],
-) -> Vec<Directive> {
+pub fn directives(source: &SourceFile, df: &Dockerfile, shell_comments: &[Span]) -> Vec<Directive> {
     let mut out = Vec::new();
-    let mut add = |span: Range<usize>, lines: Option<(u32, u32)>| {
-        let Some(comment) = source.text.get(span.clone()) else {
+    let mut add = |span: Span, lines: Option<(u32, u32)>| {
+        let Some(comment) = source.text.get(span.range()) else {
             return;
         };
         let start = span.start;
@@ -43,11 +38,11 @@ pub fn directives(
     for inst in &df.instructions {
         let lines = instruction_lines(source, inst);
         for comment in &inst.comments_before {
-            add(comment.span.clone(), Some(lines));
+            add(comment.span, Some(lines));
         }
         for comment in &inst.comments_inside {
             let line = source.line_col(comment.span.start).0;
-            add(comment.span.clone(), next_code_line(source, line));
+            add(comment.span, next_code_line(source, line));
         }
     }
     let mut seen: Vec<usize> = Vec::new();
@@ -68,7 +63,7 @@ pub fn directives(
             .trim_start()
             .strip_prefix('#')
             .is_some_and(|rest| rest.trim_start().starts_with("hadolint global ignore="));
-        let span = start + lead..start + text.len();
+        let span = Span::new(start + lead, start + text.len());
         let already = df
             .instructions
             .first()
@@ -93,7 +88,7 @@ pub fn directives(
         } else {
             Some((line, line))
         };
-        add(span.clone(), lines);
+        add(*span, lines);
     }
     out
 }

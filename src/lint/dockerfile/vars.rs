@@ -16,8 +16,8 @@
 
 use std::collections::HashMap;
 
-use super::mapped::Mapped;
 use super::shell::{parse_script, parse_word, Part, Word};
+use crate::span::Mapped;
 
 /// Platform arguments BuildKit predefines in the global scope.
 pub const PLATFORM_ARGS: &[(&str, &str)] = &[
@@ -300,7 +300,7 @@ pub fn key_values(args: &Mapped) -> Vec<(String, Option<Mapped>)> {
             continue;
         };
         let Some(eq) = first.as_str().find('=') else {
-            out.push((first.text.clone(), None));
+            out.push((first.as_str().to_string(), None));
             continue;
         };
         let name = first.as_str()[..eq].to_string();
@@ -425,7 +425,7 @@ mod tests {
         let kv = |s: &str| -> Vec<(String, Option<String>)> {
             key_values(&m(s))
                 .into_iter()
-                .map(|(k, v)| (k, v.map(|v| v.text)))
+                .map(|(k, v)| (k, v.map(Mapped::into_string)))
                 .collect()
         };
         assert_eq!(

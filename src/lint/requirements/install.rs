@@ -3,8 +3,10 @@
 
 use super::parse::{parse_requirements, LineKind, RequirementsFile};
 use crate::diagnostic::{Finding, Span};
+use crate::fix::FixAvailability;
 use crate::paths::{display_path, Trees};
 use crate::read::{read_regular, ReadError};
+use crate::registry::Rule;
 use crate::source::SourceFile;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
@@ -442,7 +444,7 @@ fn describe_cycle(cycle: &[&Path]) -> String {
 pub fn too_large(path: &Path, limit: u64) -> Finding {
     let source = SourceFile::new(path, display_path(path), "");
     Finding::new(
-        "PD005",
+        Rule::FileTooLarge,
         &source,
         Span::new(0, 0),
         format!(
@@ -454,8 +456,14 @@ pub fn too_large(path: &Path, limit: u64) -> Finding {
 }
 
 fn include_error(file: &RequirementsFile, span: Span, message: String) -> Finding {
-    Finding::new("PD002", &file.source, span, message)
+    Finding::new(Rule::IncludeError, &file.source, span, message)
 }
+
+/// PD002 (include-error) carries no fix: a missing or circular include needs a decision.
+pub const INCLUDE_ERROR_FIX: FixAvailability = FixAvailability::None;
+
+/// PD005 (file-too-large) carries no fix: the file was not read.
+pub const FILE_TOO_LARGE_FIX: FixAvailability = FixAvailability::None;
 
 #[cfg(test)]
 mod tests {

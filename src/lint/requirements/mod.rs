@@ -9,6 +9,7 @@ pub mod rules;
 
 use crate::config::Settings;
 use crate::diagnostic::Finding;
+use crate::registry::Rule;
 use install::{collect_install, FileCache, Install};
 use parse::{LineKind, RequirementsFile};
 use pinning::pin_status;
@@ -21,8 +22,7 @@ use std::path::{Path, PathBuf};
 /// once per problem; a requirement counts as pinned by constraints only if every
 /// install that reads it pins it.
 pub fn lint_installs(roots: &[PathBuf], cache: &FileCache, settings: &Settings) -> Vec<Finding> {
-    let mut unique: BTreeMap<(std::sync::Arc<str>, usize, usize, &'static str), Finding> =
-        BTreeMap::new();
+    let mut unique: BTreeMap<(std::sync::Arc<str>, usize, usize, Rule), Finding> = BTreeMap::new();
     let installs: Vec<Install> = roots
         .iter()
         .map(|root| collect_install(root, cache))
@@ -70,7 +70,7 @@ pub fn lint_install(install: &Install, settings: &Settings) -> Vec<Finding> {
                     Some(first) if is_template_line(file.source.line_text(line.line)) => {
                         if first == line.line {
                             line_findings.push(Finding::new(
-                                "PD001",
+                                Rule::SyntaxError,
                                 &file.source,
                                 *span,
                                 "template markup (Jinja `{% %}` / `{{ }}`): pip cannot read this file until it is rendered; \
@@ -80,7 +80,7 @@ pub fn lint_install(install: &Install, settings: &Settings) -> Vec<Finding> {
                     }
                     // A line pip rejects may be anything (`-r /etc/shadow`): quote little of it.
                     _ => line_findings.push(Finding::new(
-                        "PD001",
+                        Rule::SyntaxError,
                         &file.source,
                         *span,
                         crate::lint::bounded_message(message),

@@ -4,8 +4,8 @@
 //! piece keeps its byte span in the original file so rules and fixes can point at it.
 
 use super::requirement::{is_url, parse_requirement, ParsedRequirement};
-use crate::diagnostic::Span;
 use crate::source::SourceFile;
+use crate::span::{Mapped, Span};
 use crate::suppress::Directive;
 
 /// A parsed requirements file.
@@ -57,91 +57,12 @@ pub struct RequirementLine {
     pub text: String,
     /// Where that text stands in the file.
     pub span: Span,
+    /// `span` holds `text` byte for byte (not joined from continuation lines, no `${VAR}`
+    /// expanded in it, no quotes around an `-e` target): only then may a fix edit it.
+    pub verbatim: bool,
     pub editable: bool,
     pub hashes: Vec<String>,
     pub requirement: ParsedRequirement,
-}
-
-/// A string built from pieces of the file, remembering for every byte where it came from.
-/// Most lines are one contiguous piece of the file: then the origin is `base + index` and
-/// no per-byte table is allocated; one is built only for joined or expanded lines.
-struct Mapped {
-    text: String,
-    base: usize,
-    origin: Option<Vec<usize>>,
-}
-
-impl Mapped {
-    fn new() -> Self {
-        Self {
-            text: String::new(),
-            base: 0,
-            origin: None,
-        }
-    }
-
-    fn origin_at(&self, index: usize) -> usize {
-        match &self.origin {
-            Some(origin) => origin[index],
-            None => self.base + index,
-        }
-    }
-
-    /// Switches from `base + index` to an explicit table.
-    fn table(&mut self) -> &mut Vec<usize> {
-        let (base, len) = (self.base, self.text.len());
-        self.origin
-            .get_or_insert_with(|| (base..base + len).collect())
-    }
-
-    fn push_from(&mut self, piece: &str, start: usize) {
-        if self.origin.is_none() {
-            if self.text.is_empty() {
-                self.base = start;
-            }
-            if start == self.base + self.text.len() {
-                self.text.push_str(piece);
-                return;
-            }
-        }
-        self.table().extend(start..start + piece.len());
-        self.text.push_str(piece);
-    }
-
-    fn push_synthetic(&mut self, piece: &str, origin: usize) {
-        self.table()
-            .extend(std::iter::repeat_n(origin, piece.len()));
-        self.text.push_str(piece);
-    }
-
-    /// The original span covering bytes `start..end` of this string.
-    fn span(&self, start: usize, end: usize) -> Span {
-        let len = self.text.len();
-        if len == 0 {
-            return Span::new(0, 0);
-        }
-        let first = self.origin_at(start.min(len - 1));
-        let last = if end > start {
-            self.origin_at((end - 1).min(len - 1)) + 1
-        } else {
-            first
-        };
-        Span::new(first, last.max(first))
-    }
-
-    /// Keeps bytes `start..end`, in place.
-    fn trim_to(mut self, start: usize, end: usize) -> Mapped {
-        self.text.truncate(end);
-        self.text.drain(..start);
-        match &mut self.origin {
-            Some(origin) => {
-                origin.truncate(end);
-                origin.drain(..start);
-            }
-            None => self.base += start,
-        }
-        self
-    }
 }
 
 /// Physical lines as Python's `str.splitlines()` makes them: (start, end without
@@ -218,15 +139,15 @@ fn join_lines(source: &SourceFile) -> Vec<(u32, Mapped)> {
             let mut current = pending.take().unwrap_or_else(|| (number, Mapped::new()));
             if is_comment_line(line) {
                 // pip prefixes comment lines with a space so the comment is always stripped.
-                current.1.push_synthetic(" ", start);
+                current.1.push_derived(" ", start);
             }
-            current.1.push_from(line, start);
+            current.1.push_verbatim(line, start);
             joined.push(current);
         } else {
             let stripped_start = line.len() - line.trim_start_matches('\\').len();
             let stripped = line.trim_matches('\\');
             let entry = pending.get_or_insert_with(|| (number, Mapped::new()));
-            entry.1.push_from(stripped, start + stripped_start);
+            entry.1.push_verbatim(stripped, start + stripped_start);
         }
     }
     if let Some(last) = pending {
@@ -237,11 +158,11 @@ fn join_lines(source: &SourceFile) -> Vec<(u32, Mapped)> {
 
 /// pip's ENV_VAR_RE expansion: `${NAME}` with NAME of `[A-Z0-9_]+`, replaced when set and non-empty.
 fn expand_env(line: Mapped, lookup: &dyn Fn(&str) -> Option<String>) -> Mapped {
-    if !line.text.contains("${") {
+    if !line.as_str().contains("${") {
         return line;
     }
     let mut out = Mapped::new();
-    let bytes = line.text.as_bytes();
+    let bytes = line.as_str().as_bytes();
     let mut index = 0;
     while index < bytes.len() {
         if bytes[index] == b'$' && bytes.get(index + 1) == Some(&b'{') {
@@ -252,20 +173,20 @@ fn expand_env(line: Mapped, lookup: &dyn Fn(&str) -> Option<String>) -> Mapped {
                 .count();
             let close = name_start + name_len;
             if name_len > 0 && bytes.get(close) == Some(&b'}') {
-                if let Some(value) = lookup(&line.text[name_start..close]).filter(|v| !v.is_empty())
+                if let Some(value) =
+                    lookup(&line.as_str()[name_start..close]).filter(|v| !v.is_empty())
                 {
-                    out.push_synthetic(&value, line.origin_at(index));
+                    out.push_derived(&value, line.origin_of(index));
                     index = close + 1;
                     continue;
                 }
             }
         }
-        let char_len = line.text[index..].chars().next().map_or(1, char::len_utf8);
-        let origins: Vec<usize> = (index..index + char_len)
-            .map(|i| line.origin_at(i))
-            .collect();
-        out.table().extend(origins);
-        out.text.push_str(&line.text[index..index + char_len]);
+        let char_len = line.as_str()[index..]
+            .chars()
+            .next()
+            .map_or(1, char::len_utf8);
+        out.push_from(&line, index..index + char_len);
         index += char_len;
     }
     out
@@ -551,18 +472,18 @@ pub fn parse_requirements_with_env(
     // Line-before directives waiting for the next line with content.
     let mut pending: Vec<Directive> = Vec::new();
     for (number, joined) in join_lines(&source) {
-        let (content_end, comment) = match comment_start(&joined.text) {
+        let (content_end, comment) = match comment_start(joined.as_str()) {
             Some((cut, hash)) => (cut, Some(hash)),
-            None => (joined.text.len(), None),
+            None => (joined.as_str().len(), None),
         };
         let directive = comment.and_then(|hash| {
             Directive::parse(
-                &joined.text[hash..],
-                |r| joined.span(hash + r.start, hash + r.end),
+                &joined.as_str()[hash..],
+                |r| joined.span(hash + r.start..hash + r.end),
                 None,
             )
         });
-        let content = &joined.text[..content_end];
+        let content = &joined.as_str()[..content_end];
         let leading = content.len() - content.trim_start_matches(is_py_space).len();
         let trimmed_end = content.trim_end_matches(is_py_space).len();
         if trimmed_end <= leading {
@@ -576,15 +497,15 @@ pub fn parse_requirements_with_env(
         }
         // Every physical line of the logical line (a trailing comment ends its last one).
         let last_line = source
-            .line_col(joined.span(0, joined.text.len()).end.saturating_sub(1))
+            .line_col(joined.full_span().end.saturating_sub(1))
             .0
             .max(number);
         for mut directive in pending.drain(..).chain(directive) {
             directive.lines = Some((number, last_line));
             directives.push(directive);
         }
-        let line = expand_env(joined.trim_to(leading, trimmed_end), lookup);
-        let span = line.span(0, line.text.len());
+        let line = expand_env(joined.trim_to(leading..trimmed_end), lookup);
+        let span = line.full_span();
         let kind = parse_line(&line);
         lines.push(Line {
             line: number,
@@ -620,7 +541,7 @@ fn split_args_options(text: &str) -> (usize, usize) {
 }
 
 fn parse_line(line: &Mapped) -> LineKind {
-    let text = line.text.as_str();
+    let text = line.as_str();
     let (args_end, options_start) = split_args_options(text);
     let args = &text[..args_end];
     let tokens = match shlex_split(&text[options_start..], options_start) {
@@ -628,7 +549,7 @@ fn parse_line(line: &Mapped) -> LineKind {
         Err(message) => {
             return LineKind::Invalid {
                 message: format!("Could not split options: {message}"),
-                span: line.span(options_start, text.len()),
+                span: line.span(options_start..text.len()),
             }
         }
     };
@@ -637,14 +558,14 @@ fn parse_line(line: &Mapped) -> LineKind {
         Err(message) => {
             return LineKind::Invalid {
                 message,
-                span: line.span(options_start, text.len()),
+                span: line.span(options_start..text.len()),
             }
         }
     };
 
     if !args.is_empty() {
         let requirement_text = args.trim_end();
-        let span = line.span(0, requirement_text.len());
+        let span = line.span(0..requirement_text.len());
         // pip: a line with `-e` is editable, and its requirement is the text before the
         // options when there is one (`flask -e ./x` makes `flask` the editable).
         let editable = !options.editables.is_empty();
@@ -657,6 +578,7 @@ fn parse_line(line: &Mapped) -> LineKind {
             Ok(requirement) => LineKind::Requirement(RequirementLine {
                 text: requirement_text.to_string(),
                 span,
+                verbatim: line.verbatim_span(0..requirement_text.len()).is_some(),
                 editable,
                 hashes: options.hashes,
                 requirement,
@@ -665,11 +587,14 @@ fn parse_line(line: &Mapped) -> LineKind {
         };
     }
     if let Some((target, start, end)) = options.editables.into_iter().next() {
-        let span = line.span(start, end);
+        let span = line.span(start..end);
+        let verbatim =
+            line.verbatim_span(start..end).is_some() && line.as_str()[start..end] == target;
         return match parse_editable(&target) {
             Ok(requirement) => LineKind::Requirement(RequirementLine {
                 text: target,
                 span,
+                verbatim,
                 editable: true,
                 hashes: Vec::new(),
                 requirement,
@@ -693,7 +618,7 @@ fn parse_line(line: &Mapped) -> LineKind {
         return LineKind::Include {
             constraint,
             target,
-            target_span: line.span(start, end),
+            target_span: line.span(start..end),
         };
     }
     LineKind::Options {
@@ -735,7 +660,8 @@ fn parse_editable_pip_syntax(
     target: &str,
     not_editable: &dyn Fn() -> String,
 ) -> Result<ParsedRequirement, String> {
-    use super::requirement::{egg_fragment, normalize_name, RequirementSource};
+    use super::requirement::{egg_fragment, RequirementSource};
+    use crate::names::normalize_name;
     let (path, extras) = match target.strip_suffix(']').and_then(|t| t.rsplit_once('[')) {
         Some((path, extras)) if !path.is_empty() => (
             path,
@@ -817,6 +743,33 @@ mod tests {
             requirement(&file.lines[1]).text,
             "pkg @ https://x.example/p.tar.gz#sha256=ab"
         );
+    }
+
+    /// Only a requirement that stands in the file as pip reads it may be edited in place.
+    #[test]
+    fn verbatim_only_where_the_file_holds_the_text() {
+        let src = "flask>=2\r\nfla\\\nsk\nflask==${FLASK_VERSION}\n-e './libs/core'\n-e ./libs/x\n";
+        let file = parse(src);
+        let verbatim: Vec<(&str, bool)> = file
+            .lines
+            .iter()
+            .map(|line| {
+                let r = requirement(line);
+                (r.text.as_str(), r.verbatim)
+            })
+            .collect();
+        assert_eq!(
+            verbatim,
+            [
+                ("flask>=2", true),
+                ("flask", false),
+                ("flask==2.3.2", false),
+                ("./libs/core", false),
+                ("./libs/x", true),
+            ]
+        );
+        let first = requirement(&file.lines[0]);
+        assert_eq!(&src[first.span.range()], first.text);
     }
 
     #[test]

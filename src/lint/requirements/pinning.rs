@@ -99,13 +99,7 @@ pub fn pin_status(requirement: &ParsedRequirement) -> PinStatus {
                 }
             }
         }
-        RequirementSource::Url {
-            wheel_version: Some(_),
-            has_hash_fragment,
-            ..
-        } => PinStatus::DirectUrl {
-            hashed: *has_hash_fragment,
-        },
+        // A wheel URL names its version, but the file behind the URL can still change.
         RequirementSource::Url {
             has_hash_fragment, ..
         } => PinStatus::DirectUrl {

@@ -5,6 +5,8 @@ use pep508_rs::pep440_rs::{Operator, VersionSpecifiers};
 use pep508_rs::{Requirement, VersionOrUrl};
 use std::str::FromStr;
 
+use crate::names::normalize_name;
+
 /// Version-control systems pip knows, by URL scheme prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Vcs {
@@ -108,24 +110,6 @@ impl ParsedRequirement {
             None => text,
         }
     }
-}
-
-/// PEP 503 normalization: lowercase, runs of `-_.` become `-`.
-pub fn normalize_name(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut last_was_separator = false;
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !last_was_separator {
-                out.push('-');
-            }
-            last_was_separator = true;
-        } else {
-            out.push(c.to_ascii_lowercase());
-            last_was_separator = false;
-        }
-    }
-    out
 }
 
 const VCS_SCHEMES: &[&str] = &[
@@ -644,12 +628,6 @@ mod tests {
             .unwrap_err()
             .contains("Did you mean =="));
         assert!(parse_requirement("flask ==").is_err());
-    }
-
-    #[test]
-    fn normalization() {
-        assert_eq!(normalize_name("Zope.Interface"), "zope-interface");
-        assert_eq!(normalize_name("a__-b"), "a-b");
     }
 }
 

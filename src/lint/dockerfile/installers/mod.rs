@@ -11,18 +11,22 @@ pub mod os;
 pub mod other;
 pub mod pip;
 
-use std::ops::Range;
+use crate::span::Span;
 
 /// One argument of a command after expansion.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Arg {
     /// Expanded text; for unknown parts the expansion as written (`${X}`).
     pub text: String,
-    pub span: Range<usize>,
+    pub span: Span,
     /// Variables the value depends on that are not known.
     pub unresolved: Vec<String>,
     /// A command substitution or an unsupported operator is part of the value.
     pub opaque: bool,
+    /// Where `text` stands in the file byte for byte, if it does: `None` when it came from a
+    /// variable, lost quotes or escapes inside it, or was read from an `sh -c` body or a
+    /// script a shell reads from a heredoc. A fix may only edit this span.
+    pub verbatim: Option<Span>,
 }
 
 impl Arg {
@@ -34,9 +38,10 @@ impl Arg {
     pub fn lit(s: &str) -> Self {
         Arg {
             text: s.to_string(),
-            span: 0..0,
+            span: Span::default(),
             unresolved: Vec::new(),
             opaque: false,
+            verbatim: None,
         }
     }
 }

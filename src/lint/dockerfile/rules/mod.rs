@@ -32,7 +32,7 @@ pub(super) fn check_image(cx: &mut Cx, arg: &Arg, what: &str) {
         Err(e) => {
             let f = syntax_error::finding(
                 cx.source,
-                arg.span.clone(),
+                arg.span,
                 &format!("invalid image reference `{}` ({what}): {e}", arg.text),
             );
             cx.push(f);

@@ -1,12 +1,13 @@
 //! Python packages in `RUN` (pip, `python -m pip`, `uv pip`, `uv tool`, pipx): each argument is
-//! parsed by the requirements parser and judged by [`pin_status`], and reported under the
-//! requirements codes: PD101 (no specifier), PD102 (loose), PD103 (VCS ref not a commit),
-//! PD108 (strict: URL archive without hash), PD109 (note: local path or editable).
+//! parsed by the requirements parser and judged by the same rules as a requirements line
+//! ([`check_requirement`]: PD101 no specifier, PD102 loose, PD103 VCS ref not a commit, PD108
+//! strict: URL archive without hash, PD109 note: local path or editable), at the argument.
 
 use super::super::installers::{Arg, Package};
 use super::super::Cx;
-use crate::lint::requirements::pinning::{pin_status, pinned_form, PinStatus};
+use crate::lint::requirements::pinning::pin_status;
 use crate::lint::requirements::requirement::parse_requirement;
+use crate::lint::requirements::rules::{check_requirement, PythonRequirement, Site};
 
 pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
     let text = p.text.trim();
@@ -18,22 +19,13 @@ pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
             // pip stops the build on it: reported, not dropped.
             let f = super::syntax_error::finding(
                 cx.source,
-                arg.span.clone(),
+                arg.span,
                 &format!("pip cannot read the requirement `{text}`: {message}"),
             );
             cx.push(f);
             return;
         }
     };
-    let status = if p.editable {
-        match pin_status(&req) {
-            PinStatus::VcsUnpinned { vcs, reference } => PinStatus::VcsUnpinned { vcs, reference },
-            _ => PinStatus::Local,
-        }
-    } else {
-        pin_status(&req)
-    };
-    let name = req.name.clone().unwrap_or_else(|| text.to_string());
     let floats = req
         .name
         .as_deref()
@@ -42,66 +34,83 @@ pub fn check(cx: &mut Cx, arg: &Arg, p: &Package, constraint_pins: &[String]) {
         .normalized_name
         .as_ref()
         .is_some_and(|n| constraint_pins.iter().any(|c| c == n));
-    let f = match status {
-        PinStatus::Pinned | PinStatus::VcsPinned => return,
-        PinStatus::NoSpecifier => {
-            if floats || constrained {
-                return;
-            }
-            cx.finding(
-                "PD101",
-                arg.span.clone(),
-                format!("`{name}` has no version specifier: any release may be installed"),
-            )
-            .with_hint(format!(
-                "pin the version you tested: `{}`",
-                pinned_form(text)
-            ))
-        }
-        PinStatus::Loose { .. } => {
-            if floats || constrained {
-                return;
-            }
-            let written = text.split(';').next().unwrap_or(text).trim();
-            cx.finding(
-                "PD102",
-                arg.span.clone(),
-                format!("`{written}` admits more than one version"),
-            )
-            .with_hint(format!("use one exact version: `{}`", pinned_form(text)))
-        }
-        PinStatus::VcsUnpinned { reference, .. } => {
-            let what = match reference {
-                Some(r) => format!("ref `{r}`, which is not a full commit hash"),
-                None => "no ref: the default branch".to_string(),
-            };
-            cx.finding(
-                "PD103",
-                arg.span.clone(),
-                format!("`{name}` is installed from version control at {what}"),
-            )
-            .with_hint("pin the full 40-character commit hash: `…@<commit>`")
-        }
-        PinStatus::DirectUrl { hashed } => {
-            if hashed || !cx.settings.strict() {
-                return;
-            }
-            cx.finding(
-                "PD108",
-                arg.span.clone(),
-                format!("`{name}` is a direct URL archive without a hash"),
-            )
-            .with_hint("append `#sha256=<hash>` to the URL")
-        }
-        PinStatus::Local => cx
-            .finding(
-                "PD109",
-                arg.span.clone(),
-                format!(
-                    "`{text}` is a local path or editable install: pinned by whatever is on disk"
-                ),
-            )
-            .with_hint("fine for the project itself; pin its dependencies in a requirements file"),
+    let status = pin_status(&req);
+    let requirement = PythonRequirement {
+        text,
+        parsed: &req,
+        status: &status,
+        editable: p.editable,
+        // pip's command line has no `--hash`.
+        hashed: false,
+        exempt_from_pinning: floats || constrained,
+        strict: cx.settings.strict(),
+        site: Site::CommandLine,
+        // `-e X` / `--editable=X`: only a whole argument that is the requirement.
+        edit_span: arg.verbatim.filter(|_| arg.text == text),
     };
-    cx.push(f);
+    #[cfg(test)]
+    tests::SEEN.with(|seen| {
+        seen.borrow_mut()
+            .push((text.to_string(), requirement.edit_span.map(|s| s.range())))
+    });
+    for violation in check_requirement(&requirement) {
+        let f = violation.at(cx.source, arg.span);
+        cx.push(f);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Settings;
+    use crate::lint::dockerfile::lint_dockerfile;
+    use crate::source::SourceFile;
+    use std::cell::RefCell;
+    use std::ops::Range;
+
+    thread_local! {
+        /// Every pip argument judged on this thread, with the span a fix could edit.
+        pub(super) static SEEN: RefCell<Vec<(String, Option<Range<usize>>)>> =
+            const { RefCell::new(Vec::new()) };
+    }
+
+    /// On the real lint path, a pip argument has an edit span exactly when the Dockerfile
+    /// holds it byte for byte outside any other quoting level.
+    #[test]
+    fn pip_arguments_have_edit_spans_only_where_the_file_holds_them() {
+        let text = "FROM python:3.12\n\
+                    ARG V=1.0\n\
+                    RUN pip install flask 'six>=1' re\\quests attrs==$V --editable=./x \\\n    \
+                    && sh -c 'pip install click' \\\n    \
+                    && bash <<EOF\n\
+                    pip install rich\n\
+                    EOF\n\
+                    RUN <<EOT\n\
+                    pip install toml\n\
+                    EOT\n\
+                    RUN [\"pip\", \"install\", \"tqdm\", \"h\\u0069\"]\n";
+        let source = SourceFile::new("Dockerfile", "Dockerfile", text);
+        SEEN.with(|seen| seen.borrow_mut().clear());
+        lint_dockerfile(&source, &Settings::default());
+        let seen: Vec<(String, Option<&str>)> = SEEN.with(|seen| {
+            seen.borrow()
+                .iter()
+                .map(|(t, r)| (t.clone(), r.clone().map(|r| &text[r])))
+                .collect()
+        });
+        let want = [
+            ("flask", Some("flask")),
+            ("six>=1", Some("six>=1")),
+            ("requests", None),
+            ("attrs==1.0", None),
+            ("./x", None),
+            ("click", None),
+            ("rich", None),
+            ("toml", Some("toml")),
+            ("tqdm", Some("tqdm")),
+            ("hi", None),
+        ];
+        let want: Vec<(String, Option<&str>)> =
+            want.iter().map(|(t, s)| (t.to_string(), *s)).collect();
+        assert_eq!(seen, want);
+    }
 }

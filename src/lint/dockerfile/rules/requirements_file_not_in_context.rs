@@ -3,12 +3,16 @@
 //! (`RUN --mount=type=bind,source=…,target=…`) and `WORKDIR` to the context (`--context DIR`,
 //! or the Dockerfile's folder).
 
+use crate::fix::FixAvailability;
+use crate::registry::Rule;
 use std::path::PathBuf;
 
 use super::super::installers::Arg;
 use super::super::{CopyMap, Cx};
 
-pub const CODE: &str = "PD213";
+pub const RULE: Rule = Rule::RequirementsFileNotInContext;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 /// Finds the file in the build context, if it is there.
 /// A file is in the context when it is there with symlinks and `..` resolved: a link out of
@@ -42,8 +46,8 @@ pub fn check(cx: &mut Cx, arg: &Arg, path: &str, constraint: bool) {
     let context = crate::paths::display_path(&cx.context);
     let f = cx
         .finding(
-            CODE,
-            arg.span.clone(),
+            RULE,
+            arg.span,
             format!("{kind} file `{path}` is not in the build context (`{context}`); its pins cannot be checked"),
         )
         .with_hint("COPY the file from the build context before this RUN, or pass --context DIR");
@@ -55,8 +59,8 @@ pub fn check_env(cx: &mut Cx, arg: &Arg, path: &str) {
     let context = crate::paths::display_path(&cx.context);
     let f = cx
         .finding(
-            CODE,
-            arg.span.clone(),
+            RULE,
+            arg.span,
             format!(
                 "constraints file `{path}` (from `PIP_CONSTRAINT`) is not in the build context (`{context}`); its pins cannot be checked"
             ),

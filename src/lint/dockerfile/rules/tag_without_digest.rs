@@ -3,8 +3,12 @@
 use super::super::image_ref::ImageRef;
 use super::super::installers::Arg;
 use super::super::Cx;
+use crate::fix::FixAvailability;
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD203";
+pub const RULE: Rule = Rule::TagWithoutDigest;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 pub fn check(cx: &mut Cx, arg: &Arg, r: &ImageRef, what: &str) {
     if !cx.settings.strict() || r.digest.is_some() || r.tag.is_none() {
@@ -15,8 +19,8 @@ pub fn check(cx: &mut Cx, arg: &Arg, r: &ImageRef, what: &str) {
     }
     let f = cx
         .finding(
-            CODE,
-            arg.span.clone(),
+            RULE,
+            arg.span,
             format!("{what} `{}` has a tag but no digest: the tag can be re-pushed", arg.text),
         )
         .with_hint(format!(

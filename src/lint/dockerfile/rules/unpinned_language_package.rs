@@ -3,8 +3,12 @@
 
 use super::super::installers::{Arg, Tool};
 use super::super::Cx;
+use crate::fix::FixAvailability;
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD211";
+pub const RULE: Rule = Rule::UnpinnedLanguagePackage;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 /// `command` is the tool as the RUN line calls it (`apt`, `apt-get`, `mamba`).
 pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, command: &str, text: &str, reason: &str) {
@@ -18,8 +22,8 @@ pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, command: &str, text: &str, reas
     };
     let f = cx
         .finding(
-            CODE,
-            arg.span.clone(),
+            RULE,
+            arg.span,
             format!("`{text}` is not pinned ({reason}) in `{command}`"),
         )
         .with_hint(hint);

@@ -2,8 +2,12 @@
 
 use super::super::installers::{Arg, Tool};
 use super::super::Cx;
+use crate::fix::FixAvailability;
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD210";
+pub const RULE: Rule = Rule::UnpinnedOsPackage;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 /// `command` is the tool as the RUN line calls it (`apt`, `apt-get`, `mamba`).
 pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, command: &str, text: &str, reason: &str) {
@@ -15,8 +19,8 @@ pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, command: &str, text: &str, reas
     let example = format!("{}=<version>", &text[..name_end.unwrap_or(text.len())]);
     let f = cx
         .finding(
-            CODE,
-            arg.span.clone(),
+            RULE,
+            arg.span,
             format!("`{text}` is not pinned ({reason}) in `{command}`"),
         )
         .with_hint(format!(

@@ -3,8 +3,12 @@
 
 use super::super::installers::Arg;
 use super::super::Cx;
+use crate::fix::FixAvailability;
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD204";
+pub const RULE: Rule = Rule::UnresolvedImageArg;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 pub fn check(cx: &mut Cx, arg: &Arg, what: &str) {
     let message = if arg.unresolved.is_empty() {
@@ -23,6 +27,6 @@ pub fn check(cx: &mut Cx, arg: &Arg, what: &str) {
         ),
         None => "give the image a literal reference".to_string(),
     };
-    let f = cx.finding(CODE, arg.span.clone(), message).with_hint(hint);
+    let f = cx.finding(RULE, arg.span, message).with_hint(hint);
     cx.push(f);
 }

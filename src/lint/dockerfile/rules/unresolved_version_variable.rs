@@ -3,8 +3,12 @@
 
 use super::super::installers::Arg;
 use super::super::Cx;
+use crate::fix::FixAvailability;
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD212";
+pub const RULE: Rule = Rule::UnresolvedVersionVariable;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 pub fn check(cx: &mut Cx, arg: &Arg, what: &str) {
     let message = if arg.unresolved.is_empty() {
@@ -17,7 +21,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, what: &str) {
         )
     };
     let f = cx
-        .finding(CODE, arg.span.clone(), message)
+        .finding(RULE, arg.span, message)
         .with_hint("declare it with `ARG NAME=<version>` or `ENV NAME=<version>` in this stage, or pass --build-arg");
     cx.push(f);
 }

@@ -3,12 +3,16 @@
 //! dependencies" — or, with constraints, silently follows the constraint.
 
 use crate::diagnostic::Finding;
+use crate::fix::FixAvailability;
 use crate::lint::requirements::parse::RequirementsFile;
+use crate::registry::Rule;
 use pep508_rs::pep440_rs::Version;
 use rustc_hash::FxHashMap as HashMap;
 use std::str::FromStr;
 
-pub const CODE: &str = "PD104";
+pub const RULE: Rule = Rule::ConflictingPins;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 /// One exact pin of an install, in reading order.
 pub struct PinSite<'a> {
@@ -31,7 +35,7 @@ pub fn check(pins: &[PinSite], out: &mut Vec<Finding>) {
                 let (line, _) = first.file.source.line_col(first.span.start);
                 out.push(
                     Finding::new(
-                        CODE,
+                        RULE,
                         &pin.file.source,
                         pin.span,
                         format!(

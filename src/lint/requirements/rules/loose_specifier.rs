@@ -1,36 +1,26 @@
 //! PD102: version specifiers that admit more than one version.
 
-use super::LineContext;
-use crate::diagnostic::Finding;
+use super::PythonRequirement;
+use crate::diagnostic::Violation;
+use crate::fix::FixAvailability;
 use crate::lint::requirements::pinning::{pinned_form, PinStatus};
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD102";
+pub const RULE: Rule = Rule::LooseSpecifier;
+/// Whether its findings carry a fix (the registry reads it from here). `pin` will make one
+/// when it knows the version to pin.
+pub const FIX: FixAvailability = FixAvailability::None;
 
-pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
-    let PinStatus::Loose { specifiers } = ctx.status else {
-        return;
-    };
-    if ctx.exempt_from_pinning() {
+pub fn check(req: &PythonRequirement, out: &mut Vec<Violation>) {
+    if !matches!(req.status, PinStatus::Loose { .. }) || req.exempt_from_pinning {
         return;
     }
-    let pinned = pinned_form(&ctx.requirement.text);
+    let pinned = pinned_form(req.text);
     out.push(
-        ctx.finding(
-            CODE,
-            format!(
-                "`{}` admits more than one version",
-                written(ctx, specifiers)
-            ),
+        Violation::new(
+            RULE,
+            format!("`{}` admits more than one version", req.without_marker()),
         )
         .with_hint(format!("use one exact version: `{pinned}`")),
     );
-}
-
-/// The requirement as written, without its marker.
-fn written<'a>(ctx: &'a LineContext, specifiers: &'a str) -> &'a str {
-    ctx.requirement
-        .text
-        .split(';')
-        .next()
-        .map_or(specifiers, str::trim)
 }

@@ -4,8 +4,12 @@
 
 use super::LineContext;
 use crate::diagnostic::Finding;
+use crate::fix::FixAvailability;
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD107";
+pub const RULE: Rule = Rule::MissingHash;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
 pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     if ctx.is_constraint || ctx.requirement.editable || !ctx.requirement.hashes.is_empty() {
@@ -13,10 +17,10 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     }
     if ctx.install.hash_checking {
         let mut finding = ctx.finding(
-            CODE,
+            RULE,
             format!(
                 "`{}` has no --hash, but this install is in hash-checking mode: pip will refuse it",
-                ctx.display_name()
+                ctx.python_requirement().display_name()
             ),
         );
         finding.level = crate::diagnostic::Level::Error;
@@ -24,10 +28,10 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
     } else if ctx.settings.strict() {
         out.push(
             ctx.finding(
-                CODE,
+                RULE,
                 format!(
                     "`{}` has no --hash: the downloaded file is not verified",
-                    ctx.display_name()
+                    ctx.python_requirement().display_name()
                 ),
             )
             .with_hint("add `--hash=sha256:<digest>` (pip-compile --generate-hashes does this)"),

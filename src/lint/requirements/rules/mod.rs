@@ -1,5 +1,11 @@
-//! Requirement rules, one file each. Per-line rules take a [`LineContext`]; the
-//! install-wide rule (conflicting pins) takes every pin of one install.
+//! Requirement rules, one file each.
+//!
+//! PD101, PD102, PD103, PD108 and PD109 judge one Python requirement wherever it is written:
+//! a line of a requirements file or a package argument of `pip install` in a Dockerfile. Both
+//! callers describe it as a [`PythonRequirement`] and call [`check_requirement`]; the rules
+//! return [`Violation`]s, which the caller places at the requirement's span. PD107 (missing
+//! hash) needs the install, so it takes a [`LineContext`]; the install-wide rule (conflicting
+//! pins) takes every pin of one install.
 
 pub mod conflicting_pins;
 pub mod local_requirement;
@@ -12,10 +18,66 @@ pub mod vcs_ref_not_commit;
 use super::install::Install;
 use super::parse::{RequirementLine, RequirementsFile};
 use super::pinning::PinStatus;
+use super::requirement::ParsedRequirement;
 use crate::config::Settings;
-use crate::diagnostic::Finding;
+use crate::diagnostic::{Finding, Span, Violation};
+use crate::registry::Rule;
 
-/// What a per-line rule sees.
+/// Where a Python requirement is written (some fixes differ: `--hash` exists only in files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Site {
+    /// A line of a requirements or constraints file.
+    RequirementsFile,
+    /// An argument of `pip install` (or `uv pip`, `pipx`) on a command line.
+    CommandLine,
+}
+
+/// One Python requirement as the pinning rules see it, wherever it is written.
+pub struct PythonRequirement<'a> {
+    /// The requirement as written (after variable expansion), without `-e`.
+    pub text: &'a str,
+    pub parsed: &'a ParsedRequirement,
+    pub status: &'a PinStatus,
+    /// `-e` / `--editable`.
+    pub editable: bool,
+    /// `--hash` options go with it.
+    pub hashed: bool,
+    /// Pinning rules (PD101-PD103) do not apply: it is read as a constraint (a cap such as
+    /// `Django<6.0` narrows, it installs nothing), a constraint of the install pins the
+    /// package exactly, or configuration lets it float.
+    pub exempt_from_pinning: bool,
+    pub strict: bool,
+    pub site: Site,
+    /// Where `text` stands in the file byte for byte, when it does; a rule builds a fix only
+    /// on this span. `None` for text from `${VAR}`, joined continuation lines, quotes or
+    /// escapes, an `sh -c` body or a script a shell reads from a heredoc.
+    pub edit_span: Option<Span>,
+}
+
+impl PythonRequirement<'_> {
+    /// The package name as written, or the whole text when it has none (a bare URL).
+    pub fn display_name(&self) -> &str {
+        self.parsed.name.as_deref().unwrap_or(self.text)
+    }
+
+    /// The requirement as written, without its environment marker.
+    pub fn without_marker(&self) -> &str {
+        self.text.split(';').next().map_or(self.text, str::trim)
+    }
+}
+
+/// Runs the rules that judge one Python requirement.
+pub fn check_requirement(requirement: &PythonRequirement) -> Vec<Violation> {
+    let mut out = Vec::new();
+    unpinned_requirement::check(requirement, &mut out);
+    loose_specifier::check(requirement, &mut out);
+    vcs_ref_not_commit::check(requirement, &mut out);
+    url_without_hash::check(requirement, &mut out);
+    local_requirement::check(requirement, &mut out);
+    out
+}
+
+/// What a per-line rule of a requirements file sees.
 pub struct LineContext<'a> {
     pub file: &'a RequirementsFile,
     pub requirement: &'a RequirementLine,
@@ -29,41 +91,100 @@ pub struct LineContext<'a> {
 }
 
 impl LineContext<'_> {
-    pub fn finding(&self, code: &'static str, message: impl Into<String>) -> Finding {
+    pub fn finding(&self, code: Rule, message: impl Into<String>) -> Finding {
         Finding::new(code, &self.file.source, self.requirement.span, message)
     }
 
-    pub fn display_name(&self) -> String {
-        self.requirement
+    /// The line as the shared Python requirement rules see it.
+    pub fn python_requirement(&self) -> PythonRequirement<'_> {
+        let allowed_to_float = self
             .requirement
-            .name
-            .clone()
-            .unwrap_or_else(|| self.requirement.text.clone())
-    }
-
-    /// Pinning rules do not apply: the line is read as a constraint (a cap such as
-    /// `Django<6.0` narrows, it installs nothing), a constraints file pins the package
-    /// exactly, or configuration lets it float.
-    pub fn exempt_from_pinning(&self) -> bool {
-        self.is_constraint || self.pinned_by_constraint.is_some() || self.allowed_to_float()
-    }
-
-    /// The package may float by configuration.
-    pub fn allowed_to_float(&self) -> bool {
-        self.requirement
             .requirement
             .name
             .as_deref()
-            .is_some_and(|name| self.settings.allows_floating(name))
+            .is_some_and(|name| self.settings.allows_floating(name));
+        PythonRequirement {
+            text: &self.requirement.text,
+            parsed: &self.requirement.requirement,
+            status: self.status,
+            editable: self.requirement.editable,
+            hashed: !self.requirement.hashes.is_empty(),
+            exempt_from_pinning: self.is_constraint
+                || self.pinned_by_constraint.is_some()
+                || allowed_to_float,
+            strict: self.settings.strict(),
+            site: Site::RequirementsFile,
+            edit_span: self.requirement.verbatim.then_some(self.requirement.span),
+        }
     }
 }
 
 /// Runs every per-line rule.
 pub fn check_line(ctx: &LineContext, out: &mut Vec<Finding>) {
-    unpinned_requirement::check(ctx, out);
-    loose_specifier::check(ctx, out);
-    vcs_ref_not_commit::check(ctx, out);
+    for violation in check_requirement(&ctx.python_requirement()) {
+        out.push(violation.at(&ctx.file.source, ctx.requirement.span));
+    }
     missing_hash::check(ctx, out);
-    url_without_hash::check(ctx, out);
-    local_requirement::check(ctx, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fix::{Edit, Fix};
+    use crate::lint::requirements::parse::{parse_requirements_with_env, LineKind};
+    use crate::lint::requirements::pinning::pin_status;
+    use crate::source::SourceFile;
+
+    /// The seam `pin` will stand on: the shared rules see an edit span only where the file
+    /// holds the requirement byte for byte; edits on those spans, applied once, keep the
+    /// BOM, CRLF, comments and continuations; the rest is left alone.
+    #[test]
+    fn edit_spans_are_where_fixes_may_go() {
+        let text = "\u{feff}flask  # web\r\nsix>=1 \\\r\n    --hash=sha256:abc\r\nreq\\\r\nuests\r\nattrs==${ATTRS}\r\n";
+        let source = SourceFile::from_pip_bytes("r.txt", "r.txt", text.as_bytes().to_vec());
+        let file = parse_requirements_with_env(source, &|name| {
+            (name == "ATTRS").then(|| "23.1".to_string())
+        });
+        let install = Install {
+            root: "r.txt".into(),
+            members: Vec::new(),
+            hash_checking: false,
+            constraint_pins: Default::default(),
+            include_findings: Vec::new(),
+            included_paths: Vec::new(),
+            reading_order: Vec::new(),
+        };
+        let settings = Settings::default();
+        let mut edits = Vec::new();
+        let mut left_alone = Vec::new();
+        for line in &file.lines {
+            let LineKind::Requirement(requirement) = &line.kind else {
+                continue;
+            };
+            let status = pin_status(&requirement.requirement);
+            let ctx = LineContext {
+                file: &file,
+                requirement,
+                status: &status,
+                is_constraint: false,
+                pinned_by_constraint: None,
+                install: &install,
+                settings: &settings,
+            };
+            let req = ctx.python_requirement();
+            match req.edit_span {
+                Some(span) => {
+                    edits.push(Edit::replace(span, format!("{}==1.0", req.display_name())))
+                }
+                None => left_alone.push(req.text.to_string()),
+            }
+        }
+        assert_eq!(left_alone, ["requests", "attrs==23.1"]);
+        let fix = Fix::safe(edits);
+        let written = file.source.apply_edits(&fix.edits).unwrap();
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            "\u{feff}flask==1.0  # web\r\nsix==1.0 \\\r\n    --hash=sha256:abc\r\nreq\\\r\nuests\r\nattrs==${ATTRS}\r\n"
+        );
+    }
 }

@@ -1,19 +1,24 @@
 //! PD101: a requirement with no version specifier at all.
 
-use super::LineContext;
-use crate::diagnostic::Finding;
+use super::PythonRequirement;
+use crate::diagnostic::Violation;
+use crate::fix::FixAvailability;
 use crate::lint::requirements::pinning::{pinned_form, PinStatus};
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD101";
+pub const RULE: Rule = Rule::UnpinnedRequirement;
+/// Whether its findings carry a fix (the registry reads it from here). `pin` will make one
+/// when it knows the version to pin.
+pub const FIX: FixAvailability = FixAvailability::None;
 
-pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
-    if *ctx.status != PinStatus::NoSpecifier || ctx.exempt_from_pinning() {
+pub fn check(req: &PythonRequirement, out: &mut Vec<Violation>) {
+    if *req.status != PinStatus::NoSpecifier || req.exempt_from_pinning {
         return;
     }
-    let name = ctx.display_name();
-    let pinned = pinned_form(&ctx.requirement.text);
+    let name = req.display_name();
+    let pinned = pinned_form(req.text);
     out.push(
-        ctx.finding(CODE, format!("`{name}` has no version specifier: any release may be installed"))
+        Violation::new(RULE, format!("`{name}` has no version specifier: any release may be installed"))
             .with_hint(format!("pin the version you tested, e.g. `{pinned}` (`pindrift drift` shows what a container runs)")),
     );
 }

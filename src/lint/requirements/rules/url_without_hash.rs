@@ -1,22 +1,34 @@
 //! PD108 (strict): a direct URL to an archive with neither `#sha256=` nor `--hash`.
 
-use super::LineContext;
-use crate::diagnostic::Finding;
+use super::PythonRequirement;
+use super::Site;
+use crate::diagnostic::Violation;
+use crate::fix::FixAvailability;
 use crate::lint::requirements::pinning::PinStatus;
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD108";
+pub const RULE: Rule = Rule::UrlWithoutHash;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
-pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
-    if !ctx.settings.strict() || !ctx.requirement.hashes.is_empty() {
+pub fn check(req: &PythonRequirement, out: &mut Vec<Violation>) {
+    if !req.strict || req.hashed {
         return;
     }
-    if let PinStatus::DirectUrl { hashed: false } = ctx.status {
+    if let PinStatus::DirectUrl { hashed: false } = req.status {
+        // `--hash` is a requirements-file option: pip's command line has none.
+        let hint = match req.site {
+            Site::RequirementsFile => {
+                "append `#sha256=<digest>` to the URL or add `--hash=sha256:<digest>`"
+            }
+            Site::CommandLine => "append `#sha256=<digest>` to the URL",
+        };
         out.push(
-            ctx.finding(
-                CODE,
+            Violation::new(
+                RULE,
                 "the file behind this URL can change without anyone noticing",
             )
-            .with_hint("append `#sha256=<digest>` to the URL or add `--hash=sha256:<digest>`"),
+            .with_hint(hint),
         );
     }
 }

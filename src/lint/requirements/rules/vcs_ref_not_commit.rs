@@ -1,16 +1,20 @@
 //! PD103: a VCS requirement on a branch, a tag or no revision at all.
 
-use super::LineContext;
-use crate::diagnostic::Finding;
+use super::PythonRequirement;
+use crate::diagnostic::Violation;
+use crate::fix::FixAvailability;
 use crate::lint::requirements::pinning::PinStatus;
+use crate::registry::Rule;
 
-pub const CODE: &str = "PD103";
+pub const RULE: Rule = Rule::VcsRefNotCommit;
+/// Whether its findings carry a fix (the registry reads it from here).
+pub const FIX: FixAvailability = FixAvailability::None;
 
-pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
-    let PinStatus::VcsUnpinned { vcs, reference } = ctx.status else {
+pub fn check(req: &PythonRequirement, out: &mut Vec<Violation>) {
+    let PinStatus::VcsUnpinned { vcs, reference } = req.status else {
         return;
     };
-    if ctx.exempt_from_pinning() {
+    if req.exempt_from_pinning {
         return;
     }
     let message = match reference {
@@ -24,7 +28,7 @@ pub fn check(ctx: &LineContext, out: &mut Vec<Finding>) {
         ),
     };
     out.push(
-        ctx.finding(CODE, message)
+        Violation::new(RULE, message)
             .with_hint("append `@<full commit hash>` to the repository URL"),
     );
 }
