@@ -9,7 +9,7 @@ use crate::discover::{Discovered, FileKind};
 use crate::paths::display_path;
 use crate::read::{read_regular, ReadError};
 use crate::source::SourceFile;
-use requirements::install::{include_path, FileCache, Install};
+use requirements::install::{include_path, FileCache, FileId, Install};
 use requirements::parse::LineKind;
 use rustc_hash::FxHashSet as HashSet;
 use std::path::PathBuf;
@@ -123,13 +123,13 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
     let mut requirement_findings = lint_requirement_installs(&installs, settings);
     // The parsed files are no longer needed: free them before sorting (peak memory).
     drop(installs);
-    let mut read: HashSet<PathBuf> = cache.files_read().into_iter().collect();
+    let mut read: HashSet<FileId> = cache.files_read().into_iter().collect();
     drop(cache);
     read.extend(
         discovered
             .iter()
             .filter(|file| file.kind == FileKind::Dockerfile)
-            .map(|file| crate::paths::resolve(&file.path)),
+            .map(|file| FileId::of(&file.path)),
     );
     requirement_findings.append(&mut findings);
     let mut findings = requirement_findings;

@@ -47,7 +47,7 @@ pub enum FileId {
 }
 
 impl FileId {
-    fn of(path: &Path) -> FileId {
+    pub fn of(path: &Path) -> FileId {
         #[cfg(unix)]
         {
             use std::os::unix::fs::MetadataExt;
@@ -88,8 +88,9 @@ impl FileCache {
         &self.trees
     }
 
-    /// Distinct files read successfully so far (by identity).
-    pub fn files_read(&self) -> Vec<PathBuf> {
+    /// Distinct files read successfully so far (by identity: one `stat` each, where a
+    /// realpath would cost a `readlink` per path component).
+    pub fn files_read(&self) -> Vec<FileId> {
         let files = match self.files.lock() {
             Ok(files) => files,
             Err(_) => return Vec::new(),
@@ -97,7 +98,7 @@ impl FileCache {
         files
             .iter()
             .filter(|(_, loaded)| loaded.is_ok())
-            .map(|(path, _)| crate::paths::resolve(path))
+            .map(|(path, _)| FileId::of(path))
             .collect()
     }
 
