@@ -166,28 +166,20 @@ const EXCERPT_CHARS: usize = 60;
 /// are escaped and anything past [`EXCERPT_CHARS`] is cut (`…`), so a message never
 /// carries a file's raw content of arbitrary length (`-r /etc/shadow` in CI logs).
 pub fn excerpt(text: &str) -> String {
-    let mut out = String::new();
-    for (index, c) in text.chars().enumerate() {
-        if index == EXCERPT_CHARS {
-            out.push('…');
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    escaped_prefix(text, EXCERPT_CHARS)
 }
 
 /// A message that may quote file content, bounded: control characters escaped and at most
 /// a few excerpts' worth of characters kept.
 pub fn bounded_message(message: &str) -> String {
-    const LIMIT: usize = 4 * EXCERPT_CHARS;
+    escaped_prefix(message, 4 * EXCERPT_CHARS)
+}
+
+/// The first `limit` characters of `text` (then `…`), control characters escaped.
+fn escaped_prefix(text: &str, limit: usize) -> String {
     let mut out = String::new();
-    for (index, c) in message.chars().enumerate() {
-        if index == LIMIT {
+    for (index, c) in text.chars().enumerate() {
+        if index == limit {
             out.push('…');
             break;
         }

@@ -11,6 +11,16 @@ fn gh_escape(s: &str) -> String {
         .replace('\n', "%0A")
 }
 
+/// One `::level title=…::message` line: the title escaped as a property, the message as data.
+fn annotation(out: &mut String, level: &str, title: &str, message: &str) {
+    let _ = writeln!(
+        out,
+        "::{level} title=pindrift drift ({})::{}",
+        gh_escape(title).replace(',', "%2C").replace(':', "%3A"),
+        gh_escape(message)
+    );
+}
+
 pub(super) fn github(r: &DriftReport<'_>) -> String {
     let mut out = String::new();
     let title = format!("{} → {}", r.before.source.spec, r.after.source.spec);
@@ -27,16 +37,16 @@ pub(super) fn github(r: &DriftReport<'_>) -> String {
             .bump
             .map(|b| format!(", {}", b.as_str()))
             .unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "::{level} title=pindrift drift ({})::{}",
-            gh_escape(&title).replace(',', "%2C").replace(':', "%3A"),
-            gh_escape(&format!(
+        annotation(
+            &mut out,
+            level,
+            &title,
+            &format!(
                 "{section}: {} {} ({}{bump})",
                 c.name,
                 arrow(c),
                 c.change.as_str()
-            ))
+            ),
         );
     };
     for e in &r.outcome.envs {
@@ -66,18 +76,18 @@ pub(super) fn github(r: &DriftReport<'_>) -> String {
                 .as_deref()
                 .map(|d| format!("; {d}"))
                 .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "::{level} title=pindrift drift ({})::{}",
-                gh_escape(&title).replace(',', "%2C").replace(':', "%3A"),
-                gh_escape(&format!(
+            annotation(
+                &mut out,
+                level,
+                &title,
+                &format!(
                     "{}: {} {} ({}, {}){detail}",
                     x.location.as_deref().unwrap_or(&c.environment),
                     x.name,
                     req_spec_text(x),
                     x.status.as_str(),
                     req_installed_text(x),
-                ))
+                ),
             );
         }
     }
@@ -92,14 +102,14 @@ pub(super) fn github(r: &DriftReport<'_>) -> String {
             .filter(|f| !f.site)
             .map(file_phrase)
             .collect();
-        let _ = writeln!(
-            out,
-            "::{level} title=pindrift drift ({})::{}",
-            gh_escape(&title).replace(',', "%2C").replace(':', "%3A"),
-            gh_escape(&format!(
+        annotation(
+            &mut out,
+            level,
+            &title,
+            &format!(
                 "files changed in the container since it was created: {}",
                 files.join("; ")
-            ))
+            ),
         );
     }
     for (src, w) in r.warnings() {
