@@ -77,6 +77,15 @@ pub fn render(
             visible(&finding.message)
         )?;
         let gutter = finding.line.to_string().len();
+        // A finding about the whole file (PD005: not read) has no text to point at.
+        let about_whole_file = finding.span.is_empty() && finding.source_line().is_empty();
+        if about_whole_file {
+            if let Some(hint) = &finding.hint {
+                writeln!(out, "{} = hint: {}", Repeat(' ', gutter), visible(hint))?;
+            }
+            writeln!(out)?;
+            continue;
+        }
         let start = finding.column.saturating_sub(1) as usize;
         let width = (finding.end_line == finding.line)
             .then(|| finding.end_column.saturating_sub(finding.column) as usize);
