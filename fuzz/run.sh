@@ -7,12 +7,14 @@
 # toolchain: the code is safe Rust, so sanitizers add little and panics, aborts,
 # stack overflows, timeouts and out-of-memory are what we look for.
 #
-# Usage: fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     (default 600 s, every target)
+# Usage: [KEEP=150] fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]
+#        (default 600 s, every target; KEEP units committed per target)
 # Needs: cargo install --locked cargo-fuzz
 set -euo pipefail
 cd "$(dirname "$0")"
 
 seconds="${1:-600}"
+KEEP="${KEEP:-150}"
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
@@ -47,6 +49,10 @@ for t in "${targets[@]}"; do
         for unit in "$seeds/$t"/*; do rm -f "$fresh/$(basename "$unit")"; done
     fi
     find "$fresh" -type f -size +8k -delete
+    # At most $KEEP units per target, the smallest first: enough to restart from, small
+    # enough to commit (a 10-minute run finds about a thousand per target).
+    find "$fresh" -type f -printf '%s %p\n' | sort -n | tail -n +"$((KEEP + 1))" | cut -d' ' -f2- |
+        xargs -r rm -f
     if [ -n "$(ls -A "$fresh")" ]; then
         rm -rf "corpus/$t" && mv "$fresh" "corpus/$t"
     else

@@ -1,7 +1,7 @@
 #![no_main]
 //! The shell tokenizer on a RUN body; every word's span lies inside the text.
 use libfuzzer_sys::fuzz_target;
-use pindrift::lint::dockerfile::mapped::Mapped;
+use pindrift::span::Mapped;
 use pindrift::lint::dockerfile::shell::parse_script;
 
 fuzz_target!(|text: &str| {
