@@ -590,37 +590,33 @@ mod tests {
         }
     }
 
-    fn checked(r: &Request) -> Result<(), String> {
+    /// The usage error `r` gives, in words (`Ok` when there is none).
+    fn checked(r: &Request) -> Result<(), SessionError> {
         let sources: Vec<Source> = r
             .sources
             .iter()
             .map(|s| s.parse())
-            .collect::<Result<_, _>>()
-            .map_err(|e: SessionError| e.to_string())?;
-        check(r, &sources).map_err(|e| e.to_string())
+            .collect::<Result<_, _>>()?;
+        check(r, &sources)
+    }
+
+    fn usage_error(r: &Request) -> String {
+        checked(r).err().map(|e| e.to_string()).unwrap_or_default()
     }
 
     #[test]
     fn usage_errors_are_found_before_anything_is_read() {
-        assert!(checked(&request(&[]))
-            .unwrap_err()
-            .starts_with("give one or two"));
-        assert!(checked(&request(&["freeze:a"]))
-            .unwrap_err()
-            .starts_with("one source is only enough"));
-        assert!(checked(&request(&["web"]))
-            .unwrap_err()
-            .contains("has no kind"));
-        assert!(checked(&request(&["image:"]))
-            .unwrap_err()
-            .contains("names nothing"));
+        assert!(usage_error(&request(&[])).starts_with("give one or two"));
+        assert!(usage_error(&request(&["freeze:a"])).starts_with("one source is only enough"));
+        assert!(usage_error(&request(&["web"])).contains("has no kind"));
+        assert!(usage_error(&request(&["image:"])).contains("names nothing"));
         let mut r = request(&["freeze:a", "freeze:b"]);
         r.via = Via::Exec;
-        assert!(checked(&r).unwrap_err().starts_with("--via exec"));
+        assert!(usage_error(&r).starts_with("--via exec"));
         r.via = Via::Archive;
         r.strict_extra = true;
-        assert!(checked(&r).unwrap_err().starts_with("--strict-extra"));
-        assert_eq!(checked(&request(&["container:web"])), Ok(()));
+        assert!(usage_error(&r).starts_with("--strict-extra"));
+        assert!(checked(&request(&["container:web"])).is_ok());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::path::Path;
 use pep440_rs::VersionSpecifiers;
 
 use crate::lint::requirements::install::{collect_install, FileCache};
-use crate::lint::requirements::parse::LineKind;
+use crate::lint::requirements::parse::{LineKind, RequirementsFileError};
 use crate::lint::requirements::requirement::RequirementSource;
 
 /// Why a requirements file cannot be used as a specification.
@@ -23,6 +23,14 @@ pub enum ReqFileError {
     Invalid {
         location: String,
         message: String,
+        file: String,
+    },
+    /// A line pip would reject, in `file` or one of its includes.
+    #[error(
+        "{error}\n  pip would refuse this file too; fix it (`pindrift check {file}` shows every problem)"
+    )]
+    Line {
+        error: RequirementsFileError,
         file: String,
     },
 }
@@ -149,7 +157,17 @@ pub fn read_requirements(path: &Path) -> Result<Vec<ReqEntry>, ReqFileError> {
             file: crate::paths::display_path(path),
         };
         match &line.kind {
-            LineKind::Invalid { message, .. } => return Err(invalid(message.clone())),
+            LineKind::Invalid { error, offset, .. } => {
+                return Err(ReqFileError::Line {
+                    error: RequirementsFileError {
+                        file: file.source.display.clone(),
+                        line: line.line,
+                        offset: *offset,
+                        error: error.clone(),
+                    },
+                    file: crate::paths::display_path(path),
+                })
+            }
             LineKind::Include { target, .. } => {
                 let lower = target.to_ascii_lowercase();
                 if ["http:", "https:", "file:"]
