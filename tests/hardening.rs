@@ -408,3 +408,74 @@ fn an_ignore_file_that_is_a_device_or_fifo_is_refused_not_read_by_the_walk() {
         .stdout(predicate::str::contains("1 file could not be read"))
         .stderr(predicate::str::contains("sub/.ignore: a FIFO (named pipe)"));
 }
+
+/// Issue 14, drift side: `freeze:` and `req:` sources are read like files for check: a FIFO,
+/// a device or a folder is refused before it is opened (no hang, no unbounded read), a
+/// missing `req:` file is an error (it was an empty specification, exit 0), and stdin
+/// (`freeze:-`) stays allowed but capped.
+#[cfg(unix)]
+#[test]
+fn drift_refuses_fifos_devices_folders_and_missing_files() {
+    let dir = tree(&[("f.txt", "six==1.16.0\n")]);
+    mkfifo(&dir.path().join("fifo"));
+    for (source, says) in [
+        (
+            "freeze:fifo",
+            "fifo: a FIFO (named pipe), not a regular file",
+        ),
+        ("req:fifo", "fifo: a FIFO (named pipe), not a regular file"),
+        (
+            "freeze:/dev/zero",
+            "/dev/zero: a character device, not a regular file",
+        ),
+        (
+            "req:/dev/zero",
+            "/dev/zero: a character device, not a regular file",
+        ),
+        ("freeze:.", ".: a folder, not a regular file"),
+        ("req:.", ".: a folder, not a regular file"),
+        ("req:missing.txt", "missing.txt: No such file or directory"),
+        (
+            "freeze:missing.txt",
+            "missing.txt: No such file or directory",
+        ),
+    ] {
+        let started = Instant::now();
+        pindrift(dir.path())
+            .args(["drift", source, "freeze:f.txt"])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(says));
+        assert!(started.elapsed() < Duration::from_secs(10), "{source}");
+    }
+    std::fs::write(dir.path().join("big.txt"), "six==1.16.0\n".repeat(200)).unwrap();
+    for source in ["freeze:big.txt", "req:big.txt"] {
+        pindrift(dir.path())
+            .args(["drift", "--max-file-size", "1KiB", source, "freeze:f.txt"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "big.txt: larger than the 1 KiB limit",
+            ));
+    }
+    pindrift(dir.path())
+        .args(["drift", "freeze:-", "freeze:f.txt"])
+        .write_stdin("six==1.16.0\n")
+        .assert()
+        .code(0);
+    pindrift(dir.path())
+        .args([
+            "drift",
+            "--max-file-size",
+            "1KiB",
+            "freeze:-",
+            "freeze:f.txt",
+        ])
+        .write_stdin("six==1.16.0\n".repeat(200))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "stdin is larger than the 1 KiB limit",
+        ));
+}

@@ -59,6 +59,10 @@ pub struct DriftArgs {
     /// `$XDG_CACHE_HOME/pindrift`, else `~/.cache/pindrift`); read everything from the engine.
     #[arg(long)]
     pub no_cache: bool,
+    /// `freeze:` and `req:` files (and stdin) larger than this are an error, e.g. `10MiB`
+    /// (the default), `512KiB`.
+    #[arg(long, value_name = "SIZE", value_parser = crate::read::parse_size)]
+    pub max_file_size: Option<u64>,
 }
 
 const SOURCES_HELP: &str = "\
@@ -104,6 +108,9 @@ impl DriftArgs {
             python_env: self.python_env.clone(),
             no_os: self.no_os,
             no_cache: self.no_cache,
+            max_file_size: self
+                .max_file_size
+                .unwrap_or(crate::read::DEFAULT_MAX_FILE_SIZE),
         }
     }
 }

@@ -17,6 +17,13 @@ use crate::lint::requirements::requirement::RequirementSource;
 pub enum ReqFileError {
     #[error("{0}")]
     Unreadable(String),
+    /// The file named (not an include: those are `Invalid`) is not a regular file, is past
+    /// the cap, or cannot be opened.
+    #[error("{path}: {reason}")]
+    Read {
+        path: String,
+        reason: crate::read::ReadError,
+    },
     #[error(
         "{location}: {message}\n  pip would refuse this file too; fix it (`pindrift check {file}` shows every problem)"
     )]
@@ -126,10 +133,18 @@ impl ReqEntry {
     }
 }
 
-/// Every requirement of `path` and its includes, in the order pip reads them.
-pub fn read_requirements(path: &Path) -> Result<Vec<ReqEntry>, ReqFileError> {
-    let cache = FileCache::new();
+/// Every requirement of `path` and its includes, in the order pip reads them; no file
+/// larger than `max_file_size`, and only regular files.
+pub fn read_requirements(path: &Path, max_file_size: u64) -> Result<Vec<ReqEntry>, ReqFileError> {
+    let cache = FileCache::new().with_max_file_size(max_file_size);
     let install = collect_install(path, &cache);
+    // The file named: unreadable, it has no lines, and no include finding says so.
+    if let Some(Err(reason)) = install.members.first().map(|m| m.file.as_ref()) {
+        return Err(ReqFileError::Read {
+            path: crate::paths::display_path(path),
+            reason: reason.clone(),
+        });
+    }
     if let Some(f) = install.include_findings.first() {
         return Err(ReqFileError::Invalid {
             location: format!("{}:{}", f.path, f.line),
