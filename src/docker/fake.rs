@@ -259,6 +259,64 @@ mod tests {
         assert!(fake.0.lock().unwrap().containers.is_empty());
     }
 
+    /// Issue 14: the metadata cap is per inventory: three site folders whose headers fit the
+    /// cap one by one, not together, give a warning naming what was not read (the run is not
+    /// clean), and the cut folder is not cached as if it were whole.
+    #[tokio::test]
+    async fn the_metadata_cap_counts_every_site_folder_of_one_image() {
+        let header = |name: &str| format!("Name: {name}\nVersion: 1.0\n{}\n", "X: y\n".repeat(50));
+        let dist = |site: &str, name: &str| format!("{site}/{name}-1.0.dist-info/METADATA");
+        let sites = [
+            "/usr/lib/python3/dist-packages",
+            "/usr/local/lib/python3.12/site-packages",
+            "/opt/venv/lib/python3.12/site-packages",
+        ];
+        let files: Vec<(String, String)> = sites
+            .iter()
+            .zip(["aaa", "bbb", "ccc"])
+            .map(|(site, name)| (dist(site, name), header(name)))
+            .chain([(
+                "/opt/venv/pyvenv.cfg".to_string(),
+                "home = /usr/bin\n".to_string(),
+            )])
+            .collect();
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, c)| (p.as_str(), c.as_str()))
+            .collect();
+        let fake = Fake::with_image(IMAGE, &refs);
+        let cache = tempfile::tempdir().unwrap();
+        let mut engine = engine(&fake);
+        engine.set_cache_dir(Some(cache.path().to_path_buf()));
+        // Room for two headers and the pyvenv.cfg, not three headers.
+        engine.set_metadata_cap(header("aaa").len() as u64 * 2 + 100);
+        let inv = engine.image_inventory(IMAGE, "image:x").await.unwrap();
+        engine.cleanup().await;
+        assert_eq!(inv.package_count(), 2, "{inv:?}");
+        let unread: Vec<&crate::inventory::Warning> =
+            inv.warnings.iter().filter(|w| w.package_unread()).collect();
+        assert_eq!(unread.len(), 1, "{:?}", inv.warnings);
+        assert!(
+            unread[0].path.ends_with("-1.0.dist-info/METADATA"),
+            "{unread:?}"
+        );
+        assert!(
+            unread[0].message.contains("all its folders together"),
+            "{unread:?}"
+        );
+        // The same image with the default cap: all three (the cut folder was not cached).
+        let mut engine = super::super::Engine::with_api(fake.clone(), "fake://".into());
+        engine.set_cache_dir(Some(cache.path().to_path_buf()));
+        let inv = engine.image_inventory(IMAGE, "image:x").await.unwrap();
+        engine.cleanup().await;
+        assert_eq!(inv.package_count(), 3, "{:?}", inv.warnings);
+        assert!(
+            inv.warnings.iter().all(|w| !w.package_unread()),
+            "{:?}",
+            inv.warnings
+        );
+    }
+
     #[tokio::test]
     async fn a_missing_image_is_named() {
         let fake = Fake::default();

@@ -120,6 +120,8 @@ pub struct Engine<A = Bollard> {
     /// interrupted read never leaves a container the engine creates after pindrift stopped
     /// looking.
     pending: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The most metadata bytes kept for one inventory (all its folders together).
+    metadata_cap: u64,
 }
 
 /// A running replica found by a selector.
@@ -146,7 +148,13 @@ impl<A: EngineApi> Engine<A> {
             cache_dir: None,
             changes: ChangesPolicy::from_env(),
             pending: std::sync::Mutex::new(Vec::new()),
+            metadata_cap: crate::inventory::tarscan::MAX_TOTAL_KEPT,
         }
+    }
+
+    /// Keep at most `bytes` of metadata per inventory (tests use small caps).
+    pub fn set_metadata_cap(&mut self, bytes: u64) {
+        self.metadata_cap = bytes;
     }
 
     /// Use (or, with `None`, do not use) an inventory cache folder for images.

@@ -6,15 +6,17 @@ use std::io::{self, Read};
 use futures_util::StreamExt;
 
 use super::{short, Engine, EngineApi, EngineError};
-use crate::inventory::tarscan::{scan_tar, Collected};
+use crate::inventory::tarscan::{scan_tar_within, Budget, Collected};
 
 impl<A: EngineApi> Engine<A> {
     /// Archive one container path and keep its metadata files. `Ok(None)` when it does not
     /// exist.
+    /// What is kept counts against `budget`, shared by every folder of one inventory.
     pub(super) async fn scan_path(
         &self,
         id: &str,
         path: &str,
+        budget: std::sync::Arc<Budget>,
     ) -> Result<Option<Collected>, EngineError> {
         let mut body = self.api.archive(id, path);
         let first = match body.next().await {
@@ -31,7 +33,7 @@ impl<A: EngineApi> Engine<A> {
         let archived = path.to_string();
         let reader = tokio::task::spawn_blocking(move || {
             let mut c = Collected::default();
-            scan_tar(
+            scan_tar_within(
                 ChannelReader {
                     rx,
                     cur: Vec::new(),
@@ -39,6 +41,7 @@ impl<A: EngineApi> Engine<A> {
                 },
                 &archived,
                 &mut c,
+                &budget,
             );
             c
         });
