@@ -276,6 +276,9 @@ pub fn group(collected: &Collected, pythonpath: &[String]) -> Grouped {
     });
 
     let mut envs: BTreeMap<String, PythonEnv> = BTreeMap::new();
+    // Several metadata folders for one name in one site folder (`six-1.15.0.dist-info` and
+    // `six-1.16.0.dist-info`, left by an interrupted upgrade): (dir, name) → every package.
+    let mut duplicates: BTreeMap<(String, String), Vec<Package>> = BTreeMap::new();
     for (p, dir, pkg) in expanded {
         let env = envs.entry(p.key.clone()).or_insert_with(|| {
             let mut e = PythonEnv::new(p.key.clone(), p.kind);
@@ -292,25 +295,30 @@ pub fn group(collected: &Collected, pythonpath: &[String]) -> Grouped {
             let kept = &env.packages[&dup.name];
             let same_dir =
                 parent_of(parent_of(&kept.location)) == dir || parent_of(&kept.location) == dir;
-            warnings.push(Warning {
-                path: dup.location.clone(),
-                message: if same_dir {
-                    format!(
-                        "second metadata folder for `{}` in {dir}; {} is used",
-                        dup.name, kept.location
-                    )
-                } else {
-                    format!(
+            if same_dir {
+                duplicates
+                    .entry((dir.clone(), dup.name.clone()))
+                    .or_insert_with(|| vec![kept.clone()])
+                    .push(dup);
+            } else {
+                warnings.push(Warning {
+                    path: dup.location.clone(),
+                    message: format!(
                         "`{}` {} is shadowed by {} {}",
                         dup.name,
                         dup.version.as_deref().unwrap_or("?"),
                         kept.version.as_deref().unwrap_or("?"),
                         kept.location
-                    )
-                },
-            });
+                    ),
+                });
+            }
         }
     }
+    warnings.extend(
+        duplicates
+            .into_iter()
+            .map(|((dir, name), packages)| duplicate_warning(&dir, &name, &packages)),
+    );
 
     let os = os_inventory(collected, &mut warnings);
     warnings.sort();
@@ -319,6 +327,49 @@ pub fn group(collected: &Collected, pythonpath: &[String]) -> Grouped {
         envs: envs.into_values().collect(),
         os,
         warnings,
+    }
+}
+
+/// One name installed several times in one site folder: every version and folder, and
+/// which one is compared. pip and `importlib.metadata` take whichever the folder lists first
+/// (directory order, not sorted), so the other may be what Python imports.
+fn duplicate_warning(dir: &str, name: &str, packages: &[Package]) -> Warning {
+    let folder = |p: &Package| {
+        let info = if p.location.ends_with(".egg-info") {
+            p.location.as_str()
+        } else {
+            parent_of(&p.location)
+        };
+        info.rsplit('/').next().unwrap_or(info).to_string()
+    };
+    let each: Vec<String> = packages
+        .iter()
+        .map(|p| format!("{} ({})", p.version.as_deref().unwrap_or("?"), folder(p)))
+        .collect();
+    let versions: BTreeSet<Option<&str>> = packages.iter().map(|p| p.version.as_deref()).collect();
+    let times = match packages.len() {
+        2 => "twice".to_string(),
+        n => format!("{n} times"),
+    };
+    let compared = packages
+        .first()
+        .and_then(|p| p.version.as_deref())
+        .unwrap_or("?");
+    Warning {
+        path: dir.to_string(),
+        message: if versions.len() > 1 {
+            format!(
+                "`{name}` is installed {times} in this folder, at different versions: {}; \
+                 pip and Python use whichever the folder lists first, so {compared} is compared \
+                 but another may be the one imported (remove the stale metadata folder)",
+                each.join(", ")
+            )
+        } else {
+            format!(
+                "`{name}` is installed {times} in this folder: {}; {compared} is compared",
+                each.join(", ")
+            )
+        },
     }
 }
 
@@ -410,5 +461,49 @@ mod tests {
         assert_eq!(g.os.as_ref().map(|o| o.packages.len()), Some(1));
         // shadowed pip and the broken six metadata are warnings
         assert_eq!(g.warnings.len(), 2, "{:?}", g.warnings);
+    }
+
+    /// Issue 14: two metadata folders of one name at different versions in one site folder
+    /// are reported as such (every version, which one is compared), not silently one of them.
+    #[test]
+    fn one_name_twice_in_one_folder_is_reported_with_both_versions() {
+        let site = "/usr/local/lib/python3.12/site-packages";
+        let c = col(&[
+            (
+                &format!("{site}/six-1.15.0.dist-info/METADATA"),
+                "Name: six\nVersion: 1.15.0\n",
+            ),
+            (
+                &format!("{site}/six-1.16.0.dist-info/METADATA"),
+                "Name: six\nVersion: 1.16.0\n",
+            ),
+            (
+                &format!("{site}/Six-1.9.0.dist-info/METADATA"),
+                "Name: Six\nVersion: 1.9.0\n",
+            ),
+            (
+                &format!("{site}/attrs-23.1.0.dist-info/METADATA"),
+                "Name: attrs\nVersion: 23.1.0\n",
+            ),
+            (
+                &format!("{site}/attrs-23.1.0.egg-info"),
+                "Name: attrs\nVersion: 23.1.0\n",
+            ),
+        ]);
+        let g = group(&c, &[]);
+        assert_eq!(g.envs.len(), 1);
+        let six = &g.envs[0].packages["six"];
+        let messages: Vec<&str> = g.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`attrs` is installed twice in this folder: 23.1.0 (attrs-23.1.0.dist-info), 23.1.0 (attrs-23.1.0.egg-info); 23.1.0 is compared".to_string(),
+                format!(
+                    "`six` is installed 3 times in this folder, at different versions: 1.9.0 (Six-1.9.0.dist-info), 1.15.0 (six-1.15.0.dist-info), 1.16.0 (six-1.16.0.dist-info); pip and Python use whichever the folder lists first, so {} is compared but another may be the one imported (remove the stale metadata folder)",
+                    six.version.as_deref().unwrap()
+                ),
+            ]
+        );
+        assert!(g.warnings.iter().all(|w| w.path == site));
     }
 }
