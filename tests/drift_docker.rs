@@ -625,3 +625,52 @@ fn replicas_and_in_place_honour_options() {
         .unwrap();
     assert_eq!(names(&r1["changes"]), ["wheel removed -"]);
 }
+
+/// Issue 14: a `.pth` file in a site folder puts another folder on `sys.path`, and pip
+/// freeze lists the packages there; the archive reading reads that folder too, so both ways
+/// agree, package by package.
+#[test]
+#[ignore = "needs the Docker Engine and PyPI (wheels)"]
+fn packages_in_a_folder_named_by_a_pth_file_are_read() {
+    require_docker();
+    let base = base_image();
+    let tag = unique("pth") + ":1";
+    let _image = build_image(
+        &tag,
+        &format!(
+            "FROM {base}\nCOPY wheels/ /wheels/\n\
+             RUN python3 -m pip install --no-index --find-links /wheels --no-deps six==1.16.0 \
+             && python3 -m pip install --no-index --find-links /wheels --no-deps --target /srv/shared/lib eventlet==0.20.0 \
+             && python3 -c \"import site; open(site.getsitepackages()[0] + '/shared.pth', 'w').write('/srv/shared/lib\\n')\" \
+             && rm -rf /wheels /root/.cache\n\
+             LABEL pindrift.test.run={}\n",
+            unique("run")
+        ),
+        &[],
+        true,
+    );
+    let name = unique("pth");
+    let _c = run_container(&name, &tag, &[]);
+    let all = |via: &str| {
+        let (code, out, err) = pindrift(&[
+            "drift",
+            "--no-cache",
+            &format!("image:{tag}"),
+            &format!("container:{name}"),
+            "--via",
+            via,
+            "--all",
+            "--no-os",
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{via}: {out}\n{err}");
+        names(&json(&out)["changes"])
+    };
+    let by_archive = all("archive");
+    assert!(
+        by_archive.contains(&"eventlet unchanged 0.20.0".to_string()),
+        "{by_archive:?}"
+    );
+    assert_eq!(by_archive, all("exec"));
+}

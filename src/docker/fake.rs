@@ -317,6 +317,47 @@ mod tests {
         );
     }
 
+    /// Issue 14: a folder that a `.pth` file puts on `sys.path` is read too (pip freeze
+    /// lists what is there), once, after the site folders.
+    #[tokio::test]
+    async fn folders_named_by_pth_files_are_read() {
+        let site = "/usr/local/lib/python3.12/site-packages";
+        let fake = Fake::with_image(
+            IMAGE,
+            &[
+                (
+                    &format!("{site}/six-1.16.0.dist-info/METADATA"),
+                    "Name: six\nVersion: 1.16.0\n",
+                ),
+                (
+                    &format!("{site}/shared.pth"),
+                    "/srv/shared/lib\nimport sys\n",
+                ),
+                (
+                    "/srv/shared/lib/attrs-23.1.0.dist-info/METADATA",
+                    "Name: attrs\nVersion: 23.1.0\n",
+                ),
+            ],
+        );
+        let engine = engine(&fake);
+        let inv = engine.image_inventory(IMAGE, "image:x").await.unwrap();
+        engine.cleanup().await;
+        let names: Vec<&str> = inv
+            .envs
+            .iter()
+            .flat_map(|e| e.packages.keys())
+            .map(String::as_str)
+            .collect();
+        assert_eq!(names, ["attrs", "six"], "{inv:?}");
+        let state = fake.0.lock().unwrap();
+        let reads = state
+            .archived
+            .iter()
+            .filter(|(_, p)| p == "/srv/shared/lib")
+            .count();
+        assert_eq!(reads, 1);
+    }
+
     #[tokio::test]
     async fn a_missing_image_is_named() {
         let fake = Fake::default();

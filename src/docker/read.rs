@@ -14,7 +14,7 @@ use super::{
     overlay, short, ChangesPolicy, ContainerFacts, Engine, EngineApi, EngineError, RawChange,
 };
 use crate::inventory::cache::Roots;
-use crate::inventory::sites::{group, system_site_candidates};
+use crate::inventory::sites::{group, pth_folders, system_site_candidates, MAX_PTH_FOLDERS};
 use crate::inventory::tarscan::{Budget, Collected};
 use crate::inventory::{Inventory, SourceInfo, SourceKind, Via};
 
@@ -399,8 +399,33 @@ impl<A: EngineApi> Engine<A> {
                 None => true,
             })
             .collect();
-        let second = self.read_roots(reader, &second).await?;
-        all.merge_within(second, reader.budget.limit());
+        let second_read = self.read_roots(reader, &second).await?;
+        all.merge_within(second_read, reader.budget.limit());
+        // Folders that `.pth` files put on `sys.path` (pip freeze lists what is there),
+        // unless a folder already read holds them.
+        let read: Vec<&String> = first.iter().chain(second.iter()).collect();
+        let named: Vec<(String, String)> = pth_folders(&all)
+            .into_iter()
+            .filter(|(folder, _)| !read.iter().any(|r| overlay::at_or_under(folder, r)))
+            .collect();
+        let (third, left): (Vec<_>, Vec<_>) = named
+            .into_iter()
+            .enumerate()
+            .partition(|(i, _)| *i < MAX_PTH_FOLDERS);
+        let third: Vec<String> = third.into_iter().map(|(_, (folder, _))| folder).collect();
+        if !third.is_empty() {
+            let third_read = self.read_roots(reader, &third).await?;
+            all.merge_within(third_read, reader.budget.limit());
+        }
+        for (_, (folder, site)) in left {
+            all.warnings.push(crate::inventory::Warning {
+                path: folder,
+                message: format!(
+                    "named by a .pth file in {site}, past the first {MAX_PTH_FOLDERS} such folders: not read{}",
+                    crate::inventory::NOT_COMPARED
+                ),
+            });
+        }
         // Every "missing" path above is only true if the container was there all along.
         self.still_there(&reader.target).await?;
         let g = group(&all, &pythonpath);

@@ -100,6 +100,12 @@ pub fn interest(path: &str) -> Option<Interest> {
     if name == "pyvenv.cfg" {
         return Some(Interest::Whole(MAX_SMALL_FILE));
     }
+    // `.pth` files of a site folder: the folders they name are on `sys.path` too.
+    if name.ends_with(".pth")
+        && (dir.ends_with("/site-packages") || dir.ends_with("/dist-packages"))
+    {
+        return Some(Interest::Whole(MAX_SMALL_FILE));
+    }
     if path == "/var/lib/dpkg/status" || path == "/lib/apk/db/installed" {
         return Some(Interest::Whole(MAX_OS_DB));
     }
