@@ -63,6 +63,10 @@ pub struct DriftArgs {
     /// (the default), `512KiB`.
     #[arg(long, value_name = "SIZE", value_parser = crate::read::parse_size)]
     pub max_file_size: Option<u64>,
+    /// Seconds to wait for each answer of the Docker Engine (a request, or the next piece
+    /// of an archive) before giving up with exit 2; temporary containers are still removed.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::docker::DEFAULT_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub timeout: u64,
 }
 
 const SOURCES_HELP: &str = "\
@@ -111,6 +115,7 @@ impl DriftArgs {
             max_file_size: self
                 .max_file_size
                 .unwrap_or(crate::read::DEFAULT_MAX_FILE_SIZE),
+            timeout: std::time::Duration::from_secs(self.timeout),
         }
     }
 }

@@ -29,6 +29,8 @@ pub struct State {
     pub archived: Vec<(String, String)>,
     /// Remove the container after this many archive requests.
     pub vanish_after: Option<usize>,
+    /// Archive streams send their first piece, then nothing ever again.
+    pub stall_archives: bool,
 }
 
 #[derive(Clone, Default)]
@@ -38,6 +40,7 @@ fn not_found(what: &str) -> ApiError {
     ApiError {
         status: Some(404),
         message: format!("Docker responded with status code 404: {what}"),
+        timeout: None,
     }
 }
 
@@ -190,6 +193,10 @@ impl EngineApi for Fake {
                 ))),
             },
         };
+        if state.stall_archives {
+            let first = futures_util::stream::iter([Ok(vec![0u8; 512])]);
+            return first.chain(futures_util::stream::pending()).boxed();
+        }
         futures_util::stream::iter([answer]).boxed()
     }
 
@@ -356,6 +363,28 @@ mod tests {
             .filter(|(_, p)| p == "/srv/shared/lib")
             .count();
         assert_eq!(reads, 1);
+    }
+
+    /// Issue 14: an engine that stops sending an archive is a timeout with a clear message,
+    /// and the temporary container is still removed.
+    #[tokio::test]
+    async fn an_archive_that_stops_is_a_timeout_and_the_temporary_container_is_removed() {
+        let fake = Fake::with_image(IMAGE, &[(SIX, "Name: six\nVersion: 1.16.0\n\n")]);
+        fake.0.lock().unwrap().stall_archives = true;
+        let mut engine = engine(&fake);
+        engine.answer_timeout = std::time::Duration::from_millis(200);
+        let started = std::time::Instant::now();
+        let err = engine.image_inventory(IMAGE, "image:x").await.unwrap_err();
+        engine.cleanup().await;
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert!(matches!(err, EngineError::Timeout { .. }), "{err}");
+        assert!(err.to_string().starts_with("archiving /"), "{err}");
+        let state = fake.0.lock().unwrap();
+        assert_eq!(state.created.len(), 1);
+        assert!(
+            state.containers.is_empty(),
+            "the temporary container is removed"
+        );
     }
 
     #[tokio::test]

@@ -19,7 +19,15 @@ impl<A: EngineApi> Engine<A> {
         budget: std::sync::Arc<Budget>,
     ) -> Result<Option<Collected>, EngineError> {
         let mut body = self.api.archive(id, path);
-        let first = match body.next().await {
+        // An engine that stops sending mid-stream is a timeout, not a hang.
+        let timed_out = || EngineError::Timeout {
+            context: format!("archiving {path}"),
+            seconds: self.answer_timeout.as_secs(),
+        };
+        let first = match tokio::time::timeout(self.answer_timeout, body.next())
+            .await
+            .map_err(|_| timed_out())?
+        {
             None => return Ok(Some(Collected::default())),
             // A 404 is either "no such path" or "no such container": only the first is absence.
             Some(Err(e)) if e.container_gone() => {
@@ -48,7 +56,14 @@ impl<A: EngineApi> Engine<A> {
         let mut ok = tx.send(Ok(first)).await.is_ok();
         let mut broke = None;
         while ok {
-            match body.next().await {
+            let Ok(next) = tokio::time::timeout(self.answer_timeout, body.next()).await else {
+                let _ = tx
+                    .send(Err(io::Error::other("the engine stopped sending")))
+                    .await;
+                drop(tx);
+                return Err(timed_out());
+            };
+            match next {
                 None => break,
                 Some(Ok(b)) => ok = tx.send(Ok(b)).await.is_ok(),
                 Some(Err(e)) => {

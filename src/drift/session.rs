@@ -73,6 +73,8 @@ pub struct Request {
     pub no_cache: bool,
     /// The most bytes read from a `freeze:` or `req:` file (or stdin): past it, an error.
     pub max_file_size: u64,
+    /// How long to wait for each answer of the engine (`--timeout`).
+    pub timeout: std::time::Duration,
 }
 
 /// Why a drift run stopped. Messages are what the CLI prints after `pindrift: error: `.
@@ -211,7 +213,7 @@ pub async fn run(
         .collect::<Result<_, _>>()?;
     check(request, &sources)?;
     let engine = if request.replicas.is_some() || needs_engine(&sources) {
-        let mut e = Engine::connect().await?;
+        let mut e = Engine::connect(request.timeout).await?;
         if !request.no_cache {
             e.set_cache_dir(crate::inventory::cache::default_dir());
         }
@@ -616,6 +618,7 @@ mod tests {
             no_os: false,
             no_cache: true,
             max_file_size: crate::read::DEFAULT_MAX_FILE_SIZE,
+            timeout: crate::docker::DEFAULT_TIMEOUT,
         }
     }
 
