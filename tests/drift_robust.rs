@@ -132,6 +132,10 @@ fn container_removed_mid_read() {
     let _img = two_round_image(&tag);
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
+    // An empty freeze file (not /dev/null: a device is never opened as a source).
+    let empty = dir.path().join("empty.freeze.txt");
+    std::fs::write(&empty, "").unwrap();
+    let empty = format!("freeze:{}", empty.display());
 
     // A container (created, never started) removed between the two rounds of reads.
     let name = unique("gone-ctr");
@@ -142,7 +146,7 @@ fn container_removed_mid_read() {
         &[
             "drift",
             &format!("container:{name}"),
-            "freeze:/dev/null",
+            &empty,
             "--python-env",
             "system",
             "--no-cache",
@@ -162,7 +166,7 @@ fn container_removed_mid_read() {
 
     // The same with the error text checked (stderr is drained by the helper above, so run
     // again without the hook on the now missing container).
-    let (code, _, err) = pindrift(&["drift", &format!("container:{name}"), "freeze:/dev/null"]);
+    let (code, _, err) = pindrift(&["drift", &format!("container:{name}"), &empty]);
     assert_eq!(code, 2);
     assert!(err.contains("no such container"), "{err}");
 
