@@ -45,8 +45,10 @@ pub enum SettingError {
     FailOn { text: String },
     #[error("build context `{text}`: expected NAME or NAME=VALUE")]
     BuildContext { text: String },
-    #[error("max-file-size: {reason}")]
-    MaxFileSize { reason: String },
+    #[error("max-file-size: {0}")]
+    MaxFileSize(#[source] crate::read::SizeError),
+    #[error("max-file-size: must be more than 0")]
+    MaxFileSizeZero,
 }
 
 /// Which rules run by default.
@@ -230,17 +232,10 @@ impl Settings {
         }
         if let Some(size) = config.max_file_size {
             self.max_file_size = match size {
-                SizeValue::Bytes(0) => {
-                    return Err(invalid(SettingError::MaxFileSize {
-                        reason: "must be more than 0".to_string(),
-                    }))
-                }
+                SizeValue::Bytes(0) => return Err(invalid(SettingError::MaxFileSizeZero)),
                 SizeValue::Bytes(bytes) => bytes,
-                SizeValue::Text(text) => crate::read::parse_size(&text).map_err(|e| {
-                    invalid(SettingError::MaxFileSize {
-                        reason: e.to_string(),
-                    })
-                })?,
+                SizeValue::Text(text) => crate::read::parse_size(&text)
+                    .map_err(|e| invalid(SettingError::MaxFileSize(e)))?,
             };
         }
         self.config_path = Some(path.to_path_buf());

@@ -54,32 +54,53 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
+/// Why a size (`--max-file-size`, `max-file-size`) is not one. `offset` is the byte in
+/// the text where the problem starts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    #[error("`{text}`: expected a size such as 10MiB, 512KiB or 4096")]
+    NotANumber { text: String, offset: usize },
+    #[error("`{text}`: unknown unit (expected B, KiB, MiB or GiB)")]
+    UnknownUnit { text: String, offset: usize },
+    #[error("`{text}`: too large")]
+    TooLarge { text: String },
+    #[error("`{text}`: must be more than 0")]
+    Zero { text: String },
+}
+
 /// Parses a size: `10MiB`, `10 MB`, `512K`, `1G`, `4096` (bytes). Binary units either way.
-pub fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, SizeError> {
+    let leading = text.len() - text.trim_start().len();
     let trimmed = text.trim();
     let digits = trimmed
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(trimmed.len());
     let (number, unit) = trimmed.split_at(digits);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("`{text}`: expected a size such as 10MiB, 512KiB or 4096"))?;
+    let number: u64 = number.parse().map_err(|_| SizeError::NotANumber {
+        text: text.to_string(),
+        offset: leading,
+    })?;
     let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1024,
         "m" | "mb" | "mib" => 1024 * 1024,
         "g" | "gb" | "gib" => 1024 * 1024 * 1024,
         _ => {
-            return Err(format!(
-                "`{text}`: unknown unit (expected B, KiB, MiB or GiB)"
-            ))
+            return Err(SizeError::UnknownUnit {
+                text: text.to_string(),
+                offset: leading + digits,
+            })
         }
     };
     let size = number
         .checked_mul(factor)
-        .ok_or_else(|| format!("`{text}`: too large"))?;
+        .ok_or_else(|| SizeError::TooLarge {
+            text: text.to_string(),
+        })?;
     if size == 0 {
-        return Err(format!("`{text}`: must be more than 0"));
+        return Err(SizeError::Zero {
+            text: text.to_string(),
+        });
     }
     Ok(size)
 }
@@ -181,7 +202,17 @@ mod tests {
         assert_eq!(parse_size("4096"), Ok(4096));
         assert!(parse_size("0").is_err());
         assert!(parse_size("ten").is_err());
-        assert!(parse_size("10 parsecs").is_err());
+        assert_eq!(
+            parse_size(" 10 parsecs"),
+            Err(SizeError::UnknownUnit {
+                text: " 10 parsecs".to_string(),
+                offset: 3
+            })
+        );
+        assert_eq!(
+            parse_size("10 parsecs").map_err(|e| e.to_string()),
+            Err("`10 parsecs`: unknown unit (expected B, KiB, MiB or GiB)".to_string())
+        );
         assert!(parse_size("99999999999999999999G").is_err());
         assert_eq!(human_size(DEFAULT_MAX_FILE_SIZE), "10 MiB");
         assert_eq!(human_size(100), "100 bytes");

@@ -94,7 +94,7 @@ fn cached_inventory_matches_archive() {
     let cached = read(&tag, &c, Some(&dir));
     assert_same(&direct, &cached, "untouched");
     assert!(lines(&direct, "changes").contains(&"eventlet unchanged 0.20.0 0.20.0".to_string()));
-    let entries: Vec<_> = std::fs::read_dir(cache.path().join("inventory/v1"))
+    let entries: Vec<_> = std::fs::read_dir(cache.path().join("inventory/v2"))
         .unwrap()
         .filter_map(|e| e.ok())
         .collect();
@@ -166,7 +166,7 @@ fn cached_inventory_matches_archive() {
     assert_same(&read(&tag, &c, None), &cached, "corrupt cache");
     let text = std::fs::read_to_string(&entry).unwrap();
     let v1: Value = serde_json::from_str(&text).expect("cache entry rewritten as JSON");
-    assert_eq!(v1["version"], 1);
+    assert_eq!(v1["version"], 2);
 
     // The single-container form (image from the cache, container as image + changes) says
     // the same as without the cache.

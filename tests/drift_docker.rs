@@ -28,6 +28,28 @@ fn json(stdout: &str) -> Value {
     serde_json::from_str(stdout).unwrap_or_else(|e| panic!("bad JSON ({e}):\n{stdout}"))
 }
 
+/// `drift image:IMAGE container:CONTAINER --via VIA --all`, which must find no drift: every
+/// Python package as `name change version`.
+fn every_package(image: &str, container: &str, via: &str, extra: &[&str]) -> Vec<String> {
+    let image = format!("image:{image}");
+    let container = format!("container:{container}");
+    let mut args = vec![
+        "drift",
+        image.as_str(),
+        container.as_str(),
+        "--via",
+        via,
+        "--all",
+        "--no-os",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let (code, out, err) = pindrift(&args);
+    assert_eq!(code, 0, "{via}: {out}\n{err}");
+    names(&json(&out)["changes"])
+}
+
 fn names(changes: &Value) -> Vec<String> {
     changes
         .as_array()
@@ -126,24 +148,8 @@ fn eventlet_story() {
     );
 
     // Archive and exec agree, package by package.
-    let all = |via: &str| {
-        let (code, out, err) = pindrift(&[
-            "drift",
-            &format!("image:{old_tag}"),
-            &format!("container:{prod}"),
-            "--via",
-            via,
-            "--all",
-            "--no-os",
-            "--format",
-            "json",
-        ]);
-        assert_eq!(code, 0, "{via}: {out}\n{err}");
-        let v = json(&out);
-        names(&v["changes"])
-    };
-    let by_archive = all("archive");
-    let by_exec = all("exec");
+    let by_archive = every_package(&old_tag, &prod, "archive", &[]);
+    let by_exec = every_package(&old_tag, &prod, "exec", &[]);
     assert_eq!(by_archive, by_exec);
     for want in [
         "eventlet unchanged 0.20.0",
@@ -624,4 +630,40 @@ fn replicas_and_in_place_honour_options() {
         .find(|r| r["name"] == reps[1].as_str())
         .unwrap();
     assert_eq!(names(&r1["changes"]), ["wheel removed -"]);
+}
+
+/// Issue 14: a `.pth` file in a site folder puts another folder on `sys.path`, and pip
+/// freeze lists the packages there; the archive reading reads that folder too, so both ways
+/// agree, package by package.
+#[test]
+#[ignore = "needs the Docker Engine and PyPI (wheels)"]
+fn packages_in_a_folder_named_by_a_pth_file_are_read() {
+    require_docker();
+    let base = base_image();
+    let tag = unique("pth") + ":1";
+    let _image = build_image(
+        &tag,
+        &format!(
+            "FROM {base}\nCOPY wheels/ /wheels/\n\
+             RUN python3 -m pip install --no-index --find-links /wheels --no-deps six==1.16.0 \
+             && python3 -m pip install --no-index --find-links /wheels --no-deps --target /srv/shared/lib eventlet==0.20.0 \
+             && python3 -c \"import site; open(site.getsitepackages()[0] + '/shared.pth', 'w').write('/srv/shared/lib\\n')\" \
+             && rm -rf /wheels /root/.cache\n\
+             LABEL pindrift.test.run={}\n",
+            unique("run")
+        ),
+        &[],
+        true,
+    );
+    let name = unique("pth");
+    let _c = run_container(&name, &tag, &[]);
+    let by_archive = every_package(&tag, &name, "archive", &["--no-cache"]);
+    assert!(
+        by_archive.contains(&"eventlet unchanged 0.20.0".to_string()),
+        "{by_archive:?}"
+    );
+    assert_eq!(
+        by_archive,
+        every_package(&tag, &name, "exec", &["--no-cache"])
+    );
 }

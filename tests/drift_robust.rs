@@ -132,6 +132,10 @@ fn container_removed_mid_read() {
     let _img = two_round_image(&tag);
     let dir = tempfile::tempdir().unwrap();
     let cache = dir.path().join("cache");
+    // An empty freeze file (not /dev/null: a device is never opened as a source).
+    let empty = dir.path().join("empty.freeze.txt");
+    std::fs::write(&empty, "").unwrap();
+    let empty = format!("freeze:{}", empty.display());
 
     // A container (created, never started) removed between the two rounds of reads.
     let name = unique("gone-ctr");
@@ -142,7 +146,7 @@ fn container_removed_mid_read() {
         &[
             "drift",
             &format!("container:{name}"),
-            "freeze:/dev/null",
+            &empty,
             "--python-env",
             "system",
             "--no-cache",
@@ -162,7 +166,7 @@ fn container_removed_mid_read() {
 
     // The same with the error text checked (stderr is drained by the helper above, so run
     // again without the hook on the now missing container).
-    let (code, _, err) = pindrift(&["drift", &format!("container:{name}"), "freeze:/dev/null"]);
+    let (code, _, err) = pindrift(&["drift", &format!("container:{name}"), &empty]);
     assert_eq!(code, 2);
     assert!(err.contains("no such container"), "{err}");
 
@@ -374,4 +378,47 @@ fn terminal_escapes_from_an_image_are_escaped() {
     assert!(!out.contains('\x1b') && !out.contains('\r'));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["changes"][0]["after"], "1.0\r\u{1b}[2Kfake");
+}
+
+/// Two metadata folders of one name at different versions in one site folder are reported as
+/// such, with both versions, in the drift output (never silently one of them).
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn duplicate_distributions_are_reported_with_both_versions() {
+    require_docker();
+    let tag = unique("dup");
+    let one = format!("{tag}:one");
+    let two = format!("{tag}:two");
+    let site = "root/usr/local/lib/python3.11/site-packages";
+    let old = format!("{site}/six-1.15.0.dist-info/METADATA");
+    let new = format!("{site}/six-1.16.0.dist-info/METADATA");
+    let _g1 = build_image(
+        &one,
+        &format!("FROM scratch\nLABEL pindrift.test={one}\nCOPY root/ /\n"),
+        &[(new.as_str(), b"Name: six\nVersion: 1.16.0\n")],
+        false,
+    );
+    let _g2 = build_image(
+        &two,
+        &format!("FROM scratch\nLABEL pindrift.test={two}\nCOPY root/ /\n"),
+        &[
+            (old.as_str(), b"Name: six\nVersion: 1.15.0\n"),
+            (new.as_str(), b"Name: six\nVersion: 1.16.0\n"),
+        ],
+        false,
+    );
+    for format in ["table", "json"] {
+        let (_, out, err) = pindrift(&[
+            "drift",
+            "--no-cache",
+            &format!("image:{one}"),
+            &format!("image:{two}"),
+            "--format",
+            format,
+        ]);
+        assert!(
+            out.contains("`six` is installed twice in this folder, at different versions: 1.15.0 (six-1.15.0.dist-info), 1.16.0 (six-1.16.0.dist-info)"),
+            "{format}: {out}\n{err}"
+        );
+    }
 }

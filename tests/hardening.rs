@@ -410,3 +410,152 @@ fn an_ignore_file_that_is_a_device_or_fifo_is_refused_not_read_by_the_walk() {
         .stdout(predicate::str::contains("1 file could not be read"))
         .stderr(predicate::str::contains("sub/.ignore: a FIFO (named pipe)"));
 }
+
+/// Issue 14, drift side: `freeze:` and `req:` sources are read like files for check: a FIFO,
+/// a device or a folder is refused before it is opened (no hang, no unbounded read), a
+/// missing `req:` file is an error (it was an empty specification, exit 0), and stdin
+/// (`freeze:-`) stays allowed but capped.
+#[cfg(unix)]
+#[test]
+fn drift_refuses_fifos_devices_folders_and_missing_files() {
+    let dir = tree(&[("f.txt", "six==1.16.0\n")]);
+    mkfifo(&dir.path().join("fifo"));
+    for (source, says) in [
+        (
+            "freeze:fifo",
+            "fifo: a FIFO (named pipe), not a regular file",
+        ),
+        ("req:fifo", "fifo: a FIFO (named pipe), not a regular file"),
+        (
+            "freeze:/dev/zero",
+            "/dev/zero: a character device, not a regular file",
+        ),
+        (
+            "req:/dev/zero",
+            "/dev/zero: a character device, not a regular file",
+        ),
+        ("freeze:.", ".: a folder, not a regular file"),
+        ("req:.", ".: a folder, not a regular file"),
+        ("req:missing.txt", "missing.txt: No such file or directory"),
+        (
+            "freeze:missing.txt",
+            "missing.txt: No such file or directory",
+        ),
+    ] {
+        let started = Instant::now();
+        pindrift(dir.path())
+            .args(["drift", source, "freeze:f.txt"])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(says));
+        assert!(started.elapsed() < Duration::from_secs(10), "{source}");
+    }
+    std::fs::write(dir.path().join("big.txt"), "six==1.16.0\n".repeat(200)).unwrap();
+    for source in ["freeze:big.txt", "req:big.txt"] {
+        pindrift(dir.path())
+            .args(["drift", "--max-file-size", "1KiB", source, "freeze:f.txt"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(
+                "big.txt: larger than the 1 KiB limit",
+            ));
+    }
+    pindrift(dir.path())
+        .args(["drift", "freeze:-", "freeze:f.txt"])
+        .write_stdin("six==1.16.0\n")
+        .assert()
+        .code(0);
+    pindrift(dir.path())
+        .args([
+            "drift",
+            "--max-file-size",
+            "1KiB",
+            "freeze:-",
+            "freeze:f.txt",
+        ])
+        .write_stdin("six==1.16.0\n".repeat(200))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "stdin is larger than the 1 KiB limit",
+        ));
+}
+
+/// A fake Docker Engine on a unix socket: accepts every connection, answers `GET /version`
+/// when `version` is set (so that pindrift gets past connecting), and never answers
+/// anything else. Lives as long as the test process.
+#[cfg(unix)]
+fn silent_engine(dir: &Path, version: bool) -> String {
+    use std::io::{Read as _, Write as _};
+    let socket = dir.join("engine.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = stream.read(&mut buf) {
+                    if n == 0 {
+                        return;
+                    }
+                    seen.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&seen).into_owned();
+                    let first = text.lines().next().unwrap_or("").to_string();
+                    if version && text.contains("\r\n\r\n") && first.contains("/version ") {
+                        let body =
+                            r#"{"ApiVersion":"1.41","Version":"20.10.24","MinAPIVersion":"1.12"}"#;
+                        let _ = write!(
+                            stream,
+                            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        seen.clear();
+                    }
+                    // Anything else: read, never answered.
+                }
+            });
+        }
+    });
+    format!("unix://{}", socket.display())
+}
+
+/// Issue 14: an engine that never answers (at all, or after the version handshake) makes
+/// `drift` give up after `--timeout` seconds with exit 2 and a message that says so; the
+/// default wait is 60 s, no longer 120 s.
+#[cfg(unix)]
+#[test]
+fn drift_gives_up_on_an_engine_that_never_answers() {
+    for (version, says) in [
+        (
+            false,
+            "no answer within 2 s (--timeout SECONDS waits longer)",
+        ),
+        (
+            true,
+            "inspecting image app:1: the Docker Engine did not answer within 2 s",
+        ),
+    ] {
+        let dir = tree(&[("f.txt", "six==1.16.0\n")]);
+        let host = silent_engine(dir.path(), version);
+        let started = Instant::now();
+        pindrift(dir.path())
+            .env("DOCKER_HOST", &host)
+            .env("PINDRIFT_CACHE_DIR", dir.path().join("cache"))
+            .args(["drift", "--timeout", "2", "image:app:1", "freeze:f.txt"])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(says));
+        let took = started.elapsed();
+        // Connecting, the request, and the clean-up's look for temporary containers (one
+        // more timeout) at the most.
+        assert!(took < Duration::from_secs(8), "{version}: {took:?}");
+        assert!(took >= Duration::from_secs(2), "{version}: {took:?}");
+    }
+    pindrift(Path::new("."))
+        .args(["drift", "--help"])
+        .assert()
+        .stdout(predicate::str::contains("[default: 60]"));
+}

@@ -198,7 +198,7 @@ fn pindrift_view(kind: &LineKind) -> View {
             target: target.clone(),
         },
         LineKind::Options { .. } => View::Option,
-        LineKind::Invalid { message, .. } => View::Error(message.clone()),
+        LineKind::Invalid { error, .. } => View::Error(error.to_string()),
     }
 }
 

@@ -59,6 +59,14 @@ pub struct DriftArgs {
     /// `$XDG_CACHE_HOME/pindrift`, else `~/.cache/pindrift`); read everything from the engine.
     #[arg(long)]
     pub no_cache: bool,
+    /// `freeze:` and `req:` files (and stdin) larger than this are an error, e.g. `10MiB`
+    /// (the default), `512KiB`.
+    #[arg(long, value_name = "SIZE", value_parser = crate::read::parse_size)]
+    pub max_file_size: Option<u64>,
+    /// Seconds to wait for each answer of the Docker Engine (a request, or the next piece
+    /// of an archive) before giving up with exit 2; temporary containers are still removed.
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::docker::DEFAULT_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86400))]
+    pub timeout: u64,
 }
 
 const SOURCES_HELP: &str = "\
@@ -104,6 +112,10 @@ impl DriftArgs {
             python_env: self.python_env.clone(),
             no_os: self.no_os,
             no_cache: self.no_cache,
+            max_file_size: self
+                .max_file_size
+                .unwrap_or(crate::read::DEFAULT_MAX_FILE_SIZE),
+            timeout: std::time::Duration::from_secs(self.timeout),
         }
     }
 }

@@ -27,6 +27,8 @@ use crate::drift::FileChangeKind;
 pub struct ApiError {
     pub status: Option<u16>,
     pub message: String,
+    /// The engine did not answer within this many seconds (`--timeout`).
+    pub timeout: Option<u64>,
 }
 
 impl ApiError {
@@ -49,6 +51,18 @@ impl From<bollard::errors::Error> for ApiError {
         ApiError {
             status,
             message: e.to_string(),
+            timeout: None,
+        }
+    }
+}
+
+impl ApiError {
+    /// A bollard error from a client that waits `seconds` for an answer.
+    fn of(e: bollard::errors::Error, seconds: u64) -> ApiError {
+        let timed_out = matches!(e, bollard::errors::Error::RequestTimeoutError);
+        ApiError {
+            timeout: timed_out.then_some(seconds),
+            ..ApiError::from(e)
         }
     }
 }
@@ -157,9 +171,16 @@ pub trait EngineApi: Clone + Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Bollard(pub Docker);
 
+impl Bollard {
+    /// This client's error, saying whether the engine did not answer in time.
+    fn error(&self, e: bollard::errors::Error) -> ApiError {
+        ApiError::of(e, self.0.timeout().as_secs())
+    }
+}
+
 impl EngineApi for Bollard {
     async fn driver_status(&self) -> Result<Vec<(String, String)>, ApiError> {
-        let info = self.0.info().await?;
+        let info = self.0.info().await.map_err(|e| self.error(e))?;
         Ok(info
             .driver_status
             .unwrap_or_default()
@@ -172,7 +193,11 @@ impl EngineApi for Bollard {
     }
 
     async fn inspect_container(&self, id: &str) -> Result<ContainerFacts, ApiError> {
-        let c = self.0.inspect_container(id, None).await?;
+        let c = self
+            .0
+            .inspect_container(id, None)
+            .await
+            .map_err(|e| self.error(e))?;
         let config = c.config.unwrap_or_default();
         let state = c.state.unwrap_or_default();
         Ok(ContainerFacts {
@@ -199,7 +224,11 @@ impl EngineApi for Bollard {
     }
 
     async fn inspect_image(&self, reference: &str) -> Result<ImageConfig, ApiError> {
-        let image = self.0.inspect_image(reference).await?;
+        let image = self
+            .0
+            .inspect_image(reference)
+            .await
+            .map_err(|e| self.error(e))?;
         let config = image.config.unwrap_or_default();
         Ok(ImageConfig {
             id: image.id,
@@ -220,7 +249,12 @@ impl EngineApi for Bollard {
         let opts = CreateContainerOptionsBuilder::default()
             .name(&spec.name)
             .build();
-        Ok(self.0.create_container(Some(opts), body).await?.id)
+        Ok(self
+            .0
+            .create_container(Some(opts), body)
+            .await
+            .map_err(|e| self.error(e))?
+            .id)
     }
 
     async fn remove_container(&self, id: &str) -> Result<(), ApiError> {
@@ -228,7 +262,10 @@ impl EngineApi for Bollard {
             .force(true)
             .v(true)
             .build();
-        Ok(self.0.remove_container(id, Some(opts)).await?)
+        self.0
+            .remove_container(id, Some(opts))
+            .await
+            .map_err(|e| self.error(e))
     }
 
     async fn list_containers(&self, filter: ContainerFilter) -> Result<Vec<Replica>, ApiError> {
@@ -251,7 +288,11 @@ impl EngineApi for Bollard {
         if all {
             opts = opts.all(true);
         }
-        let list = self.0.list_containers(Some(opts.build())).await?;
+        let list = self
+            .0
+            .list_containers(Some(opts.build()))
+            .await
+            .map_err(|e| self.error(e))?;
         Ok(list
             .into_iter()
             .filter_map(|c| {
@@ -269,7 +310,12 @@ impl EngineApi for Bollard {
     }
 
     async fn container_changes(&self, id: &str) -> Result<Vec<RawChange>, ApiError> {
-        let list = self.0.container_changes(id).await?.unwrap_or_default();
+        let list = self
+            .0
+            .container_changes(id)
+            .await
+            .map_err(|e| self.error(e))?
+            .unwrap_or_default();
         Ok(list
             .into_iter()
             .map(|c| RawChange {
@@ -288,10 +334,11 @@ impl EngineApi for Bollard {
         let opts = DownloadFromContainerOptionsBuilder::default()
             .path(path)
             .build();
+        let seconds = self.0.timeout().as_secs();
         self.0
             .download_from_container(id, Some(opts))
             .map_ok(|b| b.to_vec())
-            .map_err(ApiError::from)
+            .map_err(move |e| ApiError::of(e, seconds))
             .boxed()
     }
 
@@ -308,14 +355,24 @@ impl EngineApi for Bollard {
             attach_stderr: Some(true),
             ..Default::default()
         };
-        Ok(self.0.create_exec(container, opts).await?.id)
+        Ok(self
+            .0
+            .create_exec(container, opts)
+            .await
+            .map_err(|e| self.error(e))?
+            .id)
     }
 
     async fn start_exec(
         &self,
         exec: &str,
     ) -> Result<BoxStream<'static, Result<ExecChunk, ApiError>>, ApiError> {
-        match self.0.start_exec(exec, None::<StartExecOptions>).await? {
+        match self
+            .0
+            .start_exec(exec, None::<StartExecOptions>)
+            .await
+            .map_err(|e| self.error(e))?
+        {
             StartExecResults::Attached { output, .. } => Ok(output
                 .filter_map(|item| async move {
                     match item {
@@ -335,6 +392,11 @@ impl EngineApi for Bollard {
     }
 
     async fn exec_exit_code(&self, exec: &str) -> Result<Option<i64>, ApiError> {
-        Ok(self.0.inspect_exec(exec).await?.exit_code)
+        Ok(self
+            .0
+            .inspect_exec(exec)
+            .await
+            .map_err(|e| self.error(e))?
+            .exit_code)
     }
 }

@@ -6,7 +6,8 @@ use super::{Bollard, Engine, EngineError};
 
 impl Engine<Bollard> {
     /// Connect through `DOCKER_HOST` or the default socket and negotiate the API version.
-    pub async fn connect() -> Result<Engine, EngineError> {
+    /// Every request (and every piece of an archive stream) waits at most `timeout`.
+    pub async fn connect(timeout: std::time::Duration) -> Result<Engine, EngineError> {
         let (host, origin) = match std::env::var("DOCKER_HOST") {
             Ok(h) if !h.is_empty() => (h, "from DOCKER_HOST"),
             _ => (
@@ -19,16 +20,23 @@ impl Engine<Bollard> {
             origin,
             reason,
         };
+        // bollard's timeout is whole seconds: at least one.
+        let seconds = timeout.as_secs().max(1);
         let docker = if host.starts_with("unix://") {
-            Docker::connect_with_unix(&host, 120, bollard::API_DEFAULT_VERSION)
+            Docker::connect_with_unix(&host, seconds, bollard::API_DEFAULT_VERSION)
         } else {
             Docker::connect_with_host(&host)
         }
-        .map_err(|e| unreachable(e.to_string()))?;
-        let docker = docker
-            .negotiate_version()
-            .await
-            .map_err(|e| unreachable(e.to_string()))?;
-        Ok(Engine::with_api(Bollard(docker), host))
+        .map_err(|e| unreachable(e.to_string()))?
+        .with_timeout(std::time::Duration::from_secs(seconds));
+        let docker = docker.negotiate_version().await.map_err(|e| match e {
+            bollard::errors::Error::RequestTimeoutError => unreachable(format!(
+                "no answer within {seconds} s (--timeout SECONDS waits longer)"
+            )),
+            e => unreachable(e.to_string()),
+        })?;
+        let mut engine = Engine::with_api(Bollard(docker), host);
+        engine.answer_timeout = std::time::Duration::from_secs(seconds);
+        Ok(engine)
     }
 }

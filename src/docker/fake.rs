@@ -29,6 +29,8 @@ pub struct State {
     pub archived: Vec<(String, String)>,
     /// Remove the container after this many archive requests.
     pub vanish_after: Option<usize>,
+    /// Archive streams send their first piece, then nothing ever again.
+    pub stall_archives: bool,
 }
 
 #[derive(Clone, Default)]
@@ -38,6 +40,7 @@ fn not_found(what: &str) -> ApiError {
     ApiError {
         status: Some(404),
         message: format!("Docker responded with status code 404: {what}"),
+        timeout: None,
     }
 }
 
@@ -190,6 +193,10 @@ impl EngineApi for Fake {
                 ))),
             },
         };
+        if state.stall_archives {
+            let first = futures_util::stream::iter([Ok(vec![0u8; 512])]);
+            return first.chain(futures_util::stream::pending()).boxed();
+        }
         futures_util::stream::iter([answer]).boxed()
     }
 
@@ -257,6 +264,127 @@ mod tests {
         engine.cleanup().await;
         assert!(matches!(err, EngineError::ContainerGone(_)), "{err}");
         assert!(fake.0.lock().unwrap().containers.is_empty());
+    }
+
+    /// Issue 14: the metadata cap is per inventory: three site folders whose headers fit the
+    /// cap one by one, not together, give a warning naming what was not read (the run is not
+    /// clean), and the cut folder is not cached as if it were whole.
+    #[tokio::test]
+    async fn the_metadata_cap_counts_every_site_folder_of_one_image() {
+        let header = |name: &str| format!("Name: {name}\nVersion: 1.0\n{}\n", "X: y\n".repeat(50));
+        let dist = |site: &str, name: &str| format!("{site}/{name}-1.0.dist-info/METADATA");
+        let sites = [
+            "/usr/lib/python3/dist-packages",
+            "/usr/local/lib/python3.12/site-packages",
+            "/opt/venv/lib/python3.12/site-packages",
+        ];
+        let files: Vec<(String, String)> = sites
+            .iter()
+            .zip(["aaa", "bbb", "ccc"])
+            .map(|(site, name)| (dist(site, name), header(name)))
+            .chain([(
+                "/opt/venv/pyvenv.cfg".to_string(),
+                "home = /usr/bin\n".to_string(),
+            )])
+            .collect();
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(p, c)| (p.as_str(), c.as_str()))
+            .collect();
+        let fake = Fake::with_image(IMAGE, &refs);
+        let cache = tempfile::tempdir().unwrap();
+        let mut engine = engine(&fake);
+        engine.set_cache_dir(Some(cache.path().to_path_buf()));
+        // Room for two headers and the pyvenv.cfg, not three headers.
+        engine.set_metadata_cap(header("aaa").len() as u64 * 2 + 100);
+        let inv = engine.image_inventory(IMAGE, "image:x").await.unwrap();
+        engine.cleanup().await;
+        assert_eq!(inv.package_count(), 2, "{inv:?}");
+        let unread: Vec<&crate::inventory::Warning> =
+            inv.warnings.iter().filter(|w| w.package_unread()).collect();
+        assert_eq!(unread.len(), 1, "{:?}", inv.warnings);
+        assert!(
+            unread[0].path.ends_with("-1.0.dist-info/METADATA"),
+            "{unread:?}"
+        );
+        assert!(
+            unread[0].message.contains("all its folders together"),
+            "{unread:?}"
+        );
+        // The same image with the default cap: all three (the cut folder was not cached).
+        let mut engine = super::super::Engine::with_api(fake.clone(), "fake://".into());
+        engine.set_cache_dir(Some(cache.path().to_path_buf()));
+        let inv = engine.image_inventory(IMAGE, "image:x").await.unwrap();
+        engine.cleanup().await;
+        assert_eq!(inv.package_count(), 3, "{:?}", inv.warnings);
+        assert!(
+            inv.warnings.iter().all(|w| !w.package_unread()),
+            "{:?}",
+            inv.warnings
+        );
+    }
+
+    /// Issue 14: a folder that a `.pth` file puts on `sys.path` is read too (pip freeze
+    /// lists what is there), once, after the site folders.
+    #[tokio::test]
+    async fn folders_named_by_pth_files_are_read() {
+        let site = "/usr/local/lib/python3.12/site-packages";
+        let fake = Fake::with_image(
+            IMAGE,
+            &[
+                (
+                    &format!("{site}/six-1.16.0.dist-info/METADATA"),
+                    "Name: six\nVersion: 1.16.0\n",
+                ),
+                (
+                    &format!("{site}/shared.pth"),
+                    "/srv/shared/lib\nimport sys\n",
+                ),
+                (
+                    "/srv/shared/lib/attrs-23.1.0.dist-info/METADATA",
+                    "Name: attrs\nVersion: 23.1.0\n",
+                ),
+            ],
+        );
+        let engine = engine(&fake);
+        let inv = engine.image_inventory(IMAGE, "image:x").await.unwrap();
+        engine.cleanup().await;
+        let names: Vec<&str> = inv
+            .envs
+            .iter()
+            .flat_map(|e| e.packages.keys())
+            .map(String::as_str)
+            .collect();
+        assert_eq!(names, ["attrs", "six"], "{inv:?}");
+        let state = fake.0.lock().unwrap();
+        let reads = state
+            .archived
+            .iter()
+            .filter(|(_, p)| p == "/srv/shared/lib")
+            .count();
+        assert_eq!(reads, 1);
+    }
+
+    /// Issue 14: an engine that stops sending an archive is a timeout with a clear message,
+    /// and the temporary container is still removed.
+    #[tokio::test]
+    async fn an_archive_that_stops_is_a_timeout_and_the_temporary_container_is_removed() {
+        let fake = Fake::with_image(IMAGE, &[(SIX, "Name: six\nVersion: 1.16.0\n\n")]);
+        fake.0.lock().unwrap().stall_archives = true;
+        let mut engine = engine(&fake);
+        engine.answer_timeout = std::time::Duration::from_millis(200);
+        let started = std::time::Instant::now();
+        let err = engine.image_inventory(IMAGE, "image:x").await.unwrap_err();
+        engine.cleanup().await;
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert!(matches!(err, EngineError::Timeout { .. }), "{err}");
+        assert!(err.to_string().starts_with("archiving /"), "{err}");
+        let state = fake.0.lock().unwrap();
+        assert_eq!(state.created.len(), 1);
+        assert!(
+            state.containers.is_empty(),
+            "the temporary container is removed"
+        );
     }
 
     #[tokio::test]

@@ -67,16 +67,32 @@ pub enum EngineError {
     },
     #[error("{context}: {message}")]
     Api { context: String, message: String },
+    #[error(
+        "{context}: the Docker Engine did not answer within {seconds} s; nothing was compared \
+         (--timeout SECONDS waits longer)"
+    )]
+    Timeout { context: String, seconds: u64 },
 }
 
 impl EngineError {
     fn api(context: impl Into<String>, e: ApiError) -> Self {
-        EngineError::Api {
-            context: context.into(),
-            message: e.message,
+        match e.timeout {
+            Some(seconds) => EngineError::Timeout {
+                context: context.into(),
+                seconds,
+            },
+            None => EngineError::Api {
+                context: context.into(),
+                message: e.message,
+            },
         }
     }
 }
+
+/// How long pindrift waits for the engine to answer one request (or to send the next
+/// piece of an archive) by default: an engine that never answers must not hold a
+/// pre-commit hook or a CI gate for minutes.
+pub const DEFAULT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// What the engine says about a container.
 #[derive(Debug, Clone)]
@@ -120,6 +136,10 @@ pub struct Engine<A = Bollard> {
     /// interrupted read never leaves a container the engine creates after pindrift stopped
     /// looking.
     pending: std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The most metadata bytes kept for one inventory (all its folders together).
+    metadata_cap: u64,
+    /// How long to wait for the next piece of a stream (requests time out in the client).
+    answer_timeout: std::time::Duration,
 }
 
 /// A running replica found by a selector.
@@ -146,7 +166,14 @@ impl<A: EngineApi> Engine<A> {
             cache_dir: None,
             changes: ChangesPolicy::from_env(),
             pending: std::sync::Mutex::new(Vec::new()),
+            metadata_cap: crate::inventory::tarscan::MAX_TOTAL_KEPT,
+            answer_timeout: DEFAULT_TIMEOUT,
         }
+    }
+
+    /// Keep at most `bytes` of metadata per inventory (tests use small caps).
+    pub fn set_metadata_cap(&mut self, bytes: u64) {
+        self.metadata_cap = bytes;
     }
 
     /// Use (or, with `None`, do not use) an inventory cache folder for images.

@@ -29,7 +29,8 @@ fn under(path: &str, dir: &str) -> bool {
     path.len() > dir.len() && path.starts_with(dir) && path.as_bytes()[dir.len()] == b'/'
 }
 
-fn at_or_under(path: &str, dir: &str) -> bool {
+/// Is `path` the folder `dir` or below it?
+pub fn at_or_under(path: &str, dir: &str) -> bool {
     path == dir.trim_end_matches('/') || under(path, dir)
 }
 

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use futures_util::{stream, StreamExt};
 
@@ -13,8 +14,8 @@ use super::{
     overlay, short, ChangesPolicy, ContainerFacts, Engine, EngineApi, EngineError, RawChange,
 };
 use crate::inventory::cache::Roots;
-use crate::inventory::sites::{group, system_site_candidates};
-use crate::inventory::tarscan::Collected;
+use crate::inventory::sites::{group, pth_folders, system_site_candidates, MAX_PTH_FOLDERS};
+use crate::inventory::tarscan::{Budget, Collected};
 use crate::inventory::{Inventory, SourceInfo, SourceKind, Via};
 
 /// How many archive requests run at once.
@@ -53,6 +54,28 @@ struct Reader {
     base: Roots,
     /// The image's content learned by this read (to be added to the cache).
     learned: Roots,
+    /// The metadata bytes this inventory may still keep, over all its folders.
+    budget: Arc<Budget>,
+}
+
+impl Reader {
+    fn new(target: Target, base: Roots, metadata_cap: u64) -> Self {
+        Reader {
+            target,
+            base,
+            learned: Roots::new(),
+            budget: Arc::new(Budget::new(metadata_cap)),
+        }
+    }
+}
+
+/// Learns what was read of the image's folders, except those whose read stopped at the
+/// budget: they are not the folder's content, and a cache must not say they are.
+fn learn(learned: &mut Roots, read: Roots) {
+    learned.extend(
+        read.into_iter()
+            .filter(|(_, c)| !c.as_ref().is_some_and(|c| c.cut_short)),
+    );
 }
 
 impl<A: EngineApi> Engine<A> {
@@ -112,11 +135,7 @@ impl<A: EngineApi> Engine<A> {
                 id: facts.id.clone(),
             },
         };
-        let mut reader = Reader {
-            target,
-            base: base.unwrap_or_default(),
-            learned: Roots::new(),
-        };
+        let mut reader = Reader::new(target, base.unwrap_or_default(), self.metadata_cap);
         let inv = self
             .read_archive_inventory(&facts, source, &mut reader)
             .await?;
@@ -199,14 +218,14 @@ impl<A: EngineApi> Engine<A> {
             via: Via::Archive,
             platform: handle.facts.platform.clone(),
         };
-        let mut reader = Reader {
-            target: Target::Image {
+        let mut reader = Reader::new(
+            Target::Image {
                 image_id: image_id.clone(),
                 temp: handle.temp,
             },
-            base: handle.base,
-            learned: Roots::new(),
-        };
+            handle.base,
+            self.metadata_cap,
+        );
         let result = self
             .read_archive_inventory(&handle.facts, source, &mut reader)
             .await;
@@ -223,10 +242,15 @@ impl<A: EngineApi> Engine<A> {
     }
 
     /// Archive each path of one container; `None` for missing paths.
-    async fn scan_each(&self, id: &str, paths: &[String]) -> Result<Roots, EngineError> {
+    async fn scan_each(
+        &self,
+        id: &str,
+        paths: &[String],
+        budget: &Arc<Budget>,
+    ) -> Result<Roots, EngineError> {
         let results: Vec<(String, Result<Option<Collected>, EngineError>)> =
             stream::iter(paths.iter())
-                .map(|p| async move { (p.clone(), self.scan_path(id, p).await) })
+                .map(|p| async move { (p.clone(), self.scan_path(id, p, budget.clone()).await) })
                 .buffer_unordered(CONCURRENCY)
                 .collect()
                 .await;
@@ -244,8 +268,9 @@ impl<A: EngineApi> Engine<A> {
         paths: &[String],
     ) -> Result<Collected, EngineError> {
         let mut got = Roots::new();
+        let budget = reader.budget.clone();
         match &mut reader.target {
-            Target::Direct { id } => got = self.scan_each(id, paths).await?,
+            Target::Direct { id } => got = self.scan_each(id, paths, &budget).await?,
             Target::Image { image_id, temp } => {
                 let missing: Vec<String> = paths
                     .iter()
@@ -257,10 +282,20 @@ impl<A: EngineApi> Engine<A> {
                         *temp = Some(self.create_temp(image_id).await?);
                     }
                     let id = temp.clone().unwrap_or_default();
-                    let read = self.scan_each(&id, &missing).await?;
-                    reader.learned.extend(read);
+                    let mut read = self.scan_each(&id, &missing, &budget).await?;
+                    let cut: Roots = read
+                        .iter()
+                        .filter(|(_, c)| c.as_ref().is_some_and(|c| c.cut_short))
+                        .map(|(p, c)| (p.clone(), c.clone()))
+                        .collect();
+                    read.retain(|p, _| !cut.contains_key(p));
+                    learn(&mut reader.learned, read);
+                    got.extend(cut);
                 }
                 for p in paths {
+                    if got.contains_key(p) {
+                        continue;
+                    }
                     let c = reader
                         .base
                         .get(p)
@@ -303,8 +338,8 @@ impl<A: EngineApi> Engine<A> {
                     .iter()
                     .flat_map(|(_, _, _, r)| r.iter().cloned())
                     .collect();
-                let mut fetched = self.scan_each(id, &whole).await?;
-                let fetched_units = self.scan_each(id, &units).await?;
+                let mut fetched = self.scan_each(id, &whole, &budget).await?;
+                let fetched_units = self.scan_each(id, &units, &budget).await?;
                 for (p, mut c, drop, reread) in patches {
                     for d in drop.iter().chain(reread.iter()) {
                         overlay::drop_below(&mut c, d);
@@ -322,7 +357,10 @@ impl<A: EngineApi> Engine<A> {
                     let mounted = mounts.iter().any(|m| overlay::overlaps(m, p));
                     let touched = changes.iter().any(|c| overlay::overlaps(&c.path, p));
                     if !mounted && !touched && !reader.base.contains_key(p) {
-                        reader.learned.insert(p.clone(), content.clone());
+                        learn(
+                            &mut reader.learned,
+                            Roots::from([(p.clone(), content.clone())]),
+                        );
                     }
                     got.insert(p.clone(), content);
                 }
@@ -331,7 +369,7 @@ impl<A: EngineApi> Engine<A> {
         let mut all = Collected::default();
         for p in paths {
             if let Some(Some(c)) = got.remove(p) {
-                all.merge(c);
+                all.merge_within(c, budget.limit());
             }
         }
         Ok(all)
@@ -361,7 +399,33 @@ impl<A: EngineApi> Engine<A> {
                 None => true,
             })
             .collect();
-        all.merge(self.read_roots(reader, &second).await?);
+        let second_read = self.read_roots(reader, &second).await?;
+        all.merge_within(second_read, reader.budget.limit());
+        // Folders that `.pth` files put on `sys.path` (pip freeze lists what is there),
+        // unless a folder already read holds them.
+        let read: Vec<&String> = first.iter().chain(second.iter()).collect();
+        let named: Vec<(String, String)> = pth_folders(&all)
+            .into_iter()
+            .filter(|(folder, _)| !read.iter().any(|r| overlay::at_or_under(folder, r)))
+            .collect();
+        let (third, left): (Vec<_>, Vec<_>) = named
+            .into_iter()
+            .enumerate()
+            .partition(|(i, _)| *i < MAX_PTH_FOLDERS);
+        let third: Vec<String> = third.into_iter().map(|(_, (folder, _))| folder).collect();
+        if !third.is_empty() {
+            let third_read = self.read_roots(reader, &third).await?;
+            all.merge_within(third_read, reader.budget.limit());
+        }
+        for (_, (folder, site)) in left {
+            all.warnings.push(crate::inventory::Warning {
+                path: folder,
+                message: format!(
+                    "named by a .pth file in {site}, past the first {MAX_PTH_FOLDERS} such folders: not read{}",
+                    crate::inventory::NOT_COMPARED
+                ),
+            });
+        }
         // Every "missing" path above is only true if the container was there all along.
         self.still_there(&reader.target).await?;
         let g = group(&all, &pythonpath);

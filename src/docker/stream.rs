@@ -6,18 +6,28 @@ use std::io::{self, Read};
 use futures_util::StreamExt;
 
 use super::{short, Engine, EngineApi, EngineError};
-use crate::inventory::tarscan::{scan_tar, Collected};
+use crate::inventory::tarscan::{scan_tar_within, Budget, Collected};
 
 impl<A: EngineApi> Engine<A> {
     /// Archive one container path and keep its metadata files. `Ok(None)` when it does not
     /// exist.
+    /// What is kept counts against `budget`, shared by every folder of one inventory.
     pub(super) async fn scan_path(
         &self,
         id: &str,
         path: &str,
+        budget: std::sync::Arc<Budget>,
     ) -> Result<Option<Collected>, EngineError> {
         let mut body = self.api.archive(id, path);
-        let first = match body.next().await {
+        // An engine that stops sending mid-stream is a timeout, not a hang.
+        let timed_out = || EngineError::Timeout {
+            context: format!("archiving {path}"),
+            seconds: self.answer_timeout.as_secs(),
+        };
+        let first = match tokio::time::timeout(self.answer_timeout, body.next())
+            .await
+            .map_err(|_| timed_out())?
+        {
             None => return Ok(Some(Collected::default())),
             // A 404 is either "no such path" or "no such container": only the first is absence.
             Some(Err(e)) if e.container_gone() => {
@@ -31,7 +41,7 @@ impl<A: EngineApi> Engine<A> {
         let archived = path.to_string();
         let reader = tokio::task::spawn_blocking(move || {
             let mut c = Collected::default();
-            scan_tar(
+            scan_tar_within(
                 ChannelReader {
                     rx,
                     cur: Vec::new(),
@@ -39,13 +49,21 @@ impl<A: EngineApi> Engine<A> {
                 },
                 &archived,
                 &mut c,
+                &budget,
             );
             c
         });
         let mut ok = tx.send(Ok(first)).await.is_ok();
         let mut broke = None;
         while ok {
-            match body.next().await {
+            let Ok(next) = tokio::time::timeout(self.answer_timeout, body.next()).await else {
+                let _ = tx
+                    .send(Err(io::Error::other("the engine stopped sending")))
+                    .await;
+                drop(tx);
+                return Err(timed_out());
+            };
+            match next {
                 None => break,
                 Some(Ok(b)) => ok = tx.send(Ok(b)).await.is_ok(),
                 Some(Err(e)) => {

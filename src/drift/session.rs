@@ -71,6 +71,10 @@ pub struct Request {
     pub python_env: Option<String>,
     pub no_os: bool,
     pub no_cache: bool,
+    /// The most bytes read from a `freeze:` or `req:` file (or stdin): past it, an error.
+    pub max_file_size: u64,
+    /// How long to wait for each answer of the engine (`--timeout`).
+    pub timeout: std::time::Duration,
 }
 
 /// Why a drift run stopped. Messages are what the CLI prints after `pindrift: error: `.
@@ -98,6 +102,14 @@ pub enum SessionError {
     NoReplicas(String),
     #[error("reading pip freeze output from stdin")]
     Stdin(#[source] std::io::Error),
+    #[error("pip freeze output on stdin is larger than the {} limit (--max-file-size): not read on", crate::read::human_size(*limit))]
+    StdinTooLarge { limit: u64 },
+    /// A FIFO, a device, a folder or a file past the cap: never opened or never read on.
+    #[error("{path}: {reason}")]
+    FreezeFile {
+        path: String,
+        reason: crate::read::ReadError,
+    },
     #[error("reading {path}")]
     ReadFreeze {
         path: String,
@@ -201,7 +213,7 @@ pub async fn run(
         .collect::<Result<_, _>>()?;
     check(request, &sources)?;
     let engine = if request.replicas.is_some() || needs_engine(&sources) {
-        let mut e = Engine::connect().await?;
+        let mut e = Engine::connect(request.timeout).await?;
         if !request.no_cache {
             e.set_cache_dir(crate::inventory::cache::default_dir());
         }
@@ -288,28 +300,42 @@ pub fn watched_folders(facts: &ContainerFacts, with_home: bool) -> Vec<String> {
     focus
 }
 
-async fn read_freeze(spec: &str, file: &str) -> Result<Inventory, SessionError> {
+/// A `freeze:` file (`-`: stdin), never more than `limit` bytes of it. Only a regular file
+/// is opened: a FIFO would block and `/dev/zero` never ends.
+async fn read_freeze(spec: &str, file: &str, limit: u64) -> Result<Inventory, SessionError> {
     let (text, display) = if file == "-" {
         // On a blocking thread, so that Ctrl-C is still seen while stdin stays open.
-        let t = tokio::task::spawn_blocking(|| {
+        let t = tokio::task::spawn_blocking(move || {
             let mut t = String::new();
-            std::io::stdin().read_to_string(&mut t).map(|_| t)
+            std::io::stdin()
+                .take(limit.saturating_add(1))
+                .read_to_string(&mut t)
+                .map(|_| t)
         })
         .await
         .map_err(|e| SessionError::Stdin(std::io::Error::other(e)))?
         .map_err(SessionError::Stdin)?;
+        if t.len() as u64 > limit {
+            return Err(SessionError::StdinTooLarge { limit });
+        }
         (t, "<stdin>".to_string())
     } else {
         let path = Path::new(file).to_path_buf();
         let display = crate::paths::display_path(&path);
-        let t = tokio::task::spawn_blocking(move || std::fs::read_to_string(path))
+        let bytes = tokio::task::spawn_blocking(move || crate::read::read_regular(&path, limit))
             .await
-            .map_err(std::io::Error::other)
-            .and_then(|r| r)
-            .map_err(|source| SessionError::ReadFreeze {
+            .map_err(|e| SessionError::ReadFreeze {
                 path: display.clone(),
-                source,
+                source: std::io::Error::other(e),
+            })?
+            .map_err(|reason| SessionError::FreezeFile {
+                path: display.clone(),
+                reason,
             })?;
+        let t = String::from_utf8(bytes).map_err(|e| SessionError::ReadFreeze {
+            path: display.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        })?;
         (t, display)
     };
     let (env, warnings) = parse_freeze(&text, &display, "freeze");
@@ -322,9 +348,9 @@ async fn read_freeze(spec: &str, file: &str) -> Result<Inventory, SessionError> 
     })
 }
 
-async fn read_req(spec: &str, file: &str) -> Result<Inventory, SessionError> {
+async fn read_req(spec: &str, file: &str, limit: u64) -> Result<Inventory, SessionError> {
     let path = Path::new(file).to_path_buf();
-    let requirements = tokio::task::spawn_blocking(move || read_requirements(&path))
+    let requirements = tokio::task::spawn_blocking(move || read_requirements(&path, limit))
         .await
         .map_err(|e| ReqFileError::Unreadable(e.to_string()))??;
     Ok(Inventory {
@@ -371,8 +397,12 @@ impl Session<'_> {
         Ok(match source {
             Source::Image(r) => Opened::Image(Box::new(self.engine().open_image(r).await?)),
             Source::Container(_) => Opened::Container,
-            Source::Freeze(f) => Opened::Done(Box::new(read_freeze(spec, f).await?)),
-            Source::Req(f) => Opened::Done(Box::new(read_req(spec, f).await?)),
+            Source::Freeze(f) => Opened::Done(Box::new(
+                read_freeze(spec, f, self.request.max_file_size).await?,
+            )),
+            Source::Req(f) => Opened::Done(Box::new(
+                read_req(spec, f, self.request.max_file_size).await?,
+            )),
         })
     }
 
@@ -391,8 +421,8 @@ impl Session<'_> {
 
     async fn read_source(&self, spec: &str, source: &Source) -> Result<Inventory, SessionError> {
         match source {
-            Source::Freeze(f) => read_freeze(spec, f).await,
-            Source::Req(f) => read_req(spec, f).await,
+            Source::Freeze(f) => read_freeze(spec, f, self.request.max_file_size).await,
+            Source::Req(f) => read_req(spec, f, self.request.max_file_size).await,
             Source::Container(name) => Ok(self.read_container(name, spec).await?),
             // Images are never started: they are always read through the archive API.
             Source::Image(r) => Ok(self.engine().image_inventory(r, spec).await?),
@@ -587,40 +617,38 @@ mod tests {
             python_env: None,
             no_os: false,
             no_cache: true,
+            max_file_size: crate::read::DEFAULT_MAX_FILE_SIZE,
+            timeout: crate::docker::DEFAULT_TIMEOUT,
         }
     }
 
-    fn checked(r: &Request) -> Result<(), String> {
+    /// The usage error `r` gives, in words (`Ok` when there is none).
+    fn checked(r: &Request) -> Result<(), SessionError> {
         let sources: Vec<Source> = r
             .sources
             .iter()
             .map(|s| s.parse())
-            .collect::<Result<_, _>>()
-            .map_err(|e: SessionError| e.to_string())?;
-        check(r, &sources).map_err(|e| e.to_string())
+            .collect::<Result<_, _>>()?;
+        check(r, &sources)
+    }
+
+    fn usage_error(r: &Request) -> String {
+        checked(r).err().map(|e| e.to_string()).unwrap_or_default()
     }
 
     #[test]
     fn usage_errors_are_found_before_anything_is_read() {
-        assert!(checked(&request(&[]))
-            .unwrap_err()
-            .starts_with("give one or two"));
-        assert!(checked(&request(&["freeze:a"]))
-            .unwrap_err()
-            .starts_with("one source is only enough"));
-        assert!(checked(&request(&["web"]))
-            .unwrap_err()
-            .contains("has no kind"));
-        assert!(checked(&request(&["image:"]))
-            .unwrap_err()
-            .contains("names nothing"));
+        assert!(usage_error(&request(&[])).starts_with("give one or two"));
+        assert!(usage_error(&request(&["freeze:a"])).starts_with("one source is only enough"));
+        assert!(usage_error(&request(&["web"])).contains("has no kind"));
+        assert!(usage_error(&request(&["image:"])).contains("names nothing"));
         let mut r = request(&["freeze:a", "freeze:b"]);
         r.via = Via::Exec;
-        assert!(checked(&r).unwrap_err().starts_with("--via exec"));
+        assert!(usage_error(&r).starts_with("--via exec"));
         r.via = Via::Archive;
         r.strict_extra = true;
-        assert!(checked(&r).unwrap_err().starts_with("--strict-extra"));
-        assert_eq!(checked(&request(&["container:web"])), Ok(()));
+        assert!(usage_error(&r).starts_with("--strict-extra"));
+        assert!(checked(&request(&["container:web"])).is_ok());
     }
 
     #[test]

@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 use super::tarscan::Collected;
 use super::Warning;
 
-/// Version of the file format; part of the folder name and of the file.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the file format; part of the folder name and of the file. 2: roots keep the
+/// `.pth` files of site folders (a version 1 entry lacks them, so it is not used).
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Cache files larger than this are ignored.
 const MAX_CACHE_FILE: u64 = 512 * 1024 * 1024;
@@ -55,7 +56,7 @@ pub fn default_dir() -> Option<PathBuf> {
     var("HOME").map(|h| h.join(".cache").join("pindrift"))
 }
 
-/// The file for one image: `DIR/inventory/v1/sha256-<hex>.json`. `None` for ids that are not
+/// The file for one image: `DIR/inventory/v{FORMAT_VERSION}/sha256-<hex>.json`. `None` for ids that are not
 /// `sha256:` plus 64 hex digits (nothing else is content-addressed or safe as a file name).
 pub fn entry_path(dir: &Path, image_id: &str) -> Option<PathBuf> {
     let hex = image_id.strip_prefix("sha256:")?;

@@ -9,7 +9,7 @@ use std::path::Path;
 use pep440_rs::VersionSpecifiers;
 
 use crate::lint::requirements::install::{collect_install, FileCache};
-use crate::lint::requirements::parse::LineKind;
+use crate::lint::requirements::parse::{LineKind, RequirementsFileError};
 use crate::lint::requirements::requirement::RequirementSource;
 
 /// Why a requirements file cannot be used as a specification.
@@ -17,12 +17,27 @@ use crate::lint::requirements::requirement::RequirementSource;
 pub enum ReqFileError {
     #[error("{0}")]
     Unreadable(String),
+    /// The file named (not an include: those are `Invalid`) is not a regular file, is past
+    /// the cap, or cannot be opened.
+    #[error("{path}: {reason}")]
+    Read {
+        path: String,
+        reason: crate::read::ReadError,
+    },
     #[error(
         "{location}: {message}\n  pip would refuse this file too; fix it (`pindrift check {file}` shows every problem)"
     )]
     Invalid {
         location: String,
         message: String,
+        file: String,
+    },
+    /// A line pip would reject, in `file` or one of its includes.
+    #[error(
+        "{error}\n  pip would refuse this file too; fix it (`pindrift check {file}` shows every problem)"
+    )]
+    Line {
+        error: RequirementsFileError,
         file: String,
     },
 }
@@ -118,10 +133,18 @@ impl ReqEntry {
     }
 }
 
-/// Every requirement of `path` and its includes, in the order pip reads them.
-pub fn read_requirements(path: &Path) -> Result<Vec<ReqEntry>, ReqFileError> {
-    let cache = FileCache::new();
+/// Every requirement of `path` and its includes, in the order pip reads them; no file
+/// larger than `max_file_size`, and only regular files.
+pub fn read_requirements(path: &Path, max_file_size: u64) -> Result<Vec<ReqEntry>, ReqFileError> {
+    let cache = FileCache::new().with_max_file_size(max_file_size);
     let install = collect_install(path, &cache);
+    // The file named: unreadable, it has no lines, and no include finding says so.
+    if let Some(Err(reason)) = install.members.first().map(|m| m.file.as_ref()) {
+        return Err(ReqFileError::Read {
+            path: crate::paths::display_path(path),
+            reason: reason.clone(),
+        });
+    }
     if let Some(f) = install.include_findings.first() {
         return Err(ReqFileError::Invalid {
             location: format!("{}:{}", f.path, f.line),
@@ -149,7 +172,17 @@ pub fn read_requirements(path: &Path) -> Result<Vec<ReqEntry>, ReqFileError> {
             file: crate::paths::display_path(path),
         };
         match &line.kind {
-            LineKind::Invalid { message, .. } => return Err(invalid(message.clone())),
+            LineKind::Invalid { error, offset, .. } => {
+                return Err(ReqFileError::Line {
+                    error: RequirementsFileError {
+                        file: file.source.display.clone(),
+                        line: line.line,
+                        offset: *offset,
+                        error: error.clone(),
+                    },
+                    file: crate::paths::display_path(path),
+                })
+            }
             LineKind::Include { target, .. } => {
                 let lower = target.to_ascii_lowercase();
                 if ["http:", "https:", "file:"]

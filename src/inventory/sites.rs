@@ -40,6 +40,8 @@ struct Placement {
     python: Option<String>,
     /// Import order within the environment (lower first).
     order: u8,
+    /// A folder a `.pth` file of the site folder names: imported right after it.
+    after_site: bool,
 }
 
 /// `{prefix}/lib[64]/pythonX.Y/{site,dist}-packages` -> (prefix, X.Y, leaf, lib64).
@@ -69,6 +71,7 @@ fn place(
             root: Some(dir.to_string()),
             python: None,
             order: 0,
+            after_site: false,
         });
     }
     if dir == "/usr/lib/python3/dist-packages" {
@@ -78,6 +81,7 @@ fn place(
             root: None,
             python: None,
             order: 2,
+            after_site: false,
         });
     }
     if let Some((prefix, ver, leaf, lib64)) = split_site(dir) {
@@ -88,6 +92,7 @@ fn place(
                 root: Some(prefix.to_string()),
                 python: cfg_ver.clone().or_else(|| Some(ver.to_string())),
                 order: u8::from(lib64),
+                after_site: false,
             });
         }
         let order = match (prefix, leaf, lib64) {
@@ -105,6 +110,7 @@ fn place(
                 root: None,
                 python: Some(ver.to_string()),
                 order,
+                after_site: false,
             });
         }
         if prefix.ends_with("/.local") {
@@ -114,6 +120,7 @@ fn place(
                 root: Some(prefix.to_string()),
                 python: Some(ver.to_string()),
                 order: 0,
+                after_site: false,
             });
         }
         return Some(Placement {
@@ -122,6 +129,7 @@ fn place(
             root: Some(prefix.to_string()),
             python: Some(ver.to_string()),
             order: 0,
+            after_site: false,
         });
     }
     // A site-packages folder somewhere else (vendored `_vendor` folders are not site folders).
@@ -133,9 +141,76 @@ fn place(
             root: Some(dir.to_string()),
             python: None,
             order: 0,
+            after_site: false,
         });
     }
     None
+}
+
+/// The most folders `.pth` files may add to one inventory (each is one more archive read).
+pub const MAX_PTH_FOLDERS: usize = 64;
+
+/// Is `dir` a site folder (whose `.pth` files Python's `site` module reads)?
+fn is_site_dir(dir: &str) -> bool {
+    dir.ends_with("/site-packages") || dir.ends_with("/dist-packages")
+}
+
+/// `path` with `.` and `..` resolved as text (`os.path.abspath`); `None` when it is not
+/// absolute.
+fn normalize_abs(path: &str) -> Option<String> {
+    if !path.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(format!("/{}", parts.join("/")))
+}
+
+/// The folders the `.pth` files of site folders put on `sys.path`, as Python's `site`
+/// module reads them (`addpackage`): one path a line, relative to the site folder or
+/// absolute; blank lines and `#` comments skipped; lines starting with `import` are code
+/// that `site` runs, and pindrift runs nothing. Folder → the site folder that names it
+/// (the first, in path order).
+pub fn pth_folders(collected: &Collected) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for (path, data) in &collected.files {
+        let Some((dir, name)) = path.rsplit_once('/') else {
+            continue;
+        };
+        if !name.ends_with(".pth") || !is_site_dir(dir) {
+            continue;
+        }
+        for line in String::from_utf8_lossy(data).lines() {
+            if line.starts_with('#')
+                || line.starts_with("import ")
+                || line.starts_with("import\t")
+                || line.trim().is_empty()
+                || line.contains('\0')
+            {
+                continue;
+            }
+            let line = line.trim_end();
+            let joined = if line.starts_with('/') {
+                line.to_string()
+            } else {
+                format!("{dir}/{line}")
+            };
+            if let Some(folder) = normalize_abs(&joined) {
+                if folder != dir && folder != "/" {
+                    out.entry(folder).or_insert_with(|| dir.to_string());
+                }
+            }
+        }
+    }
+    out
 }
 
 fn venv_version(cfg: &[u8]) -> Option<String> {
@@ -172,6 +247,16 @@ pub fn group(collected: &Collected, pythonpath: &[String]) -> Grouped {
         .map(|(p, data)| (parent_of(p).to_string(), venv_version(data)))
         .collect();
 
+    // Folders named by `.pth` files belong to the environment of the site folder naming
+    // them, right after it on the import path.
+    let pth = pth_folders(collected);
+    let place_dir = |dir: &str| match pth.get(dir) {
+        Some(site) if !is_site_dir(dir) => place(site, &venvs, pythonpath).map(|mut p| {
+            p.after_site = true;
+            p
+        }),
+        _ => place(dir, &venvs, pythonpath),
+    };
     // (placement, site dir, info path, package)
     let mut found: Vec<(Placement, String, Package)> = Vec::new();
     for (path, data) in &collected.files {
@@ -184,7 +269,7 @@ pub fn group(collected: &Collected, pythonpath: &[String]) -> Grouped {
             } else {
                 continue;
             };
-        let Some(placement) = place(&site_dir, &venvs, pythonpath) else {
+        let Some(placement) = place_dir(&site_dir) else {
             continue;
         };
         let folder = info_dir.rsplit('/').next().unwrap_or("");
@@ -264,18 +349,23 @@ pub fn group(collected: &Collected, pythonpath: &[String]) -> Grouped {
         (
             a.0.key.as_str(),
             a.0.order,
+            a.0.after_site,
             a.1.as_str(),
             a.2.location.as_str(),
         )
             .cmp(&(
                 b.0.key.as_str(),
                 b.0.order,
+                b.0.after_site,
                 b.1.as_str(),
                 b.2.location.as_str(),
             ))
     });
 
     let mut envs: BTreeMap<String, PythonEnv> = BTreeMap::new();
+    // Several metadata folders for one name in one site folder (`six-1.15.0.dist-info` and
+    // `six-1.16.0.dist-info`, left by an interrupted upgrade): (dir, name) → every package.
+    let mut duplicates: BTreeMap<(String, String), Vec<Package>> = BTreeMap::new();
     for (p, dir, pkg) in expanded {
         let env = envs.entry(p.key.clone()).or_insert_with(|| {
             let mut e = PythonEnv::new(p.key.clone(), p.kind);
@@ -292,25 +382,30 @@ pub fn group(collected: &Collected, pythonpath: &[String]) -> Grouped {
             let kept = &env.packages[&dup.name];
             let same_dir =
                 parent_of(parent_of(&kept.location)) == dir || parent_of(&kept.location) == dir;
-            warnings.push(Warning {
-                path: dup.location.clone(),
-                message: if same_dir {
-                    format!(
-                        "second metadata folder for `{}` in {dir}; {} is used",
-                        dup.name, kept.location
-                    )
-                } else {
-                    format!(
+            if same_dir {
+                duplicates
+                    .entry((dir.clone(), dup.name.clone()))
+                    .or_insert_with(|| vec![kept.clone()])
+                    .push(dup);
+            } else {
+                warnings.push(Warning {
+                    path: dup.location.clone(),
+                    message: format!(
                         "`{}` {} is shadowed by {} {}",
                         dup.name,
                         dup.version.as_deref().unwrap_or("?"),
                         kept.version.as_deref().unwrap_or("?"),
                         kept.location
-                    )
-                },
-            });
+                    ),
+                });
+            }
         }
     }
+    warnings.extend(
+        duplicates
+            .into_iter()
+            .map(|((dir, name), packages)| duplicate_warning(&dir, &name, &packages)),
+    );
 
     let os = os_inventory(collected, &mut warnings);
     warnings.sort();
@@ -319,6 +414,49 @@ pub fn group(collected: &Collected, pythonpath: &[String]) -> Grouped {
         envs: envs.into_values().collect(),
         os,
         warnings,
+    }
+}
+
+/// One name installed several times in one site folder: every version and folder, and
+/// which one is compared. pip and `importlib.metadata` take whichever the folder lists first
+/// (directory order, not sorted), so the other may be what Python imports.
+fn duplicate_warning(dir: &str, name: &str, packages: &[Package]) -> Warning {
+    let folder = |p: &Package| {
+        let info = if p.location.ends_with(".egg-info") {
+            p.location.as_str()
+        } else {
+            parent_of(&p.location)
+        };
+        info.rsplit('/').next().unwrap_or(info).to_string()
+    };
+    let each: Vec<String> = packages
+        .iter()
+        .map(|p| format!("{} ({})", p.version.as_deref().unwrap_or("?"), folder(p)))
+        .collect();
+    let versions: BTreeSet<Option<&str>> = packages.iter().map(|p| p.version.as_deref()).collect();
+    let times = match packages.len() {
+        2 => "twice".to_string(),
+        n => format!("{n} times"),
+    };
+    let compared = packages
+        .first()
+        .and_then(|p| p.version.as_deref())
+        .unwrap_or("?");
+    Warning {
+        path: dir.to_string(),
+        message: if versions.len() > 1 {
+            format!(
+                "`{name}` is installed {times} in this folder, at different versions: {}; \
+                 pip and Python use whichever the folder lists first, so {compared} is compared \
+                 but another may be the one imported (remove the stale metadata folder)",
+                each.join(", ")
+            )
+        } else {
+            format!(
+                "`{name}` is installed {times} in this folder: {}; {compared} is compared",
+                each.join(", ")
+            )
+        },
     }
 }
 
@@ -410,5 +548,90 @@ mod tests {
         assert_eq!(g.os.as_ref().map(|o| o.packages.len()), Some(1));
         // shadowed pip and the broken six metadata are warnings
         assert_eq!(g.warnings.len(), 2, "{:?}", g.warnings);
+    }
+
+    /// Issue 14: a `.pth` file in a site folder puts folders on `sys.path` (absolute, or
+    /// relative to the site folder); their packages belong to the site folder's environment,
+    /// after it on the import path. `import` lines are code: never followed.
+    #[test]
+    fn folders_named_by_pth_files_join_the_environment_of_their_site_folder() {
+        let site = "/usr/local/lib/python3.12/site-packages";
+        let c = col(&[
+            (
+                &format!("{site}/extra.pth"),
+                "# a comment\n/srv/shared/lib\n\n../../../../../app/vendor  \nimport os; os.system('x')\n/srv/shared/lib\n",
+            ),
+            (&format!("{site}/__editable__.pkg.pth"), "import __editable___pkg_finder; __editable___pkg_finder.install()\n"),
+            (&format!("{site}/six-1.16.0.dist-info/METADATA"), "Name: six\nVersion: 1.16.0\n"),
+            ("/srv/shared/lib/six-1.9.0.dist-info/METADATA", "Name: six\nVersion: 1.9.0\n"),
+            ("/srv/shared/lib/attrs-23.1.0.dist-info/METADATA", "Name: attrs\nVersion: 23.1.0\n"),
+            ("/app/vendor/idna-3.7.dist-info/METADATA", "Name: idna\nVersion: 3.7\n"),
+            ("/srv/other/lib/flask-3.0.0.dist-info/METADATA", "Name: flask\nVersion: 3.0.0\n"),
+        ]);
+        assert_eq!(
+            pth_folders(&c).into_iter().collect::<Vec<_>>(),
+            [
+                ("/app/vendor".to_string(), site.to_string()),
+                ("/srv/shared/lib".to_string(), site.to_string()),
+            ]
+        );
+        let g = group(&c, &[]);
+        assert_eq!(g.envs.len(), 1, "{:?}", g.envs);
+        let env = &g.envs[0];
+        let versions: Vec<(&str, &str)> = env
+            .packages
+            .values()
+            .map(|p| (p.name.as_str(), p.version.as_deref().unwrap_or("?")))
+            .collect();
+        // six from the site folder shadows the one the .pth adds; flask is on no path.
+        assert_eq!(
+            versions,
+            [("attrs", "23.1.0"), ("idna", "3.7"), ("six", "1.16.0")]
+        );
+        assert_eq!(env.dirs, [site, "/app/vendor", "/srv/shared/lib"]);
+    }
+
+    /// Issue 14: two metadata folders of one name at different versions in one site folder
+    /// are reported as such (every version, which one is compared), not silently one of them.
+    #[test]
+    fn one_name_twice_in_one_folder_is_reported_with_both_versions() {
+        let site = "/usr/local/lib/python3.12/site-packages";
+        let c = col(&[
+            (
+                &format!("{site}/six-1.15.0.dist-info/METADATA"),
+                "Name: six\nVersion: 1.15.0\n",
+            ),
+            (
+                &format!("{site}/six-1.16.0.dist-info/METADATA"),
+                "Name: six\nVersion: 1.16.0\n",
+            ),
+            (
+                &format!("{site}/Six-1.9.0.dist-info/METADATA"),
+                "Name: Six\nVersion: 1.9.0\n",
+            ),
+            (
+                &format!("{site}/attrs-23.1.0.dist-info/METADATA"),
+                "Name: attrs\nVersion: 23.1.0\n",
+            ),
+            (
+                &format!("{site}/attrs-23.1.0.egg-info"),
+                "Name: attrs\nVersion: 23.1.0\n",
+            ),
+        ]);
+        let g = group(&c, &[]);
+        assert_eq!(g.envs.len(), 1);
+        let six = &g.envs[0].packages["six"];
+        let messages: Vec<&str> = g.warnings.iter().map(|w| w.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "`attrs` is installed twice in this folder: 23.1.0 (attrs-23.1.0.dist-info), 23.1.0 (attrs-23.1.0.egg-info); 23.1.0 is compared".to_string(),
+                format!(
+                    "`six` is installed 3 times in this folder, at different versions: 1.9.0 (Six-1.9.0.dist-info), 1.15.0 (six-1.15.0.dist-info), 1.16.0 (six-1.16.0.dist-info); pip and Python use whichever the folder lists first, so {} is compared but another may be the one imported (remove the stale metadata folder)",
+                    six.version.as_deref().unwrap()
+                ),
+            ]
+        );
+        assert!(g.warnings.iter().all(|w| w.path == site));
     }
 }

@@ -8,15 +8,69 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Component, Path};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::Warning;
+use super::{Warning, NOT_COMPARED};
 
 /// Cap for one metadata header block, `direct_url.json` or `pyvenv.cfg`.
 pub const MAX_SMALL_FILE: u64 = 256 * 1024;
 /// Cap for one OS package database file.
 pub const MAX_OS_DB: u64 = 64 * 1024 * 1024;
-/// Cap for everything kept from one source.
+/// Cap for everything kept from one source (one image or container: all its site folders
+/// and OS databases together).
 pub const MAX_TOTAL_KEPT: u64 = 256 * 1024 * 1024;
+
+/// The bytes one inventory may still keep, shared by the concurrent reads of its folders
+/// (each archived path is its own tar stream; a cap per stream would let three site folders
+/// of big headers keep three times the cap).
+#[derive(Debug)]
+pub struct Budget {
+    limit: u64,
+    used: AtomicU64,
+}
+
+impl Budget {
+    pub fn new(limit: u64) -> Self {
+        Budget {
+            limit,
+            used: AtomicU64::new(0),
+        }
+    }
+
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// Reserves `bytes`; `false` (and nothing reserved) when they do not fit.
+    pub fn take(&self, bytes: u64) -> bool {
+        self.used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                used.checked_add(bytes).filter(|&total| total <= self.limit)
+            })
+            .is_ok()
+    }
+
+    /// Gives back bytes reserved and not kept.
+    pub fn give_back(&self, bytes: u64) {
+        let _ = self
+            .used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                Some(used.saturating_sub(bytes))
+            });
+    }
+}
+
+/// The warning for metadata left unread because an inventory's total reached `limit`: it
+/// names what was not read and ends in [`NOT_COMPARED`], so the run is never called clean.
+pub fn over_budget(path: String, limit: u64, what: &str) -> Warning {
+    Warning {
+        path,
+        message: format!(
+            "the metadata of this source passed the {} limit (all its folders together): {what} not read{NOT_COMPARED}",
+            crate::read::human_size(limit)
+        ),
+    }
+}
 
 /// What to keep from a path (a container path, absolute).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +100,12 @@ pub fn interest(path: &str) -> Option<Interest> {
     if name == "pyvenv.cfg" {
         return Some(Interest::Whole(MAX_SMALL_FILE));
     }
+    // `.pth` files of a site folder: the folders they name are on `sys.path` too.
+    if name.ends_with(".pth")
+        && (dir.ends_with("/site-packages") || dir.ends_with("/dist-packages"))
+    {
+        return Some(Interest::Whole(MAX_SMALL_FILE));
+    }
     if path == "/var/lib/dpkg/status" || path == "/lib/apk/db/installed" {
         return Some(Interest::Whole(MAX_OS_DB));
     }
@@ -63,13 +123,49 @@ pub struct Collected {
     pub kept_bytes: u64,
     /// Entries seen (all types); for statistics.
     pub entries: u64,
+    /// The read stopped at the inventory's [`Budget`]: this is not the folder's whole
+    /// content, so it is never cached as such.
+    pub cut_short: bool,
 }
 
 impl Collected {
     pub fn merge(&mut self, other: Collected) {
         self.kept_bytes += other.kept_bytes;
         self.entries += other.entries;
+        self.cut_short |= other.cut_short;
         self.files.extend(other.files);
+        self.warnings.extend(other.warnings);
+    }
+
+    /// [`Collected::merge`], keeping no more than `limit` bytes in all: the files of `other`
+    /// that do not fit are left out, with a warning that names the first and counts them.
+    /// (Folders read now are bounded by their [`Budget`]; this also bounds those that come
+    /// from the cache, read in other runs.)
+    pub fn merge_within(&mut self, mut other: Collected, limit: u64) {
+        if self.kept_bytes.saturating_add(other.kept_bytes) <= limit {
+            self.merge(other);
+            return;
+        }
+        let files = std::mem::take(&mut other.files);
+        let mut left_out: Vec<String> = Vec::new();
+        for (path, data) in files {
+            let size = data.len() as u64;
+            if left_out.is_empty() && self.kept_bytes + size <= limit {
+                self.kept_bytes += size;
+                self.files.insert(path, data);
+            } else {
+                left_out.push(path);
+            }
+        }
+        if let Some(first) = left_out.first() {
+            let what = match left_out.len() {
+                1 => "this file".to_string(),
+                n => format!("this file and {} more after it", n - 1),
+            };
+            self.warnings.push(over_budget(first.clone(), limit, &what));
+        }
+        self.entries += other.entries;
+        self.cut_short = true;
         self.warnings.extend(other.warnings);
     }
 }
@@ -109,6 +205,12 @@ pub fn parent_of(path: &str) -> &str {
 /// [`interest`] selects. Malformed archives end the read with a warning, not an error: what
 /// was kept so far is still used.
 pub fn scan_tar<R: Read>(reader: R, archived: &str, out: &mut Collected) {
+    scan_tar_within(reader, archived, out, &Budget::new(MAX_TOTAL_KEPT));
+}
+
+/// [`scan_tar`], keeping no more than what `budget` (shared by every folder of one
+/// inventory) still allows.
+pub fn scan_tar_within<R: Read>(reader: R, archived: &str, out: &mut Collected, budget: &Budget) {
     let base = parent_of(archived).to_string();
     let mut archive = tar::Archive::new(reader);
     let entries = match archive.entries() {
@@ -168,15 +270,19 @@ pub fn scan_tar<R: Read>(reader: R, archived: &str, out: &mut Collected) {
                 n
             }
         };
-        if out.kept_bytes + limit.min(size) > MAX_TOTAL_KEPT {
-            out.warnings.push(Warning {
+        let reserved = limit.min(size);
+        if !budget.take(reserved) {
+            out.warnings.push(over_budget(
                 path,
-                message: format!("more than {MAX_TOTAL_KEPT} bytes of metadata; stopped reading"),
-            });
+                budget.limit(),
+                &format!("this file and the rest of {archived}"),
+            ));
+            out.cut_short = true;
             return;
         }
-        let mut buf = Vec::with_capacity(limit.min(size) as usize);
+        let mut buf = Vec::with_capacity(reserved as usize);
         if let Err(e) = (&mut entry).take(limit).read_to_end(&mut buf) {
+            budget.give_back(reserved);
             out.warnings.push(Warning {
                 path,
                 message: format!("read error: {e}"),
@@ -184,11 +290,14 @@ pub fn scan_tar<R: Read>(reader: R, archived: &str, out: &mut Collected) {
             return;
         }
         if matches!(want, Interest::Head(_)) {
-            // Only the header block is used; the description after it is dropped.
+            // Only the header block is used; the description after it is dropped (and its
+            // memory given back: a Vec keeps its capacity when truncated).
             if let Some(end) = memchr::memmem::find(&buf, b"\n\n") {
                 buf.truncate(end + 1);
+                buf.shrink_to_fit();
             }
         }
+        budget.give_back(reserved.saturating_sub(buf.len() as u64));
         out.kept_bytes += buf.len() as u64;
         out.files.insert(path, buf);
     }
@@ -261,6 +370,85 @@ mod tests {
             .files
             .contains_key("/s/site-packages/x-1.dist-info/direct_url.json"));
         assert_eq!(c.warnings.len(), 1);
+    }
+
+    /// Issue 14: the cap is per inventory: folders read one after the other (or at once)
+    /// share it, and what did not fit is named in a warning that is never "clean".
+    #[test]
+    fn the_metadata_cap_is_shared_by_every_folder_of_one_inventory() {
+        let header = |name: &str| format!("Name: {name}\nVersion: 1.0\n{}\n", "X: y\n".repeat(20));
+        let (a, b, c) = (header("a"), header("b"), header("c"));
+        let size = a.len() as u64;
+        let site = |name: &str, text: &str| {
+            tar_of(&[(
+                &format!("site-packages/{name}-1.0.dist-info/METADATA"),
+                text.as_bytes(),
+            )])
+        };
+        // Room for two headers: the third folder is not read, whichever reads it.
+        let budget = Budget::new(size * 2 + size / 2);
+        let mut kept = Vec::new();
+        for (root, name, text) in [("/one", "a", &a), ("/two", "b", &b), ("/three", "c", &c)] {
+            let mut out = Collected::default();
+            scan_tar_within(
+                &site(name, text)[..],
+                &format!("{root}/site-packages"),
+                &mut out,
+                &budget,
+            );
+            kept.push(out);
+        }
+        assert_eq!(kept[0].files.len() + kept[1].files.len(), 2);
+        assert!(!kept[0].cut_short && !kept[1].cut_short);
+        let third = &kept[2];
+        assert!(third.files.is_empty() && third.cut_short);
+        assert_eq!(third.warnings.len(), 1);
+        let warning = &third.warnings[0];
+        assert_eq!(
+            warning.path,
+            "/three/site-packages/c-1.0.dist-info/METADATA"
+        );
+        assert!(warning.package_unread(), "{warning:?}");
+        assert!(
+            warning.message.contains("the rest of /three/site-packages"),
+            "{warning:?}"
+        );
+        // A folder of the same size read on its own (another inventory) still fits.
+        let mut alone = Collected::default();
+        scan_tar_within(
+            &site("c", &c)[..],
+            "/three/site-packages",
+            &mut alone,
+            &Budget::new(size * 2),
+        );
+        assert_eq!(alone.files.len(), 1);
+    }
+
+    /// Folders from the cache (read in other runs) are bounded when merged.
+    #[test]
+    fn merging_keeps_within_the_cap_and_names_what_it_left_out() {
+        let folder = |names: &[&str]| {
+            let mut c = Collected::default();
+            for name in names {
+                c.files
+                    .insert(format!("/s/{name}.dist-info/METADATA"), vec![b'x'; 10]);
+                c.kept_bytes += 10;
+            }
+            c
+        };
+        let mut all = Collected::default();
+        all.merge_within(folder(&["a", "b"]), 35);
+        assert!(!all.cut_short && all.warnings.is_empty());
+        all.merge_within(folder(&["c", "d", "e"]), 35);
+        assert_eq!(all.kept_bytes, 30);
+        assert_eq!(all.files.len(), 3);
+        assert!(all.cut_short);
+        assert_eq!(all.warnings.len(), 1);
+        assert_eq!(all.warnings[0].path, "/s/d.dist-info/METADATA");
+        assert!(all.warnings[0]
+            .message
+            .contains("this file and 1 more after it"));
+        assert!(all.warnings[0].package_unread());
     }
 
     #[test]

@@ -65,7 +65,7 @@ pub fn lint_install(install: &Install, settings: &Settings) -> Vec<Finding> {
         {
             let mut line_findings = Vec::new();
             match &line.kind {
-                LineKind::Invalid { message, span } => match template_markup(file) {
+                LineKind::Invalid { error, span, .. } => match template_markup(file) {
                     // A template is one problem, not one per `{% if %}` line.
                     Some(first) if is_template_line(file.source.line_text(line.line)) => {
                         if first == line.line {
@@ -83,7 +83,7 @@ pub fn lint_install(install: &Install, settings: &Settings) -> Vec<Finding> {
                         Rule::SyntaxError,
                         &file.source,
                         *span,
-                        crate::lint::bounded_message(message),
+                        crate::lint::bounded_message(&error.to_string()),
                     )),
                 },
                 LineKind::Requirement(requirement) => {

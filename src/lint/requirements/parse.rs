@@ -3,7 +3,7 @@
 //! into its requirement and its options, and optparse-style option parsing. Every
 //! piece keeps its byte span in the original file so rules and fixes can point at it.
 
-use super::requirement::{is_url, parse_requirement, ParsedRequirement};
+use super::requirement::{is_url, parse_requirement, ParsedRequirement, RequirementError};
 use crate::source::SourceFile;
 use crate::span::{Mapped, Span};
 use crate::suppress::Directive;
@@ -44,11 +44,124 @@ pub enum LineKind {
     Options {
         require_hashes: bool,
     },
-    /// A line pip would reject.
+    /// A line pip would reject: why, the span the finding points at, and the byte offset
+    /// in the file where the problem is.
     Invalid {
-        message: String,
+        error: LineError,
         span: Span,
+        offset: usize,
     },
+}
+
+/// Why pip would reject a line, in pip's (optparse's, shlex's) words. Offsets are in the
+/// logical line; [`LineKind::Invalid`] carries the file offset.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    /// shlex: `No closing quotation`, `No escaped character`.
+    #[error("Could not split options: {reason}")]
+    Split { reason: &'static str, offset: usize },
+    #[error("no such option: {name}")]
+    NoSuchOption { name: String, offset: usize },
+    #[error("ambiguous option: {name} ({}?)", candidates.join(", "))]
+    AmbiguousOption {
+        name: String,
+        candidates: Vec<&'static str>,
+        offset: usize,
+    },
+    #[error("{option} option does not take a value")]
+    TakesNoValue { option: &'static str, offset: usize },
+    #[error("{option} option requires 1 argument")]
+    MissingValue { option: String, offset: usize },
+    #[error(
+        "Arguments to --hash must be a hash name followed by a value, like --hash=sha256:abcde..."
+    )]
+    HashFormat { offset: usize },
+    #[error("Allowed hash algorithms for --hash are sha256, sha384, sha512 (got {algorithm}).")]
+    HashAlgorithm { algorithm: String, offset: usize },
+    #[error("Arguments to --config-settings must be of the form KEY=VAL")]
+    ConfigSettings { offset: usize },
+    #[error(
+        "option --use-feature: invalid choice: '{value}' (choose from {})",
+        FEATURES.iter().map(|f| format!("'{f}'")).collect::<Vec<_>>().join(", ")
+    )]
+    UseFeature { value: String, offset: usize },
+    #[error("--no-binary / --only-binary option requires 1 argument.")]
+    BinaryFormats { offset: usize },
+    #[error("--all-releases / --only-final option requires 1 argument.")]
+    ReleaseKinds { offset: usize },
+    #[error(transparent)]
+    Requirement(#[from] RequirementError),
+    #[error("{target} is not a valid editable requirement. It should either be a path to a local project or a VCS URL (beginning with bzr+http, bzr+https, bzr+ssh, bzr+sftp, bzr+ftp, bzr+lp, bzr+file, git+http, git+https, git+ssh, git+git, git+file, hg+file, hg+http, hg+https, hg+ssh, hg+static-http, svn+ssh, svn+http, svn+https, svn+svn, svn+file).")]
+    NotEditable { target: String, offset: usize },
+    #[error("Could not detect requirement name for '{target}', please specify one with your_package_name @ URL")]
+    EditableWithoutName { target: String, offset: usize },
+}
+
+impl LineError {
+    /// Byte offset in the logical line where the problem is.
+    pub fn offset(&self) -> usize {
+        match self {
+            LineError::Requirement(err) => err.offset(),
+            LineError::Split { offset, .. }
+            | LineError::NoSuchOption { offset, .. }
+            | LineError::AmbiguousOption { offset, .. }
+            | LineError::TakesNoValue { offset, .. }
+            | LineError::MissingValue { offset, .. }
+            | LineError::HashFormat { offset }
+            | LineError::HashAlgorithm { offset, .. }
+            | LineError::ConfigSettings { offset }
+            | LineError::UseFeature { offset, .. }
+            | LineError::BinaryFormats { offset }
+            | LineError::ReleaseKinds { offset }
+            | LineError::NotEditable { offset, .. }
+            | LineError::EditableWithoutName { offset, .. } => *offset,
+        }
+    }
+
+    /// The same error for a text that starts `by` bytes later in the line.
+    fn shifted(self, by: usize) -> Self {
+        match self {
+            LineError::Requirement(err) => LineError::Requirement(err.shifted(by)),
+            LineError::NotEditable { target, offset } => LineError::NotEditable {
+                target,
+                offset: offset + by,
+            },
+            LineError::EditableWithoutName { target, offset } => LineError::EditableWithoutName {
+                target,
+                offset: offset + by,
+            },
+            // Option errors are made with line offsets already.
+            other => other,
+        }
+    }
+}
+
+/// A line pip would reject, with the file it is in (uv's `RequirementsTxtFileError`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}:{line}: {error}")]
+pub struct RequirementsFileError {
+    /// The file as pindrift shows it.
+    pub file: std::sync::Arc<str>,
+    /// 1-based line number of the logical line, as pip reports it.
+    pub line: u32,
+    /// Byte offset in the file where the problem is.
+    pub offset: usize,
+    pub error: LineError,
+}
+
+impl RequirementsFile {
+    /// Every line pip would reject, with its file and offset.
+    pub fn errors(&self) -> impl Iterator<Item = RequirementsFileError> + '_ {
+        self.lines.iter().filter_map(|line| match &line.kind {
+            LineKind::Invalid { error, offset, .. } => Some(RequirementsFileError {
+                file: self.source.display.clone(),
+                line: line.line,
+                offset: *offset,
+                error: error.clone(),
+            }),
+            _ => None,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -206,7 +319,11 @@ fn is_shlex_space(c: char) -> bool {
 }
 
 /// POSIX `shlex.split` with positions.
-fn shlex_split(text: &str, offset: usize) -> Result<Vec<Token>, String> {
+fn shlex_split(text: &str, offset: usize) -> Result<Vec<Token>, LineError> {
+    let unclosed = |at: usize| LineError::Split {
+        reason: "No closing quotation",
+        offset: offset + at,
+    };
     let mut tokens = Vec::new();
     let mut chars = text.char_indices().peekable();
     while let Some(&(start, c)) = chars.peek() {
@@ -230,7 +347,7 @@ fn shlex_split(text: &str, offset: usize) -> Result<Vec<Token>, String> {
                             break;
                         }
                         Some((_, other)) => token.push(other),
-                        None => return Err("No closing quotation".into()),
+                        None => return Err(unclosed(index)),
                     }
                 },
                 '"' => loop {
@@ -245,10 +362,10 @@ fn shlex_split(text: &str, offset: usize) -> Result<Vec<Token>, String> {
                                 token.push('\\');
                                 token.push(other);
                             }
-                            None => return Err("No closing quotation".into()),
+                            None => return Err(unclosed(index)),
                         },
                         Some((_, other)) => token.push(other),
-                        None => return Err("No closing quotation".into()),
+                        None => return Err(unclosed(index)),
                     }
                 },
                 '\\' => match chars.next() {
@@ -256,7 +373,12 @@ fn shlex_split(text: &str, offset: usize) -> Result<Vec<Token>, String> {
                         token.push(escaped);
                         end = i + escaped.len_utf8();
                     }
-                    None => return Err("No escaped character".into()),
+                    None => {
+                        return Err(LineError::Split {
+                            reason: "No escaped character",
+                            offset: offset + index,
+                        })
+                    }
                 },
                 other => token.push(other),
             }
@@ -337,7 +459,7 @@ const FEATURES: &[&str] = &[
 ];
 
 /// optparse's long-option lookup, with unique-prefix abbreviations.
-fn find_long(name: &str) -> Result<(Opt, bool, &'static str), String> {
+fn find_long(name: &str, offset: usize) -> Result<(Opt, bool, &'static str), LineError> {
     if let Some(&(full, opt, takes)) = LONG_OPTIONS.iter().find(|(full, ..)| *full == name) {
         return Ok((opt, takes, full));
     }
@@ -347,14 +469,15 @@ fn find_long(name: &str) -> Result<(Opt, bool, &'static str), String> {
         .collect();
     match matches.as_slice() {
         [(full, opt, takes)] => Ok((*opt, *takes, full)),
-        [] => Err(format!("no such option: {name}")),
-        many => Err(format!(
-            "ambiguous option: {name} ({}?)",
-            many.iter()
-                .map(|(full, ..)| *full)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+        [] => Err(LineError::NoSuchOption {
+            name: name.to_string(),
+            offset,
+        }),
+        many => Err(LineError::AmbiguousOption {
+            name: name.to_string(),
+            candidates: many.iter().map(|(full, ..)| *full).collect(),
+            offset,
+        }),
     }
 }
 
@@ -368,7 +491,7 @@ struct ParsedOptions {
 }
 
 /// optparse over the option tokens of one line.
-fn parse_options(tokens: &[Token]) -> Result<ParsedOptions, String> {
+fn parse_options(tokens: &[Token]) -> Result<ParsedOptions, LineError> {
     let mut parsed = ParsedOptions::default();
     let mut index = 0;
     while index < tokens.len() {
@@ -383,26 +506,33 @@ fn parse_options(tokens: &[Token]) -> Result<ParsedOptions, String> {
                 Some((name, value)) => (name, Some(value)),
                 None => (long, None),
             };
-            let (opt, takes_value, full) = find_long(name)?;
+            let (opt, takes_value, full) = find_long(name, token.start)?;
             if !takes_value {
                 if inline.is_some() {
-                    return Err(format!("{full} option does not take a value"));
+                    return Err(LineError::TakesNoValue {
+                        option: full,
+                        offset: token.start,
+                    });
                 }
                 (opt, None)
             } else if let Some(value) = inline {
                 let value_start = token.end - value.len();
                 (opt, Some((value.to_string(), value_start, token.end)))
             } else {
-                let next = tokens
-                    .get(index)
-                    .ok_or_else(|| format!("{full} option requires 1 argument"))?;
+                let next = tokens.get(index).ok_or_else(|| LineError::MissingValue {
+                    option: full.to_string(),
+                    offset: token.start,
+                })?;
                 index += 1;
                 (opt, Some((next.text.clone(), next.start, next.end)))
             }
         } else if text.len() > 1 && text.starts_with('-') {
             let short = text[1..].chars().next().unwrap_or('-');
             let Some(&(_, opt)) = SHORT_OPTIONS.iter().find(|(c, _)| *c == short) else {
-                return Err(format!("no such option: -{short}"));
+                return Err(LineError::NoSuchOption {
+                    name: format!("-{short}"),
+                    offset: token.start,
+                });
             };
             let attached = &text[1 + short.len_utf8()..];
             if !attached.is_empty() {
@@ -411,9 +541,10 @@ fn parse_options(tokens: &[Token]) -> Result<ParsedOptions, String> {
                     Some((attached.to_string(), token.end - attached.len(), token.end)),
                 )
             } else {
-                let next = tokens
-                    .get(index)
-                    .ok_or_else(|| format!("-{short} option requires 1 argument"))?;
+                let next = tokens.get(index).ok_or_else(|| LineError::MissingValue {
+                    option: format!("-{short}"),
+                    offset: token.start,
+                })?;
                 index += 1;
                 (opt, Some((next.text.clone(), next.start, next.end)))
             }
@@ -421,40 +552,36 @@ fn parse_options(tokens: &[Token]) -> Result<ParsedOptions, String> {
             // optparse allows positional arguments between options; pip ignores them.
             continue;
         };
+        // Where the option's value starts (the option itself when it has none).
+        let at = value.as_ref().map_or(token.start, |(_, start, _)| *start);
         match (opt, value) {
             (Opt::Requirement, Some(value)) => parsed.requirements.push(value),
             (Opt::Constraint, Some(value)) => parsed.constraints.push(value),
             (Opt::Editable, Some(value)) => parsed.editables.push(value),
             (Opt::Hash, Some((value, ..))) => {
                 let Some((algorithm, _)) = value.split_once(':') else {
-                    return Err("Arguments to --hash must be a hash name followed by a value, like --hash=sha256:abcde...".into());
+                    return Err(LineError::HashFormat { offset: at });
                 };
                 if !matches!(algorithm, "sha256" | "sha384" | "sha512") {
-                    return Err(format!(
-                        "Allowed hash algorithms for --hash are sha256, sha384, sha512 (got {algorithm})."
-                    ));
+                    return Err(LineError::HashAlgorithm {
+                        algorithm: algorithm.to_string(),
+                        offset: at,
+                    });
                 }
                 parsed.hashes.push(value);
             }
             (Opt::ConfigSettings, Some((value, ..))) if !value.contains('=') => {
-                return Err("Arguments to --config-settings must be of the form KEY=VAL".into());
+                return Err(LineError::ConfigSettings { offset: at });
             }
             (Opt::RequireHashes, _) => parsed.require_hashes = true,
             (Opt::UseFeature, Some((value, ..))) if !FEATURES.contains(&value.as_str()) => {
-                return Err(format!(
-                    "option --use-feature: invalid choice: '{value}' (choose from {})",
-                    FEATURES
-                        .iter()
-                        .map(|f| format!("'{f}'"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ));
+                return Err(LineError::UseFeature { value, offset: at });
             }
             (Opt::NoBinary | Opt::OnlyBinary, Some((value, ..))) if value.starts_with('-') => {
-                return Err("--no-binary / --only-binary option requires 1 argument.".into());
+                return Err(LineError::BinaryFormats { offset: at });
             }
             (Opt::AllReleases | Opt::OnlyFinal, Some((value, ..))) if value.starts_with('-') => {
-                return Err("--all-releases / --only-final option requires 1 argument.".into());
+                return Err(LineError::ReleaseKinds { offset: at });
             }
             _ => {}
         }
@@ -544,22 +671,23 @@ fn parse_line(line: &Mapped) -> LineKind {
     let text = line.as_str();
     let (args_end, options_start) = split_args_options(text);
     let args = &text[..args_end];
-    let tokens = match shlex_split(&text[options_start..], options_start) {
-        Ok(tokens) => tokens,
-        Err(message) => {
-            return LineKind::Invalid {
-                message: format!("Could not split options: {message}"),
-                span: line.span(options_start..text.len()),
-            }
+    // `error`'s offset is in the line; `base..end` is the text it was found in.
+    let invalid = |error: LineError, span: Span, base: usize, end: usize| {
+        let error = error.shifted(base);
+        let at = error.offset().clamp(base, end.max(base));
+        LineKind::Invalid {
+            offset: line.origin_of(at),
+            error,
+            span,
         }
     };
-    let options = match parse_options(&tokens) {
+    let options = shlex_split(&text[options_start..], options_start)
+        .and_then(|tokens| parse_options(&tokens));
+    let options = match options {
         Ok(options) => options,
-        Err(message) => {
-            return LineKind::Invalid {
-                message,
-                span: line.span(options_start..text.len()),
-            }
+        Err(error) => {
+            // Option errors carry line offsets already.
+            return invalid(error, line.span(options_start..text.len()), 0, text.len());
         }
     };
 
@@ -572,7 +700,7 @@ fn parse_line(line: &Mapped) -> LineKind {
         let parsed = if editable {
             parse_editable(requirement_text)
         } else {
-            parse_requirement(requirement_text)
+            parse_requirement(requirement_text).map_err(LineError::from)
         };
         return match parsed {
             Ok(requirement) => LineKind::Requirement(RequirementLine {
@@ -583,7 +711,7 @@ fn parse_line(line: &Mapped) -> LineKind {
                 hashes: options.hashes,
                 requirement,
             }),
-            Err(message) => LineKind::Invalid { message, span },
+            Err(error) => invalid(error, span, 0, requirement_text.len()),
         };
     }
     if let Some((target, start, end)) = options.editables.into_iter().next() {
@@ -599,7 +727,7 @@ fn parse_line(line: &Mapped) -> LineKind {
                 hashes: Vec::new(),
                 requirement,
             }),
-            Err(message) => LineKind::Invalid { message, span },
+            Err(error) => invalid(error, span, start, end),
         };
     }
     let include = options
@@ -629,12 +757,11 @@ fn parse_line(line: &Mapped) -> LineKind {
 /// pip's `parse_editable`: `name @ URL ; marker`, a local folder (`path[extras]`), a
 /// `file:` URL or a VCS URL (`#egg=` names it). pip looks at the disk for folders;
 /// pindrift takes any other text as a local folder.
-fn parse_editable(target: &str) -> Result<ParsedRequirement, String> {
+fn parse_editable(target: &str) -> Result<ParsedRequirement, LineError> {
     use super::requirement::RequirementSource;
-    let not_editable = || {
-        format!(
-            "{target} is not a valid editable requirement. It should either be a path to a local project or a VCS URL (beginning with bzr+http, bzr+https, bzr+ssh, bzr+sftp, bzr+ftp, bzr+lp, bzr+file, git+http, git+https, git+ssh, git+git, git+file, hg+file, hg+http, hg+https, hg+ssh, hg+static-http, svn+ssh, svn+http, svn+https, svn+svn, svn+file)."
-        )
+    let not_editable = || LineError::NotEditable {
+        target: target.to_string(),
+        offset: 0,
     };
     // `name @ URL` (packaging's syntax) first.
     if !is_url(target) && target.contains('@') {
@@ -658,8 +785,8 @@ fn parse_editable(target: &str) -> Result<ParsedRequirement, String> {
 /// pip's `_parse_pip_syntax_editable` + the checks of `parse_editable`.
 fn parse_editable_pip_syntax(
     target: &str,
-    not_editable: &dyn Fn() -> String,
-) -> Result<ParsedRequirement, String> {
+    not_editable: &dyn Fn() -> LineError,
+) -> Result<ParsedRequirement, LineError> {
     use super::requirement::{egg_fragment, RequirementSource};
     use crate::names::normalize_name;
     let (path, extras) = match target.strip_suffix(']').and_then(|t| t.rsplit_once('[')) {
@@ -685,19 +812,23 @@ fn parse_editable_pip_syntax(
         });
     }
     // `git:…` and friends get their `vcs+` prefix, as pip adds it.
-    let url = ["git", "hg", "svn", "bzr"]
+    let vcs_prefix = ["git", "hg", "svn", "bzr"]
         .iter()
-        .find(|vcs| target.to_ascii_lowercase().starts_with(&format!("{vcs}:")))
-        .map_or_else(|| target.to_string(), |vcs| format!("{vcs}+{target}"));
+        .find(|vcs| target.to_ascii_lowercase().starts_with(&format!("{vcs}:")));
+    let url = vcs_prefix.map_or_else(|| target.to_string(), |vcs| format!("{vcs}+{target}"));
     if is_url(&url) {
-        let parsed = parse_requirement(&url)?;
+        // Offsets in `url` less the `vcs+` pindrift added are offsets in `target`.
+        let added = vcs_prefix.map_or(0, |vcs| vcs.len() + 1);
+        let parsed = parse_requirement(&url)
+            .map_err(|err| err.map_offset(|offset| offset.saturating_sub(added)))?;
         if !matches!(parsed.source, RequirementSource::Url { vcs: Some(_), .. }) {
             return Err(not_editable());
         }
         if parsed.name.is_none() {
-            return Err(format!(
-                "Could not detect requirement name for '{target}', please specify one with your_package_name @ URL"
-            ));
+            return Err(LineError::EditableWithoutName {
+                target: target.to_string(),
+                offset: 0,
+            });
         }
         return Ok(parsed);
     }
@@ -957,6 +1088,57 @@ mod pip_differential_fixes {
             other => panic!("{other:?}"),
         }
         assert!(matches!(file.lines[3].kind, LineKind::Invalid { .. }));
+    }
+
+    /// Each rejected line carries its file and the byte offset of the problem, and renders
+    /// as pip words it.
+    #[test]
+    fn errors_carry_file_line_and_offset() {
+        let src = "flask==2.0\nfoo --bogus\n  bar==1 --hash=md5:ab\n\
+                   baz; python_version >> '3'\n-e git+https://h.example/r.git#egg=a==1\n\
+                   qux --index-url \"x\n";
+        let file = parse(src);
+        let errors: Vec<(u32, usize, String)> = file
+            .errors()
+            .map(|e| (e.line, e.offset, e.to_string()))
+            .collect();
+        let at = |needle: &str| src.find(needle).unwrap();
+        assert_eq!(
+            errors,
+            [
+                (2, at("--bogus"), "r.txt:2: no such option: --bogus".to_string()),
+                (
+                    3,
+                    at("md5"),
+                    "r.txt:3: Allowed hash algorithms for --hash are sha256, sha384, sha512 (got md5)."
+                        .to_string()
+                ),
+                (
+                    4,
+                    at(">> '3'"),
+                    format!(
+                        "r.txt:4: Invalid marker \"python_version >> '3'\": {}",
+                        match &file.lines[3].kind {
+                            LineKind::Invalid {
+                                error: LineError::Requirement(RequirementError::Marker { reason, .. }),
+                                ..
+                            } => reason.clone(),
+                            other => panic!("{other:?}"),
+                        }
+                    )
+                ),
+                (
+                    5,
+                    at("egg=a==1") + 4,
+                    "r.txt:5: Invalid egg fragment \"a==1\" in git+https://h.example/r.git#egg=a==1: it must be a project name, without extras or version".to_string()
+                ),
+                (
+                    6,
+                    at("\"x"),
+                    "r.txt:6: Could not split options: No closing quotation".to_string()
+                ),
+            ]
+        );
     }
 
     #[test]

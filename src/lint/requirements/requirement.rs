@@ -7,6 +7,81 @@ use std::str::FromStr;
 
 use crate::names::normalize_name;
 
+/// Why pip would reject a requirement. The text is pip's wording (checked against pip by
+/// tests/pip_differential.rs); `offset` is the byte offset in the requirement text where
+/// the problem is, for the caller to map into its file (uv's `RequirementsTxtParserError`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequirementError {
+    /// pip's `InvalidEggFragment`.
+    #[error("Invalid egg fragment {value:?} in {url}: it must be a project name, without extras or version")]
+    EggFragment {
+        value: String,
+        url: String,
+        offset: usize,
+    },
+    #[error("{file_name} is not a valid wheel filename.")]
+    WheelFileName { file_name: String, offset: usize },
+    /// Not PEP 508 as packaging reads it; `reason` is the parser's first line.
+    #[error(
+        "Invalid requirement: \"{excerpt}\": {reason}{}",
+        if *equals_hint { " (= is not a valid operator. Did you mean == ?)" } else { "" }
+    )]
+    Pep508 {
+        excerpt: String,
+        reason: String,
+        equals_hint: bool,
+        offset: usize,
+    },
+    #[error(
+        "Invalid requirement: parentheses nested {depth} deep (more than {MAX_MARKER_NESTING})"
+    )]
+    Nesting { depth: usize, offset: usize },
+    #[error("Invalid requirement: \"{excerpt}\": Package name must end with an alphanumeric character, not '{last}'")]
+    NameEnd {
+        excerpt: String,
+        last: char,
+        offset: usize,
+    },
+    #[error("Invalid marker {marker:?}: {reason}")]
+    Marker {
+        marker: String,
+        reason: String,
+        offset: usize,
+    },
+}
+
+impl RequirementError {
+    /// Byte offset in the requirement text where the problem is.
+    pub fn offset(&self) -> usize {
+        match self {
+            RequirementError::EggFragment { offset, .. }
+            | RequirementError::WheelFileName { offset, .. }
+            | RequirementError::Pep508 { offset, .. }
+            | RequirementError::Nesting { offset, .. }
+            | RequirementError::NameEnd { offset, .. }
+            | RequirementError::Marker { offset, .. } => *offset,
+        }
+    }
+
+    /// The same error for a text that starts `by` bytes later in a larger text.
+    pub fn shifted(self, by: usize) -> Self {
+        self.map_offset(|offset| offset + by)
+    }
+
+    /// The same error with its offset moved into another text.
+    pub fn map_offset(mut self, f: impl FnOnce(usize) -> usize) -> Self {
+        match &mut self {
+            RequirementError::EggFragment { offset, .. }
+            | RequirementError::WheelFileName { offset, .. }
+            | RequirementError::Pep508 { offset, .. }
+            | RequirementError::Nesting { offset, .. }
+            | RequirementError::NameEnd { offset, .. }
+            | RequirementError::Marker { offset, .. } => *offset = f(*offset),
+        }
+        self
+    }
+}
+
 /// Version-control systems pip knows, by URL scheme prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Vcs {
@@ -215,7 +290,7 @@ fn is_valid_project_name(name: &str) -> bool {
 
 /// pip's `Link.egg_fragment`: the first `[#&]egg=([^&]*)` anywhere in the URL. A value
 /// that is not a PEP 508 project name is an error (pip's `InvalidEggFragment`).
-pub fn egg_fragment(url: &str) -> Result<Option<String>, String> {
+pub fn egg_fragment(url: &str) -> Result<Option<String>, RequirementError> {
     let bytes = url.as_bytes();
     let Some(start) = (0..bytes.len())
         .find(|&i| matches!(bytes[i], b'#' | b'&') && bytes[i + 1..].starts_with(b"egg="))
@@ -227,9 +302,11 @@ pub fn egg_fragment(url: &str) -> Result<Option<String>, String> {
     if is_valid_project_name(value) {
         Ok(Some(value.to_string()))
     } else {
-        Err(format!(
-            "Invalid egg fragment {value:?} in {url}: it must be a project name, without extras or version"
-        ))
+        Err(RequirementError::EggFragment {
+            value: value.to_string(),
+            url: url.to_string(),
+            offset: start + 5,
+        })
     }
 }
 
@@ -291,26 +368,38 @@ fn url_source(url: &str) -> RequirementSource {
 
 /// Parses a requirement as pip does for one line of a requirements file (or one
 /// argument of `pip install`). Errors carry pip-like messages.
-pub fn parse_requirement(text: &str) -> Result<ParsedRequirement, String> {
+pub fn parse_requirement(text: &str) -> Result<ParsedRequirement, RequirementError> {
     let marker_separator = if is_url(text) { "; " } else { ";" };
     let (spec, marker) = match text.split_once(marker_separator) {
         Some((spec, marker)) => {
+            let marker_at = spec.len() + marker_separator.len();
+            let marker_at = marker_at + (marker.len() - marker.trim_start().len());
             let marker = marker.trim();
-            (spec, (!marker.is_empty()).then(|| marker.to_string()))
+            (
+                spec,
+                (!marker.is_empty()).then(|| (marker.to_string(), marker_at)),
+            )
         }
         None => (text, None),
     };
+    // Offsets of errors in `spec` are offsets in `text` once its leading blanks are counted.
+    let spec_at = spec.len() - spec.trim_start().len();
     let spec = spec.trim();
-    if let Some(marker) = &marker {
-        validate_marker(marker)?;
+    if let Some((marker, at)) = &marker {
+        validate_marker(marker).map_err(|err| err.shifted(*at))?;
     }
+    let marker = marker.map(|(marker, _)| marker);
+    parse_spec(spec, marker).map_err(|err| err.shifted(spec_at))
+}
 
+/// The requirement before its `;` marker, trimmed.
+fn parse_spec(spec: &str, marker: Option<String>) -> Result<ParsedRequirement, RequirementError> {
     if is_url(spec) {
         let egg = egg_fragment(spec)?;
         let file_name = url_file_name(spec);
         let name = if is_wheel_name(file_name) {
             let (name, _) = wheel_name_version(file_name)
-                .ok_or_else(|| format!("{file_name} is not a valid wheel filename."))?;
+                .ok_or_else(|| wheel_file_name_error(spec, file_name))?;
             Some(name)
         } else {
             egg
@@ -335,7 +424,7 @@ pub fn parse_requirement(text: &str) -> Result<ParsedRequirement, String> {
         let file_name = path_part.rsplit(['/', '\\']).next().unwrap_or(path_part);
         let wheel = wheel_name_version(file_name);
         if file_name.to_ascii_lowercase().ends_with(".whl") && wheel.is_none() {
-            return Err(format!("{file_name} is not a valid wheel filename."));
+            return Err(wheel_file_name_error(spec, file_name));
         }
         let name = wheel.as_ref().map(|(name, _)| name.clone());
         return Ok(ParsedRequirement {
@@ -376,7 +465,7 @@ pub fn parse_requirement(text: &str) -> Result<ParsedRequirement, String> {
         }
         (Some(VersionOrUrl::Url(url)), None) => {
             let url = url.given().unwrap_or(url.raw().as_str());
-            egg_fragment(url)?;
+            egg_fragment(url).map_err(|err| err.shifted(spec.find(url).unwrap_or(0)))?;
             url_source(url)
         }
     };
@@ -392,27 +481,64 @@ pub fn parse_requirement(text: &str) -> Result<ParsedRequirement, String> {
     })
 }
 
+/// `file_name` (a part of `text`) is not a wheel name pip accepts.
+fn wheel_file_name_error(text: &str, file_name: &str) -> RequirementError {
+    RequirementError::WheelFileName {
+        file_name: file_name.to_string(),
+        offset: text.find(file_name).unwrap_or(0),
+    }
+}
+
 type Pep508Requirement = Requirement<pep508_rs::VerbatimUrl>;
+
+/// Why pep508_rs did not take a text: its message (several lines: the text, underlined)
+/// and where.
+#[derive(Debug, thiserror::Error)]
+enum Pep508Failure {
+    #[error(transparent)]
+    Nesting(RequirementError),
+    #[error("{message}")]
+    Parser { message: String, offset: usize },
+    #[error("Invalid requirement: {0:?}")]
+    Panicked(String),
+}
+
+impl Pep508Failure {
+    fn offset(&self) -> usize {
+        match self {
+            Pep508Failure::Nesting(err) => err.offset(),
+            Pep508Failure::Parser { offset, .. } => *offset,
+            Pep508Failure::Panicked(_) => 0,
+        }
+    }
+}
 
 /// pep508_rs 0.9 panics on some input (an extra ending in `.`, non-ASCII text in a
 /// marker); such text is invalid for pip too, so a panic is an invalid requirement.
-fn pep508_requirement(spec: &str) -> Result<Pep508Requirement, String> {
-    check_nesting(spec)?;
-    crate::guard::catch_panic(|| Pep508Requirement::from_str(spec).map_err(|e| e.to_string()))
-        .unwrap_or_else(|| Err(format!("Invalid requirement: {spec:?}")))
+fn pep508_requirement(spec: &str) -> Result<Pep508Requirement, Pep508Failure> {
+    check_nesting(spec).map_err(Pep508Failure::Nesting)?;
+    crate::guard::catch_panic(|| {
+        Pep508Requirement::from_str(spec).map_err(|e| Pep508Failure::Parser {
+            message: e.to_string(),
+            offset: e.start.min(spec.len()),
+        })
+    })
+    .unwrap_or_else(|| Err(Pep508Failure::Panicked(spec.to_string())))
 }
 
 /// A PEP 508 string through pep508_rs, accepting what pip's `packaging` accepts beyond it:
 /// a trailing comma after the specifiers (`flask>=2.0,`), `===` with a value that is not
 /// a PEP 440 version (`===foobar`, returned apart), and `name @ relative/path` (returned
 /// apart: packaging takes any URL text, pip treats it as a local path).
-fn parse_pep508(spec: &str) -> Result<(Pep508Requirement, Option<String>, Option<String>), String> {
+fn parse_pep508(
+    spec: &str,
+) -> Result<(Pep508Requirement, Option<String>, Option<String>), RequirementError> {
     let error = match pep508_requirement(spec) {
         Ok(requirement) => {
             let arbitrary = arbitrary_equal_value(spec).map(|(_, value)| value.to_string());
             return Ok((requirement, arbitrary, None));
         }
-        Err(err) => err.to_string(),
+        Err(err) => err,
     };
     let retry = |text: &str| pep508_requirement(text).ok();
     if let Some(without_comma) = without_trailing_comma(spec) {
@@ -438,19 +564,15 @@ fn parse_pep508(spec: &str) -> Result<(Pep508Requirement, Option<String>, Option
             }
         }
     }
-    let mut message = format!(
-        "Invalid requirement: \"{}\": {}",
-        crate::lint::excerpt(spec),
-        first_line(&error)
-    );
-    if spec.contains('=')
-        && !["==", ">=", "<=", "!=", "~=", "==="]
-            .iter()
-            .any(|op| spec.contains(op))
-    {
-        message.push_str(" (= is not a valid operator. Did you mean == ?)");
-    }
-    Err(message)
+    Err(RequirementError::Pep508 {
+        excerpt: crate::lint::excerpt(spec),
+        reason: first_line(&error.to_string()).to_string(),
+        equals_hint: spec.contains('=')
+            && !["==", ">=", "<=", "!=", "~=", "==="]
+                .iter()
+                .any(|op| spec.contains(op)),
+        offset: error.offset(),
+    })
 }
 
 /// packaging's `version_many` allows one trailing comma (before the end or a `)`).
@@ -481,9 +603,11 @@ fn arbitrary_equal_value(spec: &str) -> Option<(std::ops::Range<usize>, &str)> {
 /// the stack, which no guard can catch. No real marker nests more than a few levels.
 const MAX_MARKER_NESTING: usize = 64;
 
-fn check_nesting(text: &str) -> Result<(), String> {
+fn check_nesting(text: &str) -> Result<(), RequirementError> {
     let (mut depth, mut deepest, mut quote) = (0usize, 0usize, None);
-    for c in text.chars() {
+    // Where the nesting first goes too deep.
+    let mut too_deep_at = None;
+    for (index, c) in text.char_indices() {
         match (quote, c) {
             (Some(q), c) if c == q => quote = None,
             (Some(_), _) => {}
@@ -491,32 +615,38 @@ fn check_nesting(text: &str) -> Result<(), String> {
             (None, '(') => {
                 depth += 1;
                 deepest = deepest.max(depth);
+                if depth > MAX_MARKER_NESTING {
+                    too_deep_at.get_or_insert(index);
+                }
             }
             (None, ')') => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
-    if deepest > MAX_MARKER_NESTING {
-        return Err(format!(
-            "Invalid requirement: parentheses nested {deepest} deep (more than {MAX_MARKER_NESTING})"
-        ));
+    match too_deep_at {
+        Some(offset) => Err(RequirementError::Nesting {
+            depth: deepest,
+            offset,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// A name ending in `.`, `-` or `_` and followed by more text (`name-==1.0`) makes
 /// pep508_rs 0.9 panic instead of returning an error; reject it first, as pip does.
-fn check_name_end(spec: &str) -> Result<(), String> {
+fn check_name_end(spec: &str) -> Result<(), RequirementError> {
     let name_len = spec
         .bytes()
         .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
         .count();
     match spec.as_bytes().get(name_len.wrapping_sub(1)) {
-        Some(last @ (b'.' | b'-' | b'_')) if name_len < spec.len() => Err(format!(
-            "Invalid requirement: \"{}\": Package name must end with an alphanumeric character, not '{}'",
-            crate::lint::excerpt(spec),
-            *last as char
-        )),
+        Some(last @ (b'.' | b'-' | b'_')) if name_len < spec.len() => {
+            Err(RequirementError::NameEnd {
+                excerpt: crate::lint::excerpt(spec),
+                last: *last as char,
+                offset: name_len - 1,
+            })
+        }
         _ => Ok(()),
     }
 }
@@ -525,15 +655,20 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or(text)
 }
 
-fn validate_marker(marker: &str) -> Result<(), String> {
+fn validate_marker(marker: &str) -> Result<(), RequirementError> {
     check_nesting(marker)?;
     let parsed = crate::guard::catch_panic(|| {
-        pep508_rs::MarkerTree::from_str(marker).map_err(|err| err.to_string())
+        pep508_rs::MarkerTree::from_str(marker)
+            .map_err(|err| (err.to_string(), err.start.min(marker.len())))
     })
-    .unwrap_or_else(|| Err("not a valid marker".to_string()));
+    .unwrap_or_else(|| Err(("not a valid marker".to_string(), 0)));
     parsed
         .map(|_| ())
-        .map_err(|err| format!("Invalid marker {marker:?}: {}", first_line(&err)))
+        .map_err(|(reason, offset)| RequirementError::Marker {
+            marker: marker.to_string(),
+            reason: first_line(&reason).to_string(),
+            offset,
+        })
 }
 
 /// pip's `_strip_extras`: `path[extra1,extra2]`.
@@ -626,6 +761,7 @@ mod tests {
     fn invalid_requirements_are_errors() {
         assert!(parse_requirement("flask=1.0")
             .unwrap_err()
+            .to_string()
             .contains("Did you mean =="));
         assert!(parse_requirement("flask ==").is_err());
     }
@@ -642,7 +778,10 @@ mod pip_differential_fixes {
             "(".repeat(5000),
             ")".repeat(5000)
         );
-        let err = parse_requirement(&deep).err().unwrap_or_default();
+        let err = parse_requirement(&deep)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.contains("nested 5000 deep"), "{err}");
         let fine = format!("foo; {}python_version>'3'{}", "(".repeat(8), ")".repeat(8));
         assert!(parse_requirement(&fine).is_ok());
@@ -698,6 +837,27 @@ mod pip_differential_fixes {
             Ok(RequirementSource::Path { .. })
         ));
         assert!(is_url("git+git://github.com/org/repo.git"));
+    }
+
+    #[test]
+    fn errors_say_where_in_the_text() {
+        let offset = |text: &str| parse_requirement(text).map(|_| ()).unwrap_err().offset();
+        assert_eq!(offset("  name-==1.0"), 6);
+        assert_eq!(offset("https://f.example/dist/notawheel.whl"), 23);
+        let deep = format!(
+            "foo; {}python_version>'3'{}",
+            "(".repeat(70),
+            ")".repeat(70)
+        );
+        assert_eq!(offset(&deep), 5 + MAX_MARKER_NESTING);
+        assert_eq!(offset("pkg @ git+https://h.example/r.git#egg=a@b"), 38);
+        assert!(matches!(
+            parse_requirement("flask=1.0"),
+            Err(RequirementError::Pep508 {
+                equals_hint: true,
+                ..
+            })
+        ));
     }
 
     #[test]
