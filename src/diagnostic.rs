@@ -77,7 +77,7 @@ impl Violation {
     /// The finding at `span` of `source`.
     pub fn at(self, source: &SourceFile, span: Span) -> Finding {
         let mut finding = Finding::new(self.rule, source, span, self.message);
-        finding.hint = self.hint;
+        finding.hint = self.hint.map(|hint| Arc::from(&*hint));
         match self.fix {
             Some(fix) => finding.with_fix(fix),
             None => finding,
@@ -86,13 +86,14 @@ impl Violation {
 }
 
 /// One problem found in one file. Path and file text are shared with the other findings
-/// of the same file, so a large run stays small.
+/// of the same file, and message and hint with the findings that say the same thing
+/// ([`Interner`]), so a run with millions of findings stays small.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// The rule; displayed and serialized as its code (`PD101`).
     pub code: Rule,
     pub level: Level,
-    pub message: String,
+    pub message: Arc<str>,
     /// Display path of the file (relative to the working directory where possible).
     pub path: Arc<str>,
     pub span: Span,
@@ -103,9 +104,10 @@ pub struct Finding {
     /// The file's text and where the finding's first line sits in it, for rendering.
     text: Arc<str>,
     line_range: (u32, u32),
-    pub hint: Option<Cow<'static, str>>,
+    pub hint: Option<Arc<str>>,
     /// The edits that would resolve it, when the rule can make them (see [`crate::fix`]).
-    pub fix: Option<Fix>,
+    /// Boxed: few findings have one, and every finding would pay for its size.
+    pub fix: Option<Box<Fix>>,
 }
 
 impl Finding {
@@ -117,7 +119,7 @@ impl Finding {
         Self {
             code,
             level: code.default_level(),
-            message: message.into(),
+            message: Arc::from(Into::<String>::into(message)),
             path: source.display.clone(),
             span,
             line,
@@ -132,7 +134,7 @@ impl Finding {
     }
 
     pub fn with_hint(mut self, hint: impl Into<Cow<'static, str>>) -> Self {
-        self.hint = Some(hint.into());
+        self.hint = Some(Arc::from(&*hint.into()));
         self
     }
 
@@ -144,7 +146,7 @@ impl Finding {
             "{} is registered as not fixable but made a fix",
             self.code
         );
-        self.fix = Some(fix);
+        self.fix = Some(Box::new(fix));
         self
     }
 
@@ -163,5 +165,37 @@ impl Finding {
             self.code,
             &self.message,
         )
+    }
+}
+
+/// Most entries an [`Interner`] keeps: a file of distinct names would otherwise hold a
+/// table as large as its findings for no sharing.
+const INTERNED_MAX: usize = 1 << 16;
+
+/// Shares equal messages and hints between findings: a file with 3,000,000 lines naming 1,000
+/// packages keeps 1,000 messages, not 3,000,000. Up to [`INTERNED_MAX`] distinct texts.
+#[derive(Debug, Default)]
+pub struct Interner {
+    texts: rustc_hash::FxHashSet<Arc<str>>,
+}
+
+impl Interner {
+    /// The shared copy of `text`, remembered when there is room.
+    pub fn share(&mut self, text: &Arc<str>) -> Arc<str> {
+        if let Some(shared) = self.texts.get(text) {
+            return shared.clone();
+        }
+        if self.texts.len() < INTERNED_MAX {
+            self.texts.insert(text.clone());
+        }
+        text.clone()
+    }
+
+    /// `finding` with its message and hint shared.
+    pub fn intern(&mut self, finding: &mut Finding) {
+        finding.message = self.share(&finding.message);
+        if let Some(hint) = &finding.hint {
+            finding.hint = Some(self.share(hint));
+        }
     }
 }

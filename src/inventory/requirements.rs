@@ -148,7 +148,7 @@ pub fn read_requirements(path: &Path, max_file_size: u64) -> Result<Vec<ReqEntry
     if let Some(f) = install.include_findings.first() {
         return Err(ReqFileError::Invalid {
             location: format!("{}:{}", f.path, f.line),
-            message: f.message.clone(),
+            message: f.message.to_string(),
             file: crate::paths::display_path(path),
         });
     }

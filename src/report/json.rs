@@ -16,7 +16,7 @@ struct Report<'a> {
     version: u32,
     tool: &'static str,
     tool_version: &'static str,
-    findings: Vec<JsonFinding<'a>>,
+    findings: Findings<'a>,
     /// Files and folders that could not be read (added in 0.1; empty when all were read).
     errors: Vec<JsonError<'a>>,
     summary: JsonSummary,
@@ -40,6 +40,26 @@ struct JsonFinding<'a> {
     end_line: u32,
     end_column: u32,
     hint: Option<&'a str>,
+}
+
+/// The findings, serialized one at a time as they are written (no copy of the list).
+struct Findings<'a>(&'a [Finding]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|f| JsonFinding {
+            code: f.code.code(),
+            name: f.code.name(),
+            level: f.level,
+            message: &f.message,
+            path: &f.path,
+            line: f.line,
+            column: f.column,
+            end_line: f.end_line,
+            end_column: f.end_column,
+            hint: f.hint.as_deref(),
+        }))
+    }
 }
 
 #[derive(Serialize)]
@@ -67,21 +87,7 @@ pub fn render(
         version: VERSION,
         tool: TOOL,
         tool_version: TOOL_VERSION,
-        findings: findings
-            .iter()
-            .map(|f| JsonFinding {
-                code: f.code.code(),
-                name: f.code.name(),
-                level: f.level,
-                message: &f.message,
-                path: &f.path,
-                line: f.line,
-                column: f.column,
-                end_line: f.end_line,
-                end_column: f.end_column,
-                hint: f.hint.as_deref(),
-            })
-            .collect(),
+        findings: Findings(findings),
         errors: errors.iter().map(|message| JsonError { message }).collect(),
         summary: JsonSummary {
             files: summary.files,

@@ -2,6 +2,7 @@
 
 use crate::diagnostic::{Finding, Level};
 use crate::registry::RULES;
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
@@ -23,6 +24,60 @@ fn full_description(doc: &str) -> String {
         .unwrap_or_default()
 }
 
+/// One finding as a SARIF result.
+fn result(f: &Finding) -> Value {
+    let rule_index = f.code as usize;
+    let mut message = f.message.to_string();
+    if let Some(hint) = &f.hint {
+        message.push_str(" (hint: ");
+        message.push_str(hint);
+        message.push(')');
+    }
+    json!({
+        "ruleId": f.code,
+        "ruleIndex": rule_index,
+        "level": sarif_level(f.level),
+        "message": { "text": message },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": f.path, "uriBaseId": "%SRCROOT%" },
+                "region": {
+                    "startLine": f.line,
+                    "startColumn": f.column,
+                    "endLine": f.end_line,
+                    "endColumn": f.end_column.max(f.column),
+                }
+            }
+        }],
+    })
+}
+
+#[derive(Serialize)]
+struct Sarif<'a> {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    runs: [Run<'a>; 1],
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Run<'a> {
+    #[serde(rename = "columnKind")]
+    column_kind: &'static str,
+    invocations: [Value; 1],
+    results: Results<'a>,
+    tool: Value,
+}
+
+/// The results, each made when it is written.
+struct Results<'a>(&'a [Finding]);
+
+impl Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(result))
+    }
+}
+
 pub fn render(findings: &[Finding], errors: &[String], out: &mut dyn Write) -> io::Result<()> {
     let rules: Vec<Value> = RULES
         .iter()
@@ -38,35 +93,6 @@ pub fn render(findings: &[Finding], errors: &[String], out: &mut dyn Write) -> i
             })
         })
         .collect();
-    let results: Vec<Value> = findings
-        .iter()
-        .map(|f| {
-            let rule_index = f.code as usize;
-            let mut message = f.message.clone();
-            if let Some(hint) = &f.hint {
-                message.push_str(" (hint: ");
-                message.push_str(hint);
-                message.push(')');
-            }
-            json!({
-                "ruleId": f.code,
-                "ruleIndex": rule_index,
-                "level": sarif_level(f.level),
-                "message": { "text": message },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": f.path, "uriBaseId": "%SRCROOT%" },
-                        "region": {
-                            "startLine": f.line,
-                            "startColumn": f.column,
-                            "endLine": f.end_line,
-                            "endColumn": f.end_column.max(f.column),
-                        }
-                    }
-                }],
-            })
-        })
-        .collect();
     // What could not be read: the run was not complete, and says why.
     let mut invocation = json!({ "executionSuccessful": errors.is_empty() });
     if !errors.is_empty() {
@@ -75,22 +101,25 @@ pub fn render(findings: &[Finding], errors: &[String], out: &mut dyn Write) -> i
             .map(|message| json!({ "level": "error", "message": { "text": message } }))
             .collect();
     }
-    let sarif = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {
-                "driver": {
-                    "name": "pindrift",
-                    "version": env!("CARGO_PKG_VERSION"),
-                    "rules": rules,
-                }
-            },
-            "invocations": [invocation],
-            "columnKind": "unicodeCodePoints",
-            "results": results,
-        }]
+    let tool = json!({
+        "driver": {
+            "name": "pindrift",
+            "version": env!("CARGO_PKG_VERSION"),
+            "rules": rules,
+        }
     });
+    // Written as the results are made, one at a time: a run with millions of findings does
+    // not hold a JSON tree of them. Fields in the order `json!` gave them (sorted by key).
+    let sarif = Sarif {
+        schema: "https://json.schemastore.org/sarif-2.1.0.json",
+        runs: [Run {
+            column_kind: "unicodeCodePoints",
+            invocations: [invocation],
+            results: Results(findings),
+            tool,
+        }],
+        version: "2.1.0",
+    };
     serde_json::to_writer_pretty(&mut *out, &sarif)?;
     writeln!(out)
 }

@@ -502,7 +502,7 @@ mod tests {
         let messages: Vec<&str> = install
             .include_findings
             .iter()
-            .map(|f| f.message.as_str())
+            .map(|f| &*f.message)
             .collect();
         assert_eq!(messages, ["include cycle: a.txt → b.txt → c.txt → a.txt"]);
     }

@@ -8,7 +8,7 @@ pub mod requirement;
 pub mod rules;
 
 use crate::config::Settings;
-use crate::diagnostic::Finding;
+use crate::diagnostic::{Finding, Interner};
 use crate::registry::Rule;
 use install::{collect_install, FileCache, Install};
 use parse::{LineKind, RequirementsFile};
@@ -56,6 +56,7 @@ pub fn lint_install_from(root: &Path, settings: &Settings) -> Vec<Finding> {
 pub fn lint_install(install: &Install, settings: &Settings) -> Vec<Finding> {
     let mut findings = Vec::new();
     let mut pins = Vec::new();
+    let mut interner = Interner::default();
     for &(member_index, line_index) in &install.reading_order {
         let member = &install.members[member_index];
         let Some(file) = member.parsed() else {
@@ -118,6 +119,9 @@ pub fn lint_install(install: &Install, settings: &Settings) -> Vec<Finding> {
                     }
                 }
                 _ => {}
+            }
+            for finding in &mut line_findings {
+                interner.intern(finding);
             }
             findings.append(&mut line_findings);
         }
