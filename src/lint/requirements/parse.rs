@@ -181,31 +181,36 @@ pub struct RequirementLine {
 /// Physical lines as Python's `str.splitlines()` makes them: (start, end without
 /// terminator). Besides `\n`, `\r\n` and `\r`, Python also breaks lines at `\x0b`,
 /// `\x0c`, `\x1c`-`\x1e`, `\u{85}`, `\u{2028}` and `\u{2029}`.
-fn physical_lines(text: &str) -> Vec<(usize, usize)> {
-    let mut lines = Vec::with_capacity(text.len() / 24 + 1);
+fn physical_lines(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    // An iterator, not a vector: a file of millions of lines is read one line at a time.
     let mut start = 0;
     let mut chars = text.char_indices().peekable();
-    while let Some((index, c)) = chars.next() {
-        let next = match c {
-            '\n' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}'
-            | '\u{2029}' => index + c.len_utf8(),
-            '\r' => {
-                if chars.peek().is_some_and(|&(_, n)| n == '\n') {
-                    chars.next();
-                    index + 2
-                } else {
-                    index + 1
+    std::iter::from_fn(move || {
+        while let Some((index, c)) = chars.next() {
+            let next = match c {
+                '\n' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}'
+                | '\u{2029}' => index + c.len_utf8(),
+                '\r' => {
+                    if chars.peek().is_some_and(|&(_, n)| n == '\n') {
+                        chars.next();
+                        index + 2
+                    } else {
+                        index + 1
+                    }
                 }
-            }
-            _ => continue,
-        };
-        lines.push((start, index));
-        start = next;
-    }
-    if start < text.len() {
-        lines.push((start, text.len()));
-    }
-    lines
+                _ => continue,
+            };
+            let line = (start, index);
+            start = next;
+            return Some(line);
+        }
+        if start < text.len() {
+            let line = (start, text.len());
+            start = text.len();
+            return Some(line);
+        }
+        None
+    })
 }
 
 /// Python's `str.isspace()` (what `\s`, `strip()` and `split()` use): Unicode white
@@ -240,12 +245,12 @@ fn is_comment_line(text: &str) -> bool {
     text.trim_start_matches(is_py_space).starts_with('#')
 }
 
-/// pip's `join_lines`: returns (first line number, joined text).
-fn join_lines(source: &SourceFile) -> Vec<(u32, Mapped)> {
+/// pip's `join_lines`: calls `each` with (first line number, joined text) for every logical
+/// line, in order. One line at a time: the joined lines of a huge file are never all held.
+fn join_lines(source: &SourceFile, mut each: impl FnMut(u32, Mapped)) {
     let text: &str = &source.text;
-    let mut joined = Vec::new();
     let mut pending: Option<(u32, Mapped)> = None;
-    for (index, (start, end)) in physical_lines(text).into_iter().enumerate() {
+    for (index, (start, end)) in physical_lines(text).enumerate() {
         let number = index as u32 + 1;
         let line = &text[start..end];
         if !line.ends_with('\\') || is_comment_line(line) {
@@ -255,7 +260,7 @@ fn join_lines(source: &SourceFile) -> Vec<(u32, Mapped)> {
                 current.1.push_derived(" ", start);
             }
             current.1.push_verbatim(line, start);
-            joined.push(current);
+            each(current.0, current.1);
         } else {
             let stripped_start = line.len() - line.trim_start_matches('\\').len();
             let stripped = line.trim_matches('\\');
@@ -263,10 +268,9 @@ fn join_lines(source: &SourceFile) -> Vec<(u32, Mapped)> {
             entry.1.push_verbatim(stripped, start + stripped_start);
         }
     }
-    if let Some(last) = pending {
-        joined.push(last);
+    if let Some((number, last)) = pending {
+        each(number, last);
     }
-    joined
 }
 
 /// pip's ENV_VAR_RE expansion: `${NAME}` with NAME of `[A-Z0-9_]+`, replaced when set and non-empty.
@@ -598,7 +602,7 @@ pub fn parse_requirements_with_env(
     let mut directives = Vec::new();
     // Line-before directives waiting for the next line with content.
     let mut pending: Vec<Directive> = Vec::new();
-    for (number, joined) in join_lines(&source) {
+    join_lines(&source, |number, joined| {
         let (content_end, comment) = match comment_start(joined.as_str()) {
             Some((cut, hash)) => (cut, Some(hash)),
             None => (joined.as_str().len(), None),
@@ -620,7 +624,7 @@ pub fn parse_requirements_with_env(
                 None if comment.is_none() => directives.append(&mut pending),
                 None => {}
             }
-            continue;
+            return;
         }
         // Every physical line of the logical line (a trailing comment ends its last one).
         let last_line = source
@@ -639,7 +643,7 @@ pub fn parse_requirements_with_env(
             span,
             kind,
         });
-    }
+    });
     directives.append(&mut pending);
     lines.shrink_to_fit();
     RequirementsFile {
