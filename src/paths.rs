@@ -1,7 +1,8 @@
 //! Paths as shown to the user: relative to the working directory, `/`-separated.
 
+use rustc_hash::FxHashMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 fn working_directory() -> Option<&'static Path> {
     static CWD: OnceLock<Option<PathBuf>> = OnceLock::new();
@@ -96,6 +97,10 @@ pub fn resolve(path: &Path) -> PathBuf {
 pub struct Trees {
     /// Canonical roots; empty means "anywhere" (library use, `--allow-outside`).
     roots: Vec<PathBuf>,
+    /// Folders already resolved, shared by the clones of this value (one run): a tree of
+    /// 1,000 services asks about the same few folders thousands of times, and a realpath
+    /// costs a `readlink` per path component.
+    folders: Arc<Mutex<FxHashMap<PathBuf, PathBuf>>>,
 }
 
 impl Trees {
@@ -109,11 +114,49 @@ impl Trees {
         let mut roots: Vec<PathBuf> = named.iter().map(|path| tree_of(path)).collect();
         roots.sort();
         roots.dedup();
-        Self { roots }
+        Self {
+            roots,
+            ..Self::default()
+        }
     }
 
     pub fn roots(&self) -> &[PathBuf] {
         &self.roots
+    }
+
+    /// [`resolve`], with the folders resolved once per run: the folder from the cache and
+    /// one `lstat` for the last component (a symlink there is resolved in full).
+    pub fn resolve(&self, path: &Path) -> PathBuf {
+        let path = absolute(path);
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return resolve(&path);
+        };
+        match std::fs::symlink_metadata(&path) {
+            Ok(metadata) if metadata.file_type().is_symlink() => resolve(&path),
+            // Present and not a link, or missing (resolved as far as the folder goes).
+            _ => normalize_lexically(&self.resolve_folder(parent).join(name)),
+        }
+    }
+
+    fn resolve_folder(&self, folder: &Path) -> PathBuf {
+        if let Some(real) = self
+            .folders
+            .lock()
+            .ok()
+            .and_then(|f| f.get(folder).cloned())
+        {
+            return real;
+        }
+        // Not under the lock: the parent folders recurse into this cache.
+        let real = if folder.parent().is_some() {
+            self.resolve(folder)
+        } else {
+            resolve(folder)
+        };
+        if let Ok(mut folders) = self.folders.lock() {
+            folders.insert(folder.to_path_buf(), real.clone());
+        }
+        real
     }
 
     /// Whether `path` (symlinks and `..` resolved) is inside a tree.
@@ -121,7 +164,7 @@ impl Trees {
         if self.roots.is_empty() {
             return true;
         }
-        let real = resolve(path);
+        let real = self.resolve(path);
         self.roots.iter().any(|root| real.starts_with(root))
     }
 
@@ -179,5 +222,39 @@ mod tests {
             normalize_lexically(Path::new("../x")),
             PathBuf::from("../x")
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn cached_resolution_agrees_with_realpath() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("real/sub")).unwrap();
+        std::fs::write(root.join("real/sub/a.txt"), "x").unwrap();
+        std::fs::write(root.join("outside.txt"), "x").unwrap();
+        std::os::unix::fs::symlink(root.join("real"), root.join("linked")).unwrap();
+        std::os::unix::fs::symlink(root.join("outside.txt"), root.join("real/sub/out.txt"))
+            .unwrap();
+        let trees = Trees::of(&[root.join("real")]);
+        let cases = [
+            "real/sub/a.txt",
+            "linked/sub/a.txt",
+            "linked/sub/../sub/a.txt",
+            "real/sub/out.txt",
+            "linked/sub/out.txt",
+            "real/sub/missing.txt",
+            "linked/missing/deeper.txt",
+            "real/sub",
+            "linked",
+        ];
+        // Twice: the second round answers from the cache of folders.
+        for _ in 0..2 {
+            for case in cases {
+                let path = root.join(case);
+                assert_eq!(trees.resolve(&path), resolve(&path), "{case}");
+            }
+        }
+        assert!(trees.contains(&root.join("linked/sub/a.txt")));
+        assert!(!trees.contains(&root.join("linked/sub/out.txt")));
     }
 }

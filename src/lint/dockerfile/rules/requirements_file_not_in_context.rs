@@ -19,10 +19,10 @@ pub const FIX: FixAvailability = FixAvailability::None;
 /// the context is not followed (BuildKit copies the link, not its target), and a file
 /// outside the trees pindrift reads is never opened.
 pub(in super::super) fn resolve(cx: &Cx, path: &str, binds: &[CopyMap]) -> Option<PathBuf> {
-    let context = crate::paths::resolve(&cx.context);
-    let inside = |p: &PathBuf| {
-        crate::paths::resolve(p).starts_with(&context) && p.is_file() && cx.cache.may_read(p)
-    };
+    let trees = cx.cache.trees();
+    let context = trees.resolve(&cx.context);
+    let inside =
+        |p: &PathBuf| trees.resolve(p).starts_with(&context) && p.is_file() && cx.cache.may_read(p);
     if let Some(p) = cx.context_path(path, binds) {
         if inside(&p) {
             return Some(p);
