@@ -128,6 +128,9 @@ impl Trees {
     /// one `lstat` for the last component (a symlink there is resolved in full).
     pub fn resolve(&self, path: &Path) -> PathBuf {
         let path = absolute(path);
+        if let Some(real) = self.folders.lock().ok().and_then(|f| f.get(&path).cloned()) {
+            return real;
+        }
         let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
             return resolve(&path);
         };
@@ -161,11 +164,12 @@ impl Trees {
 
     /// Whether `path` (symlinks and `..` resolved) is inside a tree.
     pub fn contains(&self, path: &Path) -> bool {
-        if self.roots.is_empty() {
-            return true;
-        }
-        let real = self.resolve(path);
-        self.roots.iter().any(|root| real.starts_with(root))
+        self.roots.is_empty() || self.contains_resolved(&self.resolve(path))
+    }
+
+    /// Whether `real`, a path [`Trees::resolve`] gave, is inside a tree.
+    pub fn contains_resolved(&self, real: &Path) -> bool {
+        self.roots.is_empty() || self.roots.iter().any(|root| real.starts_with(root))
     }
 
     /// The trees as shown in messages.
