@@ -136,7 +136,14 @@ impl Trees {
         };
         match std::fs::symlink_metadata(&path) {
             Ok(metadata) if metadata.file_type().is_symlink() => resolve(&path),
-            // Present and not a link, or missing (resolved as far as the folder goes).
+            Ok(metadata) if metadata.is_dir() => {
+                let real = normalize_lexically(&self.resolve_folder(parent).join(name));
+                if let Ok(mut folders) = self.folders.lock() {
+                    folders.insert(path, real.clone());
+                }
+                real
+            }
+            // A file, or missing (resolved as far as its folder goes).
             _ => normalize_lexically(&self.resolve_folder(parent).join(name)),
         }
     }
