@@ -16,6 +16,7 @@ pub mod api;
 mod cache;
 mod changes;
 mod connect;
+pub mod digest;
 mod exec;
 #[cfg(test)]
 mod fake;
@@ -27,7 +28,8 @@ mod temp;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU32;
 
-pub use api::{ApiError, Bollard, ContainerFilter, EngineApi, RawChange};
+pub use api::{ApiError, Bollard, ContainerFilter, DistributionInfo, EngineApi, RawChange};
+pub use digest::{CachedDigests, DigestError, DigestOrigin, DigestResolver, ResolvedDigest};
 pub use changes::{summarize_changes, ChangesPolicy};
 pub use exec::exec_inventory;
 pub use read::ImageHandle;
