@@ -92,6 +92,9 @@ pub(super) fn check_install(
     };
     for p in &install.packages {
         let a = &args[p.arg];
+        if cx.sites.is_some() {
+            record_package(cx, args, install, p, &constraint_pins);
+        }
         if a.text.contains('\0') {
             // From a shell variable computed earlier in the same RUN (`$(scanelf …)`).
             continue;
@@ -134,6 +137,42 @@ pub(super) fn check_install(
         } else {
             unpinned_language_package::check(cx, a, install.tool, command, &p.text, &reason);
         }
+    }
+}
+
+/// Remembers a package argument for `pin`, with whether `check` exempts it from pinning.
+fn record_package(
+    cx: &mut Cx,
+    args: &[Arg],
+    install: &Install,
+    p: &super::installers::Package,
+    constraint_pins: &[String],
+) {
+    let exempt = if install.tool.is_python() {
+        crate::lint::requirements::requirement::parse_requirement(p.text.trim())
+            .ok()
+            .is_some_and(|req| {
+                req.name
+                    .as_deref()
+                    .is_some_and(|n| cx.settings.allows_floating(n))
+                    || req
+                        .normalized_name
+                        .as_ref()
+                        .is_some_and(|n| constraint_pins.iter().any(|c| c == n))
+            })
+    } else {
+        cx.settings
+            .allows_floating(&package_name(install.tool, &p.text))
+    };
+    let site = super::sites::PackageSite {
+        tool: install.tool,
+        command: super::installers::basename(&args[install.tool_arg].text).to_string(),
+        arg: args[p.arg].clone(),
+        package: p.clone(),
+        exempt,
+    };
+    if let Some(sites) = cx.sites.as_deref_mut() {
+        sites.packages.push(site);
     }
 }
 
