@@ -45,7 +45,10 @@ async fn digests_come_from_the_local_image_or_the_registry() {
     let reference = format!("{}/pindrift-test/{}:1", registry.host(), unique("x"));
     let image = tiny_image(&reference);
     let pushed = push(&reference);
-    assert!(pushed.starts_with("sha256:") && pushed.len() == 71, "{pushed}");
+    assert!(
+        pushed.starts_with("sha256:") && pushed.len() == 71,
+        "{pushed}"
+    );
 
     let engine = Engine::connect().await.unwrap();
 

@@ -121,7 +121,12 @@ impl<R: DigestResolver> DigestResolver for CachedDigests<R> {
         reference: &'a str,
     ) -> BoxFuture<'a, Result<ResolvedDigest, DigestError>> {
         Box::pin(async move {
-            if let Some(hit) = self.seen.lock().ok().and_then(|m| m.get(reference).cloned()) {
+            if let Some(hit) = self
+                .seen
+                .lock()
+                .ok()
+                .and_then(|m| m.get(reference).cloned())
+            {
                 return hit;
             }
             let answer = self.inner.resolve(reference).await;
@@ -173,11 +178,10 @@ pub fn matching_digests(repo_digests: &[String], repository: &str) -> Vec<String
 impl<A: EngineApi> Engine<A> {
     /// The manifest digest `reference` names: the local image's, else the registry's.
     pub async fn resolve_digest(&self, reference: &str) -> Result<ResolvedDigest, DigestError> {
-        let parsed =
-            image_ref::parse(reference).map_err(|e| DigestError::InvalidReference {
-                reference: reference.to_string(),
-                message: e.0,
-            })?;
+        let parsed = image_ref::parse(reference).map_err(|e| DigestError::InvalidReference {
+            reference: reference.to_string(),
+            message: e.0,
+        })?;
         let repository = canonical_repository(&parsed);
         let registry = registry_of(&parsed);
         let local = match self.api().inspect_image(reference).await {
@@ -226,7 +230,12 @@ fn classify(reference: &str, registry: &str, e: ApiError) -> DigestError {
             message,
         }
     } else if matches!(e.status, Some(401 | 403))
-        || any(&["unauthorized", "authentication required", "access denied", "denied"])
+        || any(&[
+            "unauthorized",
+            "authentication required",
+            "access denied",
+            "denied",
+        ])
     {
         DigestError::Unauthorized {
             reference,
@@ -304,10 +313,7 @@ mod tests {
             format!("docker.io/library/python@{D1}"),
             "garbage".to_string(),
         ];
-        assert_eq!(
-            matching_digests(&digests, "docker.io/library/python"),
-            [D1]
-        );
+        assert_eq!(matching_digests(&digests, "docker.io/library/python"), [D1]);
         assert_eq!(matching_digests(&digests, "localhost:5000/python"), [D2]);
         assert!(matching_digests(&digests, "docker.io/library/pypy").is_empty());
     }

@@ -29,8 +29,8 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU32;
 
 pub use api::{ApiError, Bollard, ContainerFilter, DistributionInfo, EngineApi, RawChange};
-pub use digest::{CachedDigests, DigestError, DigestOrigin, DigestResolver, ResolvedDigest};
 pub use changes::{summarize_changes, ChangesPolicy};
+pub use digest::{CachedDigests, DigestError, DigestOrigin, DigestResolver, ResolvedDigest};
 pub use exec::exec_inventory;
 pub use read::ImageHandle;
 

@@ -5,6 +5,7 @@
 //! source's [`facts::Facts`] into [`plan::FilePlan`]s of byte-exact edits; [`write`] is the
 //! only place that changes files.
 
+pub mod dockerfile;
 pub mod facts;
 pub mod plan;
 pub mod requirement;

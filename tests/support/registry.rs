@@ -22,7 +22,8 @@ pub struct Registry {
 fn install() {
     static DONE: OnceLock<()> = OnceLock::new();
     DONE.get_or_init(|| {
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/install-registry.sh");
+        let script =
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/support/install-registry.sh");
         run(Command::new("bash").arg(script));
     });
 }

@@ -150,7 +150,7 @@ fn walk(
     for inst in &df.instructions {
         cx.instruction(inst);
     }
-    let directives = suppressions::directives(source, &df, &cx.shell_comments);
+    let directives = suppressions::directives(source, df, &cx.shell_comments);
     let (mine, mut others): (Vec<Finding>, Vec<Finding>) = cx
         .findings
         .into_iter()

@@ -58,9 +58,9 @@ pub struct PackageSite {
     pub command: String,
     pub arg: Arg,
     pub package: Package,
-    /// `check` does not ask for a pin here: `allow-unpinned` names it, or a constraints file
-    /// of the same install pins it.
-    pub exempt: bool,
+    /// Why `check` does not ask for a pin here: `allow-unpinned` names it, or a constraints
+    /// file of the same install pins it.
+    pub exempt: Option<&'static str>,
 }
 
 /// One `ARG NAME[=default]` declaration.

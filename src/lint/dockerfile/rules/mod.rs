@@ -148,21 +148,31 @@ fn record_package(
     p: &super::installers::Package,
     constraint_pins: &[String],
 ) {
+    const FLOATS: &str = "the configuration lets it float (allow-unpinned)";
     let exempt = if install.tool.is_python() {
-        crate::lint::requirements::requirement::parse_requirement(p.text.trim())
-            .ok()
-            .is_some_and(|req| {
-                req.name
+        match crate::lint::requirements::requirement::parse_requirement(p.text.trim()) {
+            Ok(req)
+                if req
+                    .name
                     .as_deref()
-                    .is_some_and(|n| cx.settings.allows_floating(n))
-                    || req
-                        .normalized_name
-                        .as_ref()
-                        .is_some_and(|n| constraint_pins.iter().any(|c| c == n))
-            })
+                    .is_some_and(|n| cx.settings.allows_floating(n)) =>
+            {
+                Some(FLOATS)
+            }
+            Ok(req)
+                if req
+                    .normalized_name
+                    .as_ref()
+                    .is_some_and(|n| constraint_pins.iter().any(|c| c == n)) =>
+            {
+                Some("a constraints file of the same install pins it")
+            }
+            _ => None,
+        }
     } else {
         cx.settings
             .allows_floating(&package_name(install.tool, &p.text))
+            .then_some(FLOATS)
     };
     let site = super::sites::PackageSite {
         tool: install.tool,
