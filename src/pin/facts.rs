@@ -117,6 +117,17 @@ impl Facts {
         }
     }
 
+    /// Tells what the source does not say for markers (`--python-version`, `--platform`):
+    /// a freeze file knows neither.
+    pub fn assume(&mut self, python_version: Option<String>, platform: Option<String>) {
+        if python_version.is_some() {
+            self.markers.python_version = python_version;
+        }
+        if platform.is_some() {
+            self.markers.platform = platform;
+        }
+    }
+
     /// Adds (or replaces) a package: tests and synthetic sources.
     pub fn insert(&mut self, package: Package) {
         self.packages.insert(package.name.clone(), package);

@@ -113,7 +113,7 @@ pub fn pin_requirement_why(
             Ok(Some(Pinned {
                 text: new,
                 rule,
-                reason: format!("{name} {running} from {source}"),
+                reason: format!("{} {running} from {source}", package.display_name),
             }))
         }
         RequirementSource::Url {
@@ -155,7 +155,8 @@ pub fn pin_requirement_why(
                 text: new,
                 rule,
                 reason: format!(
-                    "{name} commit {} from {source}",
+                    "{} commit {} from {source}",
+                    package.display_name,
                     &commit[..commit.len().min(12)]
                 ),
             }))
