@@ -26,19 +26,159 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use futures_util::future::BoxFuture;
+
 use super::facts::Facts;
 use super::plan::{Change, FilePlan, LeftReason, PinOptions};
 use super::requirement::pin_requirement_why;
 use crate::config::Settings;
-use crate::docker::digest::{DigestError, DigestResolver, ResolvedDigest};
+use crate::discover::Discovered;
+use crate::docker::digest::{CachedDigests, DigestError, DigestResolver, ResolvedDigest};
+use crate::docker::Engine;
 use crate::lint::dockerfile::image_ref;
 use crate::lint::dockerfile::installers::os::{judge_apk, judge_apt, Pin};
 use crate::lint::dockerfile::installers::{Arg, Tool};
 use crate::lint::dockerfile::sites::{ImageSite, ImageTarget, PackageSite, Sites};
 use crate::lint::requirements::requirement::parse_requirement;
+use crate::paths::display_path;
+use crate::read::read_regular;
 use crate::registry::Rule;
 use crate::source::SourceFile;
 use crate::span::Span;
+
+/// Plans every Dockerfile found, read as `check` reads them. The engine is asked only when
+/// an image needs a digest: it is connected once, on a runtime of this call's own (so call
+/// this outside any async runtime), and each reference is resolved once for the whole tree.
+/// An engine that cannot be reached leaves the images, each reported with the reason.
+/// Returns the plans and the files that could not be read (each message names its file).
+pub fn plan_dockerfiles(
+    files: &[&Discovered],
+    settings: &Settings,
+    facts: &Facts,
+    options: &PinOptions,
+) -> (Vec<FilePlan>, Vec<String>) {
+    let mut plans = Vec::new();
+    let mut errors = Vec::new();
+    let mut sources = Vec::new();
+    for file in files {
+        match read_regular(&file.path, settings.max_file_size) {
+            Ok(bytes) => sources.push(Arc::new(SourceFile::from_bytes(
+                &file.path,
+                display_path(&file.path),
+                bytes,
+            ))),
+            Err(e) => errors.push(format!("{}: {e}", display_path(&file.path))),
+        }
+    }
+    if sources.is_empty() {
+        return (plans, errors);
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            errors.push(format!(
+                "cannot start the async runtime for Dockerfiles: {e}"
+            ));
+            return (plans, errors);
+        }
+    };
+    let digests = CachedDigests::new(LazyEngine::default());
+    runtime.block_on(async {
+        for source in sources {
+            plans.push(plan_dockerfile(source, settings, facts, Some(&digests), options).await);
+        }
+    });
+    (plans, errors)
+}
+
+/// The engine, connected on the first digest asked for (a tree without images never
+/// connects); a failed connection answers every reference with its error.
+#[derive(Default)]
+struct LazyEngine {
+    engine: std::sync::Mutex<Option<Result<Arc<Engine>, String>>>,
+}
+
+impl DigestResolver for LazyEngine {
+    fn resolve<'a>(
+        &'a self,
+        reference: &'a str,
+    ) -> BoxFuture<'a, Result<ResolvedDigest, DigestError>> {
+        Box::pin(async move {
+            let known = self.engine.lock().ok().and_then(|g| g.clone());
+            let engine = match known {
+                Some(e) => e,
+                None => {
+                    let e = Engine::connect()
+                        .await
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string());
+                    if let Ok(mut g) = self.engine.lock() {
+                        *g = Some(e.clone());
+                    }
+                    e
+                }
+            };
+            match engine {
+                Ok(engine) => engine.resolve_digest(reference).await,
+                Err(message) => Err(DigestError::Engine {
+                    reference: reference.to_string(),
+                    message,
+                }),
+            }
+        })
+    }
+}
+
+/// Reads rewritten Dockerfiles again with the lint: no argument or image pin wrote may still
+/// be unpinned (PD101, PD102, PD103), without a digest (PD201, PD202, PD203) or without a
+/// version (PD210). Returns one message per finding left at a line pin changed.
+pub fn verify_written(written: &[&FilePlan], settings: &Settings) -> Vec<String> {
+    // Digests are checked only in strict: read with it so PD203 is seen.
+    let strict = Settings {
+        profile: crate::config::Profile::Strict,
+        ..settings.clone()
+    };
+    let mut errors = Vec::new();
+    for plan in written {
+        let Ok(bytes) = read_regular(&plan.path, settings.max_file_size) else {
+            errors.push(format!(
+                "{}: cannot be read again after pin",
+                plan.source.display
+            ));
+            continue;
+        };
+        let source = SourceFile::from_bytes(&plan.path, plan.source.display.as_ref(), bytes);
+        for f in crate::lint::dockerfile::lint_dockerfile(&source, &strict) {
+            let pinned_rule = matches!(
+                f.code,
+                Rule::UnpinnedRequirement
+                    | Rule::LooseSpecifier
+                    | Rule::VcsRefNotCommit
+                    | Rule::ImageWithoutTag
+                    | Rule::LatestTag
+                    | Rule::TagWithoutDigest
+                    | Rule::UnpinnedOsPackage
+            );
+            let changed_here = plan
+                .changes
+                .iter()
+                .any(|c| c.rule == Some(f.code) && c.line == f.line);
+            if pinned_rule && changed_here {
+                errors.push(format!(
+                    "{}:{}: still {} after pin: {}",
+                    f.path,
+                    f.line,
+                    f.code.code(),
+                    f.message
+                ));
+            }
+        }
+    }
+    errors
+}
 
 /// Plans one Dockerfile. `digests` resolves image references (the engine, usually cached
 /// over the whole run); without one, images are left and reported.

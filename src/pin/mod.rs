@@ -100,11 +100,15 @@ pub fn plan(request: &PinRequest, facts: &Facts) -> PinOutcome {
         requirements::plan_requirements(&discovered, &cache, settings, facts, request.options);
     errors.append(&mut planned.errors);
     let mut notes = planned.notes;
-    // Dockerfiles (discovered with FileKind::Dockerfile) are planned by the Dockerfile side.
-    let _dockerfiles = discovered
+    let dockerfiles: Vec<&Discovered> = discovered
         .iter()
-        .filter(|file| file.kind == FileKind::Dockerfile);
+        .filter(|file| file.kind == FileKind::Dockerfile)
+        .collect();
+    let (docker_plans, mut docker_errors) =
+        dockerfile::plan_dockerfiles(&dockerfiles, settings, facts, request.options);
+    errors.append(&mut docker_errors);
     let mut plans = planned.plans;
+    plans.extend(docker_plans);
     let lock = request.lock.as_ref().map(|path| {
         let (content, packages, skipped) = lock::lock_content(facts, &lock::today());
         let lock = LockFile {
@@ -191,6 +195,12 @@ pub fn write(outcome: &PinOutcome, settings: &Settings) -> Vec<String> {
 /// unpinned (PD101), loose (PD102) or on a branch (PD103).
 pub fn verify(written: &[&FilePlan], settings: &Settings) -> Vec<String> {
     use crate::registry::Rule;
+    let dockerfiles: Vec<&FilePlan> = written
+        .iter()
+        .copied()
+        .filter(|plan| crate::discover::classify(&plan.path) == Some(FileKind::Dockerfile))
+        .collect();
+    let mut dockerfile_errors = dockerfile::verify_written(&dockerfiles, settings);
     let discovered: Vec<Discovered> = written
         .iter()
         .filter(|plan| crate::discover::classify(&plan.path) != Some(FileKind::Dockerfile))
@@ -201,10 +211,11 @@ pub fn verify(written: &[&FilePlan], settings: &Settings) -> Vec<String> {
         })
         .collect();
     if discovered.is_empty() {
-        return Vec::new();
+        return dockerfile_errors;
     }
     let outcome = crate::lint::check(&discovered, settings);
     let mut errors = Vec::new();
+    errors.append(&mut dockerfile_errors);
     for finding in &outcome.findings {
         if !matches!(
             finding.code,
