@@ -723,7 +723,8 @@ impl Cx<'_> {
             crate::lint::requirements::install::collect_install_of(roots, constraints, self.cache);
         let pins: Vec<String> = install.constraint_pins.keys().cloned().collect();
         let key = (roots.to_vec(), constraints.to_vec());
-        if !self.linted_installs.contains(&key) {
+        // Collecting sites for `pin` keeps no findings: the files are `pin`'s own business.
+        if self.sites.is_none() && !self.linted_installs.contains(&key) {
             self.linted_installs.push(key);
             self.installed.extend(
                 install
