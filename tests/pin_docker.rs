@@ -365,3 +365,69 @@ fn pin_writes_registry_digests_and_the_pinned_dockerfile_builds() {
         "{out}"
     );
 }
+
+/// `--os`: apt-get packages get the exact versions of the image's dpkg database, as
+/// `dpkg-query` in the image reports them; a package the image does not have is left.
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn os_packages_are_pinned_to_the_images_dpkg_versions() {
+    require_docker();
+    let base = base_image();
+    let versions = docker(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        base,
+        "dpkg-query",
+        "-W",
+        "-f",
+        "${Version} ",
+        "python3-pip",
+        "python3-venv",
+    ]);
+    let versions = String::from_utf8_lossy(&versions.stdout).to_string();
+    let [pip, venv]: [&str; 2] = versions
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap_or_else(|_| panic!("{versions}"));
+    let dir = tempfile::tempdir().unwrap();
+    let text = "FROM debian:bookworm\n\
+                RUN apt-get update \\\n \
+                && apt-get install -y --no-install-recommends python3-pip python3-venv nosuchpkg \\\n \
+                && rm -rf /var/lib/apt/lists/*\n";
+    std::fs::write(dir.path().join("Dockerfile"), text).unwrap();
+    let path = dir.path().to_str().unwrap();
+    let from = format!("image:{base}");
+    // Without --os nothing changes in the RUN line.
+    let (code, out, err) = pindrift(&["pin", path, "--from", &from, "--diff"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!out.contains("python3-pip="), "{out}");
+    let (code, out, err) = pindrift(&["pin", path, "--from", &from, "--os", "--format", "json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        text.replace(
+            "python3-pip python3-venv",
+            &format!("python3-pip={pip} python3-venv={venv}")
+        )
+    );
+    let plan = json(&out);
+    assert!(
+        plan["left"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["subject"] == "nosuchpkg" && l["reason"] == "not-in-source"),
+        "{out}"
+    );
+    // `check` has no PD210 left for the pinned packages.
+    let (_, out, _) = pindrift(&["check", path, "--format", "json"]);
+    let findings = json(&out);
+    let pd210: Vec<&serde_json::Value> = findings["findings"]
+        .as_array()
+        .map(|a| a.iter().filter(|f| f["code"] == "PD210").collect())
+        .unwrap_or_default();
+    assert_eq!(pd210.len(), 1, "only nosuchpkg: {out}");
+}

@@ -151,6 +151,16 @@ pub fn verify_written(written: &[&FilePlan], settings: &Settings) -> Vec<String>
             continue;
         };
         let source = SourceFile::from_bytes(&plan.path, plan.source.display.as_ref(), bytes);
+        // Where each change's text stands in the rewritten file.
+        let mut changes: Vec<&Change> = plan.changes.iter().collect();
+        changes.sort_by_key(|c| c.edit.span.start);
+        let mut shift: isize = 0;
+        let mut rewritten = Vec::new();
+        for c in changes {
+            let start = c.edit.span.start.saturating_add_signed(shift);
+            rewritten.push((c.rule, start..start + c.after.len()));
+            shift += c.after.len() as isize - c.edit.span.len() as isize;
+        }
         for f in crate::lint::dockerfile::lint_dockerfile(&source, &strict) {
             let pinned_rule = matches!(
                 f.code,
@@ -162,10 +172,9 @@ pub fn verify_written(written: &[&FilePlan], settings: &Settings) -> Vec<String>
                     | Rule::TagWithoutDigest
                     | Rule::UnpinnedOsPackage
             );
-            let changed_here = plan
-                .changes
+            let changed_here = rewritten
                 .iter()
-                .any(|c| c.rule == Some(f.code) && c.line == f.line);
+                .any(|(rule, r)| rule.is_some() && f.span.start < r.end && r.start < f.span.end);
             if pinned_rule && changed_here {
                 errors.push(format!(
                     "{}:{}: still {} after pin: {}",
@@ -483,8 +492,8 @@ fn plan_images(plan: &mut FilePlan, sites: &Sites, resolved: &Resolved, have_res
                 plan.leave(
                     arg.span,
                     arg.text.clone(),
-                    LeftReason::Other(format!(
-                        "names the build context `{name}`, given outside this file"
+                    LeftReason::Exempt(format!(
+                        "names the build context `{name}` of the configuration, not an image"
                     )),
                 );
                 continue;

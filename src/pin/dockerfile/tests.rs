@@ -549,6 +549,33 @@ fn exempt_and_unparsable_files_are_reported() {
     ));
     assert!(plan.changes.is_empty());
     assert_eq!(plan.left[0].why.code(), "exempt");
+    // A named build context is not an image of the file: left on purpose, not unresolved.
+    let settings = Settings {
+        build_contexts: vec![("deps".into(), None)],
+        ..Settings::default()
+    };
+    let source = Arc::new(SourceFile::new(
+        "Dockerfile",
+        "Dockerfile",
+        "FROM deps
+COPY --from=deps /a /b
+",
+    ));
+    let table = Table::new(&[]);
+    let plan = rt.block_on(plan_dockerfile(
+        source,
+        &settings,
+        &python_facts(),
+        Some(&table),
+        &options(false),
+    ));
+    assert!(plan.changes.is_empty());
+    assert_eq!(
+        left(&plan),
+        [(1, "deps".into(), "exempt"), (2, "deps".into(), "exempt")]
+    );
+    assert_eq!(plan.unresolved(), 0);
+    assert!(table.asked.lock().unwrap().is_empty());
     let plan = plan_with(
         "FROM python:3.11\n{% if x %}\n",
         &python_facts(),
@@ -569,4 +596,49 @@ fn splices_never_add_what_a_shell_reads_differently() {
         "x==1; python_version > '3'"
     ));
     assert_eq!(count_uses("${A} $A $AB ${A:-x} $B", "A"), 3);
+}
+
+#[test]
+fn verification_reads_the_written_file_and_names_what_is_still_unpinned_where_pin_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("Dockerfile");
+    // `requests` stays unpinned on the same line (not in the source): not pin's failure.
+    let text = "FROM python:3.11\nRUN pip install 'eventlet' requests \"gunicorn>=20\"\n";
+    std::fs::write(&path, text).unwrap();
+    let source = Arc::new(SourceFile::new(&path, "Dockerfile", text));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let table = Table::new(&[("python:3.11", 1)]);
+    let mut plan = rt.block_on(plan_dockerfile(
+        source,
+        &Settings::default(),
+        &python_facts(),
+        Some(&table),
+        &options(false),
+    ));
+    assert_eq!(plan.changes.len(), 3);
+    std::fs::write(&path, plan.new_bytes().unwrap()).unwrap();
+    assert_eq!(
+        verify_written(&[&plan], &Settings::default()),
+        Vec::<String>::new()
+    );
+    // A rewrite that did not pin (`==` became `>=`) is caught where pin wrote.
+    for c in plan.changes.iter_mut().filter(|c| c.after.contains("==")) {
+        c.after = c.after.replace("==", ">=");
+        c.edit.replacement = c.after.clone();
+    }
+    std::fs::write(&path, plan.new_bytes().unwrap()).unwrap();
+    let errors = verify_written(&[&plan], &Settings::default());
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.starts_with("Dockerfile:2: still PD102 after pin")),
+        "{errors:#?}"
+    );
+    assert!(
+        errors.iter().any(|e| e.contains("eventlet"))
+            && errors.iter().any(|e| e.contains("gunicorn"))
+    );
 }
