@@ -415,3 +415,31 @@ fn an_unreadable_source_is_an_error() {
         "eventlet\n"
     );
 }
+
+/// PowerShell's `pip freeze > requirements.txt` writes UTF-16 with a BOM, and a PEP 263
+/// `coding: latin-1` line is pip's other encoding: both decode losslessly, so both are
+/// pinned and written back in their own encoding.
+#[test]
+fn utf16_and_latin1_files_keep_their_encoding() {
+    let utf16 = |text: &str| -> Vec<u8> {
+        [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect()
+    };
+    let latin1: &[u8] = b"# -*- coding: latin-1 -*-\neventlet  # caf\xe9\n";
+    let dir = tree(&[
+        ("a/requirements.txt", &utf16("eventlet\r\nsix>=1\r\n")),
+        ("b/requirements.txt", latin1),
+    ]);
+    let (code, out, err) = pin_in(dir.path(), &args(&[]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        fs::read(dir.path().join("a/requirements.txt")).unwrap(),
+        utf16("eventlet==0.20.0\r\nsix==1.16.0\r\n")
+    );
+    assert_eq!(
+        fs::read(dir.path().join("b/requirements.txt")).unwrap(),
+        b"# -*- coding: latin-1 -*-\neventlet==0.20.0  # caf\xe9\n"
+    );
+}

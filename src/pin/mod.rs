@@ -99,10 +99,8 @@ pub fn plan(request: &PinRequest, facts: &Facts) -> PinOutcome {
         requirements::plan_requirements(&discovered, &cache, settings, facts, request.options);
     errors.append(&mut planned.errors);
     let mut notes = planned.notes;
-    // Dockerfiles (discovered with FileKind::Dockerfile) are planned by the Dockerfile side.
-    let _dockerfiles = discovered
-        .iter()
-        .filter(|file| file.kind == FileKind::Dockerfile);
+    // Dockerfiles (`FileKind::Dockerfile` in `discovered`) are planned by the Dockerfile
+    // side (dockerfile.rs), which appends its FilePlans here.
     let mut plans = planned.plans;
     let lock = request.lock.as_ref().map(|path| {
         let (content, packages, skipped) = lock::lock_content(facts, &lock::today());
