@@ -443,3 +443,44 @@ fn utf16_and_latin1_files_keep_their_encoding() {
         b"# -*- coding: latin-1 -*-\neventlet==0.20.0  # caf\xe9\n"
     );
 }
+
+/// A symlink found beside its target is one file: planned and written once.
+#[cfg(unix)]
+#[test]
+fn a_link_and_its_target_are_written_once() {
+    let dir = tree(&[("requirements.txt", b"eventlet\n")]);
+    std::os::unix::fs::symlink("requirements.txt", dir.path().join("requirements-link.txt"))
+        .unwrap();
+    let (code, out, err) = pin_in(dir.path(), &args(&[]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("requirements.txt")).unwrap(),
+        "eventlet==0.20.0\n"
+    );
+    assert!(out.contains("Pinned 1 in 1 file"), "{out}");
+}
+
+#[test]
+fn the_freeze_can_come_from_stdin() {
+    use std::io::Write;
+    let dir = tree(&[("requirements.txt", b"eventlet\n")]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pindrift"))
+        .current_dir(dir.path())
+        .args(["pin", "--from", "freeze:-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"eventlet==0.20.0\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("requirements.txt")).unwrap(),
+        "eventlet==0.20.0\n"
+    );
+}

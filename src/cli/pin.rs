@@ -173,6 +173,8 @@ pub fn run(args: PinArgs) -> anyhow::Result<u8> {
         errors.extend(pin::write(&outcome, &settings));
     }
 
+    // The report names the write errors too (JSON's `errors`).
+    outcome.errors.clone_from(&errors);
     let mut out = io::BufWriter::new(io::stdout().lock());
     if args.diff {
         out.write_all(pin::report::diff::render(&outcome).as_bytes())?;

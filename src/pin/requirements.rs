@@ -7,7 +7,7 @@ use super::plan::{Change, FilePlan, LeftReason, PinOptions};
 use super::requirement::pin_requirement_why;
 use crate::config::Settings;
 use crate::discover::{Discovered, FileKind};
-use crate::lint::requirements::install::{FileCache, Install};
+use crate::lint::requirements::install::{FileCache, FileId, Install};
 use crate::lint::requirements::parse::{LineKind, RequirementsFile};
 use crate::paths::{absolute, display_path};
 use crate::read::ReadError;
@@ -54,7 +54,8 @@ pub fn plan_requirements(
         }
     }
     let installs = crate::lint::install_roots(&files, cache, &Default::default());
-    let mut planned: HashSet<PathBuf> = HashSet::default();
+    // By identity: a symlink and its target are one file, planned (and written) once.
+    let mut planned: HashSet<FileId> = HashSet::default();
     // Each file once: as requirements when some install reads it with `-r` (those come
     // first), else as constraints (with --constraints only).
     let mut work: Vec<(&RequirementsFile, Option<&Install>)> = Vec::new();
@@ -77,14 +78,14 @@ pub fn plan_requirements(
             };
             if member.constraint {
                 constraint_only.push(file);
-            } else if planned.insert(absolute(&file.source.path)) {
+            } else if planned.insert(FileId::of(&file.source.path)) {
                 work.push((file, Some(install)));
             }
         }
     }
     if options.constraints {
         for file in constraint_only {
-            if planned.insert(absolute(&file.source.path)) {
+            if planned.insert(FileId::of(&file.source.path)) {
                 work.push((file, None));
             }
         }
