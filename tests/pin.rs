@@ -484,3 +484,15 @@ fn the_freeze_can_come_from_stdin() {
         "eventlet==0.20.0\n"
     );
 }
+
+/// `--lock` naming a file that is not a lock file (a requirements file by mistake) is an
+/// error, and nothing is written at all.
+#[test]
+fn lock_never_overwrites_a_file_it_did_not_write() {
+    let dir = tree(&[("requirements.txt", b"eventlet\n-r base.txt\n"), ("base.txt", b"six\n")]);
+    let (code, _, err) = pin_in(dir.path(), &args(&["--lock", "base.txt"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("base.txt: exists and was not written by `pindrift pin --lock`"), "{err}");
+    assert_eq!(fs::read_to_string(dir.path().join("base.txt")).unwrap(), "six\n");
+    assert_eq!(fs::read_to_string(dir.path().join("requirements.txt")).unwrap(), "eventlet\n-r base.txt\n");
+}
