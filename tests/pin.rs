@@ -489,10 +489,68 @@ fn the_freeze_can_come_from_stdin() {
 /// error, and nothing is written at all.
 #[test]
 fn lock_never_overwrites_a_file_it_did_not_write() {
-    let dir = tree(&[("requirements.txt", b"eventlet\n-r base.txt\n"), ("base.txt", b"six\n")]);
+    let dir = tree(&[
+        ("requirements.txt", b"eventlet\n-r base.txt\n"),
+        ("base.txt", b"six\n"),
+    ]);
     let (code, _, err) = pin_in(dir.path(), &args(&["--lock", "base.txt"]));
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("base.txt: exists and was not written by `pindrift pin --lock`"), "{err}");
-    assert_eq!(fs::read_to_string(dir.path().join("base.txt")).unwrap(), "six\n");
-    assert_eq!(fs::read_to_string(dir.path().join("requirements.txt")).unwrap(), "eventlet\n-r base.txt\n");
+    assert!(
+        err.contains("base.txt: exists and was not written by `pindrift pin --lock`"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("base.txt")).unwrap(),
+        "six\n"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("requirements.txt")).unwrap(),
+        "eventlet\n-r base.txt\n"
+    );
+}
+
+/// Unmounts on drop.
+struct Mount(std::path::PathBuf);
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A full disk: the new content cannot be written next to the file. A clear error naming
+/// the file, exit 2, the file as it was, no temporary file left behind.
+#[test]
+#[ignore = "needs root: mounts a small tmpfs"]
+fn a_full_disk_leaves_the_file_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(dir.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(mounted, "cannot mount a tmpfs (needs root)");
+    let _mount = Mount(dir.path().to_path_buf());
+    fs::write(dir.path().join("prod.freeze"), FREEZE).unwrap();
+    let original = format!("{}eventlet\n", "# padding\n".repeat(2000));
+    fs::write(dir.path().join("requirements.txt"), &original).unwrap();
+    // Fill what is left.
+    let mut filler = fs::File::create(dir.path().join("filler")).unwrap();
+    while std::io::Write::write_all(&mut filler, &[0u8; 4096]).is_ok() {}
+    drop(filler);
+    let (code, _, err) = pin_in(dir.path(), &args(&["requirements.txt"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("requirements.txt: cannot write the new content"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("requirements.txt")).unwrap(),
+        original
+    );
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["filler", "prod.freeze", "requirements.txt"]);
 }
