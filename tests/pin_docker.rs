@@ -123,6 +123,11 @@ fn pins_the_demo_to_what_the_container_runs() {
     assert!(fs::read_to_string(&requirements)
         .unwrap()
         .ends_with("\n-c constraints.txt\n"));
+    // The image says the same (read through the archive API, its temporary container
+    // removed): nothing left to pin.
+    let (code, out, err) = pindrift(&["pin", path, "--from", &format!("image:{tag}"), "--check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("Would pin 0 in 0 files"), "{out}");
     // Only the test's container is left; removed by its guard.
     assert_eq!(containers_of(&tag).len(), 1);
 }
