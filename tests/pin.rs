@@ -415,3 +415,142 @@ fn an_unreadable_source_is_an_error() {
         "eventlet\n"
     );
 }
+
+/// PowerShell's `pip freeze > requirements.txt` writes UTF-16 with a BOM, and a PEP 263
+/// `coding: latin-1` line is pip's other encoding: both decode losslessly, so both are
+/// pinned and written back in their own encoding.
+#[test]
+fn utf16_and_latin1_files_keep_their_encoding() {
+    let utf16 = |text: &str| -> Vec<u8> {
+        [0xFF, 0xFE]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect()
+    };
+    let latin1: &[u8] = b"# -*- coding: latin-1 -*-\neventlet  # caf\xe9\n";
+    let dir = tree(&[
+        ("a/requirements.txt", &utf16("eventlet\r\nsix>=1\r\n")),
+        ("b/requirements.txt", latin1),
+    ]);
+    let (code, out, err) = pin_in(dir.path(), &args(&[]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        fs::read(dir.path().join("a/requirements.txt")).unwrap(),
+        utf16("eventlet==0.20.0\r\nsix==1.16.0\r\n")
+    );
+    assert_eq!(
+        fs::read(dir.path().join("b/requirements.txt")).unwrap(),
+        b"# -*- coding: latin-1 -*-\neventlet==0.20.0  # caf\xe9\n"
+    );
+}
+
+/// A symlink found beside its target is one file: planned and written once.
+#[cfg(unix)]
+#[test]
+fn a_link_and_its_target_are_written_once() {
+    let dir = tree(&[("requirements.txt", b"eventlet\n")]);
+    std::os::unix::fs::symlink("requirements.txt", dir.path().join("requirements-link.txt"))
+        .unwrap();
+    let (code, out, err) = pin_in(dir.path(), &args(&[]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        fs::read_to_string(dir.path().join("requirements.txt")).unwrap(),
+        "eventlet==0.20.0\n"
+    );
+    assert!(out.contains("Pinned 1 in 1 file"), "{out}");
+}
+
+#[test]
+fn the_freeze_can_come_from_stdin() {
+    use std::io::Write;
+    let dir = tree(&[("requirements.txt", b"eventlet\n")]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pindrift"))
+        .current_dir(dir.path())
+        .args(["pin", "--from", "freeze:-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"eventlet==0.20.0\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        fs::read_to_string(dir.path().join("requirements.txt")).unwrap(),
+        "eventlet==0.20.0\n"
+    );
+}
+
+/// `--lock` naming a file that is not a lock file (a requirements file by mistake) is an
+/// error, and nothing is written at all.
+#[test]
+fn lock_never_overwrites_a_file_it_did_not_write() {
+    let dir = tree(&[
+        ("requirements.txt", b"eventlet\n-r base.txt\n"),
+        ("base.txt", b"six\n"),
+    ]);
+    let (code, _, err) = pin_in(dir.path(), &args(&["--lock", "base.txt"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("base.txt: exists and was not written by `pindrift pin --lock`"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("base.txt")).unwrap(),
+        "six\n"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("requirements.txt")).unwrap(),
+        "eventlet\n-r base.txt\n"
+    );
+}
+
+/// Unmounts on drop.
+struct Mount(std::path::PathBuf);
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A full disk: the new content cannot be written next to the file. A clear error naming
+/// the file, exit 2, the file as it was, no temporary file left behind.
+#[test]
+#[ignore = "needs root: mounts a small tmpfs"]
+fn a_full_disk_leaves_the_file_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(dir.path())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(mounted, "cannot mount a tmpfs (needs root)");
+    let _mount = Mount(dir.path().to_path_buf());
+    fs::write(dir.path().join("prod.freeze"), FREEZE).unwrap();
+    let original = format!("{}eventlet\n", "# padding\n".repeat(2000));
+    fs::write(dir.path().join("requirements.txt"), &original).unwrap();
+    // Fill what is left.
+    let mut filler = fs::File::create(dir.path().join("filler")).unwrap();
+    while std::io::Write::write_all(&mut filler, &[0u8; 4096]).is_ok() {}
+    drop(filler);
+    let (code, _, err) = pin_in(dir.path(), &args(&["requirements.txt"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("requirements.txt: cannot write the new content"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("requirements.txt")).unwrap(),
+        original
+    );
+    let mut names: Vec<String> = fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["filler", "prod.freeze", "requirements.txt"]);
+}

@@ -39,8 +39,8 @@ pub struct PinArgs {
     /// Write nothing; exit 1 when anything would change or cannot be resolved.
     #[arg(long)]
     check: bool,
-    /// Write nothing; print a unified diff of what would change.
-    #[arg(long)]
+    /// Write nothing; print a unified diff of what would change (the summary goes to stderr).
+    #[arg(long, conflicts_with = "format")]
     diff: bool,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
@@ -61,12 +61,12 @@ pub struct PinArgs {
     /// Choose the source's Python environment (venv path, site folder, or key such as `system`).
     #[arg(long, value_name = "PATH")]
     python_env: Option<String>,
-    /// The Python version (`X.Y`) markers are evaluated with, when the source does not say
-    /// (a freeze file).
+    /// Evaluate markers with this Python version (`X.Y`): a freeze file does not say which
+    /// it ran on (overrides what the source says).
     #[arg(long, value_name = "X.Y")]
     python_version: Option<String>,
-    /// The platform markers are evaluated with (`linux`, `windows`), when the source does
-    /// not say (a freeze file).
+    /// Evaluate markers on this platform: a freeze file does not say which it ran on
+    /// (overrides what the source says).
     #[arg(long, value_name = "OS", value_parser = ["linux", "windows"])]
     platform: Option<String>,
     /// How to read a container: `archive` or `exec` (see `pindrift drift --help`).
@@ -173,6 +173,8 @@ pub fn run(args: PinArgs) -> anyhow::Result<u8> {
         errors.extend(pin::write(&outcome, &settings));
     }
 
+    // The report names the write errors too (JSON's `errors`).
+    outcome.errors.clone_from(&errors);
     let mut out = io::BufWriter::new(io::stdout().lock());
     if args.diff {
         out.write_all(pin::report::diff::render(&outcome).as_bytes())?;

@@ -117,8 +117,8 @@ impl Facts {
         }
     }
 
-    /// Tells what the source does not say for markers (`--python-version`, `--platform`):
-    /// a freeze file knows neither.
+    /// Sets what markers are evaluated with (`--python-version`, `--platform`), over what
+    /// the source says: a freeze file says neither.
     pub fn assume(&mut self, python_version: Option<String>, platform: Option<String>) {
         if python_version.is_some() {
             self.markers.python_version = python_version;

@@ -36,6 +36,18 @@ impl LockFile {
 }
 
 const DATE_PREFIX: &str = "# Date: ";
+/// The first line of every lock file: only a file that starts with it is ever replaced.
+pub const HEADER: &str = "# Constraints written by `pindrift pin --lock` from what runs in\n";
+
+impl LockFile {
+    /// An existing file that is not a lock file this command wrote (a requirements file
+    /// named by mistake): never overwritten.
+    pub fn foreign(&self) -> bool {
+        self.existing
+            .as_deref()
+            .is_some_and(|bytes| !bytes.starts_with(HEADER.as_bytes()))
+    }
+}
 
 fn without_date(text: &str) -> String {
     text.lines()
@@ -47,7 +59,7 @@ fn without_date(text: &str) -> String {
 /// The lock file's content for `facts`, dated `date` (`YYYY-MM-DD`).
 pub fn lock_content(facts: &Facts, date: &str) -> (String, usize, Vec<String>) {
     let mut out = String::new();
-    out.push_str("# Constraints written by `pindrift pin --lock` from what runs in\n");
+    out.push_str(HEADER);
     out.push_str(&format!("# {}\n", facts.describe()));
     out.push_str(&format!("{DATE_PREFIX}{date}\n"));
     out.push_str(

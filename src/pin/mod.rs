@@ -118,6 +118,13 @@ pub fn plan(request: &PinRequest, facts: &Facts) -> PinOutcome {
             packages,
             skipped,
         };
+        if lock.foreign() {
+            errors.push(format!(
+                "{}: exists and was not written by `pindrift pin --lock`: not overwritten (name another file)",
+                display_path(path)
+            ));
+            return lock;
+        }
         for root in &planned.roots {
             if *root == absolute(path) {
                 continue;

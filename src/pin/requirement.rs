@@ -413,6 +413,30 @@ mod tests {
     }
 
     #[test]
+    fn revisions_go_after_the_path_never_into_the_authority() {
+        for (url, want) in [
+            (
+                "git+ssh://git@h.example/o/r.git@v1#egg=r",
+                "git+ssh://git@h.example/o/r.git@C#egg=r",
+            ),
+            (
+                "git+ssh://git@h.example/o/r.git#egg=r",
+                "git+ssh://git@h.example/o/r.git@C#egg=r",
+            ),
+            (
+                "git+https://h.example/o/r.git",
+                "git+https://h.example/o/r.git@C",
+            ),
+            (
+                "git+https://h.example/o/r.git@main#subdirectory=pkg&egg=r",
+                "git+https://h.example/o/r.git@C#subdirectory=pkg&egg=r",
+            ),
+        ] {
+            assert_eq!(with_revision(url, "C"), want, "{url}");
+        }
+    }
+
+    #[test]
     fn unknown_markers_are_not_guessed() {
         assert!(matches!(
             pin("six; platform_machine == 'x86_64'", false),

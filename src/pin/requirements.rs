@@ -7,7 +7,7 @@ use super::plan::{Change, FilePlan, LeftReason, PinOptions};
 use super::requirement::pin_requirement_why;
 use crate::config::Settings;
 use crate::discover::{Discovered, FileKind};
-use crate::lint::requirements::install::{FileCache, Install};
+use crate::lint::requirements::install::{FileCache, FileId, Install};
 use crate::lint::requirements::parse::{LineKind, RequirementsFile};
 use crate::paths::{absolute, display_path};
 use crate::read::ReadError;
@@ -54,10 +54,12 @@ pub fn plan_requirements(
         }
     }
     let installs = crate::lint::install_roots(&files, cache, &Default::default());
-    let mut planned: HashSet<PathBuf> = HashSet::default();
-    // Files read only as constraints are planned last, so a file some install reads with
-    // `-r` is planned as requirements.
-    let mut constraint_only: Vec<(&Install, usize)> = Vec::new();
+    // By identity: a symlink and its target are one file, planned (and written) once.
+    let mut planned: HashSet<FileId> = HashSet::default();
+    // Each file once: as requirements when some install reads it with `-r` (those come
+    // first), else as constraints (with --constraints only).
+    let mut work: Vec<(&RequirementsFile, Option<&Install>)> = Vec::new();
+    let mut constraint_only: Vec<&RequirementsFile> = Vec::new();
     for install in &installs {
         if !install.members.first().is_some_and(|m| m.constraint) {
             out.roots.push(absolute(&install.root));
@@ -70,29 +72,37 @@ pub fn plan_requirements(
                 ));
             }
         }
-        for (index, member) in install.members.iter().enumerate() {
-            if member.constraint {
-                constraint_only.push((install, index));
+        for member in &install.members {
+            let Some(file) = member.parsed() else {
                 continue;
-            }
-            if let Some(file) = member.parsed() {
-                if planned.insert(absolute(&file.source.path)) {
-                    out.plans
-                        .push(plan_file(file, Some(install), settings, facts, options));
-                }
+            };
+            if member.constraint {
+                constraint_only.push(file);
+            } else if planned.insert(FileId::of(&file.source.path)) {
+                work.push((file, Some(install)));
             }
         }
     }
     if options.constraints {
-        for (install, index) in constraint_only {
-            if let Some(file) = install.members[index].parsed() {
-                if planned.insert(absolute(&file.source.path)) {
-                    out.plans
-                        .push(plan_file(file, None, settings, facts, options));
-                }
+        for file in constraint_only {
+            if planned.insert(FileId::of(&file.source.path)) {
+                work.push((file, None));
             }
         }
     }
+    // Planning parses every requirement again to verify its rewrite: on all cores.
+    let indexed: Vec<(usize, &(&RequirementsFile, Option<&Install>))> =
+        work.iter().enumerate().collect();
+    let plans = std::sync::Mutex::new(Vec::with_capacity(work.len()));
+    crate::lint::parallel_for_each(&indexed, |&(index, &(file, install))| {
+        let plan = plan_file(file, install, settings, facts, options);
+        if let Ok(mut plans) = plans.lock() {
+            plans.push((index, plan));
+        }
+    });
+    let mut plans = plans.into_inner().unwrap_or_default();
+    plans.sort_by_key(|(index, _)| *index);
+    out.plans = plans.into_iter().map(|(_, plan)| plan).collect();
     out.notes.sort();
     out.notes.dedup();
     out
