@@ -19,6 +19,10 @@ use super::api::ApiError;
 use super::{Engine, EngineApi};
 use crate::lint::dockerfile::image_ref::{self, ImageRef};
 
+/// How long the engine may take to hear from a registry (a firewalled registry would
+/// otherwise hold every Dockerfile naming it for the engine's own TCP timeout).
+pub const REGISTRY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Where a digest came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DigestOrigin {
@@ -200,7 +204,15 @@ impl<A: EngineApi> Engine<A> {
                 origin: DigestOrigin::Local,
             });
         }
-        match self.api().distribution_inspect(reference).await {
+        let asked =
+            tokio::time::timeout(REGISTRY_TIMEOUT, self.api().distribution_inspect(reference))
+                .await
+                .map_err(|_| DigestError::Unreachable {
+                    reference: reference.to_string(),
+                    registry: registry.clone(),
+                    message: format!("no answer within {} s", REGISTRY_TIMEOUT.as_secs()),
+                })?;
+        match asked {
             Ok(info) => Ok(ResolvedDigest {
                 digest: info.digest,
                 origin: DigestOrigin::Registry,
