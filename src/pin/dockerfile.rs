@@ -134,13 +134,8 @@ impl DigestResolver for LazyEngine {
 
 /// Reads rewritten Dockerfiles again with the lint: no argument or image pin wrote may still
 /// be unpinned (PD101, PD102, PD103), without a digest (PD201, PD202, PD203) or without a
-/// version (PD210). Returns one message per finding left at a line pin changed.
+/// version (PD210). Returns one message per finding left where pin wrote.
 pub fn verify_written(written: &[&FilePlan], settings: &Settings) -> Vec<String> {
-    // Digests are checked only in strict: read with it so PD203 is seen.
-    let strict = Settings {
-        profile: crate::config::Profile::Strict,
-        ..settings.clone()
-    };
     let mut errors = Vec::new();
     for plan in written {
         let Ok(bytes) = read_regular(&plan.path, settings.max_file_size) else {
@@ -151,39 +146,54 @@ pub fn verify_written(written: &[&FilePlan], settings: &Settings) -> Vec<String>
             continue;
         };
         let source = SourceFile::from_bytes(&plan.path, plan.source.display.as_ref(), bytes);
-        // Where each change's text stands in the rewritten file.
-        let mut changes: Vec<&Change> = plan.changes.iter().collect();
-        changes.sort_by_key(|c| c.edit.span.start);
-        let mut shift: isize = 0;
-        let mut rewritten = Vec::new();
-        for c in changes {
-            let start = c.edit.span.start.saturating_add_signed(shift);
-            rewritten.push((c.rule, start..start + c.after.len()));
-            shift += c.after.len() as isize - c.edit.span.len() as isize;
-        }
-        for f in crate::lint::dockerfile::lint_dockerfile(&source, &strict) {
-            let pinned_rule = matches!(
-                f.code,
-                Rule::UnpinnedRequirement
-                    | Rule::LooseSpecifier
-                    | Rule::VcsRefNotCommit
-                    | Rule::ImageWithoutTag
-                    | Rule::LatestTag
-                    | Rule::TagWithoutDigest
-                    | Rule::UnpinnedOsPackage
-            );
-            let changed_here = rewritten
-                .iter()
-                .any(|(rule, r)| rule.is_some() && f.span.start < r.end && r.start < f.span.end);
-            if pinned_rule && changed_here {
-                errors.push(format!(
-                    "{}:{}: still {} after pin: {}",
-                    f.path,
-                    f.line,
-                    f.code.code(),
-                    f.message
-                ));
-            }
+        errors.extend(still_unpinned(plan, &source, settings));
+    }
+    errors
+}
+
+/// The pinning findings (PD101–PD103, PD201–PD203, PD210) that the lint still reports inside
+/// the text `plan`'s changes wrote, `rewritten` being the file with the plan applied.
+pub fn still_unpinned(plan: &FilePlan, rewritten: &SourceFile, settings: &Settings) -> Vec<String> {
+    // Digests are judged only in strict: read with it so PD203 is seen.
+    let strict = Settings {
+        profile: crate::config::Profile::Strict,
+        ..settings.clone()
+    };
+    // Where each change's text stands in the rewritten file.
+    let mut changes: Vec<&Change> = plan.changes.iter().collect();
+    changes.sort_by_key(|c| c.edit.span.start);
+    let mut shift: isize = 0;
+    let mut spans = Vec::new();
+    for c in changes {
+        let start = c.edit.span.start.saturating_add_signed(shift);
+        spans.push((c.rule, start..start + c.after.len()));
+        shift += c.after.len() as isize - c.edit.span.len() as isize;
+    }
+    let mut errors = Vec::new();
+    for f in crate::lint::dockerfile::lint_dockerfile(rewritten, &strict) {
+        let pinning_rule = matches!(
+            f.code,
+            Rule::UnpinnedRequirement
+                | Rule::LooseSpecifier
+                | Rule::VcsRefNotCommit
+                | Rule::ImageWithoutTag
+                | Rule::LatestTag
+                | Rule::TagWithoutDigest
+                | Rule::UnpinnedOsPackage
+        );
+        let written_here = spans
+            .iter()
+            .any(|(rule, r)| rule.is_some() && f.span.start < r.end && r.start < f.span.end);
+        // Findings in the requirements files its `pip install -r` reads are not this file's.
+        let here = *f.path == *rewritten.display;
+        if pinning_rule && here && written_here {
+            errors.push(format!(
+                "{}:{}: still {} after pin: {}",
+                f.path,
+                f.line,
+                f.code.code(),
+                f.message
+            ));
         }
     }
     errors
