@@ -15,7 +15,6 @@ use std::sync::Arc;
 use futures_util::future::BoxFuture;
 use pindrift::config::Settings;
 use pindrift::docker::{DigestError, DigestOrigin, DigestResolver, ResolvedDigest};
-use pindrift::drift::reqcheck::MarkerFacts;
 use pindrift::inventory::{
     EnvKind, Inventory, OsInventory, OsPackage, Package, PythonEnv, SourceInfo, SourceKind,
 };
@@ -98,7 +97,6 @@ fn facts_for(source: &SourceFile) -> Facts {
     };
     let mut facts = Facts::from_inventory(inventory, None).unwrap();
     facts.assume(Some("3.12".into()), Some("linux".into()));
-    let _ = MarkerFacts::default;
     facts
 }
 
