@@ -26,14 +26,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use futures_util::future::BoxFuture;
-
 use super::facts::Facts;
 use super::plan::{Change, FilePlan, LeftReason, PinOptions};
 use super::requirement::pin_requirement_why;
 use crate::config::Settings;
 use crate::discover::Discovered;
-use crate::docker::digest::{CachedDigests, DigestError, DigestResolver, ResolvedDigest};
+use crate::docker::digest::{DigestError, DigestResolver, ResolvedDigest};
 use crate::docker::Engine;
 use crate::lint::dockerfile::image_ref;
 use crate::lint::dockerfile::installers::os::{judge_apk, judge_apt, Pin};
@@ -46,90 +44,100 @@ use crate::registry::Rule;
 use crate::source::SourceFile;
 use crate::span::Span;
 
-/// Plans every Dockerfile found, read as `check` reads them. The engine is asked only when
-/// an image needs a digest: it is connected once, on a runtime of this call's own (so call
-/// this outside any async runtime), and each reference is resolved once for the whole tree.
-/// An engine that cannot be reached leaves the images, each reported with the reason.
-/// Returns the plans and the files that could not be read (each message names its file).
+/// Plans every Dockerfile found, read as `check` reads them. Every distinct image reference of
+/// the tree is resolved once, a few at a time, through one engine connection made only when
+/// some Dockerfile names an image, on a runtime of this call's own (so call this outside any
+/// async runtime). An engine that cannot be reached leaves the images, each reported with
+/// the reason. Returns the plans and the files that could not be read (each message names
+/// its file).
 pub fn plan_dockerfiles(
     files: &[&Discovered],
     settings: &Settings,
     facts: &Facts,
     options: &PinOptions,
 ) -> (Vec<FilePlan>, Vec<String>) {
-    let mut plans = Vec::new();
     let mut errors = Vec::new();
-    let mut sources = Vec::new();
+    let mut parsed = Vec::new();
     for file in files {
         match read_regular(&file.path, settings.max_file_size) {
-            Ok(bytes) => sources.push(Arc::new(SourceFile::from_bytes(
-                &file.path,
-                display_path(&file.path),
-                bytes,
-            ))),
+            Ok(bytes) => {
+                let source = Arc::new(SourceFile::from_bytes(
+                    &file.path,
+                    display_path(&file.path),
+                    bytes,
+                ));
+                let sites =
+                    (!source.lossy).then(|| crate::lint::dockerfile::pin_sites(&source, settings));
+                parsed.push((source, sites));
+            }
             Err(e) => errors.push(format!("{}: {e}", display_path(&file.path))),
         }
     }
-    if sources.is_empty() {
-        return (plans, errors);
-    }
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            errors.push(format!(
-                "cannot start the async runtime for Dockerfiles: {e}"
-            ));
-            return (plans, errors);
+    let mut keys: Vec<String> = parsed
+        .iter()
+        .filter_map(|(_, sites)| sites.as_ref()?.as_ref().ok())
+        .flat_map(|sites| sites.images.iter().filter_map(lookup_key))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let resolved = if keys.is_empty() {
+        Resolved::new()
+    } else {
+        match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime.block_on(resolve_keys(keys)),
+            Err(e) => keys
+                .into_iter()
+                .map(|k| {
+                    let e = DigestError::Engine {
+                        reference: k.clone(),
+                        message: format!("cannot start the async runtime: {e}"),
+                    };
+                    (k, Err(e))
+                })
+                .collect(),
         }
     };
-    let digests = CachedDigests::new(LazyEngine::default());
-    runtime.block_on(async {
-        for source in sources {
-            plans.push(plan_dockerfile(source, settings, facts, Some(&digests), options).await);
-        }
-    });
+    let plans = parsed
+        .into_iter()
+        .map(|(source, sites)| plan_parsed(source, sites, facts, &resolved, true, options))
+        .collect();
     (plans, errors)
 }
 
-/// The engine, connected on the first digest asked for (a tree without images never
-/// connects); a failed connection answers every reference with its error.
-#[derive(Default)]
-struct LazyEngine {
-    engine: std::sync::Mutex<Option<Result<Arc<Engine>, String>>>,
-}
+/// How many references the engine is asked about at once.
+const CONCURRENT_LOOKUPS: usize = 8;
 
-impl DigestResolver for LazyEngine {
-    fn resolve<'a>(
-        &'a self,
-        reference: &'a str,
-    ) -> BoxFuture<'a, Result<ResolvedDigest, DigestError>> {
-        Box::pin(async move {
-            let known = self.engine.lock().ok().and_then(|g| g.clone());
-            let engine = match known {
-                Some(e) => e,
-                None => {
-                    let e = Engine::connect()
-                        .await
-                        .map(Arc::new)
-                        .map_err(|e| e.to_string());
-                    if let Ok(mut g) = self.engine.lock() {
-                        *g = Some(e.clone());
-                    }
-                    e
-                }
-            };
-            match engine {
-                Ok(engine) => engine.resolve_digest(reference).await,
-                Err(message) => Err(DigestError::Engine {
-                    reference: reference.to_string(),
-                    message,
-                }),
-            }
+/// Resolves `keys` through one engine connection, [`CONCURRENT_LOOKUPS`] at a time.
+async fn resolve_keys(keys: Vec<String>) -> Resolved {
+    use futures_util::StreamExt;
+    let engine = match Engine::connect().await {
+        Ok(engine) => engine,
+        Err(e) => {
+            let message = e.to_string();
+            return keys
+                .into_iter()
+                .map(|k| {
+                    let e = DigestError::Engine {
+                        reference: k.clone(),
+                        message: message.clone(),
+                    };
+                    (k, Err(e))
+                })
+                .collect();
+        }
+    };
+    let engine = &engine;
+    futures_util::stream::iter(keys)
+        .map(|k| async move {
+            let answer = engine.resolve_digest(&k).await;
+            (k, answer)
         })
-    }
+        .buffer_unordered(CONCURRENT_LOOKUPS)
+        .collect()
+        .await
 }
 
 /// Reads rewritten Dockerfiles again with the lint: no argument or image pin wrote may still
@@ -208,14 +216,31 @@ pub async fn plan_dockerfile(
     digests: Option<&dyn DigestResolver>,
     options: &PinOptions,
 ) -> FilePlan {
+    let sites = (!source.lossy).then(|| crate::lint::dockerfile::pin_sites(&source, settings));
+    let resolved = match &sites {
+        Some(Ok(sites)) => resolve_all(sites, digests).await,
+        _ => Resolved::new(),
+    };
+    plan_parsed(source, sites, facts, &resolved, digests.is_some(), options)
+}
+
+/// The plan of one Dockerfile from its sites (`None`: not valid UTF-8) and the digests
+/// resolved for its images.
+fn plan_parsed(
+    source: Arc<SourceFile>,
+    sites: Option<Result<Sites, crate::lint::dockerfile::parse::ParseError>>,
+    facts: &Facts,
+    resolved: &Resolved,
+    have_resolver: bool,
+    options: &PinOptions,
+) -> FilePlan {
     let mut plan = FilePlan::new(source.path.clone(), source.clone());
-    if source.lossy {
-        plan.leave(Span::at(0), source.display.to_string(), LeftReason::NotUtf8);
-        return plan;
-    }
-    let sites = match crate::lint::dockerfile::pin_sites(&source, settings) {
-        Ok(sites) => sites,
-        Err(e) => {
+    let sites = match sites {
+        None => {
+            plan.leave(Span::at(0), source.display.to_string(), LeftReason::NotUtf8);
+            return plan;
+        }
+        Some(Err(e)) => {
             plan.leave(
                 e.span,
                 source.display.to_string(),
@@ -223,6 +248,7 @@ pub async fn plan_dockerfile(
             );
             return plan;
         }
+        Some(Ok(sites)) => sites,
     };
     for site in &sites.packages {
         if site.tool.is_python() {
@@ -231,8 +257,7 @@ pub async fn plan_dockerfile(
             plan_os(&mut plan, site, facts, options);
         }
     }
-    let resolved = resolve_all(&sites, digests).await;
-    plan_images(&mut plan, &sites, &resolved, digests.is_some());
+    plan_images(&mut plan, &sites, resolved, have_resolver);
     plan.changes
         .sort_by_key(|c| (c.edit.span.start, c.edit.span.end));
     plan.changes.dedup_by(|a, b| a.edit == b.edit);
