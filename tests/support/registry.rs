@@ -106,7 +106,7 @@ impl Registry {
         format!("localhost:{}", self.port)
     }
 
-    /// Whether the registry process still runs (for the clean-up test).
+    /// The registry's process id (for the clean-up test).
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
