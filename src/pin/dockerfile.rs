@@ -56,10 +56,16 @@ pub fn plan_dockerfiles(
     facts: &Facts,
     options: &PinOptions,
 ) -> (Vec<FilePlan>, Vec<String>) {
-    let mut errors = Vec::new();
-    let mut parsed = Vec::new();
-    for file in files {
-        match read_regular(&file.path, settings.max_file_size) {
+    // Reading and parsing are pure and per file: on all cores, as `check` does.
+    type Parsed = (
+        Arc<SourceFile>,
+        Option<Result<Sites, crate::lint::dockerfile::parse::ParseError>>,
+    );
+    let indexed: Vec<(usize, &Discovered)> = files.iter().copied().enumerate().collect();
+    let read: std::sync::Mutex<Vec<(usize, Result<Parsed, String>)>> =
+        std::sync::Mutex::new(Vec::new());
+    crate::lint::parallel_for_each(&indexed, |(i, file)| {
+        let item = match read_regular(&file.path, settings.max_file_size) {
             Ok(bytes) => {
                 let source = Arc::new(SourceFile::from_bytes(
                     &file.path,
@@ -68,9 +74,22 @@ pub fn plan_dockerfiles(
                 ));
                 let sites =
                     (!source.lossy).then(|| crate::lint::dockerfile::pin_sites(&source, settings));
-                parsed.push((source, sites));
+                Ok((source, sites))
             }
-            Err(e) => errors.push(format!("{}: {e}", display_path(&file.path))),
+            Err(e) => Err(format!("{}: {e}", display_path(&file.path))),
+        };
+        if let Ok(mut read) = read.lock() {
+            read.push((*i, item));
+        }
+    });
+    let mut read = read.into_inner().unwrap_or_default();
+    read.sort_by_key(|(i, _)| *i);
+    let mut errors = Vec::new();
+    let mut parsed: Vec<Parsed> = Vec::new();
+    for (_, item) in read {
+        match item {
+            Ok(p) => parsed.push(p),
+            Err(e) => errors.push(e),
         }
     }
     let mut keys: Vec<String> = parsed
@@ -100,11 +119,24 @@ pub fn plan_dockerfiles(
                 .collect(),
         }
     };
-    let plans = parsed
-        .into_iter()
-        .map(|(source, sites)| plan_parsed(source, sites, facts, &resolved, true, options))
-        .collect();
-    (plans, errors)
+    let indexed: Vec<(usize, &Parsed)> = parsed.iter().enumerate().collect();
+    let plans = std::sync::Mutex::new(Vec::new());
+    crate::lint::parallel_for_each(&indexed, |(i, (source, sites))| {
+        let plan = plan_parsed(
+            source.clone(),
+            sites.as_ref(),
+            facts,
+            &resolved,
+            true,
+            options,
+        );
+        if let Ok(mut plans) = plans.lock() {
+            plans.push((*i, plan));
+        }
+    });
+    let mut plans = plans.into_inner().unwrap_or_default();
+    plans.sort_by_key(|(i, _)| *i);
+    (plans.into_iter().map(|(_, p)| p).collect(), errors)
 }
 
 /// How many references the engine is asked about at once.
@@ -221,14 +253,21 @@ pub async fn plan_dockerfile(
         Some(Ok(sites)) => resolve_all(sites, digests).await,
         _ => Resolved::new(),
     };
-    plan_parsed(source, sites, facts, &resolved, digests.is_some(), options)
+    plan_parsed(
+        source,
+        sites.as_ref(),
+        facts,
+        &resolved,
+        digests.is_some(),
+        options,
+    )
 }
 
 /// The plan of one Dockerfile from its sites (`None`: not valid UTF-8) and the digests
 /// resolved for its images.
 fn plan_parsed(
     source: Arc<SourceFile>,
-    sites: Option<Result<Sites, crate::lint::dockerfile::parse::ParseError>>,
+    sites: Option<&Result<Sites, crate::lint::dockerfile::parse::ParseError>>,
     facts: &Facts,
     resolved: &Resolved,
     have_resolver: bool,
@@ -257,7 +296,7 @@ fn plan_parsed(
             plan_os(&mut plan, site, facts, options);
         }
     }
-    plan_images(&mut plan, &sites, resolved, have_resolver);
+    plan_images(&mut plan, sites, resolved, have_resolver);
     plan.changes
         .sort_by_key(|c| (c.edit.span.start, c.edit.span.end));
     plan.changes.dedup_by(|a, b| a.edit == b.edit);
