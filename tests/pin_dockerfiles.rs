@@ -54,7 +54,7 @@ fn facts_for(source: &SourceFile) -> Facts {
     let mut env = PythonEnv::new("system", EnvKind::System);
     env.python = Some("3.12".into());
     let mut os = BTreeMap::new();
-    if let Ok(sites) = pin_sites(source, &Settings::default()) {
+    if let Ok(sites) = pin_sites(source, &Settings::default(), None) {
         for site in &sites.packages {
             let text = site.package.text.trim();
             if site.tool.is_python() {

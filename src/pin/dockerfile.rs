@@ -33,10 +33,11 @@ use crate::config::Settings;
 use crate::discover::Discovered;
 use crate::docker::digest::{DigestError, DigestResolver, ResolvedDigest};
 use crate::docker::Engine;
-use crate::lint::dockerfile::image_ref;
 use crate::lint::dockerfile::installers::os::{judge_apk, judge_apt, Pin};
 use crate::lint::dockerfile::installers::{Arg, Tool};
 use crate::lint::dockerfile::sites::{ImageSite, ImageTarget, PackageSite, Sites};
+use crate::lint::dockerfile::{image_ref, pin_sites};
+use crate::lint::requirements::install::FileCache;
 use crate::lint::requirements::requirement::parse_requirement;
 use crate::paths::display_path;
 use crate::read::read_regular;
@@ -61,6 +62,8 @@ pub fn plan_dockerfiles(
         Arc<SourceFile>,
         Option<Result<Sites, crate::lint::dockerfile::parse::ParseError>>,
     );
+    let cache =
+        FileCache::within(settings.trees.clone()).with_max_file_size(settings.max_file_size);
     let indexed: Vec<(usize, &Discovered)> = files.iter().copied().enumerate().collect();
     let read: std::sync::Mutex<Vec<(usize, Result<Parsed, String>)>> =
         std::sync::Mutex::new(Vec::new());
@@ -72,8 +75,7 @@ pub fn plan_dockerfiles(
                     display_path(&file.path),
                     bytes,
                 ));
-                let sites =
-                    (!source.lossy).then(|| crate::lint::dockerfile::pin_sites(&source, settings));
+                let sites = (!source.lossy).then(|| pin_sites(&source, settings, Some(&cache)));
                 Ok((source, sites))
             }
             Err(e) => Err(format!("{}: {e}", display_path(&file.path))),
@@ -248,7 +250,7 @@ pub async fn plan_dockerfile(
     digests: Option<&dyn DigestResolver>,
     options: &PinOptions,
 ) -> FilePlan {
-    let sites = (!source.lossy).then(|| crate::lint::dockerfile::pin_sites(&source, settings));
+    let sites = (!source.lossy).then(|| pin_sites(&source, settings, None));
     let resolved = match &sites {
         Some(Ok(sites)) => resolve_all(sites, digests).await,
         _ => Resolved::new(),

@@ -67,14 +67,16 @@ pub fn lint_dockerfile_cached(
 
 /// Every image reference and install-command package of one Dockerfile, found by the same
 /// walk as [`lint_dockerfile`] (so `pin` sees exactly what `check` judges); an error when the
-/// file cannot be parsed.
+/// file cannot be parsed. `cache` shares the requirements files that `pip install -c` reads
+/// (for the packages a constraints file pins) between Dockerfiles.
 pub fn pin_sites(
     source: &SourceFile,
     settings: &Settings,
+    cache: Option<&FileCache>,
 ) -> Result<sites::Sites, parse::ParseError> {
     let df = parse::parse(&source.text)?;
     let mut found = sites::Sites::default();
-    walk(source, &df, settings, None, Some(&mut found));
+    walk(source, &df, settings, cache, Some(&mut found));
     Ok(found)
 }
 
