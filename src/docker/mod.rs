@@ -10,7 +10,9 @@
 //! - [`changes`]: the engine's list of changed files, and when to read a container as its
 //!   image plus those changes ([`overlay`] plans it);
 //! - [`cache`]: the image inventory cache, read and written on blocking threads;
-//! - [`exec`]: `--via exec`.
+//! - [`exec`]: `--via exec`;
+//! - [`digest`]: image references to manifest digests for `pin` (the local image's
+//!   `RepoDigests`, else the engine's distribution endpoint; never a pull).
 
 pub mod api;
 mod cache;
