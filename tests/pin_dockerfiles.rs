@@ -273,3 +273,51 @@ fn every_corpus_dockerfile_pins_cleanly() {
     assert!(tally.files > 250, "{tally:?}");
     report(&tally, &problems);
 }
+
+/// Without an engine, `pin` still pins the Dockerfile's pip arguments, leaves each image with
+/// the reason, and `--check` counts the images as unresolved.
+#[test]
+fn without_an_engine_images_are_left_and_the_rest_is_pinned() {
+    let dir = tempfile::tempdir().unwrap();
+    let text =
+        "FROM python:3.11-slim AS build\nRUN pip install --no-cache-dir eventlet\nFROM build\n";
+    std::fs::write(dir.path().join("Dockerfile"), text).unwrap();
+    let freeze = dir.path().join("prod.freeze.txt");
+    std::fs::write(&freeze, "eventlet==0.20.0\n").unwrap();
+    let from = format!("freeze:{}", freeze.display());
+    let run = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("pindrift")
+            .unwrap()
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let path = dir.path().to_str().unwrap();
+    let (code, out) = run(&["pin", path, "--from", &from, "--check", "--format", "json"]);
+    assert_eq!(code, Some(1), "{out}");
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let left = &plan["left"];
+    assert_eq!(left[0]["subject"], "python:3.11-slim", "{out}");
+    assert_eq!(left[0]["reason"], "digest-unavailable");
+    assert_eq!(left[0]["unresolved"], true);
+    assert!(
+        left[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no Docker Engine to ask"),
+        "{out}"
+    );
+    assert_eq!(left[1]["reason"], "stage");
+    assert_eq!(left[1]["unresolved"], false);
+    let (code, out) = run(&["pin", path, "--from", &from]);
+    assert_eq!(code, Some(0), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Dockerfile")).unwrap(),
+        text.replace("eventlet\n", "eventlet==0.20.0\n")
+    );
+}

@@ -80,6 +80,8 @@ pub enum DigestError {
     },
     #[error("the engine failed on `{reference}`: {message}")]
     Engine { reference: String, message: String },
+    #[error("no Docker Engine to ask: {message}")]
+    NoEngine { reference: String, message: String },
 }
 
 /// Resolves image references to digests; object safe, so `pin` takes any (the engine, a cache

@@ -150,11 +150,12 @@ async fn resolve_keys(keys: Vec<String>) -> Resolved {
     let engine = match Engine::connect().await {
         Ok(engine) => engine,
         Err(e) => {
-            let message = e.to_string();
+            // The first line: the advice after it is for a terminal, not a table cell.
+            let message = e.to_string().lines().next().unwrap_or_default().to_string();
             return keys
                 .into_iter()
                 .map(|k| {
-                    let e = DigestError::Engine {
+                    let e = DigestError::NoEngine {
                         reference: k.clone(),
                         message: message.clone(),
                     };
