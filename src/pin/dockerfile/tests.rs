@@ -642,3 +642,30 @@ fn verification_reads_the_written_file_and_names_what_is_still_unpinned_where_pi
             && errors.iter().any(|e| e.contains("gunicorn"))
     );
 }
+
+#[test]
+fn a_vcs_argument_on_a_branch_gets_the_commit_the_source_installed() {
+    let commit = "4f1c5b0e2d3a49c8b7e6f5a4d3c2b1a0f9e8d7c6";
+    let mut facts = python_facts();
+    facts.insert(Package {
+        name: "mylib".into(),
+        display_name: "mylib".into(),
+        version: Some("1.0".into()),
+        direct: Some(crate::inventory::DirectUrl {
+            url: "https://git.example/org/mylib.git".into(),
+            kind: "vcs".into(),
+            commit: Some(commit.into()),
+        }),
+        location: "/usr/local/lib".into(),
+    });
+    let text = "FROM python:3.11\nRUN pip install \"mylib @ git+https://git.example/org/mylib.git@main\" \\\n    -e git+https://git.example/org/mylib.git@v1#egg=mylib\n";
+    let plan = plan_with(text, &facts, None, &options(false));
+    assert_eq!(
+        applied(&plan),
+        format!("FROM python:3.11\nRUN pip install \"mylib @ git+https://git.example/org/mylib.git@{commit}\" \\\n    -e git+https://git.example/org/mylib.git@{commit}#egg=mylib\n")
+    );
+    assert!(plan
+        .changes
+        .iter()
+        .all(|c| c.rule == Some(Rule::VcsRefNotCommit)));
+}
