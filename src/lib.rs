@@ -24,6 +24,7 @@ pub mod inventory;
 pub mod lint;
 pub mod names;
 pub mod paths;
+pub mod pin;
 pub mod read;
 pub mod registry;
 pub mod report;

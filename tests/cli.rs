@@ -255,6 +255,23 @@ fn rules_and_rule_pages() {
     pindrift().arg("rules").assert().code(0).stdout(
         predicate::str::contains("PD101").and(predicate::str::contains("unpinned-requirement")),
     );
+    // `pin` resolves PD101-PD103 from what a source runs; the findings carry no fix.
+    let output = pindrift()
+        .args(["rules", "--format", "json"])
+        .output()
+        .unwrap();
+    let rules: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let pinned: Vec<&str> = rules
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["pin"] == true)
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    for code in ["PD101", "PD102", "PD103"] {
+        assert!(pinned.contains(&code), "{pinned:?}");
+    }
+    assert!(!pinned.contains(&"PD104"), "{pinned:?}");
     pindrift().args(["rule", "pd101"]).assert().code(0).stdout(
         predicate::str::starts_with("# PD101: unpinned-requirement")
             .and(predicate::str::contains("eventlet 0.20.1")),

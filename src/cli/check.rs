@@ -72,17 +72,23 @@ pub struct CheckArgs {
     no_config: bool,
 }
 
-fn settings_from(args: &CheckArgs) -> anyhow::Result<Settings> {
+/// The settings of the configuration file: `config` when given, else (unless `no_config`)
+/// the one found from the first named path (its folder for a file), not the working
+/// directory: `cd svc && pindrift check` and `pindrift check svc` use svc's configuration.
+/// Shared by every command that finds files as `check` does (`pin`).
+pub(super) fn configured_settings(
+    config: Option<&std::path::Path>,
+    no_config: bool,
+    first_path: Option<&PathBuf>,
+) -> anyhow::Result<Settings> {
     let mut settings = Settings::default();
-    if let Some(path) = &args.config {
+    if let Some(path) = config {
         let config = read_config_file(path)?
             .ok_or_else(|| anyhow!("{}: no [tool.pindrift] table", path.display()))?;
         settings.apply_file(config, path)?;
-    } else if !args.no_config {
-        // From the first named path (its folder for a file), not the working directory:
-        // `cd svc && pindrift check` and `pindrift check svc` use svc's configuration.
+    } else if !no_config {
         let cwd = std::env::current_dir().context("cannot read the working directory")?;
-        let start = args.paths.first().map_or(cwd.clone(), |named| {
+        let start = first_path.map_or(cwd.clone(), |named| {
             let named = crate::paths::absolute(named);
             if named.is_dir() {
                 named
@@ -96,6 +102,12 @@ fn settings_from(args: &CheckArgs) -> anyhow::Result<Settings> {
             settings.apply_file(config, &path)?;
         }
     }
+    Ok(settings)
+}
+
+fn settings_from(args: &CheckArgs) -> anyhow::Result<Settings> {
+    let mut settings =
+        configured_settings(args.config.as_deref(), args.no_config, args.paths.first())?;
     if args.strict {
         settings.profile = Profile::Strict;
     }

@@ -3,6 +3,7 @@
 
 mod check;
 mod drift;
+mod pin;
 mod rules;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,8 @@ enum Command {
     Rule(rules::RuleArgs),
     /// Compare installed packages of containers, images, freeze files and requirements.
     Drift(drift::DriftArgs),
+    /// Pin requirements files in place to the versions a container, image or freeze file runs.
+    Pin(pin::PinArgs),
 }
 
 /// Exit codes are an API: 0 clean, 1 findings at or above the threshold, 2 errors.
@@ -47,6 +50,7 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => rules::list(args),
         Command::Rule(args) => rules::show(args),
         Command::Drift(args) => drift::run(args),
+        Command::Pin(args) => pin::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

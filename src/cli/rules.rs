@@ -30,7 +30,7 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
             let mut table = Table::new();
             table.load_style(UTF8_BORDERS_ONLY);
             table.set_header(vec![
-                "code", "name", "level", "profile", "fixable", "summary",
+                "code", "name", "level", "profile", "fixable", "pin", "summary",
             ]);
             for rule in RULES {
                 table.add_row(vec![
@@ -43,6 +43,7 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
                         "default"
                     },
                     if rule.fixable() { "yes" } else { "no" },
+                    if pinned_by_pin(rule) { "yes" } else { "no" },
                     rule.summary,
                 ]);
             }
@@ -58,6 +59,7 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
                         "level": rule.default_level,
                         "strict_only": rule.strict_only(),
                         "fixable": rule.fixable(),
+                        "pin": pinned_by_pin(rule),
                         "scope": rule.scope,
                         "summary": rule.summary,
                     })
@@ -68,6 +70,12 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
+}
+
+/// `pindrift pin` resolves the rule's findings (from what a source runs, not from a fix the
+/// finding carries): its page says what `pin` does.
+fn pinned_by_pin(rule: &crate::registry::RuleMeta) -> bool {
+    rule.doc.contains("## What `pin` does")
 }
 
 pub fn show(args: RuleArgs) -> anyhow::Result<u8> {

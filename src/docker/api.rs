@@ -74,6 +74,18 @@ pub struct ImageConfig {
     pub env: Vec<(String, String)>,
     pub working_dir: Option<String>,
     pub os: Option<String>,
+    /// `RepoDigests`: `name@sha256:…` of the manifests this image was pulled by or pushed as.
+    pub repo_digests: Vec<String>,
+}
+
+/// What the engine's distribution endpoint says a reference names in its registry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistributionInfo {
+    /// Digest of the manifest the tag points to (the index digest for multi-platform images).
+    pub digest: String,
+    pub media_type: Option<String>,
+    /// `os/architecture[/variant]` of each platform the index lists.
+    pub platforms: Vec<String>,
 }
 
 /// A container to create: never started, no network, labelled.
@@ -129,6 +141,12 @@ pub trait EngineApi: Clone + Send + Sync + 'static {
         &self,
         reference: &str,
     ) -> impl Future<Output = Result<ImageConfig, ApiError>> + Send;
+    /// `GET /distribution/{name}/json`: the engine asks the reference's registry which
+    /// manifest the tag names (no pull; anonymous, no client credentials are sent).
+    fn distribution_inspect(
+        &self,
+        reference: &str,
+    ) -> impl Future<Output = Result<DistributionInfo, ApiError>> + Send;
     /// `POST /containers/create`: the new container's id.
     fn create_container(
         &self,
@@ -235,6 +253,36 @@ impl EngineApi for Bollard {
             env: split_env(config.env.unwrap_or_default()),
             working_dir: config.working_dir.filter(|w| !w.is_empty()),
             os: image.os.filter(|o| !o.is_empty()),
+            repo_digests: image.repo_digests.unwrap_or_default(),
+        })
+    }
+
+    async fn distribution_inspect(&self, reference: &str) -> Result<DistributionInfo, ApiError> {
+        let info = self.0.inspect_registry_image(reference, None).await?;
+        let digest = info.descriptor.digest.ok_or_else(|| ApiError {
+            status: None,
+            message: format!("the engine's answer for {reference} has no digest"),
+            timeout: None,
+        })?;
+        Ok(DistributionInfo {
+            digest,
+            media_type: info.descriptor.media_type,
+            platforms: info
+                .platforms
+                .into_iter()
+                .map(|p| {
+                    let mut s = format!(
+                        "{}/{}",
+                        p.os.unwrap_or_default(),
+                        p.architecture.unwrap_or_default()
+                    );
+                    if let Some(v) = p.variant.filter(|v| !v.is_empty()) {
+                        s.push('/');
+                        s.push_str(&v);
+                    }
+                    s
+                })
+                .collect(),
         })
     }
 

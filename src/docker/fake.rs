@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
-use super::api::{ByteStream, ExecChunk, ImageConfig, NewContainer};
+use super::api::{ByteStream, DistributionInfo, ExecChunk, ImageConfig, NewContainer};
 use super::{ApiError, ContainerFacts, ContainerFilter, EngineApi, RawChange, Replica};
 
 /// A container of the fake engine: its facts, labels, and the files of its image.
@@ -31,6 +31,12 @@ pub struct State {
     pub vanish_after: Option<usize>,
     /// Archive streams send their first piece, then nothing ever again.
     pub stall_archives: bool,
+    /// Local image references (tags) → their `RepoDigests`.
+    pub local_tags: BTreeMap<String, Vec<String>>,
+    /// What the distribution endpoint answers, by reference.
+    pub registry: BTreeMap<String, Result<DistributionInfo, ApiError>>,
+    /// Every distribution endpoint request, in order.
+    pub distribution_calls: Vec<String>,
 }
 
 #[derive(Clone, Default)]
@@ -99,6 +105,14 @@ impl EngineApi for Fake {
 
     async fn inspect_image(&self, reference: &str) -> Result<ImageConfig, ApiError> {
         let state = self.0.lock().unwrap();
+        if let Some(digests) = state.local_tags.get(reference) {
+            return Ok(ImageConfig {
+                id: Some(format!("sha256:{:064x}", reference.len())),
+                os: Some("linux".into()),
+                repo_digests: digests.clone(),
+                ..ImageConfig::default()
+            });
+        }
         if !state.images.contains_key(reference) {
             return Err(not_found(&format!("No such image: {reference}")));
         }
@@ -107,6 +121,16 @@ impl EngineApi for Fake {
             os: Some("linux".into()),
             ..ImageConfig::default()
         })
+    }
+
+    async fn distribution_inspect(&self, reference: &str) -> Result<DistributionInfo, ApiError> {
+        let mut state = self.0.lock().unwrap();
+        state.distribution_calls.push(reference.to_string());
+        state
+            .registry
+            .get(reference)
+            .cloned()
+            .unwrap_or_else(|| Err(not_found("manifest unknown: manifest unknown")))
     }
 
     async fn create_container(&self, spec: NewContainer) -> Result<String, ApiError> {

@@ -10,12 +10,15 @@
 //! - [`changes`]: the engine's list of changed files, and when to read a container as its
 //!   image plus those changes ([`overlay`] plans it);
 //! - [`cache`]: the image inventory cache, read and written on blocking threads;
-//! - [`exec`]: `--via exec`.
+//! - [`exec`]: `--via exec`;
+//! - [`digest`]: image references to manifest digests for `pin` (the local image's
+//!   `RepoDigests`, else the engine's distribution endpoint; never a pull).
 
 pub mod api;
 mod cache;
 mod changes;
 mod connect;
+pub mod digest;
 mod exec;
 #[cfg(test)]
 mod fake;
@@ -27,8 +30,9 @@ mod temp;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU32;
 
-pub use api::{ApiError, Bollard, ContainerFilter, EngineApi, RawChange};
+pub use api::{ApiError, Bollard, ContainerFilter, DistributionInfo, EngineApi, RawChange};
 pub use changes::{summarize_changes, ChangesPolicy};
+pub use digest::{CachedDigests, DigestError, DigestOrigin, DigestResolver, ResolvedDigest};
 pub use exec::exec_inventory;
 pub use read::ImageHandle;
 

@@ -505,7 +505,11 @@ fn env_list(inv: &Inventory) -> String {
     }
 }
 
-fn pick<'a>(inv: &'a Inventory, wanted: Option<&str>) -> Result<Option<&'a PythonEnv>, PairError> {
+/// The environment of `inv` to compare (or pin from): the one `wanted` names, else the only one.
+pub fn pick<'a>(
+    inv: &'a Inventory,
+    wanted: Option<&str>,
+) -> Result<Option<&'a PythonEnv>, PairError> {
     if let Some(w) = wanted {
         if inv.single_env_source() {
             return Ok(inv.envs.first());

@@ -247,6 +247,59 @@ pub async fn run(
     result
 }
 
+/// Reads one source for another job (`pin`): connects to the engine when the source needs
+/// it, reads through the same readers as drift, and removes the temporary containers it made
+/// whatever happens. `interrupted` resolves (to the signal's name) when the run must stop.
+pub async fn read_source(
+    spec: &str,
+    via: Via,
+    no_cache: bool,
+    max_file_size: u64,
+    timeout: std::time::Duration,
+    interrupted: impl Future<Output = &'static str>,
+) -> Result<Inventory, SessionError> {
+    let source: Source = spec.parse()?;
+    let request = Request {
+        sources: vec![spec.to_string()],
+        replicas: None,
+        fail_on: FailOn::Any,
+        ignore: Vec::new(),
+        strict_extra: false,
+        all: false,
+        via,
+        python_env: None,
+        no_os: false,
+        no_cache,
+        max_file_size,
+        timeout,
+    };
+    if via == Via::Exec && !matches!(source, Source::Container(_)) {
+        return Err(SessionError::ViaExecUnused);
+    }
+    let engine = if needs_engine(std::slice::from_ref(&source)) {
+        let mut e = Engine::connect(timeout).await?;
+        if !no_cache {
+            e.set_cache_dir(crate::inventory::cache::default_dir());
+        }
+        Some(e)
+    } else {
+        None
+    };
+    let session = Session {
+        engine: engine.as_ref(),
+        request: &request,
+        ignore: BTreeSet::new(),
+    };
+    let result = tokio::select! {
+        r = session.read_source(spec, &source) => r,
+        sig = interrupted => Err(SessionError::Interrupted(sig)),
+    };
+    if let Some(e) = &engine {
+        e.cleanup().await;
+    }
+    result
+}
+
 /// Options that would have no effect are usage errors, not silently dropped.
 fn check(request: &Request, sources: &[Source]) -> Result<(), SessionError> {
     if request.replicas.is_none() && sources.is_empty() {

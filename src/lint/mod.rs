@@ -30,7 +30,7 @@ pub struct CheckOutcome {
 }
 
 /// Runs `work` over `items` on all cores.
-fn parallel_for_each<T: Sync>(items: &[T], work: impl Fn(&T) + Sync) {
+pub fn parallel_for_each<T: Sync>(items: &[T], work: impl Fn(&T) + Sync) {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(items.len().max(1));
@@ -257,7 +257,7 @@ fn lint_requirement_installs(installs: &[Install], settings: &Settings) -> Vec<F
 /// install, i.e. those named on the command line and those no other discovered file
 /// includes. Files only reachable through a cycle of includes start installs too, so
 /// every file is linted.
-fn install_roots(
+pub fn install_roots(
     files: &[&Discovered],
     cache: &FileCache,
     installed_by_dockerfiles: &HashSet<PathBuf>,
@@ -332,7 +332,7 @@ fn is_constraints_name(path: &std::path::Path) -> bool {
 }
 
 /// A symlink whose target is outside the trees pindrift may read.
-fn leads_outside(path: &std::path::Path, settings: &Settings) -> bool {
+pub fn leads_outside(path: &std::path::Path, settings: &Settings) -> bool {
     !settings.trees.roots().is_empty()
         && std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
         && !settings.trees.contains(path)

@@ -12,6 +12,7 @@ pub mod installers;
 pub mod parse;
 pub mod rules;
 pub mod shell;
+pub mod sites;
 pub mod suppressions;
 pub mod vars;
 
@@ -55,15 +56,37 @@ pub fn lint_dockerfile_cached(
     settings: &Settings,
     cache: Option<&FileCache>,
 ) -> DockerfileOutcome {
-    let df = match parse::parse(&source.text) {
-        Ok(df) => df,
-        Err(e) => {
-            return DockerfileOutcome {
-                findings: vec![rules::syntax_error::finding(source, e.span, &e.message)],
-                installed: Vec::new(),
-            };
-        }
-    };
+    match parse::parse(&source.text) {
+        Ok(df) => walk(source, &df, settings, cache, None),
+        Err(e) => DockerfileOutcome {
+            findings: vec![rules::syntax_error::finding(source, e.span, &e.message)],
+            installed: Vec::new(),
+        },
+    }
+}
+
+/// Every image reference and install-command package of one Dockerfile, found by the same
+/// walk as [`lint_dockerfile`] (so `pin` sees exactly what `check` judges); an error when the
+/// file cannot be parsed. `cache` shares the requirements files that `pip install -c` reads
+/// (for the packages a constraints file pins) between Dockerfiles.
+pub fn pin_sites(
+    source: &SourceFile,
+    settings: &Settings,
+    cache: Option<&FileCache>,
+) -> Result<sites::Sites, parse::ParseError> {
+    let df = parse::parse(&source.text)?;
+    let mut found = sites::Sites::default();
+    walk(source, &df, settings, cache, Some(&mut found));
+    Ok(found)
+}
+
+fn walk(
+    source: &SourceFile,
+    df: &parse::Dockerfile,
+    settings: &Settings,
+    cache: Option<&FileCache>,
+    sites: Option<&mut sites::Sites>,
+) -> DockerfileOutcome {
     // Absolute, so that mapping paths into it does not depend on the working directory
     // (`Dockerfile` named in its own folder has the parent ``).
     let context = crate::paths::absolute(
@@ -95,7 +118,24 @@ pub fn lint_dockerfile_cached(
         installed: Vec::new(),
         cache,
         shell_comments: Vec::new(),
+        sites,
     };
+    if let Some(d) = df.directive("syntax") {
+        if let Some(sites) = cx.sites.as_deref_mut() {
+            sites.images.push(sites::ImageSite {
+                place: sites::ImagePlace::Syntax,
+                arg: Arg {
+                    text: d.value.clone(),
+                    span: d.value_span,
+                    unresolved: Vec::new(),
+                    opaque: false,
+                    verbatim: Some(d.value_span),
+                },
+                target: sites::ImageTarget::Image,
+                tail_param: None,
+            });
+        }
+    }
     if settings.strict() {
         if let Some(d) = df.directive("syntax") {
             let span = d.value_span;
@@ -112,7 +152,7 @@ pub fn lint_dockerfile_cached(
     for inst in &df.instructions {
         cx.instruction(inst);
     }
-    let directives = suppressions::directives(source, &df, &cx.shell_comments);
+    let directives = suppressions::directives(source, df, &cx.shell_comments);
     let (mine, mut others): (Vec<Finding>, Vec<Finding>) = cx
         .findings
         .into_iter()
@@ -162,6 +202,8 @@ pub struct Cx<'a> {
     cache: &'a FileCache,
     /// Source spans of the shell comments in the file's scripts (for suppressions).
     shell_comments: Vec<Span>,
+    /// What `pin` may change, collected when asked for ([`pin_sites`]).
+    sites: Option<&'a mut sites::Sites>,
 }
 
 impl Cx<'_> {
@@ -190,6 +232,14 @@ impl Cx<'_> {
             "FROM" => self.from(inst),
             "ARG" => {
                 for (name, value) in key_values(&inst.args) {
+                    if let Some(sites) = self.sites.as_deref_mut() {
+                        sites.args.push(sites::ArgDecl {
+                            global: self.stages.is_empty(),
+                            overridden: self.scopes.build_args.contains_key(&name),
+                            name: name.clone(),
+                            default: value.clone(),
+                        });
+                    }
                     self.scopes.declare_arg(&name, value.as_ref());
                 }
             }
@@ -260,6 +310,7 @@ impl Cx<'_> {
         } else {
             None
         };
+        self.record_image(sites::ImagePlace::From, &arg, image_word, base.is_some());
         if base.is_none() {
             self.check_image_or_context(&arg, e.is_known(), "base image");
         }
@@ -283,7 +334,7 @@ impl Cx<'_> {
     }
 
     /// Checks an image named in `--from=` / `from=` unless it is a stage.
-    fn check_flag_image(&mut self, value: &Mapped, what: &str) {
+    fn check_flag_image(&mut self, value: &Mapped, what: &str, place: sites::ImagePlace) {
         let s = parse_script(value);
         let Some(w) = s
             .commands
@@ -294,9 +345,7 @@ impl Cx<'_> {
         };
         let e = expand_word(w, self.scopes.current());
         let known = e.is_known();
-        if known && self.stage_index(&e.value).is_some() {
-            return;
-        }
+        let is_stage = known && self.stage_index(&e.value).is_some();
         let arg = Arg {
             text: if e.is_known() {
                 e.value.clone()
@@ -308,7 +357,40 @@ impl Cx<'_> {
             unresolved: e.unresolved,
             opaque: e.opaque,
         };
+        self.record_image(place, &arg, w, is_stage);
+        if is_stage {
+            return;
+        }
         self.check_image_or_context(&arg, known, what);
+    }
+
+    /// Remembers an image reference for `pin` (when sites are collected).
+    fn record_image(&mut self, place: sites::ImagePlace, arg: &Arg, word: &Word, is_stage: bool) {
+        let context = if arg.known() && !is_stage {
+            self.build_context(&arg.text).map(|(name, _)| name.clone())
+        } else {
+            None
+        };
+        let Some(sites) = self.sites.as_deref_mut() else {
+            return;
+        };
+        let target = if is_stage {
+            sites::ImageTarget::Stage(arg.text.clone())
+        } else if let Some(name) = context {
+            sites::ImageTarget::Context(name)
+        } else {
+            sites::ImageTarget::Image
+        };
+        let tail_param = match word.parts.last() {
+            Some(Part::Param { name, op, .. }) if op.is_empty() => Some(name.clone()),
+            _ => None,
+        };
+        sites.images.push(sites::ImageSite {
+            place,
+            arg: arg.clone(),
+            target,
+            tail_param,
+        });
     }
 
     /// Checks an image reference, unless it names a build context: then nothing is judged,
@@ -340,7 +422,7 @@ impl Cx<'_> {
 
     fn copy(&mut self, inst: &Instruction) {
         if let Some(from) = inst.flag("from").and_then(|f| f.value.clone()) {
-            self.check_flag_image(&from, "image in `COPY --from`");
+            self.check_flag_image(&from, "image in `COPY --from`", sites::ImagePlace::CopyFrom);
             return;
         }
         if !inst.heredocs.is_empty() {
@@ -441,7 +523,11 @@ impl Cx<'_> {
             }
             let ty = fields.get("type").map(|m| m.as_str().to_ascii_lowercase());
             if let Some(from) = fields.get("from") {
-                self.check_flag_image(from, "image in `RUN --mount=from=`");
+                self.check_flag_image(
+                    from,
+                    "image in `RUN --mount=from=`",
+                    sites::ImagePlace::MountFrom,
+                );
             } else if matches!(ty.as_deref(), None | Some("bind")) {
                 let src = fields
                     .get("source")
@@ -639,7 +725,8 @@ impl Cx<'_> {
             crate::lint::requirements::install::collect_install_of(roots, constraints, self.cache);
         let pins: Vec<String> = install.constraint_pins.keys().cloned().collect();
         let key = (roots.to_vec(), constraints.to_vec());
-        if !self.linted_installs.contains(&key) {
+        // Collecting sites for `pin` keeps no findings: the files are `pin`'s own business.
+        if self.sites.is_none() && !self.linted_installs.contains(&key) {
             self.linted_installs.push(key);
             self.installed.extend(
                 install

@@ -92,6 +92,9 @@ pub(super) fn check_install(
     };
     for p in &install.packages {
         let a = &args[p.arg];
+        if cx.sites.is_some() {
+            record_package(cx, args, install, p, &constraint_pins);
+        }
         if a.text.contains('\0') {
             // From a shell variable computed earlier in the same RUN (`$(scanelf …)`).
             continue;
@@ -134,6 +137,52 @@ pub(super) fn check_install(
         } else {
             unpinned_language_package::check(cx, a, install.tool, command, &p.text, &reason);
         }
+    }
+}
+
+/// Remembers a package argument for `pin`, with whether `check` exempts it from pinning.
+fn record_package(
+    cx: &mut Cx,
+    args: &[Arg],
+    install: &Install,
+    p: &super::installers::Package,
+    constraint_pins: &[String],
+) {
+    const FLOATS: &str = "the configuration lets it float (allow-unpinned)";
+    let exempt = if install.tool.is_python() {
+        match crate::lint::requirements::requirement::parse_requirement(p.text.trim()) {
+            Ok(req)
+                if req
+                    .name
+                    .as_deref()
+                    .is_some_and(|n| cx.settings.allows_floating(n)) =>
+            {
+                Some(FLOATS)
+            }
+            Ok(req)
+                if req
+                    .normalized_name
+                    .as_ref()
+                    .is_some_and(|n| constraint_pins.iter().any(|c| c == n)) =>
+            {
+                Some("a constraints file of the same install pins it")
+            }
+            _ => None,
+        }
+    } else {
+        cx.settings
+            .allows_floating(&package_name(install.tool, &p.text))
+            .then_some(FLOATS)
+    };
+    let site = super::sites::PackageSite {
+        tool: install.tool,
+        command: super::installers::basename(&args[install.tool_arg].text).to_string(),
+        arg: args[p.arg].clone(),
+        package: p.clone(),
+        exempt,
+    };
+    if let Some(sites) = cx.sites.as_deref_mut() {
+        sites.packages.push(site);
     }
 }
 
