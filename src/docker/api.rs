@@ -32,6 +32,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// Does this error say the image is gone (a creation from an image id that was removed)?
+    pub fn image_gone(&self) -> bool {
+        self.status == Some(404) && self.message.to_ascii_lowercase().contains("no such image")
+    }
+
     /// Does this error say the container itself is gone (not a path in it)?
     pub fn container_gone(&self) -> bool {
         let m = self.message.to_ascii_lowercase();

@@ -56,6 +56,11 @@ pub enum EngineError {
     ContainerGone(String),
     #[error("no such image: {0} (pindrift never pulls; build or load it first)")]
     NoSuchImage(String),
+    #[error(
+        "image {0} was removed while pindrift was reading it (after it was inspected); \
+         nothing was compared and nothing was cached (run again)"
+    )]
+    ImageGone(String),
     #[error("container {0} is not running; --via exec needs a running container (the default archive reading works on stopped containers)")]
     NotRunning(String),
     #[error("`{command}` in {container} failed (exit {code}): {stderr}")]
