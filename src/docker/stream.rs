@@ -28,7 +28,15 @@ impl<A: EngineApi> Engine<A> {
             .await
             .map_err(|_| timed_out())?
         {
-            None => return Ok(Some(Collected::default())),
+            // Even an empty folder's tar has its end-of-archive blocks: nothing at all is a
+            // stream that broke off, not an empty folder.
+            None => {
+                return Err(EngineError::Api {
+                    context: format!("archiving {path}"),
+                    message: "the archive stream broke off before any data; nothing was compared"
+                        .into(),
+                })
+            }
             // A 404 is either "no such path" or "no such container": only the first is absence.
             Some(Err(e)) if e.container_gone() => {
                 return Err(EngineError::ContainerGone(short(id)))
@@ -86,6 +94,14 @@ impl<A: EngineApi> Engine<A> {
                 format!("archiving {path} (the stream broke off)"),
                 e,
             ));
+        }
+        // The HTTP body ended properly but the tar did not (the engine failed while writing
+        // it): as incomplete as a cut connection.
+        if let Some(why) = &collected.broken {
+            return Err(EngineError::Api {
+                context: format!("archiving {path}"),
+                message: format!("the archive stream broke off ({why}); nothing was compared"),
+            });
         }
         Ok(Some(collected))
     }

@@ -126,6 +126,9 @@ pub struct Collected {
     /// The read stopped at the inventory's [`Budget`]: this is not the folder's whole
     /// content, so it is never cached as such.
     pub cut_short: bool,
+    /// The tar did not end properly (an entry cut off, no end-of-archive blocks, garbage):
+    /// why. What was kept is not the folder's content; the engine code fails the read.
+    pub broken: Option<String>,
 }
 
 impl Collected {
@@ -133,6 +136,9 @@ impl Collected {
         self.kept_bytes += other.kept_bytes;
         self.entries += other.entries;
         self.cut_short |= other.cut_short;
+        if self.broken.is_none() {
+            self.broken = other.broken;
+        }
         self.files.extend(other.files);
         self.warnings.extend(other.warnings);
     }
@@ -166,6 +172,9 @@ impl Collected {
         }
         self.entries += other.entries;
         self.cut_short = true;
+        if self.broken.is_none() {
+            self.broken = other.broken;
+        }
         self.warnings.extend(other.warnings);
     }
 }
@@ -202,8 +211,8 @@ pub fn parent_of(path: &str) -> &str {
 }
 
 /// Read one tar stream (the archive of container path `archived`), keeping what
-/// [`interest`] selects. Malformed archives end the read with a warning, not an error: what
-/// was kept so far is still used.
+/// [`interest`] selects. Malformed archives end the read with a warning and
+/// [`Collected::broken`] set; what was kept so far is still there for the caller to judge.
 pub fn scan_tar<R: Read>(reader: R, archived: &str, out: &mut Collected) {
     scan_tar_within(reader, archived, out, &Budget::new(MAX_TOTAL_KEPT));
 }
@@ -211,27 +220,65 @@ pub fn scan_tar<R: Read>(reader: R, archived: &str, out: &mut Collected) {
 /// [`scan_tar`], keeping no more than what `budget` (shared by every folder of one
 /// inventory) still allows.
 pub fn scan_tar_within<R: Read>(reader: R, archived: &str, out: &mut Collected, budget: &Budget) {
-    let base = parent_of(archived).to_string();
     let mut archive = tar::Archive::new(reader);
+    if !scan_entries(&mut archive, archived, out, budget) {
+        return;
+    }
+    // The tar reader stops at the first zero block, and also, silently, at an end of input
+    // on a block boundary: a stream cut there would pass for a whole folder with fewer
+    // packages. Every writer (the engine's Go `archive/tar` included) ends with two zero
+    // blocks, so a proper end leaves the second one unread.
+    let mut rest = archive.into_inner();
+    let mut buf = [0u8; 4096];
+    let mut trailing = 0usize;
+    loop {
+        match rest.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => trailing += n,
+            Err(e) => {
+                broke_off(out, archived, e.to_string());
+                return;
+            }
+        }
+    }
+    if trailing == 0 {
+        broke_off(
+            out,
+            archived,
+            "the archive ended without its end-of-archive blocks".into(),
+        );
+    }
+}
+
+fn broke_off(out: &mut Collected, archived: &str, why: String) {
+    out.warnings.push(Warning {
+        path: archived.to_string(),
+        message: format!("archive stream broke off: {why}"),
+    });
+    out.broken = Some(why);
+}
+
+/// The entries of one tar; `false` when the read stopped early (broken, or at the budget).
+fn scan_entries<R: Read>(
+    archive: &mut tar::Archive<R>,
+    archived: &str,
+    out: &mut Collected,
+    budget: &Budget,
+) -> bool {
+    let base = parent_of(archived).to_string();
     let entries = match archive.entries() {
         Ok(e) => e,
         Err(e) => {
-            out.warnings.push(Warning {
-                path: archived.to_string(),
-                message: format!("unreadable archive: {e}"),
-            });
-            return;
+            broke_off(out, archived, format!("unreadable archive: {e}"));
+            return false;
         }
     };
     for entry in entries {
         let mut entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                out.warnings.push(Warning {
-                    path: archived.to_string(),
-                    message: format!("archive stream broke off: {e}"),
-                });
-                return;
+                broke_off(out, archived, e.to_string());
+                return false;
             }
         };
         out.entries += 1;
@@ -278,16 +325,13 @@ pub fn scan_tar_within<R: Read>(reader: R, archived: &str, out: &mut Collected, 
                 &format!("this file and the rest of {archived}"),
             ));
             out.cut_short = true;
-            return;
+            return false;
         }
         let mut buf = Vec::with_capacity(reserved as usize);
         if let Err(e) = (&mut entry).take(limit).read_to_end(&mut buf) {
             budget.give_back(reserved);
-            out.warnings.push(Warning {
-                path,
-                message: format!("read error: {e}"),
-            });
-            return;
+            broke_off(out, archived, format!("{path}: {e}"));
+            return false;
         }
         if matches!(want, Interest::Head(_)) {
             // Only the header block is used; the description after it is dropped (and its
@@ -301,6 +345,7 @@ pub fn scan_tar_within<R: Read>(reader: R, archived: &str, out: &mut Collected, 
         out.kept_bytes += buf.len() as u64;
         out.files.insert(path, buf);
     }
+    true
 }
 
 #[cfg(test)]
@@ -451,6 +496,25 @@ mod tests {
         assert!(all.warnings[0].package_unread());
     }
 
+    /// Issue 14: a tar that stops on a block boundary (no end-of-archive blocks) or inside
+    /// an entry is broken, not a folder with fewer packages.
+    #[test]
+    fn a_tar_cut_short_is_broken() {
+        let a = b"Name: a\nVersion: 1\n".as_slice();
+        let whole = tar_of(&[
+            ("site-packages/a-1.dist-info/METADATA", a),
+            ("site-packages/b-1.dist-info/METADATA", a),
+        ]);
+        let mut c = Collected::default();
+        scan_tar(&whole[..], "/s/site-packages", &mut c);
+        assert_eq!((c.files.len(), c.broken.as_deref()), (2, None));
+        for cut in [1024, 1024 + 600, 2048] {
+            let mut c = Collected::default();
+            scan_tar(&whole[..cut], "/s/site-packages", &mut c);
+            assert!(c.broken.is_some(), "cut at {cut}: {c:?}");
+        }
+    }
+
     #[test]
     fn garbage_is_a_warning() {
         let mut c = Collected::default();
@@ -458,6 +522,7 @@ mod tests {
         scan_tar(&junk[..], "/x", &mut c);
         assert_eq!(c.files.len(), 0);
         assert!(!c.warnings.is_empty());
+        assert!(c.broken.is_some());
     }
 
     #[test]
