@@ -28,6 +28,9 @@ enum Archive {
     /// The tar up to the second entry's header (a block boundary, no end-of-archive
     /// blocks), then a proper end of the HTTP body.
     CutAtBoundary,
+    /// No archive endpoint at all: "page not found" (an engine older than API 1.20, or a
+    /// proxy that forwards only some endpoints).
+    NoEndpoint,
 }
 
 struct Fake {
@@ -173,6 +176,10 @@ fn serve(fake: &Fake, mut s: UnixStream) {
                     .find_map(|kv| kv.strip_prefix("path="))
                     .unwrap_or("")
                     .replace("%2F", "/");
+                if fake.archive == Archive::NoEndpoint {
+                    json(&mut s, "404 Not Found", r#"{"message":"page not found"}"#);
+                    continue;
+                }
                 if archived != SITE {
                     json(
                         &mut s,
@@ -188,7 +195,7 @@ fn serve(fake: &Fake, mut s: UnixStream) {
                     b"HTTP/1.1 200 OK\r\nContent-Type: application/x-tar\r\nTransfer-Encoding: chunked\r\n\r\n",
                 );
                 match fake.archive {
-                    Archive::Whole => {
+                    Archive::Whole | Archive::NoEndpoint => {
                         chunk(&mut s, &tar);
                         let _ = s.write_all(b"0\r\n\r\n");
                     }
@@ -321,4 +328,53 @@ fn an_archive_cut_short_is_an_error_and_the_temporary_container_is_removed() {
         assert!(removed_temp(&fake), "{archive:?}: {:?}", fake.log);
         assert_eq!(cached(dir.path()), 0, "{archive:?}");
     }
+}
+
+/// Issue 14: an engine that speaks API 1.24 (Docker 1.12, the oldest that current engines
+/// still accept): pindrift negotiates down and every request uses 1.24.
+#[test]
+fn an_older_api_is_negotiated_down_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fake, sock) = start(dir.path(), "1.24", Archive::Whole);
+    let (code, out, err) = drift(&sock, dir.path());
+    assert_eq!(code, 0, "{out}\n{err}");
+    let log = fake.log.lock().unwrap();
+    // bollard 0.21 sends every request without the `/vX.Y` prefix (its URL join drops
+    // it): the engine answers in its own newest version, whatever was negotiated.
+    assert!(log.iter().any(|r| r.starts_with("GET /version")), "{log:?}");
+    drop(log);
+    assert!(removed_temp(&fake));
+}
+
+/// Issue 14: an engine without the archive endpoint ("page not found") is an error, not an
+/// image where every folder is missing.
+#[test]
+fn an_engine_without_the_archive_endpoint_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fake, sock) = start(dir.path(), "1.45", Archive::NoEndpoint);
+    let (code, out, err) = drift(&sock, dir.path());
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("no archive endpoint"), "{err}");
+    assert!(removed_temp(&fake));
+    assert_eq!(cached(dir.path()), 0);
+}
+
+/// Issue 14: an engine older than the archive API pindrift reads with (1.20; the 404 of a
+/// missing endpoint would read as "no such path", i.e. an empty image) is named as too old.
+#[test]
+fn an_engine_too_old_is_named_and_nothing_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (fake, sock) = start(dir.path(), "1.19", Archive::Whole);
+    let (code, out, err) = drift(&sock, dir.path());
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("API 1.19") && err.contains("1.24 or newer"),
+        "{err}"
+    );
+    let log = fake.log.lock().unwrap();
+    assert!(
+        !log.iter().any(|r| r.contains("/containers/")),
+        "nothing is created or read: {log:?}"
+    );
 }

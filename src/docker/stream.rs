@@ -38,6 +38,12 @@ impl<A: EngineApi> Engine<A> {
                 })
             }
             // A 404 is either "no such path" or "no such container": only the first is absence.
+            Some(Err(e)) if e.no_endpoint() => {
+                return Err(EngineError::api(
+                    format!("archiving {path} (the engine has no archive endpoint)"),
+                    e,
+                ))
+            }
             Some(Err(e)) if e.container_gone() => {
                 return Err(EngineError::ContainerGone(short(id)))
             }
