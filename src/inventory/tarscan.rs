@@ -282,6 +282,28 @@ fn scan_entries<R: Read>(
             }
         };
         out.entries += 1;
+        // The archived folder itself is a link (a site folder pointing at `/`, or at a link
+        // back to itself): the engine sends the link, not what it points to. Say so; links
+        // are never followed.
+        if entry.header().entry_type() == tar::EntryType::Symlink {
+            let here = entry.path().ok().and_then(|n| entry_path(&base, &n));
+            if here.as_deref() == Some(archived.trim_end_matches('/')) {
+                let target = entry
+                    .link_name()
+                    .ok()
+                    .flatten()
+                    .map(|t| t.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                out.warnings.push(Warning {
+                    path: archived.to_string(),
+                    message: format!(
+                        "is a symbolic link to `{target}`; links are not followed, so nothing \
+                         through it was read"
+                    ),
+                });
+            }
+            continue;
+        }
         // Only regular files are read; links are never followed.
         if !matches!(
             entry.header().entry_type(),
@@ -336,9 +358,20 @@ fn scan_entries<R: Read>(
         if matches!(want, Interest::Head(_)) {
             // Only the header block is used; the description after it is dropped (and its
             // memory given back: a Vec keeps its capacity when truncated).
-            if let Some(end) = memchr::memmem::find(&buf, b"\n\n") {
-                buf.truncate(end + 1);
-                buf.shrink_to_fit();
+            match memchr::memmem::find(&buf, b"\n\n") {
+                Some(end) => {
+                    buf.truncate(end + 1);
+                    buf.shrink_to_fit();
+                }
+                // The cap cut the header section itself: fields after it are not seen.
+                None if size > limit => out.warnings.push(Warning {
+                    path: path.clone(),
+                    message: format!(
+                        "the metadata header section is longer than {}; only its start was read",
+                        crate::read::human_size(limit)
+                    ),
+                }),
+                None => {}
             }
         }
         budget.give_back(reserved.saturating_sub(buf.len() as u64));
@@ -398,6 +431,59 @@ mod tests {
         assert_eq!(c.entries, 4);
     }
 
+    /// Issue 14: a 50 MB METADATA keeps at most the cap (the header block when it ends
+    /// before), and a header section cut by the cap is said.
+    #[test]
+    fn a_huge_metadata_keeps_its_headers_only_and_a_cut_header_is_said() {
+        let mut body = b"Name: big\nVersion: 1.0\n\n".to_vec();
+        body.resize(50 * 1024 * 1024, b'x');
+        let mut headers = b"Name: long\nVersion: 2.0\n".to_vec();
+        while headers.len() < (MAX_SMALL_FILE as usize) * 2 {
+            headers.extend_from_slice(b"Classifier: x\n");
+        }
+        let data = tar_of(&[
+            ("site-packages/big-1.0.dist-info/METADATA", &body),
+            ("site-packages/long-2.0.dist-info/METADATA", &headers),
+        ]);
+        let mut c = Collected::default();
+        scan_tar(&data[..], "/s/site-packages", &mut c);
+        let big = &c.files["/s/site-packages/big-1.0.dist-info/METADATA"];
+        assert_eq!(big.as_slice(), b"Name: big\nVersion: 1.0\n");
+        let long = &c.files["/s/site-packages/long-2.0.dist-info/METADATA"];
+        assert_eq!(long.len() as u64, MAX_SMALL_FILE);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert_eq!(
+            c.warnings[0].path,
+            "/s/site-packages/long-2.0.dist-info/METADATA"
+        );
+        assert!(c.warnings[0].message.contains("header section is longer"));
+        assert!(c.broken.is_none());
+    }
+
+    /// Issue 14: the archived folder itself a link (to `/`, or a loop): a warning naming
+    /// it and its target; nothing followed.
+    #[test]
+    fn an_archived_folder_that_is_a_link_is_named() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        b.append_link(&mut h, "site-packages", "/").unwrap();
+        let data = b.into_inner().unwrap();
+        let mut c = Collected::default();
+        scan_tar(&data[..], "/usr/local/lib/python3.11/site-packages", &mut c);
+        assert!(c.files.is_empty() && c.broken.is_none(), "{c:?}");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert_eq!(
+            c.warnings[0].path,
+            "/usr/local/lib/python3.11/site-packages"
+        );
+        assert!(
+            c.warnings[0].message.contains("symbolic link to `/"),
+            "{c:?}"
+        );
+    }
+
     #[test]
     fn caps_sizes() {
         let huge = vec![b'a'; (MAX_SMALL_FILE + 10) as usize];
@@ -414,7 +500,8 @@ mod tests {
         assert!(!c
             .files
             .contains_key("/s/site-packages/x-1.dist-info/direct_url.json"));
-        assert_eq!(c.warnings.len(), 1);
+        // The direct_url.json over its cap, and the METADATA header section cut by it.
+        assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
     }
 
     /// Issue 14: the cap is per inventory: folders read one after the other (or at once)
