@@ -54,15 +54,14 @@ fn site_folders_that_are_links_to_root_or_loops_are_named() {
     assert!(started.elapsed().as_secs() < 60);
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("six  1.16.0 → 1.16.0"), "{out}");
-    for (folder, target) in [
-        ("/usr/local/lib/python3.11/site-packages", "/"),
-        ("/usr/local/lib/python3.11/dist-packages", "dist-packages2"),
-    ] {
-        assert!(
-            out.contains(&format!("{folder}: is a symbolic link to `{target}`")),
-            "{folder}:\n{out}"
-        );
-    }
+    assert!(
+        out.contains("/usr/local/lib/python3.11/site-packages: is a symbolic link to `/`"),
+        "{out}"
+    );
+    assert!(
+        out.contains("/usr/local/lib/python3.11/dist-packages: is a loop of symbolic links"),
+        "{out}"
+    );
     assert!(containers_of(&tag).is_empty());
 }
 
@@ -222,7 +221,7 @@ fn hostile_distribution_names_are_escaped_everywhere() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(before.len() + 1, after.len(), "{after:?}");
+    assert_eq!(before.len(), after.len(), "{after:?}");
     assert!(!std::path::Path::new("/etc/passwd.dist-info").exists());
     assert!(containers_of(&tag).is_empty());
 }

@@ -44,6 +44,16 @@ impl<A: EngineApi> Engine<A> {
                     e,
                 ))
             }
+            // A link loop at the archived path: the engine cannot resolve it (500, "too many
+            // links"). Nothing is there for Python either; name it, read the rest.
+            Some(Err(e)) if e.message.contains("too many links") => {
+                let mut c = Collected::default();
+                c.warnings.push(crate::inventory::Warning {
+                    path: path.to_string(),
+                    message: "is a loop of symbolic links; nothing through it was read".into(),
+                });
+                return Ok(Some(c));
+            }
             Some(Err(e)) if e.container_gone() => {
                 return Err(EngineError::ContainerGone(short(id)))
             }
