@@ -268,3 +268,147 @@ fn ctrl_c_removes_the_temporary_container() {
     assert!(err.contains("interrupted"), "{err}");
     assert_eq!(temp(), "", "the temporary container was not removed");
 }
+
+/// A metadata-only image (FROM scratch) with a label of its own, so that its id is new and
+/// no cache holds it.
+fn small_image(tag: &str) -> ImageGuard {
+    let mut files: Vec<(String, Vec<u8>)> = vec![(
+        "root/usr/local/lib/python3.11/site-packages/six-1.16.0.dist-info/METADATA".into(),
+        b"Name: six\nVersion: 1.16.0\n".to_vec(),
+    )];
+    for i in 0..40 {
+        files.push((
+            format!("root/usr/local/lib/python3.11/site-packages/pkg{i}-1.{i}.dist-info/METADATA"),
+            format!("Name: pkg{i}\nVersion: 1.{i}\n").into_bytes(),
+        ));
+    }
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, c)| (p.as_str(), c.as_slice()))
+        .collect();
+    build_image(
+        tag,
+        &format!("FROM scratch\nLABEL pindrift.test={tag}\nCOPY root/ /\n"),
+        &refs,
+        false,
+    )
+}
+
+fn image_id(tag: &str) -> String {
+    let out = docker(&["image", "inspect", "--format", "{{.Id}}", tag]);
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn cache_entry(cache: &std::path::Path, id: &str) -> std::path::PathBuf {
+    cache
+        .join("inventory/v2")
+        .join(format!("sha256-{}.json", id.trim_start_matches("sha256:")))
+}
+
+/// Issue 14: 8 pindrift processes reading the same image with a cold cache at once all
+/// succeed with the same output; the cache file is whole afterwards (and a warm run agrees).
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn eight_concurrent_runs_with_a_cold_cache_agree() {
+    require_docker();
+    let tag = unique("conc") + ":1";
+    let _img = small_image(&tag);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let freeze = dir.path().join("f.txt");
+    std::fs::write(&freeze, "six==1.15.0\npkg3==1.3\n").unwrap();
+    let args = [
+        "drift".to_string(),
+        format!("image:{tag}"),
+        format!("freeze:{}", freeze.display()),
+        "--format".into(),
+        "json".into(),
+    ];
+    let run_all = |n: usize| -> Vec<(i32, String, String)> {
+        let children: Vec<_> = (0..n)
+            .map(|_| {
+                Command::new(env!("CARGO_BIN_EXE_pindrift"))
+                    .args(&args)
+                    .env("PINDRIFT_CACHE_DIR", &cache)
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|c| {
+                let o = c.wait_with_output().unwrap();
+                (
+                    o.status.code().unwrap_or(-1),
+                    String::from_utf8_lossy(&o.stdout).into_owned(),
+                    String::from_utf8_lossy(&o.stderr).into_owned(),
+                )
+            })
+            .collect()
+    };
+    let cold = run_all(8);
+    for (code, out, err) in &cold {
+        assert_eq!(*code, 1, "{out}\n{err}");
+        assert_eq!(out, &cold[0].1, "every run says the same");
+        assert!(err.is_empty(), "{err}");
+    }
+    let v = json(&cold[0].1);
+    assert_eq!(lines(&v, "changes").len(), 40, "{v}"); // 39 removed + six downgraded
+    let entry = cache_entry(&cache, &image_id(&tag));
+    let text = std::fs::read_to_string(&entry).unwrap();
+    let parsed: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(parsed["version"], 2);
+    // Only the entry itself: no temporary files left beside it.
+    let names: Vec<String> = std::fs::read_dir(entry.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    let warm = run_all(1);
+    assert_eq!(warm[0].1, cold[0].1);
+    assert!(containers_of(&tag).is_empty());
+}
+
+/// Issue 14: a cache file truncated, or filled with garbage, is ignored (never an error or a
+/// false drift) and rewritten whole.
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn a_truncated_or_garbage_cache_file_is_ignored_and_rewritten() {
+    require_docker();
+    let tag = unique("garb") + ":1";
+    let _img = small_image(&tag);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let cache_s = cache.to_str().unwrap().to_string();
+    let img = format!("image:{tag}");
+    let run = || {
+        let (code, out, err) = pindrift_env(
+            &["drift", &img, &img, "--all", "--format", "json"],
+            &[("PINDRIFT_CACHE_DIR", &cache_s)],
+        );
+        assert_eq!(code, 0, "{out}\n{err}");
+        assert!(err.is_empty(), "{err}");
+        out
+    };
+    let first = run();
+    assert_eq!(lines(&json(&first), "changes").len(), 41);
+    let entry = cache_entry(&cache, &image_id(&tag));
+    let whole = std::fs::read(&entry).unwrap();
+    let garbage: Vec<u8> = (0..whole.len()).map(|i| (i * 7 + 13) as u8).collect();
+    for (what, bytes) in [
+        ("truncated", whole[..whole.len() / 2].to_vec()),
+        ("truncated to nothing", Vec::new()),
+        ("garbage", garbage),
+        ("NUL bytes", vec![0u8; 4096]),
+    ] {
+        std::fs::write(&entry, &bytes).unwrap();
+        assert_eq!(run(), first, "{what}");
+        let back = std::fs::read(&entry).unwrap();
+        let parsed: Value =
+            serde_json::from_slice(&back).unwrap_or_else(|e| panic!("{what}: not rewritten ({e})"));
+        assert_eq!(parsed["version"], 2, "{what}");
+    }
+    assert!(containers_of(&tag).is_empty());
+}

@@ -422,3 +422,58 @@ fn duplicate_distributions_are_reported_with_both_versions() {
         );
     }
 }
+
+/// Issue 14: an image removed (`docker rmi -f`) after pindrift inspected it and before its
+/// temporary container exists is a clear error (exit 2), leaves no container and caches
+/// nothing.
+#[test]
+#[ignore = "needs the Docker Engine (and a debug build: the pause hook)"]
+fn image_removed_between_inspect_and_create() {
+    require_docker();
+    if !cfg!(debug_assertions) {
+        panic!("needs a debug build: release builds ignore PINDRIFT_TEST_PAUSE_FILE");
+    }
+    let tag = unique("rmi") + ":1";
+    let _img = two_round_image(&tag);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    let go = dir.path().join("go");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pindrift"))
+        .args(["drift", &format!("image:{tag}"), &format!("image:{tag}")])
+        .env("PINDRIFT_CACHE_DIR", &cache)
+        .env("PINDRIFT_TEST_PAUSE_FILE", &go)
+        .env("PINDRIFT_TEST_PAUSE_AT", "create")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    lines.read_line(&mut line).unwrap();
+    let id = line.trim().strip_prefix("pindrift-test-pause ").unwrap();
+    assert!(id.starts_with("sha256:"), "{line}");
+    let removed = docker(&["rmi", "-f", &tag]);
+    assert!(removed.status.success(), "{removed:?}");
+    std::fs::write(&go, "").unwrap();
+    let mut err = String::new();
+    lines.read_to_string(&mut err).unwrap();
+    let (code, out) = wait(child);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(
+        err.contains(&format!("image {tag} (sha256:"))
+            && err.contains("was removed while pindrift was reading it"),
+        "{err}"
+    );
+    assert!(!out.contains("no drift"), "{out}");
+    assert_eq!(cache_files(&cache), Vec::<String>::new());
+    let left = docker(&["ps", "-aq", "--filter", "label=pindrift.session"]);
+    let left = String::from_utf8_lossy(&left.stdout).to_string();
+    let ours: Vec<&str> = left
+        .split_whitespace()
+        .filter(|c| {
+            let o = docker(&["inspect", "--format", "{{.Image}}", c]);
+            String::from_utf8_lossy(&o.stdout).trim() == id
+        })
+        .collect();
+    assert!(ours.is_empty(), "temporary containers left: {ours:?}");
+}

@@ -51,7 +51,9 @@ async fn digests_come_from_the_local_image_or_the_registry() {
         "{pushed}"
     );
 
-    let engine = Engine::connect().await.unwrap();
+    let engine = Engine::connect(pindrift::docker::DEFAULT_TIMEOUT)
+        .await
+        .unwrap();
 
     // Local: RepoDigests holds the pushed manifest.
     let local = engine.resolve_digest(&reference).await.unwrap();

@@ -32,6 +32,17 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// Does this error say the image is gone (a creation from an image id that was removed)?
+    pub fn image_gone(&self) -> bool {
+        self.status == Some(404) && self.message.to_ascii_lowercase().contains("no such image")
+    }
+
+    /// Is this the engine's "page not found": an endpoint it does not have (an engine too
+    /// old for it, or not a Docker Engine), never "no such path"?
+    pub fn no_endpoint(&self) -> bool {
+        self.status == Some(404) && self.message.to_ascii_lowercase().contains("page not found")
+    }
+
     /// Does this error say the container itself is gone (not a path in it)?
     pub fn container_gone(&self) -> bool {
         let m = self.message.to_ascii_lowercase();

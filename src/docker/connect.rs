@@ -2,7 +2,7 @@
 
 use bollard::Docker;
 
-use super::{Bollard, Engine, EngineError};
+use super::{Bollard, Engine, EngineError, MIN_API};
 
 impl Engine<Bollard> {
     /// Connect through `DOCKER_HOST` or the default socket and negotiate the API version.
@@ -35,7 +35,19 @@ impl Engine<Bollard> {
             )),
             e => unreachable(e.to_string()),
         })?;
+        // bollard lowers its version to the engine's; below the oldest API with every
+        // endpoint pindrift reads through, a missing endpoint's 404 would read as "no such
+        // path", i.e. an empty image.
+        let v = docker.client_version();
+        let (major, minor) = (v.major_version, v.minor_version);
+        if (major, minor) < MIN_API {
+            return Err(EngineError::TooOld {
+                host,
+                version: format!("{major}.{minor}"),
+            });
+        }
         let mut engine = Engine::with_api(Bollard(docker), host);
+        engine.api_version = (major, minor);
         engine.answer_timeout = std::time::Duration::from_secs(seconds);
         Ok(engine)
     }

@@ -95,6 +95,13 @@ pub async fn exec_inventory<A: EngineApi>(
     name: &str,
     spec: &str,
 ) -> Result<Inventory, EngineError> {
+    let (major, minor) = engine.api_version();
+    if (major, minor) < super::EXEC_MIN_API {
+        return Err(EngineError::ExecTooOld {
+            host: engine.host().to_string(),
+            version: format!("{major}.{minor}"),
+        });
+    }
     let facts = engine.container_facts(name).await?;
     if !facts.running {
         return Err(EngineError::NotRunning(name.to_string()));

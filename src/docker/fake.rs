@@ -37,6 +37,8 @@ pub struct State {
     pub registry: BTreeMap<String, Result<DistributionInfo, ApiError>>,
     /// Every distribution endpoint request, in order.
     pub distribution_calls: Vec<String>,
+    /// `docker rmi -f` right after the image is inspected (before any container is made).
+    pub remove_image_after_inspect: bool,
 }
 
 #[derive(Clone, Default)]
@@ -104,7 +106,7 @@ impl EngineApi for Fake {
     }
 
     async fn inspect_image(&self, reference: &str) -> Result<ImageConfig, ApiError> {
-        let state = self.0.lock().unwrap();
+        let mut state = self.0.lock().unwrap();
         if let Some(digests) = state.local_tags.get(reference) {
             return Ok(ImageConfig {
                 id: Some(format!("sha256:{:064x}", reference.len())),
@@ -115,6 +117,9 @@ impl EngineApi for Fake {
         }
         if !state.images.contains_key(reference) {
             return Err(not_found(&format!("No such image: {reference}")));
+        }
+        if state.remove_image_after_inspect {
+            state.images.remove(reference);
         }
         Ok(ImageConfig {
             id: Some(reference.to_string()),
@@ -409,6 +414,28 @@ mod tests {
             state.containers.is_empty(),
             "the temporary container is removed"
         );
+    }
+
+    /// Issue 14: an image removed between inspect and create is a clear error naming it; no
+    /// container is left and nothing is cached.
+    #[tokio::test]
+    async fn an_image_removed_after_inspect_is_named_and_nothing_is_cached() {
+        let fake = Fake::with_image(IMAGE, &[(SIX, "Name: six\nVersion: 1.16.0\n\n")]);
+        fake.0.lock().unwrap().remove_image_after_inspect = true;
+        let cache = tempfile::tempdir().unwrap();
+        let mut engine = engine(&fake);
+        engine.set_cache_dir(Some(cache.path().to_path_buf()));
+        let err = engine.image_inventory(IMAGE, "image:x").await.unwrap_err();
+        engine.cleanup().await;
+        assert!(matches!(err, EngineError::ImageGone(_)), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "image sha256:111111111111 was removed while pindrift was reading it (after it \
+             was inspected); nothing was compared and nothing was cached (run again)"
+        );
+        let state = fake.0.lock().unwrap();
+        assert!(state.containers.is_empty());
+        assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
     }
 
     #[tokio::test]

@@ -60,6 +60,11 @@ pub enum EngineError {
     ContainerGone(String),
     #[error("no such image: {0} (pindrift never pulls; build or load it first)")]
     NoSuchImage(String),
+    #[error(
+        "image {0} was removed while pindrift was reading it (after it was inspected); \
+         nothing was compared and nothing was cached (run again)"
+    )]
+    ImageGone(String),
     #[error("container {0} is not running; --via exec needs a running container (the default archive reading works on stopped containers)")]
     NotRunning(String),
     #[error("`{command}` in {container} failed (exit {code}): {stderr}")]
@@ -71,6 +76,20 @@ pub enum EngineError {
     },
     #[error("{context}: {message}")]
     Api { context: String, message: String },
+    #[error(
+        "the Docker Engine at {host} speaks API {version}; pindrift needs {}.{} or newer \
+         (Docker 1.12 or newer)",
+        MIN_API.0,
+        MIN_API.1
+    )]
+    TooOld { host: String, version: String },
+    #[error(
+        "--via exec needs Docker Engine API {}.{} or newer (exec with environment variables); \
+         the engine at {host} speaks {version} (the default archive reading works with it)",
+        EXEC_MIN_API.0,
+        EXEC_MIN_API.1
+    )]
+    ExecTooOld { host: String, version: String },
     #[error(
         "{context}: the Docker Engine did not answer within {seconds} s; nothing was compared \
          (--timeout SECONDS waits longer)"
@@ -92,6 +111,14 @@ impl EngineError {
         }
     }
 }
+
+/// The oldest Engine API pindrift talks to: 1.24 (Docker 1.12), the oldest that current
+/// engines still accept, and newer than every endpoint pindrift reads through (the archive
+/// endpoint is 1.20, the `ancestor` filter 1.21).
+pub const MIN_API: (usize, usize) = (1, 24);
+
+/// `--via exec` sets environment variables on the exec (`Env`, API 1.25).
+pub const EXEC_MIN_API: (usize, usize) = (1, 25);
 
 /// How long pindrift waits for the engine to answer one request (or to send the next
 /// piece of an archive) by default: an engine that never answers must not hold a
@@ -144,6 +171,8 @@ pub struct Engine<A = Bollard> {
     metadata_cap: u64,
     /// How long to wait for the next piece of a stream (requests time out in the client).
     answer_timeout: std::time::Duration,
+    /// The API version agreed with the engine (`MAJOR`, `MINOR`).
+    api_version: (usize, usize),
 }
 
 /// A running replica found by a selector.
@@ -172,6 +201,7 @@ impl<A: EngineApi> Engine<A> {
             pending: std::sync::Mutex::new(Vec::new()),
             metadata_cap: crate::inventory::tarscan::MAX_TOTAL_KEPT,
             answer_timeout: DEFAULT_TIMEOUT,
+            api_version: (1, 53),
         }
     }
 
@@ -188,6 +218,11 @@ impl<A: EngineApi> Engine<A> {
     /// Read containers as image + changes: when (see [`ChangesPolicy`]).
     pub fn set_changes_policy(&mut self, policy: ChangesPolicy) {
         self.changes = policy;
+    }
+
+    /// The API version agreed with the engine.
+    pub fn api_version(&self) -> (usize, usize) {
+        self.api_version
     }
 
     pub fn host(&self) -> &str {

@@ -34,6 +34,7 @@ pub struct ImageHandle {
 enum Target {
     /// An image: from the cache, else from a temporary container made on first need.
     Image {
+        reference: String,
         image_id: String,
         temp: Option<String>,
     },
@@ -191,7 +192,10 @@ impl<A: EngineApi> Engine<A> {
         let base = self.load_cache(&image_id).await;
         let temp = match base {
             Some(_) => None,
-            None => Some(self.create_temp(&image_id).await?),
+            None => {
+                test_pause_before_create(&image_id).await;
+                Some(self.create_temp(reference, &image_id).await?)
+            }
         };
         Ok(ImageHandle {
             reference: reference.to_string(),
@@ -220,6 +224,7 @@ impl<A: EngineApi> Engine<A> {
         };
         let mut reader = Reader::new(
             Target::Image {
+                reference: handle.reference.clone(),
                 image_id: image_id.clone(),
                 temp: handle.temp,
             },
@@ -271,7 +276,11 @@ impl<A: EngineApi> Engine<A> {
         let budget = reader.budget.clone();
         match &mut reader.target {
             Target::Direct { id } => got = self.scan_each(id, paths, &budget).await?,
-            Target::Image { image_id, temp } => {
+            Target::Image {
+                reference,
+                image_id,
+                temp,
+            } => {
                 let missing: Vec<String> = paths
                     .iter()
                     .filter(|p| !reader.base.contains_key(*p) && !reader.learned.contains_key(*p))
@@ -279,7 +288,7 @@ impl<A: EngineApi> Engine<A> {
                     .collect();
                 if !missing.is_empty() {
                     if temp.is_none() {
-                        *temp = Some(self.create_temp(image_id).await?);
+                        *temp = Some(self.create_temp(reference, image_id).await?);
                     }
                     let id = temp.clone().unwrap_or_default();
                     let mut read = self.scan_each(&id, &missing, &budget).await?;
@@ -508,18 +517,34 @@ impl<A: EngineApi> Engine<A> {
 /// Test hook (debug builds only): with `PINDRIFT_TEST_PAUSE_FILE=PATH`, stop between the two
 /// rounds of archive reads, print `pindrift-test-pause <container id>` on stderr and wait
 /// until PATH exists. Lets the test suite remove a container mid-read deterministically.
-#[allow(clippy::print_stderr)] // telling the waiting test is this hook's job
 async fn test_pause(target: &Target) {
+    let id = match target {
+        Target::Direct { id } | Target::Overlay { id, .. } => id.clone(),
+        Target::Image { temp, .. } => temp.clone().unwrap_or_default(),
+    };
+    test_pause_at("rounds", &id).await;
+}
+
+/// Test hook: with `PINDRIFT_TEST_PAUSE_AT=create` (and `PINDRIFT_TEST_PAUSE_FILE`), stop
+/// after an image was inspected and before its temporary container is created, printing the
+/// image id: lets the suite remove the image in that window.
+async fn test_pause_before_create(image_id: &str) {
+    test_pause_at("create", image_id).await;
+}
+
+/// Pause at `stage` (`rounds`, the default, or `create`) when the hook asks for it.
+#[allow(clippy::print_stderr)] // telling the waiting test is this hook's job
+async fn test_pause_at(stage: &str, id: &str) {
     if !cfg!(debug_assertions) {
         return;
     }
     let Some(go) = std::env::var_os("PINDRIFT_TEST_PAUSE_FILE") else {
         return;
     };
-    let id = match target {
-        Target::Direct { id } | Target::Overlay { id, .. } => id.clone(),
-        Target::Image { temp, .. } => temp.clone().unwrap_or_default(),
-    };
+    let at = std::env::var("PINDRIFT_TEST_PAUSE_AT").unwrap_or_else(|_| "rounds".into());
+    if at != stage {
+        return;
+    }
     eprintln!("pindrift-test-pause {id}");
     let go = PathBuf::from(go);
     for _ in 0..3000 {

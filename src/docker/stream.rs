@@ -28,8 +28,32 @@ impl<A: EngineApi> Engine<A> {
             .await
             .map_err(|_| timed_out())?
         {
-            None => return Ok(Some(Collected::default())),
+            // Even an empty folder's tar has its end-of-archive blocks: nothing at all is a
+            // stream that broke off, not an empty folder.
+            None => {
+                return Err(EngineError::Api {
+                    context: format!("archiving {path}"),
+                    message: "the archive stream broke off before any data; nothing was compared"
+                        .into(),
+                })
+            }
             // A 404 is either "no such path" or "no such container": only the first is absence.
+            Some(Err(e)) if e.no_endpoint() => {
+                return Err(EngineError::api(
+                    format!("archiving {path} (the engine has no archive endpoint)"),
+                    e,
+                ))
+            }
+            // A link loop at the archived path: the engine cannot resolve it (500, "too many
+            // links"). Nothing is there for Python either; name it, read the rest.
+            Some(Err(e)) if e.message.contains("too many links") => {
+                let mut c = Collected::default();
+                c.warnings.push(crate::inventory::Warning {
+                    path: path.to_string(),
+                    message: "is a loop of symbolic links; nothing through it was read".into(),
+                });
+                return Ok(Some(c));
+            }
             Some(Err(e)) if e.container_gone() => {
                 return Err(EngineError::ContainerGone(short(id)))
             }
@@ -86,6 +110,14 @@ impl<A: EngineApi> Engine<A> {
                 format!("archiving {path} (the stream broke off)"),
                 e,
             ));
+        }
+        // The HTTP body ended properly but the tar did not (the engine failed while writing
+        // it): as incomplete as a cut connection.
+        if let Some(why) = &collected.broken {
+            return Err(EngineError::Api {
+                context: format!("archiving {path}"),
+                message: format!("the archive stream broke off ({why}); nothing was compared"),
+            });
         }
         Ok(Some(collected))
     }

@@ -17,8 +17,26 @@ async fn remove_container<A: EngineApi>(api: &A, id: &str) {
     }
 }
 
+/// `app:1 (sha256:0123456789ab)`, or the short id alone when that is the reference.
+fn describe(reference: &str, image_id: &str) -> String {
+    let id = image_id.strip_prefix("sha256:").unwrap_or(image_id);
+    let id = super::short(id);
+    let bare = reference.strip_prefix("sha256:").unwrap_or(reference);
+    if id.starts_with(bare) || bare.starts_with(&id) {
+        format!("sha256:{id}")
+    } else {
+        format!("{reference} (sha256:{id})")
+    }
+}
+
 impl<A: EngineApi> Engine<A> {
-    pub(super) async fn create_temp(&self, image_id: &str) -> Result<String, EngineError> {
+    /// `reference` names the image in messages (`app:1`); the container is created from
+    /// `image_id`, the id pindrift inspected, so a tag moved meanwhile is never read.
+    pub(super) async fn create_temp(
+        &self,
+        reference: &str,
+        image_id: &str,
+    ) -> Result<String, EngineError> {
         let n = self.counter.fetch_add(1, Ordering::SeqCst);
         let name = format!("pindrift-drift-{}-{n}", self.session);
         let mut labels = HashMap::new();
@@ -47,7 +65,14 @@ impl<A: EngineApi> Engine<A> {
                 context: format!("creating a container from {image_id}"),
                 message: e.to_string(),
             })?
-            .map_err(|e| EngineError::api(format!("creating a container from {image_id}"), e))?;
+            .map_err(|e| {
+                // Removed (`docker rmi -f`) since pindrift inspected it: say so, not a 404.
+                if e.image_gone() {
+                    EngineError::ImageGone(describe(reference, image_id))
+                } else {
+                    EngineError::api(format!("creating a container from {image_id}"), e)
+                }
+            })?;
         Ok(created)
     }
 

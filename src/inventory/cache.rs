@@ -8,7 +8,7 @@
 //! read).
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -120,11 +120,20 @@ impl Data {
 /// Read the cached roots of an image; `None` when there is no usable entry.
 pub fn load(dir: &Path, image_id: &str) -> Option<Roots> {
     let path = entry_path(dir, image_id)?;
+    // Only a regular file: a FIFO (or a device) put there would hang or never end the read.
     let meta = std::fs::metadata(&path).ok()?;
-    if meta.len() > MAX_CACHE_FILE {
+    if !meta.is_file() || meta.len() > MAX_CACHE_FILE {
         return None;
     }
-    let bytes = std::fs::read(&path).ok()?;
+    let mut bytes = Vec::new();
+    std::fs::File::open(&path)
+        .ok()?
+        .take(MAX_CACHE_FILE + 1)
+        .read_to_end(&mut bytes)
+        .ok()?;
+    if bytes.len() as u64 > MAX_CACHE_FILE {
+        return None;
+    }
     let entry: Entry = serde_json::from_slice(&bytes).ok()?;
     if entry.version != FORMAT_VERSION || entry.image_id != image_id {
         return None;
@@ -223,6 +232,39 @@ mod tests {
         let path = entry_path(dir.path(), ID).unwrap();
         std::fs::write(&path, b"{not json").unwrap();
         assert!(load(dir.path(), ID).is_none());
+        store(dir.path(), ID, &roots).unwrap();
+        assert!(load(dir.path(), ID).is_some());
+        // Every truncation of a whole entry, and garbage: no entry, never a partial one.
+        let whole = std::fs::read(&path).unwrap();
+        for cut in 0..whole.len() {
+            std::fs::write(&path, &whole[..cut]).unwrap();
+            assert!(load(dir.path(), ID).is_none(), "cut at {cut}");
+        }
+    }
+
+    /// Issue 14: a FIFO (or a device) where the cache file should be is ignored at once,
+    /// not read forever; the next store replaces it with a file.
+    #[test]
+    fn a_cache_entry_that_is_not_a_regular_file_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = entry_path(dir.path(), ID).unwrap();
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let d = dir.path().to_path_buf();
+        std::thread::spawn(move || {
+            let _ = tx.send(load(&d, ID).is_none());
+        });
+        let ignored = rx.recv_timeout(std::time::Duration::from_secs(5));
+        if ignored.is_err() {
+            // Unblock the reader so the test process can end.
+            let _ = std::fs::OpenOptions::new().write(true).open(&path);
+        }
+        assert_eq!(ignored, Ok(true), "a FIFO must not be read");
+        let mut roots = Roots::new();
+        roots.insert("/missing".into(), None);
         store(dir.path(), ID, &roots).unwrap();
         assert!(load(dir.path(), ID).is_some());
     }

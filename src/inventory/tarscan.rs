@@ -126,6 +126,9 @@ pub struct Collected {
     /// The read stopped at the inventory's [`Budget`]: this is not the folder's whole
     /// content, so it is never cached as such.
     pub cut_short: bool,
+    /// The tar did not end properly (an entry cut off, no end-of-archive blocks, garbage):
+    /// why. What was kept is not the folder's content; the engine code fails the read.
+    pub broken: Option<String>,
 }
 
 impl Collected {
@@ -133,6 +136,9 @@ impl Collected {
         self.kept_bytes += other.kept_bytes;
         self.entries += other.entries;
         self.cut_short |= other.cut_short;
+        if self.broken.is_none() {
+            self.broken = other.broken;
+        }
         self.files.extend(other.files);
         self.warnings.extend(other.warnings);
     }
@@ -166,6 +172,9 @@ impl Collected {
         }
         self.entries += other.entries;
         self.cut_short = true;
+        if self.broken.is_none() {
+            self.broken = other.broken;
+        }
         self.warnings.extend(other.warnings);
     }
 }
@@ -202,8 +211,8 @@ pub fn parent_of(path: &str) -> &str {
 }
 
 /// Read one tar stream (the archive of container path `archived`), keeping what
-/// [`interest`] selects. Malformed archives end the read with a warning, not an error: what
-/// was kept so far is still used.
+/// [`interest`] selects. Malformed archives end the read with a warning and
+/// [`Collected::broken`] set; what was kept so far is still there for the caller to judge.
 pub fn scan_tar<R: Read>(reader: R, archived: &str, out: &mut Collected) {
     scan_tar_within(reader, archived, out, &Budget::new(MAX_TOTAL_KEPT));
 }
@@ -211,30 +220,90 @@ pub fn scan_tar<R: Read>(reader: R, archived: &str, out: &mut Collected) {
 /// [`scan_tar`], keeping no more than what `budget` (shared by every folder of one
 /// inventory) still allows.
 pub fn scan_tar_within<R: Read>(reader: R, archived: &str, out: &mut Collected, budget: &Budget) {
-    let base = parent_of(archived).to_string();
     let mut archive = tar::Archive::new(reader);
+    if !scan_entries(&mut archive, archived, out, budget) {
+        return;
+    }
+    // The tar reader stops at the first zero block, and also, silently, at an end of input
+    // on a block boundary: a stream cut there would pass for a whole folder with fewer
+    // packages. Every writer (the engine's Go `archive/tar` included) ends with two zero
+    // blocks, so a proper end leaves the second one unread.
+    let mut rest = archive.into_inner();
+    let mut buf = [0u8; 4096];
+    let mut trailing = 0usize;
+    loop {
+        match rest.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => trailing += n,
+            Err(e) => {
+                broke_off(out, archived, e.to_string());
+                return;
+            }
+        }
+    }
+    if trailing == 0 {
+        broke_off(
+            out,
+            archived,
+            "the archive ended without its end-of-archive blocks".into(),
+        );
+    }
+}
+
+fn broke_off(out: &mut Collected, archived: &str, why: String) {
+    out.warnings.push(Warning {
+        path: archived.to_string(),
+        message: format!("archive stream broke off: {why}"),
+    });
+    out.broken = Some(why);
+}
+
+/// The entries of one tar; `false` when the read stopped early (broken, or at the budget).
+fn scan_entries<R: Read>(
+    archive: &mut tar::Archive<R>,
+    archived: &str,
+    out: &mut Collected,
+    budget: &Budget,
+) -> bool {
+    let base = parent_of(archived).to_string();
     let entries = match archive.entries() {
         Ok(e) => e,
         Err(e) => {
-            out.warnings.push(Warning {
-                path: archived.to_string(),
-                message: format!("unreadable archive: {e}"),
-            });
-            return;
+            broke_off(out, archived, format!("unreadable archive: {e}"));
+            return false;
         }
     };
     for entry in entries {
         let mut entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                out.warnings.push(Warning {
-                    path: archived.to_string(),
-                    message: format!("archive stream broke off: {e}"),
-                });
-                return;
+                broke_off(out, archived, e.to_string());
+                return false;
             }
         };
         out.entries += 1;
+        // The archived folder itself is a link (a site folder pointing at `/`, or at a link
+        // back to itself): the engine sends the link, not what it points to. Say so; links
+        // are never followed.
+        if entry.header().entry_type() == tar::EntryType::Symlink {
+            let here = entry.path().ok().and_then(|n| entry_path(&base, &n));
+            if here.as_deref() == Some(archived.trim_end_matches('/')) {
+                let target = entry
+                    .link_name()
+                    .ok()
+                    .flatten()
+                    .map(|t| t.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                out.warnings.push(Warning {
+                    path: archived.to_string(),
+                    message: format!(
+                        "is a symbolic link to `{target}`; links are not followed, so nothing \
+                         through it was read"
+                    ),
+                });
+            }
+            continue;
+        }
         // Only regular files are read; links are never followed.
         if !matches!(
             entry.header().entry_type(),
@@ -278,29 +347,38 @@ pub fn scan_tar_within<R: Read>(reader: R, archived: &str, out: &mut Collected, 
                 &format!("this file and the rest of {archived}"),
             ));
             out.cut_short = true;
-            return;
+            return false;
         }
         let mut buf = Vec::with_capacity(reserved as usize);
         if let Err(e) = (&mut entry).take(limit).read_to_end(&mut buf) {
             budget.give_back(reserved);
-            out.warnings.push(Warning {
-                path,
-                message: format!("read error: {e}"),
-            });
-            return;
+            broke_off(out, archived, format!("{path}: {e}"));
+            return false;
         }
         if matches!(want, Interest::Head(_)) {
             // Only the header block is used; the description after it is dropped (and its
             // memory given back: a Vec keeps its capacity when truncated).
-            if let Some(end) = memchr::memmem::find(&buf, b"\n\n") {
-                buf.truncate(end + 1);
-                buf.shrink_to_fit();
+            match memchr::memmem::find(&buf, b"\n\n") {
+                Some(end) => {
+                    buf.truncate(end + 1);
+                    buf.shrink_to_fit();
+                }
+                // The cap cut the header section itself: fields after it are not seen.
+                None if size > limit => out.warnings.push(Warning {
+                    path: path.clone(),
+                    message: format!(
+                        "the metadata header section is longer than {}; only its start was read",
+                        crate::read::human_size(limit)
+                    ),
+                }),
+                None => {}
             }
         }
         budget.give_back(reserved.saturating_sub(buf.len() as u64));
         out.kept_bytes += buf.len() as u64;
         out.files.insert(path, buf);
     }
+    true
 }
 
 #[cfg(test)]
@@ -353,6 +431,59 @@ mod tests {
         assert_eq!(c.entries, 4);
     }
 
+    /// Issue 14: a 50 MB METADATA keeps at most the cap (the header block when it ends
+    /// before), and a header section cut by the cap is said.
+    #[test]
+    fn a_huge_metadata_keeps_its_headers_only_and_a_cut_header_is_said() {
+        let mut body = b"Name: big\nVersion: 1.0\n\n".to_vec();
+        body.resize(50 * 1024 * 1024, b'x');
+        let mut headers = b"Name: long\nVersion: 2.0\n".to_vec();
+        while headers.len() < (MAX_SMALL_FILE as usize) * 2 {
+            headers.extend_from_slice(b"Classifier: x\n");
+        }
+        let data = tar_of(&[
+            ("site-packages/big-1.0.dist-info/METADATA", &body),
+            ("site-packages/long-2.0.dist-info/METADATA", &headers),
+        ]);
+        let mut c = Collected::default();
+        scan_tar(&data[..], "/s/site-packages", &mut c);
+        let big = &c.files["/s/site-packages/big-1.0.dist-info/METADATA"];
+        assert_eq!(big.as_slice(), b"Name: big\nVersion: 1.0\n");
+        let long = &c.files["/s/site-packages/long-2.0.dist-info/METADATA"];
+        assert_eq!(long.len() as u64, MAX_SMALL_FILE);
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert_eq!(
+            c.warnings[0].path,
+            "/s/site-packages/long-2.0.dist-info/METADATA"
+        );
+        assert!(c.warnings[0].message.contains("header section is longer"));
+        assert!(c.broken.is_none());
+    }
+
+    /// Issue 14: the archived folder itself a link (to `/`, or a loop): a warning naming
+    /// it and its target; nothing followed.
+    #[test]
+    fn an_archived_folder_that_is_a_link_is_named() {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        b.append_link(&mut h, "site-packages", "/").unwrap();
+        let data = b.into_inner().unwrap();
+        let mut c = Collected::default();
+        scan_tar(&data[..], "/usr/local/lib/python3.11/site-packages", &mut c);
+        assert!(c.files.is_empty() && c.broken.is_none(), "{c:?}");
+        assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+        assert_eq!(
+            c.warnings[0].path,
+            "/usr/local/lib/python3.11/site-packages"
+        );
+        assert!(
+            c.warnings[0].message.contains("symbolic link to `/"),
+            "{c:?}"
+        );
+    }
+
     #[test]
     fn caps_sizes() {
         let huge = vec![b'a'; (MAX_SMALL_FILE + 10) as usize];
@@ -369,7 +500,8 @@ mod tests {
         assert!(!c
             .files
             .contains_key("/s/site-packages/x-1.dist-info/direct_url.json"));
-        assert_eq!(c.warnings.len(), 1);
+        // The direct_url.json over its cap, and the METADATA header section cut by it.
+        assert_eq!(c.warnings.len(), 2, "{:?}", c.warnings);
     }
 
     /// Issue 14: the cap is per inventory: folders read one after the other (or at once)
@@ -451,6 +583,25 @@ mod tests {
         assert!(all.warnings[0].package_unread());
     }
 
+    /// Issue 14: a tar that stops on a block boundary (no end-of-archive blocks) or inside
+    /// an entry is broken, not a folder with fewer packages.
+    #[test]
+    fn a_tar_cut_short_is_broken() {
+        let a = b"Name: a\nVersion: 1\n".as_slice();
+        let whole = tar_of(&[
+            ("site-packages/a-1.dist-info/METADATA", a),
+            ("site-packages/b-1.dist-info/METADATA", a),
+        ]);
+        let mut c = Collected::default();
+        scan_tar(&whole[..], "/s/site-packages", &mut c);
+        assert_eq!((c.files.len(), c.broken.as_deref()), (2, None));
+        for cut in [1024, 1024 + 600, 2048] {
+            let mut c = Collected::default();
+            scan_tar(&whole[..cut], "/s/site-packages", &mut c);
+            assert!(c.broken.is_some(), "cut at {cut}: {c:?}");
+        }
+    }
+
     #[test]
     fn garbage_is_a_warning() {
         let mut c = Collected::default();
@@ -458,6 +609,7 @@ mod tests {
         scan_tar(&junk[..], "/x", &mut c);
         assert_eq!(c.files.len(), 0);
         assert!(!c.warnings.is_empty());
+        assert!(c.broken.is_some());
     }
 
     #[test]
