@@ -554,3 +554,36 @@ fn a_full_disk_leaves_the_file_as_it_was() {
     names.sort();
     assert_eq!(names, ["filler", "prod.freeze", "requirements.txt"]);
 }
+
+/// The README's example holds: the demo service pinned from the freeze shipped next to it,
+/// run from outside the repository, without writing to it (`--diff`), with no engine to ask.
+#[test]
+fn the_readme_example_pins_the_demo_from_its_production_freeze() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let demo = repo.join("fixtures/demo");
+    let freeze = format!("freeze:{}", demo.join("production.freeze").display());
+    let elsewhere = tempfile::tempdir().unwrap();
+    let before = fs::read(demo.join("requirements.txt")).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pindrift"))
+        .current_dir(elsewhere.path())
+        .args(["pin", "--diff", demo.to_str().unwrap(), "--from", &freeze])
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let requirements = demo.join("requirements.txt");
+    let requirements = requirements.display();
+    for line in [
+        format!("--- {requirements}\n+++ {requirements}\n"),
+        "-eventlet\n-gunicorn>=20.1\n+eventlet==0.20.0\n+gunicorn==21.2.0\n".to_string(),
+        "-RUN pip install --upgrade pip \\\n+RUN pip install --upgrade pip==23.0.1 \\\n"
+            .to_string(),
+    ] {
+        assert!(stdout.contains(&line), "{line:?} not in\n{stdout}");
+    }
+    assert!(stderr.contains("python:3.11-slim"), "{stderr}");
+    assert_eq!(fs::read(demo.join("requirements.txt")).unwrap(), before);
+}

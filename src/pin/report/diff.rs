@@ -3,7 +3,8 @@
 use crate::pin::PinOutcome;
 use std::fmt::Write as _;
 
-/// The diff of every planned change, file by file, in plan order (`a/`, `b/` prefixes as git).
+/// The diff of every planned change, file by file, in plan order (`a/`, `b/` prefixes as git
+/// for relative paths).
 pub fn render(outcome: &PinOutcome) -> String {
     let mut out = String::new();
     for plan in &outcome.plans {
@@ -32,12 +33,19 @@ pub fn render(outcome: &PinOutcome) -> String {
 }
 
 fn unified(out: &mut String, name: &str, old: &str, new: &str) {
+    // git's `a/` and `b/` prefixes for paths relative to the working directory (`git apply`,
+    // `patch -p1`); an absolute path is written as it is, as `diff -u` does (`patch -p0`).
+    let (old_name, new_name) = if name.starts_with('/') {
+        (name.to_string(), name.to_string())
+    } else {
+        (format!("a/{name}"), format!("b/{name}"))
+    };
     let diff = similar::TextDiff::from_lines(old, new);
     let text = diff
         .unified_diff()
         .context_radius(3)
         .missing_newline_hint(true)
-        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .header(&old_name, &new_name)
         .to_string();
     let _ = write!(out, "{text}");
 }
