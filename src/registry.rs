@@ -20,6 +20,18 @@ pub enum Scope {
     Any,
 }
 
+/// What `pindrift pin` does for a rule's findings. Findings carry no fix for these: `check`
+/// does not know what a source runs; `pin` reads it and rewrites the text itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PinAction {
+    /// `pin` rewrites what the finding is about from the source (a version, a commit, a
+    /// digest) where the text stands verbatim in the file.
+    Rewrites,
+    /// `pin` leaves it alone; the rule's page says why.
+    Nothing,
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct RuleMeta {
     pub rule: Rule,
@@ -33,6 +45,8 @@ pub struct RuleMeta {
     pub profile: Profile,
     /// Whether its findings can carry a fix (from the rule's implementation).
     pub fix: FixAvailability,
+    /// What `pindrift pin` does for its findings (the page's "What `pin` does" says how).
+    pub pin: PinAction,
     pub scope: Scope,
     /// The page from `rules/CODE.md`.
     pub doc: &'static str,
@@ -46,6 +60,11 @@ impl RuleMeta {
     pub fn fixable(&self) -> bool {
         self.fix.is_fixable()
     }
+
+    /// `pindrift pin` rewrites what its findings are about.
+    pub fn pinned_by_pin(&self) -> bool {
+        self.pin == PinAction::Rewrites
+    }
 }
 
 macro_rules! registry {
@@ -55,6 +74,7 @@ macro_rules! registry {
             profile: $profile:ident,
             scope: $scope:ident,
             fix: $fix:path,
+            pin: $pin:ident,
             summary: $summary:literal,
         }
     )*) => {
@@ -78,6 +98,7 @@ macro_rules! registry {
                     default_level: Level::$level,
                     profile: Profile::$profile,
                     fix: $fix,
+                    pin: PinAction::$pin,
                     scope: Scope::$scope,
                     doc: include_str!(concat!("../rules/", stringify!($code), ".md")),
                 },
@@ -92,6 +113,7 @@ registry! {
         profile: Default,
         scope: Any,
         fix: crate::lint::dockerfile::rules::syntax_error::FIX,
+        pin: Nothing,
         summary: "A line the installer or builder would reject",
     }
     IncludeError = PD002 "include-error" {
@@ -99,6 +121,7 @@ registry! {
         profile: Default,
         scope: Requirements,
         fix: crate::lint::requirements::install::INCLUDE_ERROR_FIX,
+        pin: Nothing,
         summary: "An -r/-c include that is missing, unreadable or circular",
     }
     UnusedSuppression = PD003 "unused-suppression" {
@@ -106,6 +129,7 @@ registry! {
         profile: Strict,
         scope: Any,
         fix: crate::suppress::UNUSED_FIX,
+        pin: Nothing,
         summary: "A `# pindrift: ignore` comment (or code in it) that suppressed nothing (strict)",
     }
     InvalidSuppression = PD004 "invalid-suppression" {
@@ -113,6 +137,7 @@ registry! {
         profile: Default,
         scope: Any,
         fix: crate::suppress::INVALID_FIX,
+        pin: Nothing,
         summary: "A suppression comment with an unknown code or that cannot be read",
     }
     FileTooLarge = PD005 "file-too-large" {
@@ -120,6 +145,7 @@ registry! {
         profile: Default,
         scope: Any,
         fix: crate::lint::requirements::install::FILE_TOO_LARGE_FIX,
+        pin: Nothing,
         summary: "A file larger than the size cap (--max-file-size), not read",
     }
     UnpinnedRequirement = PD101 "unpinned-requirement" {
@@ -127,6 +153,7 @@ registry! {
         profile: Default,
         scope: Any,
         fix: crate::lint::requirements::rules::unpinned_requirement::FIX,
+        pin: Rewrites,
         summary: "Requirement without any version specifier",
     }
     LooseSpecifier = PD102 "loose-specifier" {
@@ -134,6 +161,7 @@ registry! {
         profile: Default,
         scope: Any,
         fix: crate::lint::requirements::rules::loose_specifier::FIX,
+        pin: Rewrites,
         summary: "Version specifier that admits more than one version",
     }
     VcsRefNotCommit = PD103 "vcs-ref-not-commit" {
@@ -141,6 +169,7 @@ registry! {
         profile: Default,
         scope: Any,
         fix: crate::lint::requirements::rules::vcs_ref_not_commit::FIX,
+        pin: Rewrites,
         summary: "VCS requirement not fixed to a full commit hash",
     }
     ConflictingPins = PD104 "conflicting-pins" {
@@ -148,6 +177,7 @@ registry! {
         profile: Default,
         scope: Requirements,
         fix: crate::lint::requirements::rules::conflicting_pins::FIX,
+        pin: Nothing,
         summary: "One package pinned to different versions in one install",
     }
     MissingHash = PD107 "missing-hash" {
@@ -155,6 +185,7 @@ registry! {
         profile: Strict,
         scope: Requirements,
         fix: crate::lint::requirements::rules::missing_hash::FIX,
+        pin: Nothing,
         summary: "Requirement without --hash (strict, or when pip is in hash-checking mode)",
     }
     UrlWithoutHash = PD108 "url-without-hash" {
@@ -162,6 +193,7 @@ registry! {
         profile: Strict,
         scope: Any,
         fix: crate::lint::requirements::rules::url_without_hash::FIX,
+        pin: Nothing,
         summary: "Direct URL archive without a hash",
     }
     LocalRequirement = PD109 "local-requirement" {
@@ -169,6 +201,7 @@ registry! {
         profile: Default,
         scope: Any,
         fix: crate::lint::requirements::rules::local_requirement::FIX,
+        pin: Nothing,
         summary: "Local path or editable install: pinned by whatever is on disk",
     }
     ImageWithoutTag = PD201 "image-without-tag" {
@@ -176,6 +209,7 @@ registry! {
         profile: Default,
         scope: Dockerfile,
         fix: crate::lint::dockerfile::rules::image_without_tag::FIX,
+        pin: Rewrites,
         summary: "Image reference without a tag or digest (means `latest`)",
     }
     LatestTag = PD202 "latest-tag" {
@@ -183,6 +217,7 @@ registry! {
         profile: Default,
         scope: Dockerfile,
         fix: crate::lint::dockerfile::rules::latest_tag::FIX,
+        pin: Rewrites,
         summary: "Image reference with the `latest` tag and no digest",
     }
     TagWithoutDigest = PD203 "tag-without-digest" {
@@ -190,6 +225,7 @@ registry! {
         profile: Strict,
         scope: Dockerfile,
         fix: crate::lint::dockerfile::rules::tag_without_digest::FIX,
+        pin: Rewrites,
         summary: "Image reference with a tag but no @sha256 digest (strict)",
     }
     UnresolvedImageArg = PD204 "unresolved-image-arg" {
@@ -197,6 +233,7 @@ registry! {
         profile: Default,
         scope: Dockerfile,
         fix: crate::lint::dockerfile::rules::unresolved_image_arg::FIX,
+        pin: Nothing,
         summary: "Image depends on a build arg with no default and no --build-arg",
     }
     UnpinnedOsPackage = PD210 "unpinned-os-package" {
@@ -204,6 +241,7 @@ registry! {
         profile: Default,
         scope: Dockerfile,
         fix: crate::lint::dockerfile::rules::unpinned_os_package::FIX,
+        pin: Rewrites,
         summary: "apt-get/apk package without an exact version",
     }
     UnpinnedLanguagePackage = PD211 "unpinned-language-package" {
@@ -211,6 +249,7 @@ registry! {
         profile: Default,
         scope: Dockerfile,
         fix: crate::lint::dockerfile::rules::unpinned_language_package::FIX,
+        pin: Nothing,
         summary: "npm/yarn/pnpm/gem/go/cargo/conda package without an exact version",
     }
     UnresolvedVersionVariable = PD212 "unresolved-version-variable" {
@@ -218,6 +257,7 @@ registry! {
         profile: Default,
         scope: Dockerfile,
         fix: crate::lint::dockerfile::rules::unresolved_version_variable::FIX,
+        pin: Nothing,
         summary: "Package, version or file in RUN from a variable with no known value",
     }
     RequirementsFileNotInContext = PD213 "requirements-file-not-in-context" {
@@ -225,6 +265,7 @@ registry! {
         profile: Default,
         scope: Dockerfile,
         fix: crate::lint::dockerfile::rules::requirements_file_not_in_context::FIX,
+        pin: Nothing,
         summary: "pip -r/-c file that is not in the build context",
     }
 }

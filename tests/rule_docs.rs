@@ -46,11 +46,42 @@ fn every_rule_has_a_page_and_every_page_a_rule() {
             "## Why is this bad?",
             "## Example",
             "## Use instead",
+            "## What `pin` does",
             "## Options",
         ] {
             assert!(rule.doc.contains(heading), "{} lacks {heading}", rule.code);
         }
     }
+}
+
+/// Every page says what `pin` does, and the registry agrees with it: a rule `pin` leaves
+/// alone says "Nothing" first, a rule it rewrites says what it writes.
+#[test]
+fn every_page_says_what_pin_does_and_the_registry_agrees() {
+    use pindrift::registry::PinAction;
+    for rule in RULES {
+        let section = rule
+            .doc
+            .split("## What `pin` does\n")
+            .nth(1)
+            .unwrap_or_else(|| panic!("{} has no `What pin does` section", rule.code));
+        let says_nothing = section.starts_with("Nothing");
+        assert_eq!(
+            says_nothing,
+            rule.pin == PinAction::Nothing,
+            "{}: the page and the registry disagree about pin",
+            rule.code
+        );
+    }
+    let rewritten: Vec<&str> = RULES
+        .iter()
+        .filter(|r| r.pinned_by_pin())
+        .map(|r| r.code)
+        .collect();
+    assert_eq!(
+        rewritten,
+        ["PD101", "PD102", "PD103", "PD201", "PD202", "PD203", "PD210"]
+    );
 }
 
 /// The first fenced block after `heading`: (file name, body).

@@ -43,7 +43,7 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
                         "default"
                     },
                     if rule.fixable() { "yes" } else { "no" },
-                    if pinned_by_pin(rule) { "yes" } else { "no" },
+                    if rule.pinned_by_pin() { "yes" } else { "no" },
                     rule.summary,
                 ]);
             }
@@ -59,7 +59,7 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
                         "level": rule.default_level,
                         "strict_only": rule.strict_only(),
                         "fixable": rule.fixable(),
-                        "pin": pinned_by_pin(rule),
+                        "pin": rule.pinned_by_pin(),
                         "scope": rule.scope,
                         "summary": rule.summary,
                     })
@@ -70,12 +70,6 @@ pub fn list(args: RulesArgs) -> anyhow::Result<u8> {
         }
     }
     Ok(0)
-}
-
-/// `pindrift pin` resolves the rule's findings (from what a source runs, not from a fix the
-/// finding carries): its page says what `pin` does.
-fn pinned_by_pin(rule: &crate::registry::RuleMeta) -> bool {
-    rule.doc.contains("## What `pin` does")
 }
 
 pub fn show(args: RuleArgs) -> anyhow::Result<u8> {
