@@ -34,7 +34,7 @@ for t in "${targets[@]}"; do
     log="$work/log"
     set +e
     cargo fuzz run --sanitizer none --release "$t" "$work" "corpus/$t" "$seeds/$t" -- \
-        -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+        -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=60 \
         -print_final_stats=1 -close_fd_mask=3 >"$log" 2>&1
     status=$?
     set -e

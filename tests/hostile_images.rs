@@ -11,18 +11,36 @@ use std::time::Instant;
 use support::*;
 
 /// An image FROM scratch whose files a build stage on the suite's base image made with
-/// `script` (run with `sh -c`, writing below `/out`).
-fn staged_image(tag: &str, script: &str) -> ImageGuard {
-    build_image(
-        tag,
+/// `script` (run with `sh -c`, writing below `/out`). The stage is an image of its own,
+/// tagged and removed with the result: the legacy builder would keep an untagged stage
+/// image of a multi-stage build behind.
+struct StagedImage {
+    _image: ImageGuard,
+    _stage: ImageGuard,
+}
+
+fn staged_image(tag: &str, script: &str) -> StagedImage {
+    let (name, version) = tag.split_once(':').unwrap_or((tag, "1"));
+    let stage_tag = format!("{name}-stage:{version}");
+    let stage = build_image(
+        &stage_tag,
         &format!(
-            "FROM {} AS stage\nCOPY script.sh /script.sh\nRUN mkdir /out && cd /out && sh -e /script.sh\n\
-             FROM scratch\nLABEL pindrift.test={tag}\nCOPY --from=stage /out/ /\n",
+            "FROM {}\nCOPY script.sh /script.sh\nRUN mkdir /out && cd /out && sh -e /script.sh\n",
             base_image()
         ),
         &[("script.sh", script.as_bytes())],
         false,
-    )
+    );
+    let image = build_image(
+        tag,
+        &format!("FROM scratch\nLABEL pindrift.test={tag}\nCOPY --from={stage_tag} /out/ /\n"),
+        &[],
+        false,
+    );
+    StagedImage {
+        _image: image,
+        _stage: stage,
+    }
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {
