@@ -76,6 +76,19 @@ pub struct CheckArgs {
 /// the one found from the first named path (its folder for a file), not the working
 /// directory: `cd svc && pindrift check` and `pindrift check svc` use svc's configuration.
 /// Shared by every command that finds files as `check` does (`pin`).
+/// `--build-arg NAME=VALUE` options, as `docker build` takes them.
+pub(super) fn add_build_args(settings: &mut Settings, pairs: &[String]) -> anyhow::Result<()> {
+    for pair in pairs {
+        let (name, value) = pair
+            .split_once('=')
+            .ok_or_else(|| anyhow!("--build-arg `{pair}`: expected NAME=VALUE"))?;
+        settings
+            .build_args
+            .push((name.to_string(), value.to_string()));
+    }
+    Ok(())
+}
+
 pub(super) fn configured_settings(
     config: Option<&std::path::Path>,
     no_config: bool,
@@ -126,14 +139,7 @@ fn settings_from(args: &CheckArgs) -> anyhow::Result<Settings> {
     if let Some(level) = &args.fail_on {
         settings.fail_on = parse_fail_on(level)?;
     }
-    for pair in &args.build_args {
-        let (name, value) = pair
-            .split_once('=')
-            .ok_or_else(|| anyhow!("--build-arg `{pair}`: expected NAME=VALUE"))?;
-        settings
-            .build_args
-            .push((name.to_string(), value.to_string()));
-    }
+    add_build_args(&mut settings, &args.build_args)?;
     settings.context = args.context.clone();
     for context in &args.build_contexts {
         settings.build_contexts.push(

@@ -9,7 +9,7 @@ use crate::pin::facts::Facts;
 use crate::pin::plan::PinOptions;
 use crate::pin::{self, Mode, PinRequest};
 use crate::requirement_name_list;
-use anyhow::{anyhow, Context};
+use anyhow::Context;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -122,14 +122,7 @@ pub fn run(args: PinArgs) -> anyhow::Result<u8> {
         .allow_unpinned
         .extend(requirement_name_list(&args.allow_unpinned));
     settings.exclude.extend(args.exclude.iter().cloned());
-    for pair in &args.build_args {
-        let (name, value) = pair
-            .split_once('=')
-            .ok_or_else(|| anyhow!("--build-arg `{pair}`: expected NAME=VALUE"))?;
-        settings
-            .build_args
-            .push((name.to_string(), value.to_string()));
-    }
+    super::check::add_build_args(&mut settings, &args.build_args)?;
     settings.allow_outside |= args.allow_outside;
     if let Some(size) = args.max_file_size {
         settings.max_file_size = size;

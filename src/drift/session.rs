@@ -213,11 +213,7 @@ pub async fn run(
         .collect::<Result<_, _>>()?;
     check(request, &sources)?;
     let engine = if request.replicas.is_some() || needs_engine(&sources) {
-        let mut e = Engine::connect(request.timeout).await?;
-        if !request.no_cache {
-            e.set_cache_dir(crate::inventory::cache::default_dir());
-        }
-        Some(e)
+        Some(connect(request).await?)
     } else {
         None
     };
@@ -277,11 +273,7 @@ pub async fn read_source(
         return Err(SessionError::ViaExecUnused);
     }
     let engine = if needs_engine(std::slice::from_ref(&source)) {
-        let mut e = Engine::connect(timeout).await?;
-        if !no_cache {
-            e.set_cache_dir(crate::inventory::cache::default_dir());
-        }
-        Some(e)
+        Some(connect(&request).await?)
     } else {
         None
     };
@@ -298,6 +290,15 @@ pub async fn read_source(
         e.cleanup().await;
     }
     result
+}
+
+/// The engine, with the image cache unless the request says `--no-cache`.
+async fn connect(request: &Request) -> Result<Engine, SessionError> {
+    let mut engine = Engine::connect(request.timeout).await?;
+    if !request.no_cache {
+        engine.set_cache_dir(crate::inventory::cache::default_dir());
+    }
+    Ok(engine)
 }
 
 /// Options that would have no effect are usage errors, not silently dropped.

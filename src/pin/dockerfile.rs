@@ -330,21 +330,31 @@ fn unresolved(arg: &Arg) -> LeftReason {
     }
 }
 
-fn plan_python(plan: &mut FilePlan, site: &PackageSite, facts: &Facts, options: &PinOptions) {
+/// The package argument's text when `pin` may judge it: not a shell variable computed earlier
+/// in the same RUN (check does not judge those either), known, and not exempt (those two are
+/// left and reported here).
+fn judgeable<'a>(plan: &mut FilePlan, site: &'a PackageSite) -> Option<&'a str> {
     let arg = &site.arg;
-    // A shell variable computed earlier in the same RUN: check does not judge it either.
     if arg.text.contains('\0') {
-        return;
+        return None;
     }
     let text = site.package.text.trim();
     if !arg.known() {
         plan.leave(arg.span, arg.text.clone(), unresolved(arg));
-        return;
+        return None;
     }
     if let Some(why) = site.exempt {
         plan.leave(arg.span, text, LeftReason::Exempt(why.to_string()));
-        return;
+        return None;
     }
+    Some(text)
+}
+
+fn plan_python(plan: &mut FilePlan, site: &PackageSite, facts: &Facts, options: &PinOptions) {
+    let arg = &site.arg;
+    let Some(text) = judgeable(plan, site) else {
+        return;
+    };
     let parsed = match parse_requirement(text) {
         Ok(p) => p,
         // A shell glob or `~` path: the shell expands it before pip reads it.
@@ -410,18 +420,9 @@ fn os_token(tool: Tool, text: &str) -> (String, Option<String>, String) {
 
 fn plan_os(plan: &mut FilePlan, site: &PackageSite, facts: &Facts, options: &PinOptions) {
     let arg = &site.arg;
-    if arg.text.contains('\0') {
+    let Some(text) = judgeable(plan, site) else {
         return;
-    }
-    let text = site.package.text.trim();
-    if !arg.known() {
-        plan.leave(arg.span, arg.text.clone(), unresolved(arg));
-        return;
-    }
-    if let Some(why) = site.exempt {
-        plan.leave(arg.span, text, LeftReason::Exempt(why.to_string()));
-        return;
-    }
+    };
     let judged = match site.tool {
         Tool::Apk => judge_apk(text),
         _ => judge_apt(text),
