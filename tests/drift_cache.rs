@@ -248,17 +248,7 @@ fn ctrl_c_removes_the_temporary_container() {
         .status()
         .unwrap();
     assert!(ok.success());
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(30) {
-            let _ = child.kill();
-            panic!("pindrift did not stop after SIGINT");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_for_exit(&mut child, Duration::from_secs(30), "after SIGINT");
     drop(stdin);
     let mut err = String::new();
     if let Some(mut e) = child.stderr.take() {

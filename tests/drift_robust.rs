@@ -262,17 +262,11 @@ fn signals_leave_no_temporary_container() {
             let _ = Command::new("kill")
                 .args([&format!("-{signal}"), &child.id().to_string()])
                 .status();
-            let start = Instant::now();
-            let status = loop {
-                if let Some(s) = child.try_wait().unwrap() {
-                    break s;
-                }
-                if start.elapsed() > Duration::from_secs(60) {
-                    let _ = child.kill();
-                    panic!("pindrift did not stop after SIG{signal} at {d}s");
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            };
+            let status = wait_for_exit(
+                &mut child,
+                Duration::from_secs(60),
+                &format!("after SIG{signal} at {d}s"),
+            );
             let mut err = String::new();
             child
                 .stderr
@@ -471,8 +465,13 @@ fn image_removed_between_inspect_and_create() {
     let ours: Vec<&str> = left
         .split_whitespace()
         .filter(|c| {
-            let o = docker(&["inspect", "--format", "{{.Image}}", c]);
-            String::from_utf8_lossy(&o.stdout).trim() == id
+            // Other tests' temporary containers come and go meanwhile: one that is gone by
+            // now is not left behind.
+            let o = std::process::Command::new("docker")
+                .args(["inspect", "--format", "{{.Image}}", c])
+                .output()
+                .unwrap();
+            o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == id
         })
         .collect();
     assert!(ours.is_empty(), "temporary containers left: {ours:?}");

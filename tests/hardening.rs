@@ -13,6 +13,17 @@ use std::time::{Duration, Instant};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
+/// `check --format json TARGET` in `dir`: the output and the parsed report (`null` when
+/// stdout is not JSON, so the exit-code assertion that follows shows the output).
+fn check_json(dir: &Path, target: &str) -> (std::process::Output, serde_json::Value) {
+    let output = pindrift(dir)
+        .args(["check", "--no-config", "--format", "json", target])
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&output.stdout).unwrap_or(serde_json::Value::Null);
+    (output, report)
+}
+
 fn pindrift(dir: &Path) -> Command {
     let mut cmd = Command::cargo_bin("pindrift").unwrap();
     cmd.env_remove("NO_COLOR")
@@ -201,12 +212,8 @@ fn a_10000_deep_include_chain_neither_overflows_nor_crawls() {
     let dir = tree(&[]);
     chain(dir.path(), 10_000, "last==1.0\n");
     let started = Instant::now();
-    let output = pindrift(dir.path())
-        .args(["check", "--no-config", "--format", "json", "r0.txt"])
-        .output()
-        .unwrap();
+    let (output, report) = check_json(dir.path(), "r0.txt");
     assert_eq!(output.status.code(), Some(1), "{output:?}");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["summary"]["findings"], 10_000);
     assert_eq!(report["summary"]["files"], 10_001);
     // Every file of the chain is read (the order pip reads them in is checked by the unit
@@ -221,12 +228,8 @@ fn a_cycle_of_any_length_is_one_bounded_pd002() {
     for n in [1usize, 2, 3, 50, 5_000] {
         let dir = tree(&[]);
         chain(dir.path(), n - 1, "-r r0.txt\nlast==1.0\n");
-        let output = pindrift(dir.path())
-            .args(["check", "--no-config", "--format", "json", "r0.txt"])
-            .output()
-            .unwrap();
+        let (output, report) = check_json(dir.path(), "r0.txt");
         assert_eq!(output.status.code(), Some(1), "{n}: {output:?}");
-        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         let cycles: Vec<&serde_json::Value> = report["findings"]
             .as_array()
             .unwrap()
@@ -255,12 +258,8 @@ fn one_file_included_from_10000_places_is_read_once_per_install() {
     }
     std::fs::write(dir.path().join("requirements.txt"), includes).unwrap();
     let started = Instant::now();
-    let output = pindrift(dir.path())
-        .args(["check", "--no-config", "--format", "json", "."])
-        .output()
-        .unwrap();
+    let (output, report) = check_json(dir.path(), ".");
     assert_eq!(output.status.code(), Some(1), "{output:?}");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     // `shared` is unpinned once, in common.txt, however many installs read it.
     assert_eq!(report["summary"]["findings"], 1);
     assert_eq!(report["summary"]["files"], 10_002);
@@ -284,12 +283,8 @@ fn one_file_including_10000_files_is_one_linear_install() {
     }
     std::fs::write(dir.path().join("requirements.txt"), includes).unwrap();
     let started = Instant::now();
-    let output = pindrift(dir.path())
-        .args(["check", "--no-config", "--format", "json", "."])
-        .output()
-        .unwrap();
+    let (output, report) = check_json(dir.path(), ".");
     assert_eq!(output.status.code(), Some(0), "{output:?}");
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["summary"]["files"], 10_001);
     assert!(started.elapsed() < TIMEOUT);
 }
@@ -338,12 +333,8 @@ fn an_unreadable_file_is_said_in_every_format_next_to_what_was_found() {
             "Found 1 problem (0 errors, 1 warning, 0 notes) in 1 file; 1 file could not be read",
         ))
         .stderr(predicate::str::contains("requirements.txt: No such file"));
-    let output = pindrift(dir.path())
-        .args(["check", "--no-config", "--format", "json"])
-        .output()
-        .unwrap();
+    let (output, report) = check_json(dir.path(), ".");
     assert_eq!(output.status.code(), Some(2));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["summary"]["unreadable"], 1);
     assert_eq!(
         report["errors"][0]["message"],

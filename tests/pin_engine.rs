@@ -126,18 +126,7 @@ fn gunicorn_wheel() -> (String, Vec<u8>) {
         }
         let tmp = dir.with_extension(format!("tmp{}", std::process::id()));
         std::fs::create_dir_all(&tmp).unwrap();
-        run(std::process::Command::new("python3")
-            .args([
-                "-m",
-                "pip",
-                "download",
-                "-q",
-                "--no-deps",
-                "--only-binary=:all:",
-            ])
-            .args(["--disable-pip-version-check", "-d"])
-            .arg(&tmp)
-            .arg("gunicorn==21.2.0"));
+        pip_download(&tmp, "gunicorn==21.2.0");
         std::fs::create_dir_all(&dir).unwrap();
         let got = find(&tmp).expect("gunicorn wheel downloaded");
         let dest = dir.join(got.file_name().unwrap());

@@ -80,18 +80,7 @@ pub fn wheels() -> PathBuf {
             std::fs::create_dir_all(&tmp).unwrap();
             // One requirement per call: pip refuses two versions of one name in one resolve.
             for req in ["eventlet==0.20.0", "eventlet==0.20.1", "six==1.16.0"] {
-                run(Command::new("python3")
-                    .args([
-                        "-m",
-                        "pip",
-                        "download",
-                        "-q",
-                        "--no-deps",
-                        "--only-binary=:all:",
-                    ])
-                    .args(["--disable-pip-version-check", "-d"])
-                    .arg(&tmp)
-                    .arg(req));
+                pip_download(&tmp, req);
             }
             std::fs::create_dir_all(&dir).unwrap();
             for e in std::fs::read_dir(&tmp).unwrap() {
@@ -104,6 +93,41 @@ pub fn wheels() -> PathBuf {
         dir
     })
     .clone()
+}
+
+/// Downloads the wheel of one requirement (no dependencies) from PyPI into `dir`.
+pub fn pip_download(dir: &Path, requirement: &str) {
+    run(Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "--only-binary=:all:",
+        ])
+        .args(["--disable-pip-version-check", "-d"])
+        .arg(dir)
+        .arg(requirement));
+}
+
+/// Waits for `child` to exit, polling; kills it and panics with `what` after `limit`.
+pub fn wait_for_exit(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+    what: &str,
+) -> std::process::ExitStatus {
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("pindrift did not stop {what}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }
 
 /// A name unique to this process and call: `pindrift-t-<prefix>-<pid>-<n>`.
