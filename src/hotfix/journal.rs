@@ -257,10 +257,25 @@ pub struct Journal {
 
 impl Journal {
     /// Create the folder of a new hotfix (`STATE/<id>`, 0700, with `blobs/`) and its journal
-    /// (0600) holding the header. An existing folder is an error.
-    pub fn create(state: &StateDir, header: Header) -> Result<Journal, HotfixError> {
-        let dir = state.hotfix_dir(&header.id);
-        state::create_private_dir(&dir)?;
+    /// (0600) holding the header. An existing folder of the same id
+    /// (same second, same reason) gets `-2`, `-3`, … appended to the id.
+    pub fn create(state: &StateDir, mut header: Header) -> Result<Journal, HotfixError> {
+        // Two hotfixes in the same second with the same reason: `-2`, `-3`, … after the id.
+        let base = header.id.clone();
+        let mut n = 1;
+        let dir = loop {
+            let dir = state.hotfix_dir(&header.id);
+            match state::create_private_dir(&dir) {
+                Ok(()) => break dir,
+                Err(HotfixError::Io { error, .. })
+                    if error.kind() == std::io::ErrorKind::AlreadyExists && n < 100 =>
+                {
+                    n += 1;
+                    header.id = format!("{base}-{n}");
+                }
+                Err(e) => return Err(e),
+            }
+        };
         state::create_private_dir(&dir.join(BLOBS_DIR))?;
         let path = dir.join(JOURNAL_FILE);
         let file = state::create_private_file(&path)?;
@@ -678,6 +693,17 @@ mod tests {
                 branch: "hotfix-x".into(),
             },
         ]
+    }
+
+    #[test]
+    fn same_second_same_reason_gets_a_suffix() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let state = StateDir::at(t.path().to_path_buf()).expect("state");
+        let a = Journal::create(&state, header()).expect("first");
+        let b = Journal::create(&state, header()).expect("second");
+        assert_eq!(b.header().id, format!("{}-2", a.header().id));
+        let reopened = Journal::open(b.dir()).expect("open");
+        assert_eq!(reopened.header().id, b.header().id);
     }
 
     #[test]

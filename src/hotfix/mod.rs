@@ -29,12 +29,12 @@ pub use state::StateDir;
 /// Errors of the hotfix procedure: each names what and where.
 #[derive(Debug, thiserror::Error)]
 pub enum HotfixError {
-    #[error("{what} {}: {source}", path.display())]
+    /// The I/O error is part of the message (not a `source`, which would print it twice).
+    #[error("{what} {}: {error}", path.display())]
     Io {
         what: &'static str,
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("corrupt journal {}:{line}: {reason}", path.display())]
     CorruptJournal {
@@ -102,7 +102,7 @@ impl HotfixError {
         HotfixError::Io {
             what,
             path: path.into(),
-            source,
+            error: source,
         }
     }
 }
