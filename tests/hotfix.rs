@@ -247,6 +247,20 @@ fn symlinks_dotdot_relative_and_missing_folders_are_refused_and_nothing_changes(
 
 #[test]
 #[ignore = "needs the Docker Engine"]
+fn a_path_on_a_volume_is_refused() {
+    require_docker();
+    let c = service(&["-v", "/data"]);
+    let run = Run::new(&c);
+    run.start();
+    let fixed = run.local("app.py", FIXED);
+    let (code, out, err) = run.hotfix(&["cp", &fixed, &run.target("/data/app.py")]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("on the mount at /data"), "{err}");
+    assert!(!exists(&c.0, "/data/app.py"));
+}
+
+#[test]
+#[ignore = "needs the Docker Engine"]
 fn read_only_container_is_exit_2_and_nothing_changes() {
     require_docker();
     let c = service(&["--read-only"]);

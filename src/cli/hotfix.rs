@@ -571,6 +571,13 @@ async fn rollback(opts: &HotfixOpts, args: RollbackArgs) -> Result<u8> {
 fn finish(opts: &HotfixOpts, args: ContainerArg) -> Result<u8> {
     let state = opts.state()?;
     let mut hotfix = Hotfix::open_recorded(&state, &args.container, LockMode::Take)?;
+    if let Some(step) = crate::hotfix::unfinished_step(&hotfix.journal) {
+        writeln!(
+            io::stderr().lock(),
+            "pindrift: warning: {step} was never marked done: it may or may not have happened \
+             (`hotfix diff` shows what the container holds now)"
+        )?;
+    }
     hotfix.journal.finish()?;
     let (container, id) = (hotfix.container_id().to_string(), hotfix.id().to_string());
     lock::release_active(&state, &container, &id)?;

@@ -112,6 +112,27 @@ pub async fn check_parents<A: EngineApi>(
     Ok(())
 }
 
+/// Refuse a path on a volume, bind mount or tmpfs: that is not the container's own
+/// filesystem (a commit would not keep the change, and it may be shared with the host or
+/// other containers).
+pub fn check_not_mounted(path: &str, mounts: &[String]) -> Result<(), HotfixError> {
+    for m in mounts {
+        let m = m.trim_end_matches('/');
+        if m.is_empty() || path == m || path.starts_with(&format!("{m}/")) {
+            return Err(HotfixError::BadPath {
+                path: path.to_string(),
+                reason: format!(
+                    "it is on the mount at {} (a volume, bind mount or tmpfs), outside the \
+                     container's own filesystem: a commit would not keep the change and others \
+                     may share it",
+                    if m.is_empty() { "/" } else { m }
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Read the regular file at `path` (`None` when nothing is there). A symlink, a folder or
 /// anything but a regular file is an error naming it.
 pub async fn read_file<A: EngineApi>(
@@ -274,6 +295,16 @@ pub async fn put_file<A: EngineApi>(
     let container = hotfix.container_id().to_string();
     let name_for_messages = hotfix.journal.header().container.name.clone();
     let path = check_path(path)?;
+    let facts = super::running_container(engine, &container)
+        .await
+        .map_err(|e| match e {
+            HotfixError::NotRunning(_) => HotfixError::NotRunning(name_for_messages.clone()),
+            HotfixError::NoSuchContainer(_) => {
+                HotfixError::NoSuchContainer(name_for_messages.clone())
+            }
+            e => e,
+        })?;
+    check_not_mounted(&path, &facts.mounts)?;
     check_parents(engine, &container, &name_for_messages, &path).await?;
     let current = read_file(engine, &container, &path).await?;
     let (backup, original) = match first_change(&hotfix.journal, &path) {
@@ -424,6 +455,15 @@ mod tests {
         }
         assert_eq!(split_path("/app.py"), ("/", "app.py"));
         assert_eq!(split_path("/a/b/c"), ("/a/b", "c"));
+    }
+
+    #[test]
+    fn mounts_are_refused() {
+        let mounts = vec!["/data".to_string(), "/srv/cache/".to_string()];
+        assert!(check_not_mounted("/data/x", &mounts).is_err());
+        assert!(check_not_mounted("/srv/cache/a/b", &mounts).is_err());
+        assert!(check_not_mounted("/database/x", &mounts).is_ok());
+        assert!(check_not_mounted("/app/app.py", &mounts).is_ok());
     }
 
     #[test]
