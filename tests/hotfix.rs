@@ -150,7 +150,15 @@ fn cp_then_rollback_restores_bytes_mode_owner_mtime_and_removes_created_files() 
     assert_eq!(sh(&c.0, "cat /app/app.py", b"").as_bytes(), FIXED);
     assert!(exists(&c.0, "/app/extra.py"));
 
+    // A package that appears after the start is package drift in `diff`.
+    sh(
+        &c.0,
+        "d=/usr/local/lib/python3.11/dist-packages/fakefix-1.2.dist-info && mkdir -p $d \
+         && printf 'Metadata-Version: 2.1\nName: fakefix\nVersion: 1.2\n' > $d/METADATA",
+        b"",
+    );
     let diff = run.ok(&["diff", &c.0]);
+    assert!(diff.contains("fakefix 1.2 (added)"), "{diff}");
     assert!(diff.contains("--- /app/app.py (original)"), "{diff}");
     assert!(diff.contains("-    return 500  # BIG_PROBLEM"), "{diff}");
     assert!(diff.contains("+    return 200"), "{diff}");

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 
 use super::{hotfix_keep, hotfix_reload, EXIT_ERROR, EXIT_FINDINGS};
 use crate::docker::{Engine, EngineApi};
-use crate::hotfix::journal::{ContainerRecord, EnvPackages, Header, Journal};
+use crate::hotfix::journal::{ContainerRecord, Header, Journal};
 use crate::hotfix::rollback::FileUndo;
 use crate::hotfix::status::{self, HotfixStatus, LockState};
 use crate::hotfix::{
@@ -212,20 +212,7 @@ async fn start(opts: &HotfixOpts, args: StartArgs) -> Result<u8> {
     header.server = process::server_name(&top.titles, &top.processes);
     header.titles = top.titles;
     header.processes = top.processes;
-    header.packages = inventory
-        .envs
-        .iter()
-        .map(|e| EnvPackages {
-            env_key: e.key.clone(),
-            python: e.python.clone(),
-            root: e.root.clone(),
-            packages: e
-                .packages
-                .values()
-                .map(|p| (p.name.clone(), p.version.clone().unwrap_or_default()))
-                .collect(),
-        })
-        .collect();
+    header.packages = status::env_packages(&inventory);
     let journal = Journal::create(&state, header)?;
     let id = journal.header().id.clone();
     if let Err(e) = lock::claim_active(&state, &facts.id, &args.container, &id) {
@@ -499,6 +486,20 @@ async fn diff(opts: &HotfixOpts, args: ContainerArg) -> Result<u8> {
     let (hotfix, _) =
         Hotfix::open_running(&engine, &state, &args.container, LockMode::None).await?;
     let diffs = status::file_diffs(&engine, &hotfix).await?;
+    let inventory = crate::drift::session::read_source(
+        &format!("container:{}", hotfix.container_id()),
+        crate::inventory::Via::Archive,
+        false,
+        crate::read::DEFAULT_MAX_FILE_SIZE,
+        opts.timeout,
+        interrupted(),
+    )
+    .await
+    .with_context(|| format!("reading the packages of {}", args.container))?;
+    let packages = status::package_changes(
+        &hotfix.journal.header().packages,
+        &status::env_packages(&inventory),
+    );
     let mut out = io::stdout().lock();
     if diffs.is_empty() {
         writeln!(out, "no file changed by hotfix {}", hotfix.id())?;
@@ -516,6 +517,20 @@ async fn diff(opts: &HotfixOpts, args: ContainerArg) -> Result<u8> {
             }
             _ => out.write_all(d.unified().as_bytes())?,
         }
+    }
+    if packages.is_empty() {
+        writeln!(out, "packages: no change since the hotfix started")?;
+    } else {
+        writeln!(out, "packages changed since the hotfix started:")?;
+    }
+    for p in &packages {
+        let line = match (&p.before, &p.after) {
+            (Some(b), Some(a)) => format!("{} {b} -> {a}", p.name),
+            (None, Some(a)) => format!("{} {a} (added)", p.name),
+            (Some(b), None) => format!("{} {b} (removed)", p.name),
+            (None, None) => p.name.clone(),
+        };
+        writeln!(out, "  {}: {line}", p.env_key)?;
     }
     Ok(0)
 }
