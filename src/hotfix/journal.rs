@@ -251,8 +251,12 @@ pub struct Journal {
     steps: Vec<Step>,
     notes: Vec<Note>,
     finished: Option<String>,
-    /// A last line cut short by a crash was dropped when the journal was opened.
+    /// A last line cut short by a crash was ignored when the journal was opened.
     torn_tail: bool,
+    /// The length of the complete lines, when a torn last line waits to be cut off before
+    /// the next append (appends happen only under the process lock, so what is cut is
+    /// never another process's line in progress).
+    truncate_to: Option<u64>,
 }
 
 impl Journal {
@@ -288,6 +292,7 @@ impl Journal {
             notes: Vec::new(),
             finished: None,
             torn_tail: false,
+            truncate_to: None,
         };
         journal.append(&Record::Header {
             header: Box::new(header),
@@ -311,12 +316,6 @@ impl Journal {
             .append(true)
             .open(&path)
             .map_err(|e| HotfixError::io("opening", &path, e))?;
-        if replay.complete_len < bytes.len() {
-            // The torn last append: drop it, so that the next append starts a line.
-            file.set_len(replay.complete_len as u64)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| HotfixError::io("truncating the torn last line of", &path, e))?;
-        }
         Ok(Journal {
             dir: dir.to_path_buf(),
             path,
@@ -326,6 +325,7 @@ impl Journal {
             notes: replay.notes,
             finished: replay.finished,
             torn_tail: replay.complete_len < bytes.len(),
+            truncate_to: (replay.complete_len < bytes.len()).then_some(replay.complete_len as u64),
         })
     }
 
@@ -474,6 +474,13 @@ impl Journal {
 
     /// One line: `write_all` of the whole line, then fsync.
     fn append(&mut self, record: &Record) -> Result<(), HotfixError> {
+        if let Some(len) = self.truncate_to.take() {
+            // The torn last append: cut it off, so that this append starts a line.
+            self.file
+                .set_len(len)
+                .and_then(|()| self.file.sync_all())
+                .map_err(|e| HotfixError::io("cutting the torn last line of", &self.path, e))?;
+        }
         let mut line = serde_json::to_vec(record)
             .map_err(|e| HotfixError::Json(format!("journal {}: {e}", self.path.display())))?;
         line.push(b'\n');
@@ -804,9 +811,12 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&path).expect("open");
         f.write_all(b"{\"record\":\"done\",\"st").expect("write");
         drop(f);
+        let len = fs::metadata(&path).expect("meta").len();
         let mut j = Journal::open(&dir).expect("open");
         assert!(j.torn_tail());
         assert_eq!(j.steps()[0].state, StepState::Intended);
+        // Opening (a reader, maybe without the lock) never cuts: only an append does.
+        assert_eq!(fs::metadata(&path).expect("meta").len(), len);
         j.done(1, json!(null)).expect("done");
         drop(j);
         let j = Journal::open(&dir).expect("reopen");

@@ -208,9 +208,9 @@ impl Hotfix {
         why: &str,
     ) -> Result<Hotfix, HotfixError> {
         let dir = state.hotfix_dir(id);
-        let mut journal = Journal::open(&dir)?;
-        let (lock, took_over) = match mode {
-            LockMode::None => (None, None),
+        let journal = Journal::open(&dir)?;
+        let (lock, took_over, journal) = match mode {
+            LockMode::None => (None, None, journal),
             LockMode::Take | LockMode::TakeOverDead => {
                 let (lock, how) = lock::ProcessLock::acquire(
                     &dir,
@@ -218,6 +218,9 @@ impl Hotfix {
                     mode == LockMode::TakeOverDead,
                     unfinished_step(&journal),
                 )?;
+                // Read again under the lock: another process may have appended since.
+                drop(journal);
+                let mut journal = Journal::open(&dir)?;
                 let took_over = match how {
                     lock::Acquired::Fresh => None,
                     lock::Acquired::TookOver(h) => {
@@ -232,7 +235,7 @@ impl Hotfix {
                         Some(h)
                     }
                 };
-                (Some(lock), took_over)
+                (Some(lock), took_over, journal)
             }
         };
         Ok(Hotfix {
