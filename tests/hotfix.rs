@@ -458,6 +458,54 @@ fn a_dead_lock_is_reported_by_cp_and_taken_over_by_rollback() {
 
 #[test]
 #[ignore = "needs the Docker Engine"]
+fn a_hotfix_in_use_by_a_live_process_is_refused_naming_its_pid() {
+    require_docker();
+    let c = service(&[]);
+    let run = Run::new(&c);
+    run.start();
+    // `edit` holds the lock while its editor runs (here: a sleep that changes nothing).
+    let state = run.state.path().to_str().unwrap();
+    let target = run.target("/app/app.py");
+    let mut editing = std::process::Command::new(env!("CARGO_BIN_EXE_pindrift"))
+        .args(["hotfix", "--state-dir", state, "edit", &target])
+        .env("VISUAL", "sleep 4 #")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock = walkdir::WalkDir::new(run.state.path())
+        .into_iter()
+        .flatten()
+        .find(|e| e.file_name() == "journal.jsonl")
+        .unwrap()
+        .path()
+        .with_file_name("lock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !lock.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "edit never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let fixed = run.local("app.py", FIXED);
+    let (code, out, err) = run.hotfix(&["cp", &fixed, &target]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(&format!("in use by pid {}", editing.id())),
+        "{err}"
+    );
+    // Status reads it without taking it.
+    let status = run.status_json();
+    assert_eq!(status["hotfixes"][0]["lock"]["state"], "held", "{status:#}");
+    assert!(editing.wait().unwrap().success());
+    assert!(!lock.exists(), "released at exit");
+    assert_eq!(sh(&c.0, "cat /app/app.py", b"").as_bytes(), ORIGINAL);
+    run.ok(&["cp", &fixed, &target]);
+}
+
+#[test]
+#[ignore = "needs the Docker Engine"]
 fn edit_shows_the_diff_asks_and_applies_only_when_told() {
     require_docker();
     let c = service(&[]);
