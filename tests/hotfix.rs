@@ -274,15 +274,15 @@ fn read_only_container_is_exit_2_and_nothing_changes() {
     let c = service(&["--read-only"]);
     let run = Run::new(&c);
     run.start();
-    let before = fingerprint(&c.0, "/etc/hostname");
+    let before = fingerprint(&c.0, "/etc/debian_version");
     let fixed = run.local("app.py", FIXED);
-    for path in ["/etc/hostname", "/etc/new.conf"] {
+    for path in ["/etc/debian_version", "/etc/new.conf"] {
         let (code, out, err) = run.hotfix(&["cp", &fixed, &run.target(path)]);
         assert_eq!(code, 2, "{out}{err}");
         assert!(err.contains("read-only") && err.contains(&c.0), "{err}");
         assert!(err.contains(path), "{err}");
     }
-    assert_eq!(fingerprint(&c.0, "/etc/hostname"), before);
+    assert_eq!(fingerprint(&c.0, "/etc/debian_version"), before);
     assert!(!exists(&c.0, "/etc/new.conf"));
     // The journal says the writes failed; rollback has nothing to undo and closes.
     let status = run.status_json();
@@ -290,7 +290,7 @@ fn read_only_container_is_exit_2_and_nothing_changes() {
     assert!(steps.iter().all(|s| s["state"] == "failed"), "{status:#}");
     let out = run.ok(&["rollback", &c.0, "--no-reload"]);
     assert!(out.contains("rolled back and closed"), "{out}");
-    assert_eq!(fingerprint(&c.0, "/etc/hostname"), before);
+    assert_eq!(fingerprint(&c.0, "/etc/debian_version"), before);
 }
 
 #[test]
