@@ -40,7 +40,7 @@ fn sh(container: &str, script: &str, stdin: &[u8]) -> String {
     use std::io::Write;
     use std::process::{Command, Stdio};
     let mut child = Command::new("docker")
-        .args(["exec", "-i", container, "sh", "-c", script])
+        .args(["exec", "-i", "-u", "0", container, "sh", "-c", script])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -67,7 +67,7 @@ fn fingerprint(container: &str, path: &str) -> String {
 
 fn exists(container: &str, path: &str) -> bool {
     let out = std::process::Command::new("docker")
-        .args(["exec", container, "test", "-e", path])
+        .args(["exec", "-u", "0", container, "test", "-e", path])
         .output()
         .unwrap();
     out.status.success()
@@ -251,6 +251,24 @@ fn symlinks_dotdot_relative_and_missing_folders_are_refused_and_nothing_changes(
             .is_empty(),
         "refused before anything was recorded: {status:#}"
     );
+}
+
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn a_container_running_as_another_user_is_rolled_back_too() {
+    require_docker();
+    // The service runs as 1234; /app belongs to root: only root may remove a file in it.
+    let c = service(&["--user", "1234:1234"]);
+    let run = Run::new(&c);
+    let before = fingerprint(&c.0, "/app/app.py");
+    run.start();
+    let fixed = run.local("app.py", FIXED);
+    run.ok(&["cp", &fixed, &run.target("/app/app.py")]);
+    run.ok(&["cp", &fixed, &run.target("/app/created.py")]);
+    let out = run.ok(&["rollback", &c.0, "--no-reload"]);
+    assert!(out.contains("rolled back and closed"), "{out}");
+    assert_eq!(fingerprint(&c.0, "/app/app.py"), before);
+    assert!(!exists(&c.0, "/app/created.py"));
 }
 
 #[test]

@@ -365,7 +365,8 @@ pub struct ExecOutput {
     pub stderr: Vec<u8>,
 }
 
-/// Run `cmd` (no shell) in the container and wait for it.
+/// Run `cmd` (no shell, no environment) in the container as root and wait for it: the
+/// hotfix manages files whatever user the service runs as.
 pub async fn exec<A: EngineApi>(
     engine: &Engine<A>,
     container: &str,
@@ -373,16 +374,13 @@ pub async fn exec<A: EngineApi>(
 ) -> Result<ExecOutput, HotfixError> {
     let what = cmd.join(" ");
     let api = engine.api();
-    let created = api
-        .create_exec(container, cmd, Vec::new())
-        .await
-        .map_err(|e| {
-            engine_error(
-                format!("creating exec `{what}` in {container}"),
-                container,
-                e,
-            )
-        })?;
+    let created = api.create_exec_as(container, cmd, "0").await.map_err(|e| {
+        engine_error(
+            format!("creating exec `{what}` in {container}"),
+            container,
+            e,
+        )
+    })?;
     let mut output = api
         .start_exec(&created)
         .await
