@@ -247,6 +247,13 @@ async fn cp(opts: &HotfixOpts, args: CpArgs) -> Result<u8> {
     let (container, path) = split_target(&args.target)?;
     let content =
         std::fs::read(&args.local).with_context(|| format!("reading {}", args.local.display()))?;
+    if content.len() > files::MAX_FILE {
+        anyhow::bail!(
+            "{} is larger than {} MiB; hotfix copies source files, not data",
+            args.local.display(),
+            files::MAX_FILE / (1024 * 1024)
+        );
+    }
     let mode = {
         use std::os::unix::fs::PermissionsExt;
         std::fs::metadata(&args.local)

@@ -188,15 +188,11 @@ impl Hotfix {
         name: &str,
         mode: LockMode,
     ) -> Result<Hotfix, HotfixError> {
-        for (container_id, id) in lock::all_active(state)? {
-            let journal = Journal::open(&state.hotfix_dir(&id))?;
-            let c = &journal.header().container;
-            if c.name == name || (name.len() >= 4 && container_id.starts_with(name)) {
-                drop(journal);
-                return Hotfix::open_id(state, &id, mode, "");
-            }
-        }
-        Err(HotfixError::NoActive(name.to_string()))
+        let id = status::active_ids(state, Some(name))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| HotfixError::NoActive(name.to_string()))?;
+        Hotfix::open_id(state, &id, mode, "")
     }
 
     /// The hotfix `id`, its lock taken as `mode` says. `why` says which command took over

@@ -117,21 +117,27 @@ impl HotfixStatus {
 
 /// The ids of the active hotfixes, optionally only the one of container `name` (recorded
 /// name, full id or id prefix).
+///
+/// A journal that cannot be read does not hide the others: its error is returned only when
+/// no other hotfix matches.
 pub fn active_ids(state: &StateDir, name: Option<&str>) -> Result<Vec<String>, HotfixError> {
     let mut out = Vec::new();
+    let mut unreadable = None;
     for (container_id, id) in lock::all_active(state)? {
         match name {
             None => out.push(id),
-            Some(n) => {
-                let journal = Journal::open(&state.hotfix_dir(&id))?;
-                let c = &journal.header().container;
-                if c.name == n || (n.len() >= 4 && container_id.starts_with(n)) {
-                    out.push(id);
-                }
-            }
+            Some(n) if n.len() >= 4 && container_id.starts_with(n) => out.push(id),
+            Some(n) => match Journal::open(&state.hotfix_dir(&id)) {
+                Ok(journal) if journal.header().container.name == n => out.push(id),
+                Ok(_) => {}
+                Err(e) => unreadable = unreadable.or(Some(e)),
+            },
         }
     }
-    Ok(out)
+    match unreadable {
+        Some(e) if out.is_empty() => Err(e),
+        _ => Ok(out),
+    }
 }
 
 /// How a changed file stands against its backup.
