@@ -546,6 +546,23 @@ fn edit_shows_the_diff_asks_and_applies_only_when_told() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(sh(&c.0, "cat /app/app.py", b"").contains("return 200  # BIG_PROBLEM"));
     assert!(fingerprint(&c.0, "/app/app.py").contains("\n640 1234:1234 "));
+
+    // Someone changes the file while the editor is open: nothing is written over it.
+    let racing = format!(
+        "docker exec -u 0 {} sh -c 'echo \"# theirs\" >> /app/app.py' && sed -i s/200/201/",
+        c.0
+    );
+    let (code, out, err) = run.hotfix_env(
+        &["edit", "--yes", &run.target("/app/app.py")],
+        &[("EDITOR", &racing), ("VISUAL", "")],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("changed in") && err.contains("nothing was written"),
+        "{err}"
+    );
+    let now = sh(&c.0, "cat /app/app.py", b"");
+    assert!(now.contains("# theirs") && !now.contains("201"), "{now}");
 }
 
 #[test]

@@ -378,7 +378,15 @@ async fn edit(opts: &HotfixOpts, args: EditArgs) -> Result<u8> {
         )?;
         return Ok(0);
     }
-    let outcome = files::put_file(&engine, &mut hotfix, &path, &edited, current.meta.mode).await?;
+    let outcome = files::put_file_expecting(
+        &engine,
+        &mut hotfix,
+        &path,
+        &edited,
+        current.meta.mode,
+        Some(&current.meta.sha256),
+    )
+    .await?;
     hotfix.release()?;
     report_put(&outcome)?;
     Ok(0)

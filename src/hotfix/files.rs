@@ -292,6 +292,19 @@ pub async fn put_file<A: EngineApi>(
     content: &[u8],
     new_mode: u32,
 ) -> Result<PutOutcome, HotfixError> {
+    put_file_expecting(engine, hotfix, path, content, new_mode, None).await
+}
+
+/// [`put_file`], refused when the file's sha256 is no longer `expected` (it changed since it
+/// was read, e.g. while `edit` waited for the editor).
+pub async fn put_file_expecting<A: EngineApi>(
+    engine: &Engine<A>,
+    hotfix: &mut Hotfix,
+    path: &str,
+    content: &[u8],
+    new_mode: u32,
+    expected: Option<&str>,
+) -> Result<PutOutcome, HotfixError> {
     let container = hotfix.container_id().to_string();
     let name_for_messages = hotfix.journal.header().container.name.clone();
     let path = check_path(path)?;
@@ -307,6 +320,19 @@ pub async fn put_file<A: EngineApi>(
     check_not_mounted(&path, &facts.mounts)?;
     check_parents(engine, &container, &name_for_messages, &path).await?;
     let current = read_file(engine, &container, &path).await?;
+    if let Some(expected) = expected {
+        let now = current.as_ref().map(|f| f.meta.sha256.as_str());
+        if now != Some(expected) {
+            return Err(HotfixError::BadPath {
+                path,
+                reason: format!(
+                    "it changed in {name_for_messages} since it was read (sha256 {} then, {} now); nothing was written",
+                    &expected[..expected.len().min(12)],
+                    now.map_or("missing", |s| &s[..s.len().min(12)])
+                ),
+            });
+        }
+    }
     let (backup, original) = match first_change(&hotfix.journal, &path) {
         Some(saved) => saved,
         None => match &current {
