@@ -51,7 +51,7 @@ pub enum HotfixCommand {
     Reload(hotfix_reload::ReloadArgs),
     /// List active hotfixes and their steps.
     Status(StatusArgs),
-    /// Unified diffs of every changed file against its backup.
+    /// Unified diffs of every changed file against its backup, and package changes.
     Diff(ContainerArg),
     /// Undo every step, reload and verify.
     Rollback(RollbackArgs),
