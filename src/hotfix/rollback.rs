@@ -256,27 +256,9 @@ async fn restore_file<A: EngineApi>(
                 path: path.to_string(),
                 of_step,
             })?;
-            let cmd = vec![
-                "rm".to_string(),
-                "-f".to_string(),
-                "--".to_string(),
-                path.to_string(),
-            ];
-            let out = match files::exec(engine, &container, cmd).await {
-                Ok(out) => out,
-                Err(e) => {
-                    hotfix.journal.failed(step, &e.to_string())?;
-                    return Err(e);
-                }
-            };
-            if out.code != 0 {
-                let msg = format!(
-                    "removing {path} in {container}: `rm -f -- {path}` exited {}: {}",
-                    out.code,
-                    String::from_utf8_lossy(&out.stderr).trim()
-                );
-                hotfix.journal.failed(step, &msg)?;
-                return Err(HotfixError::Other(msg));
+            if let Err(e) = files::remove_file(engine, &container, path).await {
+                hotfix.journal.failed(step, &e.to_string())?;
+                return Err(e);
             }
             hotfix
                 .journal
