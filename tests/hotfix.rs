@@ -607,4 +607,7 @@ fn a_stopped_or_vanished_container_is_exit_2_naming_it() {
         err.contains(&format!("no such container: {}", c.0)),
         "{err}"
     );
+    // A hotfix of a container that is gone can still be closed, by its recorded name.
+    run.ok(&["finish", &c.0]);
+    assert!(run.status_json()["hotfixes"].as_array().unwrap().is_empty());
 }
