@@ -11,7 +11,8 @@ use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
-    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+    KillContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+    RestartContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::stream::BoxStream;
@@ -194,6 +195,15 @@ pub trait EngineApi: Clone + Send + Sync + 'static {
         &self,
         exec: &str,
     ) -> impl Future<Output = Result<Option<i64>, ApiError>> + Send;
+    /// `POST /containers/{id}/kill?signal=…`: a signal to the container's PID 1.
+    fn kill(&self, id: &str, signal: &str) -> impl Future<Output = Result<(), ApiError>> + Send;
+    /// `POST /containers/{id}/restart?t=…`: stop (waiting `timeout_secs`, else the
+    /// container's own stop timeout) and start again.
+    fn restart(
+        &self,
+        id: &str,
+        timeout_secs: Option<i64>,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
 }
 
 /// The engine through bollard.
@@ -457,5 +467,26 @@ impl EngineApi for Bollard {
             .await
             .map_err(|e| self.error(e))?
             .exit_code)
+    }
+
+    async fn kill(&self, id: &str, signal: &str) -> Result<(), ApiError> {
+        let opts = KillContainerOptionsBuilder::default()
+            .signal(signal)
+            .build();
+        self.0
+            .kill_container(id, Some(opts))
+            .await
+            .map_err(|e| self.error(e))
+    }
+
+    async fn restart(&self, id: &str, timeout_secs: Option<i64>) -> Result<(), ApiError> {
+        let mut opts = RestartContainerOptionsBuilder::default();
+        if let Some(t) = timeout_secs {
+            opts = opts.t(i32::try_from(t).unwrap_or(i32::MAX));
+        }
+        self.0
+            .restart_container(id, Some(opts.build()))
+            .await
+            .map_err(|e| self.error(e))
     }
 }

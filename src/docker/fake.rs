@@ -39,6 +39,10 @@ pub struct State {
     pub distribution_calls: Vec<String>,
     /// `docker rmi -f` right after the image is inspected (before any container is made).
     pub remove_image_after_inspect: bool,
+    /// Signals sent with `kill`: (container, signal).
+    pub signals: Vec<(String, String)>,
+    /// Restarts: (container, timeout).
+    pub restarts: Vec<(String, Option<i64>)>,
 }
 
 #[derive(Clone, Default)]
@@ -247,6 +251,24 @@ impl EngineApi for Fake {
 
     async fn exec_exit_code(&self, _exec: &str) -> Result<Option<i64>, ApiError> {
         Ok(None)
+    }
+
+    async fn kill(&self, id: &str, signal: &str) -> Result<(), ApiError> {
+        let mut state = self.0.lock().unwrap();
+        if !state.containers.contains_key(id) {
+            return Err(not_found(&format!("No such container: {id}")));
+        }
+        state.signals.push((id.to_string(), signal.to_string()));
+        Ok(())
+    }
+
+    async fn restart(&self, id: &str, timeout_secs: Option<i64>) -> Result<(), ApiError> {
+        let mut state = self.0.lock().unwrap();
+        if !state.containers.contains_key(id) {
+            return Err(not_found(&format!("No such container: {id}")));
+        }
+        state.restarts.push((id.to_string(), timeout_secs));
+        Ok(())
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod journal;
 pub mod lock;
 pub mod packages;
+pub mod probe;
 pub mod process;
 pub mod reload;
 pub mod state;
