@@ -9,11 +9,9 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use super::hotfix::HotfixOpts;
-use crate::docker::Engine;
-use crate::hotfix::lock::{self, ProcessLock};
 use crate::hotfix::probe::{self, CheckReport, CheckSpec};
 use crate::hotfix::reload::{self, ReloadReport, ReloadRequest, Strategy};
-use crate::hotfix::{HotfixError, Journal, StateDir};
+use crate::hotfix::{rollback, Hotfix, LockMode};
 
 /// Reload the service of a container with an active hotfix.
 #[derive(Debug, Args)]
@@ -81,60 +79,53 @@ pub fn run(opts: &HotfixOpts, args: ReloadArgs) -> Result<u8> {
         rollback_on_fail: args.rollback_on_fail,
         settle_timeout: reload::DEFAULT_SETTLE_TIMEOUT,
     };
-    let state = StateDir::resolve(opts.state_dir.as_deref())?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    let result = runtime.block_on(async {
-        let engine = Engine::connect(opts.timeout).await?;
-        let facts = engine
-            .container_facts(&args.container)
-            .await
-            .map_err(|e| match e {
-                crate::docker::EngineError::NoSuchContainer(c) => HotfixError::NoSuchContainer(c),
-                e => HotfixError::Other(e.to_string()),
-            })?;
-        if !facts.running {
-            return Err(HotfixError::NotRunning(facts.name).into());
+    let state = opts.state()?;
+    super::hotfix::block_on(async {
+        let engine = opts.engine().await?;
+        let (mut hotfix, facts) =
+            Hotfix::open_running(&engine, &state, &args.container, LockMode::Take).await?;
+        let report = reload::reload(&engine, &mut hotfix.journal, &facts.id, &request).await?;
+        let mut out = String::new();
+        if args.format == "json" {
+            out = serde_json::to_string_pretty(&report).context("writing the report as JSON")?;
+            out.push('\n');
+        } else {
+            render(&mut out, &report);
         }
-        let id = lock::active(&state, &facts.id)?
-            .ok_or_else(|| HotfixError::NoActive(facts.name.clone()))?;
-        let dir = state.hotfix_dir(&id);
-        let mut journal = Journal::open(&dir)?;
-        let last = journal.steps().last().map(|s| s.action.describe());
-        let (held, _) = ProcessLock::acquire(&dir, &id, false, last)?;
-        let report = reload::reload(&engine, &mut journal, &facts.id, &request).await?;
-        // TODO(lead): --rollback-on-fail: call the rollback here (A's
-        // `crate::hotfix::rollback`, which restores every step and reloads again) when
-        // `report.check_failed()`; until it is merged the failure is reported and the exit
-        // code is 1, and the user runs `pindrift hotfix rollback CONTAINER`.
-        held.release()?;
-        anyhow::Ok(report)
-    });
-    runtime.shutdown_background();
-    let report = result?;
-    let mut out = String::new();
-    if args.format == "json" {
-        out = serde_json::to_string_pretty(&report).context("writing the report as JSON")?;
-        out.push('\n');
-    } else {
-        render(&mut out, &report);
+        std::io::stdout()
+            .write_all(out.as_bytes())
+            .context("writing to stdout")?;
         if report.check_failed() && args.rollback_on_fail {
-            out.push_str(
-                "--rollback-on-fail: the rollback is not wired in this build; run \
-                 `pindrift hotfix rollback CONTAINER`\n",
+            // Undo every step, reload again (auto) and verify; the rollback's own report.
+            let rolled = rollback::rollback(&engine, &mut hotfix, true).await?;
+            let mut out = String::new();
+            let _ = writeln!(
+                out,
+                "--rollback-on-fail: the check failed; rolled back {} file(s) and {} package \
+                 step(s){}{}",
+                rolled.files.len(),
+                rolled.dists.len(),
+                match &rolled.reload {
+                    Some(Ok(_)) => ", reloaded".to_string(),
+                    Some(Err(e)) => format!(", reload FAILED: {e}"),
+                    None => String::new(),
+                },
+                if rolled.completed {
+                    "; the hotfix is closed"
+                } else {
+                    "; NOT complete (see `pindrift hotfix status`)"
+                }
             );
+            std::io::stderr()
+                .write_all(out.as_bytes())
+                .context("writing to stderr")?;
         }
-    }
-    std::io::stdout()
-        .write_all(out.as_bytes())
-        .context("writing to stdout")?;
-    Ok(if report.check_failed() {
-        super::EXIT_FINDINGS
-    } else {
-        0
+        hotfix.release()?;
+        Ok(if report.check_failed() {
+            super::EXIT_FINDINGS
+        } else {
+            0
+        })
     })
 }
 

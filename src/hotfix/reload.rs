@@ -374,13 +374,6 @@ fn other(e: impl std::fmt::Display) -> HotfixError {
     HotfixError::Other(e.to_string())
 }
 
-fn engine_err(context: String, e: crate::docker::ApiError) -> HotfixError {
-    HotfixError::Engine {
-        context,
-        message: e.message,
-    }
-}
-
 /// Sends `signal` (a Python `signal` name) to `pid` in the container, after checking it is
 /// still the process that was found (same start time).
 const KILL: &str = r#"
@@ -445,11 +438,13 @@ async fn send_signal<A: EngineApi>(
     via: Via,
 ) -> Result<(), HotfixError> {
     match via {
-        Via::Engine => engine
-            .api()
-            .kill(container, signal)
-            .await
-            .map_err(|e| engine_err(format!("sending {signal} to container {container}"), e)),
+        Via::Engine => engine.api().kill(container, signal).await.map_err(|e| {
+            super::engine_error(
+                format!("sending {signal} to container {container}"),
+                container,
+                e,
+            )
+        }),
         Via::Exec => signal_in_container(engine, container, python, target, signal).await,
     }
 }
@@ -702,11 +697,9 @@ async fn execute<A: EngineApi>(
             Ok((Some(new_master.pid), pids(&workers)))
         }
         (Method::Restart { timeout }, _) => {
-            engine
-                .api()
-                .restart(id, *timeout)
-                .await
-                .map_err(|e| engine_err(format!("restarting container {name}"), e))?;
+            engine.api().restart(id, *timeout).await.map_err(|e| {
+                super::engine_error(format!("restarting container {name}"), name, e)
+            })?;
             let before: Vec<(i64, u64)> = server
                 .map(|s| {
                     std::iter::once(&s.master)
