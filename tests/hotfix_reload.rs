@@ -298,3 +298,170 @@ fn an_unknown_server_is_restarted() {
     assert!(c.healthy, "{c:?}");
     assert_eq!(svc.status(), Some(200));
 }
+
+/// The CLI: `hotfix start`, `hotfix cp` the fix, `hotfix reload --check` (HUP: zero failed
+/// requests, now 200), then `--strategy restart` on the same service (its failures are
+/// reported).
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn the_write_up_through_the_cli_hup_then_restart() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    support::require_docker();
+    let image = build_service_image();
+    let svc = start_service(&image.0, Variant::Gunicorn);
+    let state = tempfile::tempdir().unwrap();
+    let s = state.path().to_str().unwrap();
+    let (code, out, err) = support::pindrift(&[
+        "hotfix",
+        "--state-dir",
+        s,
+        "start",
+        &svc.name,
+        "--reason",
+        "cause a problem flag",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let local = state.path().join("app.py");
+    std::fs::write(&local, FIXED_APP).unwrap();
+    let target = format!("{}:/app/app.py", svc.name);
+    let (code, out, err) = support::pindrift(&[
+        "hotfix",
+        "--state-dir",
+        s,
+        "cp",
+        local.to_str().unwrap(),
+        &target,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(svc.status(), Some(500));
+    let url = svc.url();
+    let reload = |strategy: &str| {
+        let (code, out, err) = support::pindrift(&[
+            "hotfix",
+            "--state-dir",
+            s,
+            "reload",
+            &svc.name,
+            "--strategy",
+            strategy,
+            "--check",
+            &url,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        eprintln!(
+            "CLI --strategy {strategy}: {}",
+            serde_json::to_string(&v["check"]).unwrap()
+        );
+        v
+    };
+    let hup = reload("auto");
+    assert_eq!(hup["plan"]["method"]["method"], "signal", "{hup}");
+    let c = &hup["check"];
+    assert_eq!(c["failed"], 0, "{c}");
+    assert_eq!(c["healthy"], true, "{c}");
+    assert!(c["sent"].as_u64().unwrap() >= 100, "{c}");
+    assert!(c["rate"].as_f64().unwrap() >= 100.0, "{c}");
+    assert_eq!(svc.status(), Some(200));
+    let restart = reload("restart");
+    let c = &restart["check"];
+    assert!(c["failed"].as_u64().unwrap() > 0, "{c}");
+    assert!(c["longest_gap_ms"].as_u64().unwrap() > 100, "{c}");
+    assert_eq!(c["healthy"], true, "{c}");
+    assert_eq!(svc.status(), Some(200));
+    // Human output names the numbers.
+    let (code, out, err) = support::pindrift(&[
+        "hotfix",
+        "--state-dir",
+        s,
+        "reload",
+        &svc.name,
+        "--check",
+        &url,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    for needle in [
+        "SIGHUP",
+        "sent ",
+        "failed (no answer): 0",
+        "longest time",
+        "healthy ",
+    ] {
+        assert!(out.contains(needle), "{needle}: {out}");
+    }
+    // Every reload is a journaled step, done.
+    let (code, out, err) = support::pindrift(&[
+        "hotfix",
+        "--state-dir",
+        s,
+        "status",
+        &svc.name,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out.matches("\"reload\"").count(), 3, "{out}");
+}
+
+/// A check that fails (HUP on a preloaded app keeps serving the old code) exits 1, and
+/// `--rollback-on-fail` puts the original file back and reloads again.
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn a_failed_check_exits_1_and_rollback_on_fail_restores_the_original() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    support::require_docker();
+    let image = build_service_image();
+    let svc = start_service(&image.0, Variant::GunicornPreload);
+    let state = tempfile::tempdir().unwrap();
+    let s = state.path().to_str().unwrap();
+    let (code, out, err) = support::pindrift(&[
+        "hotfix",
+        "--state-dir",
+        s,
+        "start",
+        &svc.name,
+        "--reason",
+        "preload",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let local = state.path().join("app.py");
+    std::fs::write(&local, FIXED_APP).unwrap();
+    let target = format!("{}:/app/app.py", svc.name);
+    let (code, out, err) = support::pindrift(&[
+        "hotfix",
+        "--state-dir",
+        s,
+        "cp",
+        local.to_str().unwrap(),
+        &target,
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = support::pindrift(&[
+        "hotfix",
+        "--state-dir",
+        s,
+        "reload",
+        &svc.name,
+        "--strategy",
+        "hup",
+        "--check",
+        &svc.url(),
+        "--check-timeout",
+        "3",
+        "--rollback-on-fail",
+    ]);
+    assert_eq!(code, 1, "a failed check exits 1: {out}{err}");
+    assert!(out.contains("NOT healthy"), "{out}");
+    assert!(out.contains("warning: gunicorn preloads"), "{out}");
+    assert!(err.contains("rolled back 1 file"), "{err}");
+    assert!(err.contains("the hotfix is closed"), "{err}");
+    let now = support::docker(&["exec", &svc.name, "cat", "/app/app.py"]);
+    assert_eq!(
+        String::from_utf8_lossy(&now.stdout),
+        support::service::BROKEN_APP,
+        "the original file is back"
+    );
+    assert_eq!(svc.status(), Some(500), "the original code runs again");
+}
