@@ -289,6 +289,36 @@ fn uwsgi_with_a_master_fifo_and_lazy_apps_chain_reloads_without_a_failure() {
 
 #[test]
 #[ignore = "needs the Docker Engine"]
+fn a_uwsgi_whose_graceful_reload_would_exit_is_restarted_instead() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let (r, svc, _j, _i) = reload_fixed(
+        Variant::UwsgiNoBinaryPath,
+        Strategy::Auto,
+        Duration::from_secs(30),
+    );
+    assert_eq!(r.plan.method, Method::Restart { timeout: Some(3) });
+    assert!(r.plan.why.contains("--binary-path"), "{}", r.plan.why);
+    assert!(r.check.as_ref().unwrap().healthy);
+    assert_eq!(svc.status(), Some(200));
+}
+
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn a_preloaded_gunicorn_under_a_shell_is_restarted_not_upgraded() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    let (r, svc, _j, _i) = reload_fixed(
+        Variant::GunicornPreloadUnderShell,
+        Strategy::Auto,
+        Duration::from_secs(30),
+    );
+    assert_eq!(r.plan.method, Method::Restart { timeout: Some(3) });
+    assert!(r.plan.why.contains("`sh`"), "{}", r.plan.why);
+    assert!(r.check.as_ref().unwrap().healthy);
+    assert_eq!(svc.status(), Some(200));
+}
+
+#[test]
+#[ignore = "needs the Docker Engine"]
 fn an_unknown_server_is_restarted() {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let (r, svc, _j, _i) = reload_fixed(Variant::Wsgiref, Strategy::Auto, Duration::from_secs(30));

@@ -175,6 +175,9 @@ pub struct Server {
     pub master_fifo: Option<String>,
     /// uwsgi: `--lazy-apps` (or `--lazy`): each worker loads the app itself.
     pub lazy_apps: bool,
+    /// uwsgi run by a Python interpreter (pyuwsgi's `uwsgi` script) without
+    /// `--binary-path`: the interpreter, whose real binary a graceful reload re-executes.
+    pub pyuwsgi_python: Option<String>,
 }
 
 /// `python`, `python3`, `python3.11` (a path's last component).
@@ -295,6 +298,10 @@ pub fn detect(procs: &[Proc]) -> Option<Server> {
         }
         let args = program(&p.argv).map(|(_, rest)| rest).unwrap_or(&[]);
         let cwd = p.cwd.as_deref();
+        let pyuwsgi_python = (kind == ServerKind::Uwsgi
+            && p.argv.first().is_some_and(|a| is_python(a))
+            && option_value(args, "--binary-path", None).is_none())
+        .then(|| p.argv[0].clone());
         let (preload_flag, config_file, master_fifo, lazy_apps) = match kind {
             ServerKind::Gunicorn => {
                 let config = match option_value(args, "--config", Some("-c")) {
@@ -323,6 +330,7 @@ pub fn detect(procs: &[Proc]) -> Option<Server> {
             config_file,
             master_fifo,
             lazy_apps,
+            pyuwsgi_python,
         });
     }
     None
@@ -501,6 +509,28 @@ pub async fn gunicorn_preload<A: EngineApi>(
     let text = read_file(engine, container, path).await?;
     preload_in_config(&String::from_utf8_lossy(&text))
         .then(|| format!("preload_app = True in {path}"))
+}
+
+/// Would uwsgi's graceful reload (SIGHUP) kill the service? pyuwsgi re-executes the real
+/// binary of its interpreter (`/usr/bin/python3.11`, not the venv's `python3` link) unless
+/// `--binary-path` says otherwise; started from a venv (a `pyvenv.cfg` next to the
+/// interpreter's folder), the re-executed master no longer finds pyuwsgi and exits.
+pub async fn pyuwsgi_reload_breaks<A: EngineApi>(
+    engine: &Engine<A>,
+    container: &str,
+    server: &Server,
+) -> Option<String> {
+    let python = server.pyuwsgi_python.as_deref()?;
+    let python = absolute(python, server.master.cwd.as_deref())?;
+    let bin = python.rsplit_once('/').map(|(d, _)| d)?;
+    let root = bin.rsplit_once('/').map(|(d, _)| d)?;
+    let cfg = format!("{root}/pyvenv.cfg");
+    read_file(engine, container, &cfg).await?;
+    Some(format!(
+        "uwsgi runs from the venv {root} through {python} without --binary-path: its \
+         graceful reload (SIGHUP) re-executes the real interpreter outside the venv, which \
+         cannot import pyuwsgi, and the master exits"
+    ))
 }
 
 /// `preload_app = True` at the start of a line of a gunicorn configuration file.

@@ -223,6 +223,7 @@ pub fn plan(
     server: Option<&Server>,
     preload: Option<&str>,
     stop_timeout: Option<i64>,
+    hup_breaks: Option<&str>,
 ) -> Result<Plan, HotfixError> {
     let restart = |why: String, warnings: Vec<String>| Plan {
         server: server.map(|s| s.kind),
@@ -252,6 +253,12 @@ pub fn plan(
         Strategy::Restart => Ok(restart("--strategy restart".into(), Vec::new())),
         Strategy::Hup => {
             let s = server.ok_or_else(none_found)?;
+            if let Some(why) = hup_breaks {
+                return Err(HotfixError::Other(format!(
+                    "container {container}: refusing SIGHUP: {why}; use --strategy restart \
+                     (or start uwsgi with --binary-path)"
+                )));
+            }
             let mut warnings = Vec::new();
             if let Some(p) = preload {
                 warnings.push(format!(
@@ -334,12 +341,18 @@ pub fn plan(
                             .into(),
                         warnings: Vec::new(),
                     }),
-                    _ => Ok(Plan {
-                        server: Some(s.kind),
-                        method: hup(s),
-                        why: "uwsgi reloads gracefully on SIGHUP".into(),
-                        warnings: Vec::new(),
-                    }),
+                    _ => match hup_breaks {
+                        Some(why) => Ok(restart(
+                            format!("{why}: the container must restart"),
+                            Vec::new(),
+                        )),
+                        None => Ok(Plan {
+                            server: Some(s.kind),
+                            method: hup(s),
+                            why: "uwsgi reloads gracefully on SIGHUP".into(),
+                            warnings: Vec::new(),
+                        }),
+                    },
                 },
             }
         }
@@ -539,12 +552,19 @@ pub async fn reload<A: EngineApi>(
         }
         _ => None,
     };
+    let hup_breaks = match &server {
+        Some(s) if s.kind == ServerKind::Uwsgi => {
+            process::pyuwsgi_reload_breaks(engine, &id, s).await
+        }
+        _ => None,
+    };
     let plan = plan(
         req.strategy,
         &name,
         server.as_ref(),
         preload.as_deref(),
         header.container.stop_timeout,
+        hup_breaks.as_deref(),
     )?;
     let poller = match &req.check {
         Some(spec) => Some(Poller::start(spec).map_err(other)?),
@@ -761,7 +781,7 @@ mod tests {
     #[test]
     fn auto_hups_gunicorn_through_the_engine_or_an_exec() {
         let s = server(&[p(1, 0, G), p(7, 1, G), p(8, 1, G)]);
-        let pl = plan(Strategy::Auto, "c", Some(&s), None, Some(5)).unwrap();
+        let pl = plan(Strategy::Auto, "c", Some(&s), None, Some(5), None).unwrap();
         assert_eq!(
             pl.method,
             Method::Signal {
@@ -771,7 +791,7 @@ mod tests {
             }
         );
         let s = server(&[p(1, 0, "sh -c x"), p(6, 1, G), p(7, 6, G)]);
-        let pl = plan(Strategy::Auto, "c", Some(&s), None, Some(5)).unwrap();
+        let pl = plan(Strategy::Auto, "c", Some(&s), None, Some(5), None).unwrap();
         assert_eq!(
             pl.method,
             Method::Signal {
@@ -787,13 +807,13 @@ mod tests {
         let pre = Some("--preload");
         // Master is PID 1: restart.
         let s = server(&[p(1, 0, G), p(7, 1, G)]);
-        let pl = plan(Strategy::Auto, "c", Some(&s), pre, Some(7)).unwrap();
+        let pl = plan(Strategy::Auto, "c", Some(&s), pre, Some(7), None).unwrap();
         assert_eq!(pl.method, Method::Restart { timeout: Some(7) });
         assert!(pl.why.contains("PID 1"), "{}", pl.why);
-        assert!(plan(Strategy::Usr2, "c", Some(&s), pre, None).is_err());
+        assert!(plan(Strategy::Usr2, "c", Some(&s), pre, None, None).is_err());
         // Under a shell that exits with it: restart.
         let s = server(&[p(1, 0, "sh -c x"), p(6, 1, G), p(7, 6, G)]);
-        let pl = plan(Strategy::Auto, "c", Some(&s), pre, None).unwrap();
+        let pl = plan(Strategy::Auto, "c", Some(&s), pre, None, None).unwrap();
         assert_eq!(pl.method, Method::Restart { timeout: None });
         assert!(pl.why.contains("`sh`"), "{}", pl.why);
         // Under an init that reaps and outlives it: the upgrade.
@@ -802,17 +822,17 @@ mod tests {
             p(6, 1, G),
             p(7, 6, G),
         ]);
-        let pl = plan(Strategy::Auto, "c", Some(&s), pre, None).unwrap();
+        let pl = plan(Strategy::Auto, "c", Some(&s), pre, None, None).unwrap();
         assert_eq!(pl.method, Method::Usr2Upgrade { pid: 6 });
         // An explicit hup on a preloaded app is done, with a warning.
-        let pl = plan(Strategy::Hup, "c", Some(&s), pre, None).unwrap();
+        let pl = plan(Strategy::Hup, "c", Some(&s), pre, None, None).unwrap();
         assert_eq!(pl.warnings.len(), 1);
     }
 
     #[test]
     fn uwsgi_chain_reloads_with_a_fifo_and_lazy_apps_else_hups() {
         let s = server(&[p(1, 0, U), p(7, 1, U), p(8, 1, U)]);
-        let pl = plan(Strategy::Auto, "c", Some(&s), None, None).unwrap();
+        let pl = plan(Strategy::Auto, "c", Some(&s), None, None, None).unwrap();
         assert_eq!(
             pl.method,
             Method::ChainReload {
@@ -820,20 +840,37 @@ mod tests {
                 pid: 1
             }
         );
-        let pl = plan(Strategy::Hup, "c", Some(&s), None, None).unwrap();
+        let pl = plan(Strategy::Hup, "c", Some(&s), None, None, None).unwrap();
         assert_eq!(pl.method.name(), "hup");
         let u = "/opt/venv/bin/uwsgi --master";
         let s = server(&[p(1, 0, u), p(7, 1, u)]);
-        let pl = plan(Strategy::Auto, "c", Some(&s), None, None).unwrap();
+        let pl = plan(Strategy::Auto, "c", Some(&s), None, None, None).unwrap();
         assert_eq!(pl.method.name(), "hup");
-        assert!(plan(Strategy::Usr2, "c", Some(&s), None, None).is_err());
+        assert!(plan(Strategy::Usr2, "c", Some(&s), None, None, None).is_err());
+    }
+
+    #[test]
+    fn a_uwsgi_whose_graceful_reload_would_exit_is_restarted_or_refused() {
+        let u = "/opt/venv/bin/python3 /opt/venv/bin/uwsgi --master";
+        let s = server(&[p(1, 0, u), p(7, 1, u)]);
+        assert_eq!(s.pyuwsgi_python.as_deref(), Some("/opt/venv/bin/python3"));
+        let breaks = Some("pyuwsgi in a venv");
+        let pl = plan(Strategy::Auto, "c", Some(&s), None, Some(2), breaks).unwrap();
+        assert_eq!(pl.method, Method::Restart { timeout: Some(2) });
+        assert!(pl.why.contains("pyuwsgi in a venv"), "{}", pl.why);
+        let e = plan(Strategy::Hup, "c", Some(&s), None, None, breaks).unwrap_err();
+        assert!(e.to_string().contains("refusing SIGHUP"), "{e}");
+        // With --binary-path there is nothing to fear.
+        let u = "/opt/venv/bin/python3 /opt/venv/bin/uwsgi --master --binary-path /opt/venv/bin/python3";
+        let s = server(&[p(1, 0, u), p(7, 1, u)]);
+        assert_eq!(s.pyuwsgi_python, None);
     }
 
     #[test]
     fn anything_else_restarts_and_hup_needs_a_server() {
-        let pl = plan(Strategy::Auto, "c", None, None, Some(3)).unwrap();
+        let pl = plan(Strategy::Auto, "c", None, None, Some(3), None).unwrap();
         assert_eq!(pl.method, Method::Restart { timeout: Some(3) });
-        let e = plan(Strategy::Hup, "web", None, None, None).unwrap_err();
+        let e = plan(Strategy::Hup, "web", None, None, None, None).unwrap_err();
         assert!(e.to_string().contains("container web"), "{e}");
     }
 

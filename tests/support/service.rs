@@ -175,13 +175,16 @@ pub enum Variant {
     Uwsgi,
     /// uWSGI with `--lazy-apps --master-fifo /tmp/uwsgi.fifo` (chain reload possible).
     UwsgiChain,
+    /// uWSGI from the venv without `--binary-path`: its graceful reload would re-execute
+    /// the real interpreter outside the venv and exit.
+    UwsgiNoBinaryPath,
     /// Python's wsgiref server: no server pindrift knows.
     Wsgiref,
 }
 
 const GUNICORN: &str = "/opt/venv/bin/gunicorn -b 0.0.0.0:8000 -w 2 app:app";
 
-fn uwsgi(extra: &[&str]) -> Vec<String> {
+fn uwsgi(binary_path: bool, extra: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = [
         "/opt/venv/bin/uwsgi",
         "--master",
@@ -192,15 +195,19 @@ fn uwsgi(extra: &[&str]) -> Vec<String> {
         "--processes",
         "2",
         "--need-app",
-        // pyuwsgi re-executes sys.executable (the real /usr/bin/python3.11, outside the
-        // venv) on a graceful reload unless told which binary to run.
-        "--binary-path",
-        "/opt/venv/bin/python3",
         "--disable-logging",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
+    if binary_path {
+        // pyuwsgi re-executes the real binary of its interpreter (/usr/bin/python3.11,
+        // outside the venv) on a graceful reload unless told which binary to run.
+        v.extend([
+            "--binary-path".to_string(),
+            "/opt/venv/bin/python3".to_string(),
+        ]);
+    }
     v.extend(extra.iter().map(|s| s.to_string()));
     v
 }
@@ -218,8 +225,11 @@ impl Variant {
                 split(&format!("/usr/local/bin/reaper {GUNICORN} --preload"))
             }
             Variant::GunicornPreloadUnderShell => sh(&format!("{GUNICORN} --preload")),
-            Variant::Uwsgi => uwsgi(&[]),
-            Variant::UwsgiChain => uwsgi(&["--lazy-apps", "--master-fifo", "/tmp/uwsgi.fifo"]),
+            Variant::Uwsgi => uwsgi(true, &[]),
+            Variant::UwsgiChain => {
+                uwsgi(true, &["--lazy-apps", "--master-fifo", "/tmp/uwsgi.fifo"])
+            }
+            Variant::UwsgiNoBinaryPath => uwsgi(false, &[]),
             Variant::Wsgiref => vec![
                 "/opt/venv/bin/python3".into(),
                 "-c".into(),
