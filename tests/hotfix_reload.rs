@@ -495,3 +495,90 @@ fn a_failed_check_exits_1_and_rollback_on_fail_restores_the_original() {
     );
     assert_eq!(svc.status(), Some(500), "the original code runs again");
 }
+
+/// SIGKILL at each journal boundary of `hotfix reload` (after the intent, before the signal;
+/// after the signal, before `done`): `status` shows the reload step as intended and the dead
+/// lock, and `rollback` takes the lock over and brings back the original file and answer.
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn a_reload_killed_at_any_boundary_is_reported_and_rolled_back() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    support::require_docker();
+    let image = build_service_image();
+    let svc = start_service(&image.0, Variant::Gunicorn);
+    let state = tempfile::tempdir().unwrap();
+    let s = state.path().to_str().unwrap();
+    let local = state.path().join("app.py");
+    std::fs::write(&local, FIXED_APP).unwrap();
+    let target = format!("{}:/app/app.py", svc.name);
+    let mut killed = 0;
+    for n in 1.. {
+        assert!(n < 6, "reload never completed");
+        let (code, out, err) = support::pindrift(&[
+            "hotfix",
+            "--state-dir",
+            s,
+            "start",
+            &svc.name,
+            "--reason",
+            "kill test",
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        let (code, out, err) = support::pindrift(&[
+            "hotfix",
+            "--state-dir",
+            s,
+            "cp",
+            local.to_str().unwrap(),
+            &target,
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        let kill_at = n.to_string();
+        let (code, out, err) = support::pindrift_env(
+            &["hotfix", "--state-dir", s, "reload", &svc.name],
+            &[("PINDRIFT_TEST_KILL_AT", &kill_at)],
+        );
+        let done = code == 0;
+        if !done {
+            assert_eq!(code, -1, "killed by SIGKILL at boundary {n}: {out}{err}");
+            killed += 1;
+            // Another reload refuses the dead lock and points at status/rollback.
+            let (code, out, err) =
+                support::pindrift(&["hotfix", "--state-dir", s, "reload", &svc.name]);
+            assert_eq!(code, 2, "{out}{err}");
+            assert!(err.contains("rollback"), "{err}");
+            // Status tells what happened (and takes the dead lock over, saying so).
+            let (code, out, err) =
+                support::pindrift(&["hotfix", "--state-dir", s, "status", &svc.name]);
+            assert_eq!(code, 0, "{out}{err}");
+            assert!(out.contains("reload (hup)"), "boundary {n}: {out}");
+            assert!(out.contains("INTENDED"), "boundary {n}: {out}");
+            assert!(err.contains("took over the lock"), "boundary {n}: {err}");
+        }
+        let (code, out, err) =
+            support::pindrift(&["hotfix", "--state-dir", s, "rollback", &svc.name]);
+        assert_eq!(code, 0, "boundary {n}: {out}{err}");
+        assert!(
+            out.contains("rolled back and closed"),
+            "boundary {n}: {out}"
+        );
+        let now = support::docker(&["exec", &svc.name, "cat", "/app/app.py"]);
+        assert_eq!(
+            String::from_utf8_lossy(&now.stdout),
+            support::service::BROKEN_APP,
+            "boundary {n}"
+        );
+        assert_eq!(
+            svc.status(),
+            Some(500),
+            "boundary {n}: the original code runs"
+        );
+        if done {
+            break;
+        }
+    }
+    assert_eq!(
+        killed, 2,
+        "two boundaries in a reload: after the intent, before done"
+    );
+}
