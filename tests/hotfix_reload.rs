@@ -77,14 +77,15 @@ fn reload_fixed(
     runtime.shutdown_background();
     let c = report.check.as_ref().unwrap();
     eprintln!(
-        "{variant:?} --strategy {}: {} | sent {} ({}/s), ok {}, other answers {:?}, failed {} {:?}, \
-         longest gap {} ms, healthy after {:?} ms, new processes after {} ms",
+        "{variant:?} --strategy {}: {} | sent {} ({}/s), ok {}, other answers {:?}, late (>0.1 s) {}, \
+         failed {} {:?}, longest gap {} ms, healthy after {:?} ms, new processes after {} ms",
         strategy.name(),
         report.plan.method.describe(),
         c.sent,
         c.rate,
         c.ok,
         c.unexpected,
+        c.late,
         c.failed,
         c.failed_by_kind,
         c.longest_gap_ms,
@@ -123,6 +124,7 @@ fn gunicorn_hup_while_polling_loses_no_request_and_serves_the_fix() {
     let c = r.check.as_ref().unwrap();
     assert_polled_fast_enough(&r);
     assert_eq!(c.failed, 0, "zero failed requests: {c:?}");
+    assert!(c.longest_gap_ms < 1000, "{c:?}");
     assert!(c.healthy, "{c:?}");
     assert!(
         c.unexpected.get("status 500").copied().unwrap_or(0) > 0,
@@ -244,7 +246,7 @@ fn hup_on_a_preloaded_gunicorn_keeps_the_old_code_and_the_check_fails() {
 
 #[test]
 #[ignore = "needs the Docker Engine"]
-fn uwsgi_hup_reloads_the_fix_and_the_check_counts_what_the_reload_cost() {
+fn uwsgi_hup_reloads_the_fix_without_losing_a_request() {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     let (r, svc, _j, _i) = reload_fixed(Variant::Uwsgi, Strategy::Auto, Duration::from_secs(30));
     assert_eq!(
@@ -258,14 +260,11 @@ fn uwsgi_hup_reloads_the_fix_and_the_check_counts_what_the_reload_cost() {
     let c = r.check.as_ref().unwrap();
     assert_polled_fast_enough(&r);
     assert!(c.healthy, "{c:?}");
-    // The listening socket stays open across the graceful reload: nothing is refused or
-    // reset; requests wait in the backlog while the master re-executes, and the ones that
-    // wait longer than the 0.1 s DOWN mark are counted as timeouts.
-    let kinds: Vec<&String> = c.failed_by_kind.keys().collect();
-    assert!(
-        kinds.iter().all(|k| k.as_str() == "timeout"),
-        "only slow answers, never refused: {c:?}"
-    );
+    // The listening socket stays open across the graceful reload: no request is refused or
+    // lost; the ones that arrive while the master re-executes wait in the backlog (about a
+    // second: uwsgi buries its old workers on its one-second master cycle) and are answered
+    // late, which the report counts (`late`) and shows as the longest gap.
+    assert_eq!(c.failed, 0, "{c:?}");
     assert_eq!(svc.status(), Some(200));
 }
 
@@ -415,7 +414,7 @@ fn the_write_up_through_the_cli_hup_then_restart() {
     for needle in [
         "SIGHUP",
         "sent ",
-        "failed (no answer): 0",
+        "failed (no answer within 2.000 s): 0",
         "longest time",
         "healthy ",
     ] {

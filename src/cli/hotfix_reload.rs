@@ -34,7 +34,8 @@ pub struct ReloadArgs {
     /// Seconds to wait, from the signal, for the service to become healthy.
     #[arg(long, value_name = "SECS", default_value_t = 30.0, requires = "check")]
     pub check_timeout: f64,
-    /// Seconds one request may take before it counts as DOWN (a timeout).
+    /// Seconds an answer may take before it counts as DOWN (late); a request without an
+    /// answer after 2 s (or this, when longer) is a timeout.
     #[arg(long, value_name = "SECS", default_value_t = 0.1, requires = "check")]
     pub request_timeout: f64,
     /// Requests a second.
@@ -68,6 +69,7 @@ pub fn run(opts: &HotfixOpts, args: ReloadArgs) -> Result<u8> {
                 healthy_after: args.healthy_after,
                 timeout: seconds("--check-timeout", args.check_timeout)?,
                 request_timeout: seconds("--request-timeout", args.request_timeout)?,
+                give_up: probe::DEFAULT_GIVE_UP,
                 rate: args.rate,
                 tail: probe::DEFAULT_TAIL,
             })
@@ -204,7 +206,14 @@ fn render_check(out: &mut String, c: &CheckReport) {
     }
     let _ = writeln!(
         out,
-        "  failed (no answer): {}{}{}",
+        "  late (answered after the {} DOWN mark): {}",
+        ms(c.request_timeout_ms),
+        c.late
+    );
+    let _ = writeln!(
+        out,
+        "  failed (no answer within {}): {}{}{}",
+        ms(c.give_up_ms),
         c.failed,
         if c.failed > 0 {
             format!(" ({})", kinds(&c.failed_by_kind))

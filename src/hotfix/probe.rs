@@ -1,20 +1,21 @@
 //! `--check URL`: what a user of the service saw during and after a reload.
 //!
 //! A poller sends plain HTTP/1.1 `GET`s (std `TcpStream`, one connection per request,
-//! `Connection: close`) at a steady rate (200 a second by default) from a few threads, each
-//! request with a short deadline (0.1 s by default: the write-up's poller marked a request
-//! DOWN when it took longer). Every request is a [`Sample`]; [`summarize`] turns them into a
-//! [`CheckReport`]: requests sent, answers by status, requests without an answer by kind
-//! (timeout, refused, reset, closed), the longest time without any answer, and when the
-//! service became healthy (N consecutive expected answers, counted from the end of the
-//! reload).
+//! `Connection: close`) at a steady rate (200 a second by default), open loop: each request
+//! starts on time on a thread of its own, whatever the earlier ones are doing, as users'
+//! requests do. Every request is a [`Sample`]; [`summarize`] turns them into a
+//! [`CheckReport`]: requests sent, answers by status, answers slower than the DOWN mark (0.1 s
+//! by default: the write-up's poller marked such a request DOWN), requests that got no answer
+//! by kind (timeout — none within the give-up limit, 2 s by default —, refused, reset,
+//! closed), the longest time without any answer, and when the service became healthy (N
+//! consecutive expected answers within the DOWN mark, counted from the end of the reload).
 //!
 //! Only `http://` URLs; the host is whatever the user gives (resolved once, before the
 //! reload starts).
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -23,14 +24,16 @@ use serde::Serialize;
 
 /// Requests a second by default (the issue asks for at least 100).
 pub const DEFAULT_RATE: u32 = 200;
-/// Per-request deadline by default: longer is DOWN, as in the write-up.
+/// An answer slower than this is DOWN (late), by default, as in the write-up.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_millis(100);
+/// A request without an answer after this long is a timeout (lost), by default.
+pub const DEFAULT_GIVE_UP: Duration = Duration::from_secs(2);
+/// The most requests in flight at once (beyond it, a tick sends nothing and is counted).
+const MAX_IN_FLIGHT: usize = 1024;
 /// How long to wait for the service to become healthy after the reload, by default.
 pub const DEFAULT_CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long to keep polling once healthy, by default.
 pub const DEFAULT_TAIL: Duration = Duration::from_secs(1);
-/// Threads sending requests.
-const THREADS: u32 = 8;
 /// The most bytes read of one answer.
 const MAX_ANSWER: usize = 64 * 1024;
 
@@ -45,8 +48,10 @@ pub struct CheckSpec {
     pub healthy_after: u32,
     /// How long after the reload started to wait for healthy (`--check-timeout`).
     pub timeout: Duration,
-    /// Deadline of one request (longer = DOWN).
+    /// The DOWN mark: an answer slower than this is late.
     pub request_timeout: Duration,
+    /// No answer after this long: a timeout (the request is lost).
+    pub give_up: Duration,
     /// Requests a second.
     pub rate: u32,
     /// How long to keep polling once healthy (the service must stay up, not just come up).
@@ -62,6 +67,7 @@ impl CheckSpec {
             healthy_after: 10,
             timeout: DEFAULT_CHECK_TIMEOUT,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            give_up: DEFAULT_GIVE_UP,
             rate: DEFAULT_RATE,
             tail: DEFAULT_TAIL,
         }
@@ -312,7 +318,9 @@ pub struct Poller {
     epoch: Instant,
     stop: Arc<AtomicBool>,
     samples: Arc<Mutex<Vec<Sample>>>,
-    threads: Vec<JoinHandle<()>>,
+    in_flight: Arc<AtomicUsize>,
+    skipped: Arc<AtomicUsize>,
+    dispatcher: Option<JoinHandle<()>>,
 }
 
 impl Poller {
@@ -340,41 +348,58 @@ impl Poller {
         let epoch = Instant::now();
         let stop = Arc::new(AtomicBool::new(false));
         let samples = Arc::new(Mutex::new(Vec::new()));
+        let in_flight = Arc::new(AtomicUsize::new(0));
+        let skipped = Arc::new(AtomicUsize::new(0));
         let interval = Duration::from_secs_f64(1.0 / f64::from(spec.rate));
-        let per_thread = interval * THREADS;
-        let threads = (0..THREADS)
-            .map(|i| {
-                let stop = stop.clone();
-                let samples = samples.clone();
-                let target = target.clone();
-                let timeout = spec.request_timeout;
-                std::thread::spawn(move || {
-                    let mut next = epoch + interval * i;
-                    while !stop.load(Ordering::Relaxed) {
-                        let now = Instant::now();
-                        if next > now {
-                            std::thread::sleep(next - now);
-                        }
-                        let sent = Instant::now();
-                        let outcome = request_once(addr, &target, timeout);
-                        let sample = Sample {
-                            sent: sent - epoch,
-                            took: sent.elapsed(),
-                            outcome,
-                        };
-                        if let Ok(mut s) = samples.lock() {
-                            s.push(sample);
-                        }
-                        next += per_thread;
-                        // Late (requests that timed out): go on from now, never in bursts.
-                        let now = Instant::now();
-                        if next < now {
-                            next = now;
-                        }
+        let give_up = spec.give_up.max(spec.request_timeout);
+        let dispatcher = {
+            let (stop, samples, in_flight, skipped) = (
+                stop.clone(),
+                samples.clone(),
+                in_flight.clone(),
+                skipped.clone(),
+            );
+            let target = target.clone();
+            std::thread::spawn(move || {
+                let mut due = epoch;
+                while !stop.load(Ordering::Relaxed) {
+                    let now = Instant::now();
+                    if due > now {
+                        std::thread::sleep(due - now);
+                    } else if now - due > interval * 10 {
+                        // This thread was starved: go on from now, never in bursts.
+                        due = now;
                     }
-                })
+                    due += interval;
+                    if in_flight.load(Ordering::SeqCst) >= MAX_IN_FLIGHT {
+                        skipped.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    in_flight.fetch_add(1, Ordering::SeqCst);
+                    let (samples, flying, target) =
+                        (samples.clone(), in_flight.clone(), target.clone());
+                    let spawned = std::thread::Builder::new()
+                        .name("pindrift-check".into())
+                        .spawn(move || {
+                            let sent = Instant::now();
+                            let outcome = request_once(addr, &target, give_up);
+                            let sample = Sample {
+                                sent: sent - epoch,
+                                took: sent.elapsed(),
+                                outcome,
+                            };
+                            if let Ok(mut s) = samples.lock() {
+                                s.push(sample);
+                            }
+                            flying.fetch_sub(1, Ordering::SeqCst);
+                        });
+                    if spawned.is_err() {
+                        in_flight.fetch_sub(1, Ordering::SeqCst);
+                        skipped.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
             })
-            .collect();
+        };
         Ok(Poller {
             spec: spec.clone(),
             target,
@@ -382,7 +407,9 @@ impl Poller {
             epoch,
             stop,
             samples,
-            threads,
+            in_flight,
+            skipped,
+            dispatcher: Some(dispatcher),
         })
     }
 
@@ -411,21 +438,35 @@ impl Poller {
     }
 
     /// When (on the samples' clock) the service was healthy: the answer of the last of
-    /// `healthy_after` consecutive expected answers to requests sent at or after `from`.
+    /// `healthy_after` consecutive expected answers within the DOWN mark to requests sent at
+    /// or after `from`.
     pub fn healthy_at(&self, from: Duration) -> Option<Duration> {
         healthy_at(
             &self.snapshot(),
             from,
             self.spec.expect,
             self.spec.healthy_after,
+            self.spec.request_timeout,
         )
     }
 
-    /// Stops the threads; the samples in the order they were sent.
+    /// Ticks that sent nothing (too many requests in flight).
+    pub fn skipped(&self) -> usize {
+        self.skipped.load(Ordering::Relaxed)
+    }
+
+    /// Stops sending, waits for the requests in flight (at most the give-up limit), and
+    /// returns the samples in the order they were sent.
     pub fn stop(mut self) -> Vec<Sample> {
         self.stop.store(true, Ordering::Relaxed);
-        for t in self.threads.drain(..) {
-            let _ = t.join();
+        if let Some(d) = self.dispatcher.take() {
+            let _ = d.join();
+        }
+        let limit = Instant::now()
+            + self.spec.give_up.max(self.spec.request_timeout)
+            + Duration::from_millis(500);
+        while self.in_flight.load(Ordering::SeqCst) > 0 && Instant::now() < limit {
+            std::thread::sleep(Duration::from_millis(5));
         }
         self.snapshot()
     }
@@ -438,11 +479,17 @@ impl Drop for Poller {
 }
 
 /// See [`Poller::healthy_at`]; `samples` sorted by `sent`.
-pub fn healthy_at(samples: &[Sample], from: Duration, expect: u16, n: u32) -> Option<Duration> {
+pub fn healthy_at(
+    samples: &[Sample],
+    from: Duration,
+    expect: u16,
+    n: u32,
+    down: Duration,
+) -> Option<Duration> {
     let mut run = 0u32;
     let mut latest = Duration::ZERO;
     for s in samples.iter().filter(|s| s.sent >= from) {
-        if s.outcome == Outcome::Status(expect) {
+        if s.outcome == Outcome::Status(expect) && s.took <= down {
             run += 1;
             latest = latest.max(s.done());
             if run >= n {
@@ -462,15 +509,19 @@ pub struct CheckReport {
     pub url: String,
     pub expect: u16,
     pub healthy_after: u32,
-    /// Per-request deadline (ms).
+    /// The DOWN mark (ms): slower answers are late.
     pub request_timeout_ms: u64,
+    /// No answer within this (ms): a timeout.
+    pub give_up_ms: u64,
     /// Requests sent.
     pub sent: u64,
     /// Requests answered with the expected status.
     pub ok: u64,
     /// Answers with another status, by status (`status 500` → count).
     pub unexpected: std::collections::BTreeMap<String, u64>,
-    /// Requests without an answer (timeout, refused, reset, closed, …).
+    /// Answers (any status) slower than the DOWN mark.
+    pub late: u64,
+    /// Requests without an answer (timeout, refused, reset, closed, …): lost.
     pub failed: u64,
     /// … by kind.
     pub failed_by_kind: std::collections::BTreeMap<String, u64>,
@@ -497,9 +548,13 @@ pub fn summarize(
     let mut unexpected = std::collections::BTreeMap::new();
     let mut failed_by_kind = std::collections::BTreeMap::new();
     let mut ok = 0;
+    let mut late = 0;
     let mut failed = 0;
     let mut failed_during = 0;
     for s in samples {
+        if s.outcome.answered() && s.took > spec.request_timeout {
+            late += 1;
+        }
         match &s.outcome {
             Outcome::Status(code) if *code == spec.expect => ok += 1,
             Outcome::Status(_) => *unexpected.entry(s.outcome.label()).or_insert(0) += 1,
@@ -544,16 +599,24 @@ pub fn summarize(
         }
         gap
     };
-    let healthy = healthy_at(samples, settled, spec.expect, spec.healthy_after);
+    let healthy = healthy_at(
+        samples,
+        settled,
+        spec.expect,
+        spec.healthy_after,
+        spec.request_timeout,
+    );
     let span = duration.saturating_sub(first).as_secs_f64();
     CheckReport {
         url: spec.url.clone(),
         expect: spec.expect,
         healthy_after: spec.healthy_after,
         request_timeout_ms: spec.request_timeout.as_millis() as u64,
+        give_up_ms: spec.give_up.max(spec.request_timeout).as_millis() as u64,
         sent: samples.len() as u64,
         ok,
         unexpected,
+        late,
         failed,
         failed_by_kind,
         failed_during_reload: failed_during,
@@ -672,7 +735,7 @@ mod tests {
             sample(30, 1, Outcome::Refused),
             sample(40, 1, Outcome::Refused),
             sample(300, 1, Outcome::Status(200)),
-            sample(310, 1, Outcome::Status(500)),
+            sample(310, 150, Outcome::Status(500)),
             sample(320, 1, Outcome::Status(200)),
             sample(330, 1, Outcome::Status(200)),
             sample(340, 1, Outcome::Status(200)),
@@ -681,6 +744,7 @@ mod tests {
         assert_eq!(r.sent, 10);
         assert_eq!(r.ok, 4);
         assert_eq!(r.unexpected.get("status 500"), Some(&3));
+        assert_eq!(r.late, 1, "one answer over the 0.1 s DOWN mark");
         assert_eq!(r.failed, 3);
         assert_eq!(r.failed_during_reload, 3);
         assert_eq!(r.failed_by_kind.get("refused"), Some(&2));

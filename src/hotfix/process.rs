@@ -6,7 +6,8 @@
 //! [`detect`] finds the server in that list: a gunicorn master (the gunicorn process whose
 //! parent is not gunicorn), a uwsgi master (the uwsgi process whose parent is not uwsgi and
 //! that has uwsgi children); the master is found, never assumed to be PID 1.
-//! Environment values are never read.
+//! Environment values are never read: a `--preload` given only through
+//! `GUNICORN_CMD_ARGS` is not seen (a `--check` then shows the old code still answering).
 
 use std::io::Read;
 
