@@ -323,6 +323,15 @@ impl EngineApi for Fake {
         Ok(state.top.clone())
     }
 
+    async fn create_exec_as(
+        &self,
+        _container: &str,
+        _cmd: Vec<String>,
+        _user: &str,
+    ) -> Result<String, ApiError> {
+        Err(not_found("exec is not faked"))
+    }
+
     async fn kill(&self, id: &str, signal: &str) -> Result<(), ApiError> {
         let mut state = self.0.lock().unwrap();
         if !state.containers.contains_key(id) {
