@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
-use bollard::models::ContainerCreateBody;
+use bollard::models::{ContainerConfig, ContainerCreateBody};
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
-    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+    CommitContainerOptionsBuilder, CreateContainerOptionsBuilder,
+    DownloadFromContainerOptionsBuilder, ListContainersOptionsBuilder,
+    RemoveContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::stream::BoxStream;
@@ -194,6 +195,16 @@ pub trait EngineApi: Clone + Send + Sync + 'static {
         &self,
         exec: &str,
     ) -> impl Future<Output = Result<Option<i64>, ApiError>> + Send;
+    /// `POST /commit`: a new image `repo:tag` from the container's filesystem and
+    /// configuration, with `labels` added to the labels it has (they are kept); its id.
+    fn commit(
+        &self,
+        container: &str,
+        repo: &str,
+        tag: &str,
+        labels: HashMap<String, String>,
+        comment: &str,
+    ) -> impl Future<Output = Result<String, ApiError>> + Send;
 }
 
 /// The engine through bollard.
@@ -457,5 +468,40 @@ impl EngineApi for Bollard {
             .await
             .map_err(|e| self.error(e))?
             .exit_code)
+    }
+
+    async fn commit(
+        &self,
+        container: &str,
+        repo: &str,
+        tag: &str,
+        labels: HashMap<String, String>,
+        comment: &str,
+    ) -> Result<String, ApiError> {
+        // The labels of the body replace the container's: start from those it has.
+        let inspected = self
+            .0
+            .inspect_container(container, None)
+            .await
+            .map_err(|e| self.error(e))?;
+        let mut all = inspected.config.and_then(|c| c.labels).unwrap_or_default();
+        all.extend(labels);
+        let opts = CommitContainerOptionsBuilder::default()
+            .container(container)
+            .repo(repo)
+            .tag(tag)
+            .comment(comment)
+            .pause(true)
+            .build();
+        let config = ContainerConfig {
+            labels: Some(all),
+            ..Default::default()
+        };
+        Ok(self
+            .0
+            .commit_container(opts, config)
+            .await
+            .map_err(|e| self.error(e))?
+            .id)
     }
 }

@@ -39,6 +39,8 @@ pub struct State {
     pub distribution_calls: Vec<String>,
     /// `docker rmi -f` right after the image is inspected (before any container is made).
     pub remove_image_after_inspect: bool,
+    /// Images committed from containers: (container, `repo:tag`, labels, comment).
+    pub commits: Vec<(String, String, HashMap<String, String>, String)>,
 }
 
 #[derive(Clone, Default)]
@@ -247,6 +249,29 @@ impl EngineApi for Fake {
 
     async fn exec_exit_code(&self, _exec: &str) -> Result<Option<i64>, ApiError> {
         Ok(None)
+    }
+
+    async fn commit(
+        &self,
+        container: &str,
+        repo: &str,
+        tag: &str,
+        labels: HashMap<String, String>,
+        comment: &str,
+    ) -> Result<String, ApiError> {
+        let mut state = self.0.lock().unwrap();
+        let Some(c) = state.containers.get(container) else {
+            return Err(not_found(&format!("No such container: {container}")));
+        };
+        let mut all = c.labels.clone();
+        all.extend(labels);
+        state.commits.push((
+            container.to_string(),
+            format!("{repo}:{tag}"),
+            all,
+            comment.to_string(),
+        ));
+        Ok(format!("sha256:{:064x}", state.commits.len()))
     }
 }
 
