@@ -20,6 +20,7 @@ pub mod docker;
 pub mod drift;
 pub mod fix;
 pub mod guard;
+pub mod hotfix;
 pub mod inventory;
 pub mod lint;
 pub mod names;

@@ -3,6 +3,9 @@
 
 mod check;
 mod drift;
+mod hotfix;
+mod hotfix_keep;
+mod hotfix_reload;
 mod pin;
 mod rules;
 
@@ -30,6 +33,8 @@ enum Command {
     Drift(drift::DriftArgs),
     /// Pin requirements files in place to the versions a container, image or freeze file runs.
     Pin(pin::PinArgs),
+    /// Patch a running container safely: a journal, backups, reload, rollback.
+    Hotfix(hotfix::HotfixArgs),
 }
 
 /// Exit codes are an API: 0 clean, 1 findings at or above the threshold, 2 errors.
@@ -51,6 +56,7 @@ pub fn main() -> ExitCode {
         Command::Rule(args) => rules::show(args),
         Command::Drift(args) => drift::run(args),
         Command::Pin(args) => pin::run(args),
+        Command::Hotfix(args) => hotfix::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
