@@ -205,6 +205,14 @@ pub trait EngineApi: Clone + Send + Sync + 'static {
         labels: HashMap<String, String>,
         comment: &str,
     ) -> impl Future<Output = Result<String, ApiError>> + Send;
+    /// `PUT /containers/{id}/archive?path=DIR&noOverwriteDirNonDir=true`: extract a tar into
+    /// the folder `dir` of the container.
+    fn put_archive(
+        &self,
+        id: &str,
+        dir: &str,
+        tar_bytes: Vec<u8>,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
 }
 
 /// The engine through bollard.
@@ -503,5 +511,16 @@ impl EngineApi for Bollard {
             .await
             .map_err(|e| self.error(e))?
             .id)
+    }
+
+    async fn put_archive(&self, id: &str, dir: &str, tar_bytes: Vec<u8>) -> Result<(), ApiError> {
+        let opts = bollard::query_parameters::UploadToContainerOptionsBuilder::default()
+            .path(dir)
+            .no_overwrite_dir_non_dir("true")
+            .build();
+        self.0
+            .upload_to_container(id, Some(opts), bollard::body_full(tar_bytes.into()))
+            .await
+            .map_err(|e| self.error(e))
     }
 }

@@ -273,6 +273,14 @@ impl EngineApi for Fake {
         ));
         Ok(format!("sha256:{:064x}", state.commits.len()))
     }
+
+    async fn put_archive(&self, id: &str, _dir: &str, _tar: Vec<u8>) -> Result<(), ApiError> {
+        let state = self.0.lock().unwrap();
+        match state.containers.get(id) {
+            Some(_) => Ok(()),
+            None => Err(not_found(&format!("No such container: {id}"))),
+        }
+    }
 }
 
 #[cfg(test)]
