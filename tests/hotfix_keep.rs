@@ -35,9 +35,11 @@ fn all_wheels() -> PathBuf {
                         .collect()
                 })
                 .unwrap_or_default();
-            wanted
-                .iter()
-                .all(|w| names.iter().any(|n| n.starts_with(w) && n.ends_with(".whl")))
+            wanted.iter().all(|w| {
+                names
+                    .iter()
+                    .any(|n| n.starts_with(w) && n.ends_with(".whl"))
+            })
         };
         if !have(&dir) {
             let tmp = dir.with_extension(format!("tmp{}", std::process::id()));
@@ -48,9 +50,21 @@ fn all_wheels() -> PathBuf {
             }
             // The container's Python is 3.11 on x86_64 (the base image).
             run(Command::new("python3")
-                .args(["-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:"])
+                .args([
+                    "-m",
+                    "pip",
+                    "download",
+                    "-q",
+                    "--no-deps",
+                    "--only-binary=:all:",
+                ])
                 .args(["--disable-pip-version-check", "--python-version", "3.11"])
-                .args(["--platform", "manylinux_2_28_x86_64", "--platform", "manylinux2014_x86_64"])
+                .args([
+                    "--platform",
+                    "manylinux_2_28_x86_64",
+                    "--platform",
+                    "manylinux2014_x86_64",
+                ])
                 .args(["--implementation", "cp", "-d"])
                 .arg(&tmp)
                 .args(["greenlet==3.0.3", "enum-compat==0.0.3"]));
@@ -67,7 +81,8 @@ fn all_wheels() -> PathBuf {
     .clone()
 }
 
-const APP: &[u8] = b"def app(environ, start):\n    start('500 BIG_PROBLEM', [])\n    return [b'']\n";
+const APP: &[u8] =
+    b"def app(environ, start):\n    start('500 BIG_PROBLEM', [])\n    return [b'']\n";
 const FIXED: &[u8] = b"def app(environ, start):\n    start('200 OK', [])\n    return [b'ok']\n";
 
 /// The service image: a venv /opt/venv with eventlet 0.20.1, its dependencies and six,
@@ -199,16 +214,25 @@ fn pin_installs_the_pin_prints_the_drift_and_rollback_restores_every_file_offlin
     let fl = find_links();
     let out = svc.ok(&["pin", svc.name(), "eventlet==0.20.0", "--find-links", &fl]);
     assert_eq!(svc.version("eventlet"), "0.20.0");
-    assert!(out.contains("eventlet") && out.contains("0.20.1 → 0.20.0"), "{out}");
+    assert!(
+        out.contains("eventlet") && out.contains("0.20.1 → 0.20.0"),
+        "{out}"
+    );
     assert!(out.contains("venv:/opt/venv"), "{out}");
     assert_eq!(svc.wheel_folders(), "", "the wheels copied in are removed");
     // Rollback: no network in the container, so offline by construction.
     let (code, out, err) = svc.hotfix(&["rollback", svc.name(), "--no-reload"]);
     assert_eq!(code, 0, "{out}\n{err}");
     assert_eq!(svc.version("eventlet"), "0.20.1");
-    assert_eq!(svc.record_state("eventlet"), before, "byte for byte, mode, owner, mtime");
+    assert_eq!(
+        svc.record_state("eventlet"),
+        before,
+        "byte for byte, mode, owner, mtime"
+    );
     // No file of 0.20.0 is left: the dist-info folder of 0.20.0 is gone.
-    let left = svc.py("import glob; print(glob.glob('/opt/venv/lib/python3*/site-packages/eventlet-0.20.0*'))");
+    let left = svc.py(
+        "import glob; print(glob.glob('/opt/venv/lib/python3*/site-packages/eventlet-0.20.0*'))",
+    );
     assert_eq!(left, "[]");
 }
 
@@ -232,10 +256,19 @@ fn anything_but_an_exact_pin_is_refused_naming_the_argument() {
     let status = svc.ok(&["status", svc.name(), "--format", "json"]);
     assert!(!status.contains("pip-install"), "{status}");
     // A system environment marked EXTERNALLY-MANAGED is refused unless asked.
-    docker(&["exec", svc.name(), "sh", "-c", "touch /usr/lib/python3.11/EXTERNALLY-MANAGED"]);
+    docker(&[
+        "exec",
+        svc.name(),
+        "sh",
+        "-c",
+        "touch /usr/lib/python3.11/EXTERNALLY-MANAGED",
+    ]);
     let (code, _, err) = svc.hotfix(&["pin", svc.name(), "pip==23.0.1", "--python-env", "system"]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("EXTERNALLY-MANAGED") && err.contains("--break-system-packages"), "{err}");
+    assert!(
+        err.contains("EXTERNALLY-MANAGED") && err.contains("--break-system-packages"),
+        "{err}"
+    );
     let (code, _, err) = svc.hotfix(&["rollback", svc.name(), "--no-reload"]);
     assert_eq!(code, 0, "{err}");
 }
@@ -257,9 +290,14 @@ fn commit_makes_the_image_with_the_labels_and_the_fix() {
     let expected = format!("{}-hotfix-cause-a-problem-flag", image.0);
     let made = ImageGuard(expected.clone());
     assert!(out.contains(&expected), "{out}");
-    let inspect = docker(&["image", "inspect", &made.0, "--format", "{{json .Config.Labels}}"]);
-    let labels: BTreeMap<String, String> =
-        serde_json::from_slice(&inspect.stdout).unwrap();
+    let inspect = docker(&[
+        "image",
+        "inspect",
+        &made.0,
+        "--format",
+        "{{json .Config.Labels}}",
+    ]);
+    let labels: BTreeMap<String, String> = serde_json::from_slice(&inspect.stdout).unwrap();
     assert_eq!(labels["io.pindrift.hotfix.reason"], "Cause a problem flag");
     assert!(labels["io.pindrift.hotfix.id"].ends_with("-cause-a-problem-flag"));
     let parent = docker(&["image", "inspect", &image.0, "--format", "{{.Id}}"]);
@@ -279,7 +317,10 @@ fn commit_makes_the_image_with_the_labels_and_the_fix() {
         "cat /app/app.py; /opt/venv/bin/python -c 'import importlib.metadata as m; print(m.version(\"eventlet\"))'",
     ]);
     let text = String::from_utf8_lossy(&run_out.stdout);
-    assert!(text.contains("200 OK") && text.trim_end().ends_with("0.20.0"), "{text}");
+    assert!(
+        text.contains("200 OK") && text.trim_end().ends_with("0.20.0"),
+        "{text}"
+    );
     let (code, _, err) = svc.hotfix(&["rollback", svc.name(), "--no-reload"]);
     assert_eq!(code, 0, "{err}");
 }
@@ -304,7 +345,11 @@ fn export_carries_the_fix_to_a_branch_without_touching_the_checkout() {
     let repo = tempfile::tempdir().unwrap();
     let r = repo.path();
     git(r, &["init", "-q", "-b", "main"]);
-    std::fs::write(r.join("Dockerfile"), "FROM python:3.11\nWORKDIR /app\nCOPY . /app\nCMD [\"python\", \"app.py\"]\n").unwrap();
+    std::fs::write(
+        r.join("Dockerfile"),
+        "FROM python:3.11\nWORKDIR /app\nCOPY . /app\nCMD [\"python\", \"app.py\"]\n",
+    )
+    .unwrap();
     std::fs::write(r.join("requirements.txt"), "eventlet\nsix==1.16.0\n").unwrap();
     std::fs::write(r.join("app.py"), APP).unwrap();
     git(r, &["add", "-A"]);
@@ -324,27 +369,45 @@ fn export_carries_the_fix_to_a_branch_without_touching_the_checkout() {
     svc.start("cause a problem flag");
     let fixed = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(fixed.path(), FIXED).unwrap();
-    svc.ok(&["cp", &fixed.path().to_string_lossy(), &format!("{}:/app/app.py", svc.name())]);
+    svc.ok(&[
+        "cp",
+        &fixed.path().to_string_lossy(),
+        &format!("{}:/app/app.py", svc.name()),
+    ]);
     let fl = find_links();
     svc.ok(&["pin", svc.name(), "eventlet==0.20.0", "--find-links", &fl]);
     let out = svc.ok(&["export", svc.name(), "--repo", &r.to_string_lossy()]);
     assert!(out.contains("hotfix-cause-a-problem-flag"), "{out}");
 
     let branch = "hotfix-cause-a-problem-flag";
-    assert_eq!(git(r, &["show", &format!("{branch}:app.py")]).as_bytes(), FIXED.trim_ascii_end());
+    assert_eq!(
+        git(r, &["show", &format!("{branch}:app.py")]).as_bytes(),
+        FIXED.trim_ascii_end()
+    );
     let reqs = git(r, &["show", &format!("{branch}:requirements.txt")]);
     assert!(reqs.lines().any(|l| l == "eventlet==0.20.0"), "{reqs}");
     assert!(reqs.lines().any(|l| l == "six==1.16.0"), "{reqs}");
     // Made from the revision label, not HEAD: the later commit is not on the branch.
     assert_eq!(git(r, &["rev-parse", &format!("{branch}~1")]), built_from);
     let message = git(r, &["log", "-1", "--format=%B", branch]);
-    assert!(message.contains("cause a problem flag") && message.contains("-cause-a-problem-flag"), "{message}");
+    assert!(
+        message.contains("cause a problem flag") && message.contains("-cause-a-problem-flag"),
+        "{message}"
+    );
     // The checkout, its index and its uncommitted work are untouched; no worktree is left.
     assert_eq!(git(r, &["status", "--porcelain"]), status_before);
     assert_eq!(git(r, &["rev-parse", "HEAD"]), head_before);
     assert_eq!(git(r, &["rev-parse", "--abbrev-ref", "HEAD"]), "main");
-    assert_eq!(std::fs::read(r.join("app.py")).unwrap(), b"# work in progress\n");
-    assert_eq!(git(r, &["worktree", "list", "--porcelain"]).matches("worktree ").count(), 1);
+    assert_eq!(
+        std::fs::read(r.join("app.py")).unwrap(),
+        b"# work in progress\n"
+    );
+    assert_eq!(
+        git(r, &["worktree", "list", "--porcelain"])
+            .matches("worktree ")
+            .count(),
+        1
+    );
     // Exporting again does not overwrite the branch.
     let (code, _, err) = svc.hotfix(&["export", svc.name(), "--repo", &r.to_string_lossy()]);
     assert_eq!(code, 2, "{err}");
@@ -353,16 +416,36 @@ fn export_carries_the_fix_to_a_branch_without_touching_the_checkout() {
     let repo2 = tempfile::tempdir().unwrap();
     let r2 = repo2.path();
     git(r2, &["init", "-q", "-b", "main"]);
-    std::fs::write(r2.join("Dockerfile"), "FROM python:3.11\nWORKDIR /srv\nCOPY . /srv\n").unwrap();
+    std::fs::write(
+        r2.join("Dockerfile"),
+        "FROM python:3.11\nWORKDIR /srv\nCOPY . /srv\n",
+    )
+    .unwrap();
     git(r2, &["add", "-A"]);
     git(r2, &["commit", "-q", "-m", "other layout"]);
     let (code, _, err) = svc.hotfix(&["export", svc.name(), "--repo", &r2.to_string_lossy()]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("/app/app.py") && err.contains("--map"), "{err}");
-    assert!(git(r2, &["branch", "--list", branch]).is_empty(), "no branch on an error");
-    let out = svc.ok(&["export", svc.name(), "--repo", &r2.to_string_lossy(), "--map", "/app=service"]);
+    assert!(
+        err.contains("/app/app.py") && err.contains("--map"),
+        "{err}"
+    );
+    assert!(
+        git(r2, &["branch", "--list", branch]).is_empty(),
+        "no branch on an error"
+    );
+    let out = svc.ok(&[
+        "export",
+        svc.name(),
+        "--repo",
+        &r2.to_string_lossy(),
+        "--map",
+        "/app=service",
+    ]);
     assert!(out.contains("service/app.py"), "{out}");
-    assert_eq!(git(r2, &["show", &format!("{branch}:service/app.py")]).as_bytes(), FIXED.trim_ascii_end());
+    assert_eq!(
+        git(r2, &["show", &format!("{branch}:service/app.py")]).as_bytes(),
+        FIXED.trim_ascii_end()
+    );
     let (code, _, err) = svc.hotfix(&["rollback", svc.name(), "--no-reload"]);
     assert_eq!(code, 0, "{err}");
 }
@@ -391,7 +474,11 @@ fn sigkill_at_every_journal_boundary_of_pin_then_rollback_restores_exactly() {
         let (code, out, err) = svc.hotfix(&["rollback", svc.name(), "--no-reload"]);
         assert_eq!(code, 0, "rollback after a kill at {n}: {out}\n{err}");
         assert_eq!(svc.version("eventlet"), "0.20.1", "after a kill at {n}");
-        assert_eq!(svc.record_state("eventlet"), original, "after a kill at {n}");
+        assert_eq!(
+            svc.record_state("eventlet"),
+            original,
+            "after a kill at {n}"
+        );
         assert_eq!(svc.wheel_folders(), "", "after a kill at {n}");
         if completed {
             break;
@@ -410,9 +497,13 @@ fn pip_failing_is_exit_2_and_the_container_is_as_the_journal_says() {
     let original = svc.record_state("eventlet");
     svc.start("pin what is not there");
     let fl = find_links();
-    let (code, out, err) = svc.hotfix(&["pin", svc.name(), "eventlet==0.19.0", "--find-links", &fl]);
+    let (code, out, err) =
+        svc.hotfix(&["pin", svc.name(), "eventlet==0.19.0", "--find-links", &fl]);
     assert_eq!(code, 2, "{out}\n{err}");
-    assert!(err.contains("eventlet==0.19.0") && err.contains("nothing was changed"), "{err}");
+    assert!(
+        err.contains("eventlet==0.19.0") && err.contains("nothing was changed"),
+        "{err}"
+    );
     assert_eq!(svc.version("eventlet"), "0.20.1");
     assert_eq!(svc.record_state("eventlet"), original);
     assert_eq!(svc.wheel_folders(), "");

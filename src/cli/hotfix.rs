@@ -1,11 +1,20 @@
 //! `pindrift hotfix`: patch a running container safely — a journal, backups, rollback.
 
+use std::io::{self, BufRead, Write};
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
-use super::{hotfix_keep, hotfix_reload};
+use super::{hotfix_keep, hotfix_reload, EXIT_ERROR, EXIT_FINDINGS};
+use crate::docker::{Engine, EngineApi};
+use crate::hotfix::journal::{ContainerRecord, EnvPackages, Header, Journal};
+use crate::hotfix::rollback::FileUndo;
+use crate::hotfix::status::{self, HotfixStatus, LockState};
+use crate::hotfix::{
+    files, lock, process, rollback, running_container, state, Hotfix, HotfixError, LockMode,
+    StateDir,
+};
 
 /// Patch a running container safely: every change is journaled and reversible.
 #[derive(Debug, Args)]
@@ -22,7 +31,6 @@ pub struct HotfixArgs {
 }
 
 /// Settings every hotfix command shares, resolved once.
-#[allow(dead_code)]
 #[derive(Debug, Clone)]
 pub struct HotfixOpts {
     pub state_dir: Option<PathBuf>,
@@ -70,6 +78,9 @@ pub struct CpArgs {
     pub local: PathBuf,
     /// CONTAINER:PATH (an absolute path).
     pub target: String,
+    /// Take over the lock of a process that died.
+    #[arg(long)]
+    pub break_lock: bool,
 }
 
 #[derive(Debug, Args)]
@@ -79,6 +90,9 @@ pub struct EditArgs {
     /// Apply without asking.
     #[arg(long)]
     pub yes: bool,
+    /// Take over the lock of a process that died.
+    #[arg(long)]
+    pub break_lock: bool,
 }
 
 #[derive(Debug, Args)]
@@ -111,10 +125,478 @@ pub fn run(args: HotfixArgs) -> Result<u8> {
         timeout: std::time::Duration::from_secs(args.timeout),
     };
     match args.command {
+        HotfixCommand::Start(a) => block_on(start(&opts, a)),
+        HotfixCommand::Cp(a) => block_on(cp(&opts, a)),
+        HotfixCommand::Edit(a) => block_on(edit(&opts, a)),
         HotfixCommand::Pin(a) => hotfix_keep::pin(&opts, a),
         HotfixCommand::Reload(a) => hotfix_reload::run(&opts, a),
+        HotfixCommand::Status(a) => status(&opts, a),
+        HotfixCommand::Diff(a) => block_on(diff(&opts, a)),
+        HotfixCommand::Rollback(a) => block_on(rollback(&opts, a)),
         HotfixCommand::Commit(a) => hotfix_keep::commit(&opts, a),
         HotfixCommand::Export(a) => hotfix_keep::export(&opts, a),
-        _ => anyhow::bail!("this hotfix command is not built yet"),
+        HotfixCommand::Finish(a) => finish(&opts, a),
+    }
+}
+
+/// Run one command's future on a runtime of its own.
+pub fn block_on<F: std::future::Future<Output = Result<u8>>>(future: F) -> Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let result = runtime.block_on(future);
+    runtime.shutdown_background();
+    result
+}
+
+impl HotfixOpts {
+    pub fn state(&self) -> Result<StateDir> {
+        Ok(StateDir::resolve(self.state_dir.as_deref())?)
+    }
+
+    pub async fn engine(&self) -> Result<Engine> {
+        Ok(Engine::connect(self.timeout).await?)
+    }
+}
+
+/// `CONTAINER:PATH` → `(CONTAINER, PATH)`.
+pub fn split_target(target: &str) -> Result<(&str, &str)> {
+    match target.split_once(':') {
+        Some((c, p)) if !c.is_empty() && !p.is_empty() => Ok((c, p)),
+        _ => anyhow::bail!("`{target}`: expected CONTAINER:PATH (e.g. web:/app/app.py)"),
+    }
+}
+
+async fn start(opts: &HotfixOpts, args: StartArgs) -> Result<u8> {
+    if args.reason.trim().is_empty() {
+        anyhow::bail!("--reason is empty: say why (the hotfix id's slug is made from it)");
+    }
+    let state = opts.state()?;
+    let engine = opts.engine().await?;
+    let facts = running_container(&engine, &args.container).await?;
+    if let Some(id) = lock::active(&state, &facts.id)? {
+        return Err(HotfixError::AlreadyActive {
+            container: args.container.clone(),
+            id,
+        }
+        .into());
+    }
+    let top = engine.api().top(&facts.id).await.map_err(|e| {
+        crate::hotfix::engine_error(
+            format!("listing the processes of {}", args.container),
+            &args.container,
+            e,
+        )
+    })?;
+    let inventory = crate::drift::session::read_source(
+        &format!("container:{}", facts.id),
+        crate::inventory::Via::Archive,
+        false,
+        crate::read::DEFAULT_MAX_FILE_SIZE,
+        opts.timeout,
+        interrupted(),
+    )
+    .await
+    .with_context(|| format!("reading the packages of {}", args.container))?;
+    let record = ContainerRecord {
+        id: facts.id.clone(),
+        name: facts.name.clone(),
+        image_id: facts.image_id.clone(),
+        image_ref: facts.image_ref.clone(),
+        stop_timeout: facts.stop_timeout,
+        labels: facts.labels.clone(),
+    };
+    let mut header = Header::new(&args.reason, record, state::now_seconds());
+    header.server = process::server_name(&top.titles, &top.processes);
+    header.titles = top.titles;
+    header.processes = top.processes;
+    header.packages = inventory
+        .envs
+        .iter()
+        .map(|e| EnvPackages {
+            env_key: e.key.clone(),
+            python: e.python.clone(),
+            root: e.root.clone(),
+            packages: e
+                .packages
+                .values()
+                .map(|p| (p.name.clone(), p.version.clone().unwrap_or_default()))
+                .collect(),
+        })
+        .collect();
+    let journal = Journal::create(&state, header)?;
+    let id = journal.header().id.clone();
+    if let Err(e) = lock::claim_active(&state, &facts.id, &args.container, &id) {
+        // Another start won the race: this hotfix never began.
+        let _ = std::fs::remove_dir_all(journal.dir());
+        return Err(e.into());
+    }
+    let h = journal.header();
+    let mut out = io::stdout().lock();
+    writeln!(
+        out,
+        "hotfix {id} started for {} ({})",
+        h.container.name,
+        short(&h.container.id)
+    )?;
+    writeln!(
+        out,
+        "  server:   {}",
+        h.server.as_deref().unwrap_or("not detected")
+    )?;
+    let count: usize = h.packages.iter().map(|e| e.packages.len()).sum();
+    writeln!(
+        out,
+        "  packages: {count} in {} environment(s)",
+        h.packages.len()
+    )?;
+    writeln!(out, "  journal:  {}", journal.path().display())?;
+    Ok(0)
+}
+
+async fn cp(opts: &HotfixOpts, args: CpArgs) -> Result<u8> {
+    let (container, path) = split_target(&args.target)?;
+    let content =
+        std::fs::read(&args.local).with_context(|| format!("reading {}", args.local.display()))?;
+    let mode = {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(&args.local)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0o644)
+    };
+    files::check_path(path)?;
+    let state = opts.state()?;
+    let engine = opts.engine().await?;
+    let mode_lock = if args.break_lock {
+        LockMode::TakeOverDead
+    } else {
+        LockMode::Take
+    };
+    let (mut hotfix, _) = Hotfix::open_running(&engine, &state, container, mode_lock).await?;
+    say_took_over(&hotfix)?;
+    let outcome = files::put_file(&engine, &mut hotfix, path, &content, mode).await?;
+    hotfix.release()?;
+    report_put(&outcome)?;
+    Ok(0)
+}
+
+fn report_put(outcome: &files::PutOutcome) -> Result<()> {
+    let what = if outcome.created {
+        "created"
+    } else if outcome.unchanged {
+        "rewritten (same bytes)"
+    } else {
+        "replaced"
+    };
+    writeln!(
+        io::stdout().lock(),
+        "step {}: {} {what} (sha256 {})",
+        outcome.step,
+        outcome.path,
+        &outcome.sha256[..12]
+    )?;
+    Ok(())
+}
+
+fn say_took_over(hotfix: &Hotfix) -> Result<()> {
+    if let Some(h) = &hotfix.took_over {
+        writeln!(
+            io::stderr().lock(),
+            "pindrift: hotfix {}: took over the lock of pid {} on {}, which died{}",
+            hotfix.id(),
+            h.pid,
+            h.host,
+            match crate::hotfix::unfinished_step(&hotfix.journal) {
+                Some(s) => format!(" during {s}"),
+                None => String::new(),
+            }
+        )?;
+    }
+    Ok(())
+}
+
+async fn edit(opts: &HotfixOpts, args: EditArgs) -> Result<u8> {
+    let (container, path) = split_target(&args.target)?;
+    let path = files::check_path(path)?;
+    let state = opts.state()?;
+    let engine = opts.engine().await?;
+    let mode_lock = if args.break_lock {
+        LockMode::TakeOverDead
+    } else {
+        LockMode::Take
+    };
+    let (mut hotfix, facts) = Hotfix::open_running(&engine, &state, container, mode_lock).await?;
+    say_took_over(&hotfix)?;
+    files::check_parents(&engine, &facts.id, container, &path).await?;
+    let Some(current) = files::read_file(&engine, &facts.id, &path).await? else {
+        return Err(HotfixError::BadPath {
+            path: path.clone(),
+            reason: format!("it does not exist in {container} (use `hotfix cp` to create a file)"),
+        }
+        .into());
+    };
+    let (_, name) = files::split_path(&path);
+    let tmp = tempfile::Builder::new()
+        .prefix("pindrift-edit-")
+        .tempdir()
+        .context("creating a temporary folder for the editor")?;
+    let local = tmp.path().join(name);
+    std::fs::write(&local, &current.content)
+        .with_context(|| format!("writing {}", local.display()))?;
+    let editor = std::env::var("VISUAL")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| {
+            std::env::var("EDITOR")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+        })
+        .context("neither $VISUAL nor $EDITOR is set: set one, or use `hotfix cp`")?;
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(&local)
+        .status()
+        .with_context(|| format!("running the editor `{editor}`"))?;
+    if !status.success() {
+        anyhow::bail!("the editor `{editor}` failed ({status}); nothing was changed");
+    }
+    let edited = std::fs::read(&local).with_context(|| format!("reading {}", local.display()))?;
+    if edited == current.content {
+        writeln!(
+            io::stdout().lock(),
+            "{path}: no change; nothing was written"
+        )?;
+        return Ok(0);
+    }
+    {
+        let mut out = io::stdout().lock();
+        out.write_all(status::unified_diff(&path, &current.content, &edited).as_bytes())?;
+        out.flush()?;
+    }
+    if !args.yes && !confirm(&format!("Apply this change to {container}:{path}? [y/N] "))? {
+        writeln!(
+            io::stderr().lock(),
+            "pindrift: not applied; nothing was changed"
+        )?;
+        return Ok(0);
+    }
+    let outcome = files::put_file(&engine, &mut hotfix, &path, &edited, current.meta.mode).await?;
+    hotfix.release()?;
+    report_put(&outcome)?;
+    Ok(0)
+}
+
+/// Ask on the terminal (stderr) and read the answer from stdin: only `y`/`yes` is yes.
+fn confirm(question: &str) -> Result<bool> {
+    let mut err = io::stderr().lock();
+    write!(err, "{question}")?;
+    err.flush()?;
+    let mut line = String::new();
+    io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+fn status(opts: &HotfixOpts, args: StatusArgs) -> Result<u8> {
+    let state = opts.state()?;
+    let ids = status::active_ids(&state, args.container.as_deref())?;
+    if let (Some(name), true) = (&args.container, ids.is_empty()) {
+        return Err(HotfixError::NoActive(name.clone()).into());
+    }
+    let mut shown = Vec::new();
+    for id in ids {
+        let dir = state.hotfix_dir(&id);
+        if let LockState::Dead { .. } = LockState::of(lock::holder(&dir)?) {
+            let hotfix = Hotfix::open_id(&state, &id, LockMode::TakeOverDead, "status")?;
+            say_took_over(&hotfix)?;
+            hotfix.release()?;
+        }
+        let journal = Journal::open(&dir)?;
+        let lock = LockState::of(lock::holder(&dir)?);
+        shown.push(HotfixStatus::of(&journal, true, lock));
+    }
+    let mut out = io::stdout().lock();
+    if args.format == "json" {
+        let json = serde_json::json!({ "version": 1, "hotfixes": shown });
+        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+        return Ok(0);
+    }
+    if shown.is_empty() {
+        writeln!(
+            out,
+            "no active hotfix (state folder {})",
+            state.root().display()
+        )?;
+    }
+    for s in &shown {
+        writeln!(
+            out,
+            "{}  {} ({})",
+            s.id,
+            s.container_name,
+            short(&s.container_id)
+        )?;
+        writeln!(out, "  reason:  {}", s.reason)?;
+        writeln!(out, "  started: {}", s.created)?;
+        writeln!(
+            out,
+            "  image:   {} ({})",
+            s.image_ref.as_deref().unwrap_or("?"),
+            short(s.image_id.trim_start_matches("sha256:"))
+        )?;
+        writeln!(
+            out,
+            "  server:  {}",
+            s.server.as_deref().unwrap_or("not detected")
+        )?;
+        match &s.lock {
+            LockState::Free => {}
+            LockState::Held { pid, host } => writeln!(out, "  in use by pid {pid} on {host}")?,
+            LockState::Dead { pid, host } => {
+                writeln!(out, "  lock of dead pid {pid} on {host}")?;
+            }
+        }
+        if s.torn_tail {
+            writeln!(
+                out,
+                "  a last journal line cut short by a crash was dropped (that step never began)"
+            )?;
+        }
+        if s.steps.is_empty() {
+            writeln!(out, "  no steps yet")?;
+        }
+        for step in &s.steps {
+            let note = match step.state {
+                "intended" => "  INTENDED: started, never marked done (may or may not have happened; rollback undoes it)",
+                _ => "",
+            };
+            writeln!(
+                out,
+                "  {:>3}. {:<9} {}{note}",
+                step.id, step.state, step.description
+            )?;
+            if let Some(e) = &step.error {
+                writeln!(out, "       {e}")?;
+            }
+        }
+        for n in &s.notes {
+            writeln!(out, "  note {}: {}", n.at, n.text)?;
+        }
+        writeln!(out, "  journal: {}", s.journal)?;
+    }
+    Ok(0)
+}
+
+async fn diff(opts: &HotfixOpts, args: ContainerArg) -> Result<u8> {
+    let state = opts.state()?;
+    let engine = opts.engine().await?;
+    let (hotfix, _) =
+        Hotfix::open_running(&engine, &state, &args.container, LockMode::None).await?;
+    let diffs = status::file_diffs(&engine, &hotfix).await?;
+    let mut out = io::stdout().lock();
+    if diffs.is_empty() {
+        writeln!(out, "no file changed by hotfix {}", hotfix.id())?;
+    }
+    for d in &diffs {
+        match d.state {
+            status::FileState::Unchanged => {
+                writeln!(out, "{}: same bytes as the original", d.path)?;
+            }
+            status::FileState::Missing => {
+                writeln!(out, "{}: missing (it existed before the hotfix)", d.path)?;
+            }
+            status::FileState::Created if d.now.is_none() => {
+                writeln!(out, "{}: created by the hotfix, not there now", d.path)?;
+            }
+            _ => out.write_all(d.unified().as_bytes())?,
+        }
+    }
+    Ok(0)
+}
+
+async fn rollback(opts: &HotfixOpts, args: RollbackArgs) -> Result<u8> {
+    let state = opts.state()?;
+    let engine = opts.engine().await?;
+    let (mut hotfix, _) =
+        Hotfix::open_running(&engine, &state, &args.container, LockMode::TakeOverDead).await?;
+    say_took_over(&hotfix)?;
+    let report = rollback::rollback(&engine, &mut hotfix, !args.no_reload).await?;
+    let id = hotfix.id().to_string();
+    hotfix.release()?;
+    let mut out = io::stdout().lock();
+    for (path, undo) in &report.files {
+        let what = match undo {
+            FileUndo::Restored => "restored".to_string(),
+            FileUndo::Removed => "removed (the hotfix created it)".to_string(),
+            FileUndo::Absent => "absent (the hotfix's write never happened)".to_string(),
+            FileUndo::AlreadyRestored => "already restored".to_string(),
+            FileUndo::Unchanged => "already the original".to_string(),
+            FileUndo::Refused { reason } => format!("NOT restored: {reason}"),
+        };
+        writeln!(out, "{path}: {what}")?;
+    }
+    for step in &report.dists {
+        writeln!(out, "packages of step {step}: restored")?;
+    }
+    for v in &report.verified {
+        if v.differences.is_empty() {
+            writeln!(out, "{}: verified (bytes, mode, owner, mtime)", v.path)?;
+        } else {
+            writeln!(out, "{}: DIFFERS: {}", v.path, v.differences.join("; "))?;
+        }
+    }
+    match &report.reload {
+        Some(Ok(_)) => writeln!(out, "reloaded")?,
+        Some(Err(e)) => writeln!(out, "reload failed: {e}")?,
+        None => {}
+    }
+    if report.completed {
+        writeln!(out, "hotfix {id} rolled back and closed")?;
+        Ok(0)
+    } else if report.has_differences() {
+        writeln!(out, "hotfix {id}: rollback incomplete; it stays active")?;
+        Ok(EXIT_FINDINGS)
+    } else {
+        writeln!(out, "hotfix {id}: files restored but the reload failed; it stays active (run rollback again, or --no-reload)")?;
+        Ok(EXIT_ERROR)
+    }
+}
+
+fn finish(opts: &HotfixOpts, args: ContainerArg) -> Result<u8> {
+    let state = opts.state()?;
+    let mut hotfix = Hotfix::open_recorded(&state, &args.container, LockMode::Take)?;
+    hotfix.journal.finish()?;
+    let (container, id) = (hotfix.container_id().to_string(), hotfix.id().to_string());
+    lock::release_active(&state, &container, &id)?;
+    hotfix.release()?;
+    writeln!(
+        io::stdout().lock(),
+        "hotfix {id} finished; its journal stays in {}",
+        state.hotfix_dir(&id).display()
+    )?;
+    Ok(0)
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut int), Ok(mut term)) => tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        },
+        _ => std::future::pending().await,
     }
 }

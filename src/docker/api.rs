@@ -10,9 +10,9 @@ use std::future::Future;
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
 use bollard::models::{ContainerConfig, ContainerCreateBody};
 use bollard::query_parameters::{
-    CommitContainerOptionsBuilder, CreateContainerOptionsBuilder,
-    DownloadFromContainerOptionsBuilder, ListContainersOptionsBuilder,
-    RemoveContainerOptionsBuilder,
+    CommitContainerOptionsBuilder, ContainerArchiveInfoOptionsBuilder,
+    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
+    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::stream::BoxStream;
@@ -195,6 +195,24 @@ pub trait EngineApi: Clone + Send + Sync + 'static {
         &self,
         exec: &str,
     ) -> impl Future<Output = Result<Option<i64>, ApiError>> + Send;
+    /// `HEAD /containers/{id}/archive?path=…`: what is at `path` (`None` when nothing is).
+    /// The last component is not followed: a symlink is reported as one, with the fully
+    /// resolved `link_target`.
+    fn path_stat(
+        &self,
+        id: &str,
+        path: &str,
+    ) -> impl Future<Output = Result<Option<PathStat>, ApiError>> + Send;
+    /// `PUT /containers/{id}/archive?path=DIR&noOverwriteDirNonDir=true`: extract the tar
+    /// `tar` into the folder `dir` (owners and modes as the tar headers say).
+    fn put_archive(
+        &self,
+        id: &str,
+        dir: &str,
+        tar: Vec<u8>,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    /// `GET /containers/{id}/top`: the processes (`ps -ef` columns).
+    fn top(&self, id: &str) -> impl Future<Output = Result<Top, ApiError>> + Send;
     /// `POST /commit`: a new image `repo:tag` from the container's filesystem and
     /// configuration, with `labels` added to the labels it has (they are kept); its id.
     fn commit(
@@ -205,14 +223,53 @@ pub trait EngineApi: Clone + Send + Sync + 'static {
         labels: HashMap<String, String>,
         comment: &str,
     ) -> impl Future<Output = Result<String, ApiError>> + Send;
-    /// `PUT /containers/{id}/archive?path=DIR&noOverwriteDirNonDir=true`: extract a tar into
-    /// the folder `dir` of the container.
-    fn put_archive(
-        &self,
-        id: &str,
-        dir: &str,
-        tar_bytes: Vec<u8>,
-    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+}
+
+/// What the engine says is at a path of a container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathStat {
+    pub name: String,
+    pub size: i64,
+    /// Go `os.FileMode` bits: permissions plus type bits ([`PathStat::is_dir`] …).
+    pub mode: u32,
+    /// RFC 3339, as the engine writes it.
+    pub mtime: Option<String>,
+    /// For a symlink: its target, fully resolved inside the container; else empty.
+    pub link_target: String,
+}
+
+impl PathStat {
+    const MODE_DIR: u32 = 1 << 31;
+    const MODE_SYMLINK: u32 = 1 << 27;
+    /// Every Go type bit: dir, append, exclusive, temporary, symlink, device, pipe,
+    /// socket, setuid/setgid/sticky excluded, char device, irregular.
+    const TYPE_BITS: u32 =
+        (1 << 31) | (1 << 27) | (1 << 26) | (1 << 25) | (1 << 24) | (1 << 21) | (1 << 19);
+
+    pub fn is_dir(&self) -> bool {
+        self.mode & Self::MODE_DIR != 0
+    }
+
+    pub fn is_symlink(&self) -> bool {
+        self.mode & Self::MODE_SYMLINK != 0
+    }
+
+    /// A regular file: none of the type bits.
+    pub fn is_file(&self) -> bool {
+        self.mode & Self::TYPE_BITS == 0
+    }
+
+    /// The permission bits.
+    pub fn permissions(&self) -> u32 {
+        self.mode & 0o777
+    }
+}
+
+/// The processes of a container, as the engine's `top` lists them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Top {
+    pub titles: Vec<String>,
+    pub processes: Vec<Vec<String>>,
 }
 
 /// The engine through bollard.
@@ -268,6 +325,8 @@ impl EngineApi for Bollard {
                 .collect(),
             driver: c.graph_driver.map(|g| g.name),
             platform: c.platform.filter(|p| !p.is_empty()),
+            labels: config.labels.unwrap_or_default().into_iter().collect(),
+            stop_timeout: config.stop_timeout,
         })
     }
 
@@ -478,6 +537,54 @@ impl EngineApi for Bollard {
             .exit_code)
     }
 
+    async fn path_stat(&self, id: &str, path: &str) -> Result<Option<PathStat>, ApiError> {
+        let opts = ContainerArchiveInfoOptionsBuilder::default()
+            .path(path)
+            .build();
+        match self.0.get_container_archive_info(id, Some(opts)).await {
+            Ok(s) => Ok(Some(PathStat {
+                name: s.name,
+                size: s.size,
+                mode: s.file_mode,
+                mtime: s.modification_time,
+                link_target: s.link_target,
+            })),
+            Err(e) => {
+                let e = self.error(e);
+                // A HEAD answer has no body: a 404 is "no such path" unless the container
+                // itself is gone, which the caller tells by inspecting it.
+                if e.status == Some(404) && !e.container_gone() {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    async fn put_archive(&self, id: &str, dir: &str, tar: Vec<u8>) -> Result<(), ApiError> {
+        let opts = UploadToContainerOptionsBuilder::default()
+            .path(dir)
+            .no_overwrite_dir_non_dir("true")
+            .build();
+        self.0
+            .upload_to_container(id, Some(opts), bollard::body_full(tar.into()))
+            .await
+            .map_err(|e| self.error(e))
+    }
+
+    async fn top(&self, id: &str) -> Result<Top, ApiError> {
+        let top = self
+            .0
+            .top_processes(id, None::<bollard::query_parameters::TopOptions>)
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(Top {
+            titles: top.titles.unwrap_or_default(),
+            processes: top.processes.unwrap_or_default(),
+        })
+    }
+
     async fn commit(
         &self,
         container: &str,
@@ -511,16 +618,5 @@ impl EngineApi for Bollard {
             .await
             .map_err(|e| self.error(e))?
             .id)
-    }
-
-    async fn put_archive(&self, id: &str, dir: &str, tar_bytes: Vec<u8>) -> Result<(), ApiError> {
-        let opts = bollard::query_parameters::UploadToContainerOptionsBuilder::default()
-            .path(dir)
-            .no_overwrite_dir_non_dir("true")
-            .build();
-        self.0
-            .upload_to_container(id, Some(opts), bollard::body_full(tar_bytes.into()))
-            .await
-            .map_err(|e| self.error(e))
     }
 }

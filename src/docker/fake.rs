@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 
-use super::api::{ByteStream, DistributionInfo, ExecChunk, ImageConfig, NewContainer};
+use super::api::{
+    ByteStream, DistributionInfo, ExecChunk, ImageConfig, NewContainer, PathStat, Top,
+};
 use super::{ApiError, ContainerFacts, ContainerFilter, EngineApi, RawChange, Replica};
 
 /// A container of the fake engine: its facts, labels, and the files of its image.
@@ -39,6 +41,10 @@ pub struct State {
     pub distribution_calls: Vec<String>,
     /// `docker rmi -f` right after the image is inspected (before any container is made).
     pub remove_image_after_inspect: bool,
+    /// Archives put into containers: (container id, folder, tar).
+    pub uploads: Vec<(String, String, Vec<u8>)>,
+    /// What `top` answers.
+    pub top: Top,
     /// Images committed from containers: (container, `repo:tag`, labels, comment).
     pub commits: Vec<(String, String, HashMap<String, String>, String)>,
 }
@@ -159,6 +165,8 @@ impl EngineApi for Fake {
             mounts: Vec::new(),
             driver: None,
             platform: Some("linux".into()),
+            labels: spec.labels.clone().into_iter().collect(),
+            stop_timeout: None,
         };
         state.containers.insert(
             id.clone(),
@@ -251,6 +259,68 @@ impl EngineApi for Fake {
         Ok(None)
     }
 
+    async fn path_stat(&self, id: &str, path: &str) -> Result<Option<PathStat>, ApiError> {
+        let state = self.0.lock().unwrap();
+        let c = state
+            .containers
+            .get(id)
+            .ok_or_else(|| not_found(&format!("No such container: {id}")))?;
+        let files = &state.images[&c.facts.image_id];
+        let name = path.rsplit('/').next().unwrap_or("").to_string();
+        if let Some(content) = files.get(path) {
+            return Ok(Some(PathStat {
+                name,
+                size: content.len() as i64,
+                mode: 0o644,
+                mtime: None,
+                link_target: String::new(),
+            }));
+        }
+        let dir = format!("{}/", path.trim_end_matches('/'));
+        Ok(files.keys().any(|p| p.starts_with(&dir)).then(|| PathStat {
+            name,
+            size: 4096,
+            mode: (1 << 31) | 0o755,
+            mtime: None,
+            link_target: String::new(),
+        }))
+    }
+
+    async fn put_archive(&self, id: &str, dir: &str, tar: Vec<u8>) -> Result<(), ApiError> {
+        let mut state = self.0.lock().unwrap();
+        let image = state
+            .containers
+            .get(id)
+            .ok_or_else(|| not_found(&format!("No such container: {id}")))?
+            .facts
+            .image_id
+            .clone();
+        state
+            .uploads
+            .push((id.to_string(), dir.to_string(), tar.clone()));
+        let mut archive = tar::Archive::new(tar.as_slice());
+        let mut put = Vec::new();
+        for entry in archive.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let name = entry.path().unwrap().to_string_lossy().to_string();
+            let mut content = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
+            put.push((format!("{}/{name}", dir.trim_end_matches('/')), content));
+        }
+        if let Some(files) = state.images.get_mut(&image) {
+            files.extend(put);
+        }
+        Ok(())
+    }
+
+    async fn top(&self, id: &str) -> Result<Top, ApiError> {
+        let state = self.0.lock().unwrap();
+        if !state.containers.contains_key(id) {
+            return Err(not_found(&format!("No such container: {id}")));
+        }
+        Ok(state.top.clone())
+    }
+
     async fn commit(
         &self,
         container: &str,
@@ -272,14 +342,6 @@ impl EngineApi for Fake {
             comment.to_string(),
         ));
         Ok(format!("sha256:{:064x}", state.commits.len()))
-    }
-
-    async fn put_archive(&self, id: &str, _dir: &str, _tar: Vec<u8>) -> Result<(), ApiError> {
-        let state = self.0.lock().unwrap();
-        match state.containers.get(id) {
-            Some(_) => Ok(()),
-            None => Err(not_found(&format!("No such container: {id}"))),
-        }
     }
 }
 

@@ -30,7 +30,9 @@ mod temp;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU32;
 
-pub use api::{ApiError, Bollard, ContainerFilter, DistributionInfo, EngineApi, RawChange};
+pub use api::{
+    ApiError, Bollard, ContainerFilter, DistributionInfo, EngineApi, PathStat, RawChange, Top,
+};
 pub use changes::{summarize_changes, ChangesPolicy};
 pub use digest::{CachedDigests, DigestError, DigestOrigin, DigestResolver, ResolvedDigest};
 pub use exec::{exec_inventory, system_python};
@@ -143,6 +145,10 @@ pub struct ContainerFacts {
     pub driver: Option<String>,
     /// The OS the engine runs it on (`linux`).
     pub platform: Option<String>,
+    /// The container's labels (not secrets, unlike its environment).
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `StopTimeout`: seconds the engine waits on stop before it kills, when set.
+    pub stop_timeout: Option<i64>,
 }
 
 impl ContainerFacts {

@@ -188,6 +188,8 @@ impl<A: EngineApi> Engine<A> {
             mounts: Vec::new(),
             driver: None,
             platform: image.os,
+            labels: Default::default(),
+            stop_timeout: None,
         };
         let base = self.load_cache(&image_id).await;
         let temp = match base {

@@ -719,6 +719,8 @@ mod tests {
             mounts: Vec::new(),
             driver: None,
             platform: None,
+            labels: Default::default(),
+            stop_timeout: None,
         };
         assert_eq!(
             watched_folders(&facts, true),

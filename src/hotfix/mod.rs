@@ -8,14 +8,19 @@
 
 pub mod commit;
 pub mod export;
+pub mod files;
 pub mod journal;
 pub mod lock;
 pub mod packages;
 pub mod process;
 pub mod reload;
+pub mod rollback;
 pub mod state;
+pub mod status;
 
 use std::path::PathBuf;
+
+use crate::docker::{ApiError, ContainerFacts, Engine, EngineApi, EngineError};
 
 pub use journal::{
     Action, ContainerRecord, EnvPackages, FileMeta, Header, Journal, SavedDist, Step, StepId,
@@ -102,4 +107,168 @@ impl HotfixError {
             source,
         }
     }
+}
+
+/// An engine error with what pindrift was doing (a container gone is named as such).
+pub(crate) fn engine_error(context: String, container: &str, e: ApiError) -> HotfixError {
+    if e.container_gone() {
+        return HotfixError::NoSuchContainer(container.to_string());
+    }
+    match e.timeout {
+        Some(seconds) => HotfixError::Engine {
+            context,
+            message: format!(
+                "the Docker Engine did not answer within {seconds} s (--timeout SECS waits longer)"
+            ),
+        },
+        None => HotfixError::Engine {
+            context,
+            message: e.message,
+        },
+    }
+}
+
+/// The container `name`, which must exist and run.
+pub async fn running_container<A: EngineApi>(
+    engine: &Engine<A>,
+    name: &str,
+) -> Result<ContainerFacts, HotfixError> {
+    let facts = engine.container_facts(name).await.map_err(|e| match e {
+        EngineError::NoSuchContainer(n) => HotfixError::NoSuchContainer(n),
+        other => HotfixError::Engine {
+            context: format!("inspecting container {name}"),
+            message: other.to_string(),
+        },
+    })?;
+    if !facts.running {
+        return Err(HotfixError::NotRunning(name.to_string()));
+    }
+    Ok(facts)
+}
+
+/// How a command takes the process lock of a hotfix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LockMode {
+    /// Read only: no lock.
+    None,
+    /// A mutating command: an alive or dead holder is an error.
+    Take,
+    /// Status, rollback, `--break-lock`: a dead holder's lock is taken over (and recorded).
+    TakeOverDead,
+}
+
+/// An open hotfix: its state folder, its journal and (when taken) its process lock.
+#[derive(Debug)]
+pub struct Hotfix {
+    pub state: StateDir,
+    pub journal: Journal,
+    lock: Option<lock::ProcessLock>,
+    /// The dead holder whose lock was taken over, if one was.
+    pub took_over: Option<lock::Holder>,
+}
+
+impl Hotfix {
+    /// The active hotfix of the running container `name` (name or id, as the engine
+    /// resolves it).
+    pub async fn open_running<A: EngineApi>(
+        engine: &Engine<A>,
+        state: &StateDir,
+        name: &str,
+        mode: LockMode,
+    ) -> Result<(Hotfix, ContainerFacts), HotfixError> {
+        let facts = running_container(engine, name).await?;
+        let id = lock::active(state, &facts.id)?
+            .ok_or_else(|| HotfixError::NoActive(name.to_string()))?;
+        Ok((Hotfix::open_id(state, &id, mode, "")?, facts))
+    }
+
+    /// The active hotfix of the container `name` found through the journals alone (the
+    /// container's recorded name, full id or an id prefix): no engine needed, so it works
+    /// for a container that stopped or vanished.
+    pub fn open_recorded(
+        state: &StateDir,
+        name: &str,
+        mode: LockMode,
+    ) -> Result<Hotfix, HotfixError> {
+        for (container_id, id) in lock::all_active(state)? {
+            let journal = Journal::open(&state.hotfix_dir(&id))?;
+            let c = &journal.header().container;
+            if c.name == name || (name.len() >= 4 && container_id.starts_with(name)) {
+                drop(journal);
+                return Hotfix::open_id(state, &id, mode, "");
+            }
+        }
+        Err(HotfixError::NoActive(name.to_string()))
+    }
+
+    /// The hotfix `id`, its lock taken as `mode` says. `why` says which command took over
+    /// a dead lock (for the journal).
+    pub fn open_id(
+        state: &StateDir,
+        id: &str,
+        mode: LockMode,
+        why: &str,
+    ) -> Result<Hotfix, HotfixError> {
+        let dir = state.hotfix_dir(id);
+        let mut journal = Journal::open(&dir)?;
+        let (lock, took_over) = match mode {
+            LockMode::None => (None, None),
+            LockMode::Take | LockMode::TakeOverDead => {
+                let (lock, how) = lock::ProcessLock::acquire(
+                    &dir,
+                    id,
+                    mode == LockMode::TakeOverDead,
+                    unfinished_step(&journal),
+                )?;
+                let took_over = match how {
+                    lock::Acquired::Fresh => None,
+                    lock::Acquired::TookOver(h) => {
+                        let me = std::process::id();
+                        journal.note(&format!(
+                            "lock of dead pid {} on {} taken over by pid {me}{}{}",
+                            h.pid,
+                            h.host,
+                            if why.is_empty() { "" } else { " for " },
+                            why
+                        ))?;
+                        Some(h)
+                    }
+                };
+                (Some(lock), took_over)
+            }
+        };
+        Ok(Hotfix {
+            state: state.clone(),
+            journal,
+            lock,
+            took_over,
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.journal.header().id
+    }
+
+    /// The container's full id, as recorded.
+    pub fn container_id(&self) -> &str {
+        &self.journal.header().container.id
+    }
+
+    /// Release the process lock (also released when dropped).
+    pub fn release(mut self) -> Result<(), HotfixError> {
+        match self.lock.take() {
+            Some(l) => l.release(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The last step recorded as intended but never marked done or failed, described.
+pub fn unfinished_step(journal: &Journal) -> Option<String> {
+    journal
+        .steps()
+        .iter()
+        .rev()
+        .find(|s| s.state == StepState::Intended)
+        .map(|s| format!("step {} ({})", s.id, s.action.describe()))
 }

@@ -1,0 +1,230 @@
+//! What `status` and `diff` show: the state of each hotfix from its journal, and the
+//! changed files against their backups.
+
+use serde::Serialize;
+
+use super::files::{self, file_from_tar};
+use super::journal::{Action, Journal, Note, StepState};
+use super::lock::{self, Holder};
+use super::state::StateDir;
+use super::{Hotfix, HotfixError};
+use crate::docker::{Engine, EngineApi};
+
+/// Who holds a hotfix's process lock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "state")]
+pub enum LockState {
+    Free,
+    Held {
+        pid: i32,
+        host: String,
+    },
+    /// Its process died: a command was killed or crashed mid-way.
+    Dead {
+        pid: i32,
+        host: String,
+    },
+}
+
+impl LockState {
+    pub fn of(holder: Option<Holder>) -> LockState {
+        match holder {
+            None => LockState::Free,
+            Some(h) if h.alive() => LockState::Held {
+                pid: h.pid,
+                host: h.host,
+            },
+            Some(h) => LockState::Dead {
+                pid: h.pid,
+                host: h.host,
+            },
+        }
+    }
+}
+
+/// One step as `status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepView {
+    pub id: u32,
+    pub description: String,
+    /// `intended` (may or may not have been carried out), `done`, `failed`.
+    pub state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub action: Action,
+}
+
+/// One hotfix as `status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct HotfixStatus {
+    pub id: String,
+    pub reason: String,
+    pub created: String,
+    pub finished: Option<String>,
+    pub active: bool,
+    pub container_id: String,
+    pub container_name: String,
+    pub image_id: String,
+    pub image_ref: Option<String>,
+    pub server: Option<String>,
+    pub journal: String,
+    pub lock: LockState,
+    pub steps: Vec<StepView>,
+    pub notes: Vec<Note>,
+    /// A last journal line cut short by a crash was dropped.
+    pub torn_tail: bool,
+}
+
+impl HotfixStatus {
+    pub fn of(journal: &Journal, active: bool, lock: LockState) -> HotfixStatus {
+        let h = journal.header();
+        HotfixStatus {
+            id: h.id.clone(),
+            reason: h.reason.clone(),
+            created: h.created.clone(),
+            finished: journal.finished().map(str::to_string),
+            active,
+            container_id: h.container.id.clone(),
+            container_name: h.container.name.clone(),
+            image_id: h.container.image_id.clone(),
+            image_ref: h.container.image_ref.clone(),
+            server: h.server.clone(),
+            journal: journal.path().display().to_string(),
+            lock,
+            steps: journal
+                .steps()
+                .iter()
+                .map(|s| StepView {
+                    id: s.id,
+                    description: s.action.describe(),
+                    state: match s.state {
+                        StepState::Intended => "intended",
+                        StepState::Done(_) => "done",
+                        StepState::Failed(_) => "failed",
+                    },
+                    error: match &s.state {
+                        StepState::Failed(e) => Some(e.clone()),
+                        _ => None,
+                    },
+                    action: s.action.clone(),
+                })
+                .collect(),
+            notes: journal.notes().to_vec(),
+            torn_tail: journal.torn_tail(),
+        }
+    }
+}
+
+/// The ids of the active hotfixes, optionally only the one of container `name` (recorded
+/// name, full id or id prefix).
+pub fn active_ids(state: &StateDir, name: Option<&str>) -> Result<Vec<String>, HotfixError> {
+    let mut out = Vec::new();
+    for (container_id, id) in lock::all_active(state)? {
+        match name {
+            None => out.push(id),
+            Some(n) => {
+                let journal = Journal::open(&state.hotfix_dir(&id))?;
+                let c = &journal.header().container;
+                if c.name == n || (n.len() >= 4 && container_id.starts_with(n)) {
+                    out.push(id);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// How a changed file stands against its backup.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FileState {
+    Changed,
+    Created,
+    /// Same bytes as the original.
+    Unchanged,
+    /// It existed and is gone now.
+    Missing,
+}
+
+/// One changed file: the original (empty for a created file) and what is there now.
+#[derive(Debug, Clone)]
+pub struct FileDiff {
+    pub path: String,
+    pub state: FileState,
+    pub original: Vec<u8>,
+    pub now: Option<Vec<u8>>,
+}
+
+impl FileDiff {
+    /// A unified diff (`--- PATH (original)` / `+++ PATH (hotfix)`); binary files are
+    /// named, not shown.
+    pub fn unified(&self) -> String {
+        let now = self.now.as_deref().unwrap_or_default();
+        unified_diff(&self.path, &self.original, now)
+    }
+}
+
+/// A unified diff of two versions of `path`.
+pub fn unified_diff(path: &str, before: &[u8], after: &[u8]) -> String {
+    match (std::str::from_utf8(before), std::str::from_utf8(after)) {
+        (Ok(b), Ok(a)) if !before.contains(&0) && !after.contains(&0) => {
+            similar::TextDiff::from_lines(b, a)
+                .unified_diff()
+                .context_radius(3)
+                .header(&format!("{path} (original)"), &format!("{path} (hotfix)"))
+                .to_string()
+        }
+        _ if before == after => String::new(),
+        _ => format!("Binary file {path} differs\n"),
+    }
+}
+
+/// Every file the hotfix changed, against its backup, read from the container now.
+pub async fn file_diffs<A: EngineApi>(
+    engine: &Engine<A>,
+    hotfix: &Hotfix,
+) -> Result<Vec<FileDiff>, HotfixError> {
+    let container = hotfix.container_id().to_string();
+    let mut out = Vec::new();
+    for path in files::touched_paths(&hotfix.journal) {
+        let (backup, _) = files::first_change(&hotfix.journal, &path).unwrap_or((None, None));
+        let original = match &backup {
+            Some(blob) => Some(file_from_tar(&hotfix.journal.read_blob(blob)?, &path)?.1),
+            None => None,
+        };
+        let now = match files::read_file(engine, &container, &path).await {
+            Ok(f) => f.map(|f| f.content),
+            Err(HotfixError::BadPath { .. }) => None,
+            Err(e) => return Err(e),
+        };
+        let state = match (&original, &now) {
+            (None, _) => FileState::Created,
+            (Some(_), None) => FileState::Missing,
+            (Some(o), Some(n)) if o == n => FileState::Unchanged,
+            _ => FileState::Changed,
+        };
+        out.push(FileDiff {
+            path,
+            state,
+            original: original.unwrap_or_default(),
+            now,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unified_diff_names_the_path() {
+        let d = unified_diff("/app/app.py", b"a\nb\n", b"a\nc\n");
+        assert!(d.contains("--- /app/app.py (original)"), "{d}");
+        assert!(d.contains("-b\n+c\n"), "{d}");
+        assert_eq!(
+            unified_diff("/x", b"\0\x01", b"\0\x02"),
+            "Binary file /x differs\n"
+        );
+    }
+}
