@@ -11,9 +11,8 @@ use super::hotfix::HotfixOpts;
 use crate::docker::Engine;
 use crate::hotfix::commit::{changed_files, changed_packages};
 use crate::hotfix::export::{parse_map, ExportRequest};
-use crate::hotfix::lock::{self, ProcessLock};
 use crate::hotfix::packages::PinRequest;
-use crate::hotfix::{HotfixError, Journal, StateDir};
+use crate::hotfix::{Hotfix, HotfixError, LockMode, StateDir};
 
 /// Pin packages in place with the container's own pip; every distribution that changes is
 /// saved first, so rollback restores it offline.
@@ -109,43 +108,15 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("starting the async runtime")
 }
 
-/// The active hotfix of a running container, its journal and its process lock.
-struct Open {
-    journal: Journal,
-    _lock: ProcessLock,
-}
-
+/// The active hotfix of a running container, its process lock taken.
 async fn open_active(
     opts: &HotfixOpts,
     engine: &Engine,
     container: &str,
-) -> Result<Open, HotfixError> {
+) -> Result<Hotfix, HotfixError> {
     let state = StateDir::resolve(opts.state_dir.as_deref())?;
-    let facts = engine
-        .container_facts(container)
-        .await
-        .map_err(|e| match e {
-            crate::docker::EngineError::NoSuchContainer(n) => HotfixError::NoSuchContainer(n),
-            other => HotfixError::Engine {
-                context: format!("inspecting container {container}"),
-                message: other.to_string(),
-            },
-        })?;
-    if !facts.running {
-        return Err(HotfixError::NotRunning(container.to_string()));
-    }
-    let id = lock::active(&state, &facts.id)?
-        .ok_or_else(|| HotfixError::NoActive(container.to_string()))?;
-    let dir = state.hotfix_dir(&id);
-    let last = Journal::open(&dir)
-        .ok()
-        .and_then(|j| j.steps().last().map(|s| s.action.describe()));
-    let (lock, _) = ProcessLock::acquire(&dir, &id, false, last)?;
-    let journal = Journal::open(&dir)?;
-    Ok(Open {
-        journal,
-        _lock: lock,
-    })
+    let (hotfix, _) = Hotfix::open_running(engine, &state, container, LockMode::Take).await?;
+    Ok(hotfix)
 }
 
 pub fn pin(opts: &HotfixOpts, args: PinArgs) -> anyhow::Result<u8> {
