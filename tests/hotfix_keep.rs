@@ -88,11 +88,17 @@ const FIXED: &[u8] = b"def app(environ, start):\n    start('200 OK', [])\n    re
 /// The service image: a venv /opt/venv with eventlet 0.20.1, its dependencies and six,
 /// installed offline; the app in /app. `labels` are added (e.g. the revision).
 fn service_image(labels: &[(&str, &str)]) -> ImageGuard {
+    service_image_with(labels, "")
+}
+
+/// The service image; `pip_options` go to the pip that installs eventlet 0.20.1 (`--no-deps`:
+/// without greenlet and enum-compat).
+fn service_image_with(labels: &[(&str, &str)], pip_options: &str) -> ImageGuard {
     let tag = format!("{}:v1.0.0", unique("keep"));
     let mut dockerfile = format!(
         "FROM {}\nCOPY wheels/ /wheels/\n\
          RUN python3 -m venv /opt/venv && /opt/venv/bin/python -m pip install -q --no-index \
-         --find-links /wheels eventlet==0.20.1 six==1.16.0 && rm -rf /wheels /root/.cache\n\
+         --find-links /wheels {pip_options} eventlet==0.20.1 six==1.16.0 && rm -rf /wheels /root/.cache\n\
          WORKDIR /app\nCOPY app.py /app/app.py\nLABEL pindrift.test.run={}\n",
         base_image(),
         unique("run")
@@ -191,10 +197,42 @@ impl Service {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
     }
 
+    /// Every file and link under /opt/venv (sha256 or target, mode, owner, mtime) and every
+    /// folder (mode, owner): what a rollback must give back exactly.
+    fn venv_state(&self) -> BTreeMap<String, String> {
+        let script = "import hashlib, json, os\n\
+             out = {}\n\
+             for root, dirs, files in os.walk('/opt/venv'):\n \
+                 for d in dirs:\n  \
+                     st = os.lstat(os.path.join(root, d))\n  \
+                     out[os.path.join(root, d) + '/'] = '%o %d:%d' % (st.st_mode, st.st_uid, st.st_gid)\n \
+                 for f in files:\n  \
+                     p = os.path.join(root, f)\n  \
+                     st = os.lstat(p)\n  \
+                     what = os.readlink(p) if os.path.islink(p) else hashlib.sha256(open(p, 'rb').read()).hexdigest()\n  \
+                     out[p] = '%s %o %d:%d %d' % (what, st.st_mode, st.st_uid, st.st_gid, int(st.st_mtime))\n\
+             print(json.dumps(out))";
+        let text = self.py(script);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+
     /// Folders pindrift copied wheels into, still in the container.
     fn wheel_folders(&self) -> String {
         self.py("import glob; print(' '.join(glob.glob('/tmp/pindrift-wheels-*')))")
     }
+}
+
+/// Two states are the same; else the paths that differ, before and after.
+fn assert_same(before: &BTreeMap<String, String>, after: &BTreeMap<String, String>, what: &str) {
+    let differ: Vec<(&String, Option<&String>, Option<&String>)> = before
+        .keys()
+        .chain(after.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .map(|k| (k, before.get(k), after.get(k)))
+        .collect();
+    assert!(differ.is_empty(), "{what} differs: {differ:#?}");
 }
 
 fn find_links() -> String {
@@ -210,6 +248,7 @@ fn pin_installs_the_pin_prints_the_drift_and_rollback_restores_every_file_offlin
     let before = svc.record_state("eventlet");
     assert!(before.len() > 50, "{before:?}");
     assert!(before.values().all(|v| v != "missing"));
+    let tree = svc.venv_state();
     svc.start("cause a problem flag");
     let fl = find_links();
     let out = svc.ok(&["pin", svc.name(), "eventlet==0.20.0", "--find-links", &fl]);
@@ -229,6 +268,7 @@ fn pin_installs_the_pin_prints_the_drift_and_rollback_restores_every_file_offlin
         before,
         "byte for byte, mode, owner, mtime"
     );
+    assert_same(&tree, &svc.venv_state(), "the venv after rollback");
     // No file of 0.20.0 is left: the dist-info folder of 0.20.0 is gone.
     let left = svc.py(
         "import glob; print(glob.glob('/opt/venv/lib/python3*/site-packages/eventlet-0.20.0*'))",
@@ -486,6 +526,7 @@ fn sigkill_at_every_journal_boundary_of_pin_then_rollback_restores_exactly() {
     let image = service_image(&[]);
     let svc = Service::new(&image.0);
     let original = svc.record_state("eventlet");
+    let tree = svc.venv_state();
     let fl = find_links();
     let mut killed_at = Vec::new();
     for n in 1..=10 {
@@ -507,6 +548,11 @@ fn sigkill_at_every_journal_boundary_of_pin_then_rollback_restores_exactly() {
             svc.record_state("eventlet"),
             original,
             "after a kill at {n}"
+        );
+        assert_same(
+            &tree,
+            &svc.venv_state(),
+            &format!("the venv after a kill at {n}"),
         );
         assert_eq!(svc.wheel_folders(), "", "after a kill at {n}");
         if completed {
@@ -546,4 +592,32 @@ fn pip_failing_is_exit_2_and_the_container_is_as_the_journal_says() {
     let (code, _, err) = svc.hotfix(&["rollback", svc.name(), "--no-reload"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(svc.record_state("eventlet"), original);
+}
+
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn dependencies_pip_adds_are_in_the_drift_and_rollback_removes_them() {
+    require_docker();
+    // eventlet without its dependencies: pinning it lets pip add greenlet and enum-compat.
+    let image = service_image_with(&[], "--no-deps");
+    let svc = Service::new(&image.0);
+    assert_eq!(svc.version("greenlet"), "absent");
+    let before = svc.venv_state();
+    svc.start("eventlet back to 0.20.0");
+    let fl = find_links();
+    let out = svc.ok(&["pin", svc.name(), "eventlet==0.20.0", "--find-links", &fl]);
+    assert!(out.contains("0.20.1 → 0.20.0"), "{out}");
+    for dep in ["greenlet", "enum-compat"] {
+        assert!(
+            out.lines().any(|l| l.contains("added") && l.contains(dep)),
+            "{dep} in the drift: {out}"
+        );
+    }
+    assert_eq!(svc.version("greenlet"), "3.0.3");
+    let (code, out, err) = svc.hotfix(&["rollback", svc.name(), "--no-reload"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(svc.version("greenlet"), "absent");
+    assert_eq!(svc.version("enum-compat"), "absent");
+    let after = svc.venv_state();
+    assert_same(&before, &after, "the venv after rollback");
 }

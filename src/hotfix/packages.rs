@@ -315,8 +315,10 @@ pub fn choose_env(
 }
 
 /// A Python script run with the environment's interpreter for what the archive API cannot
-/// do: `probe`, `versions`, `remove KEEP_JSON`, `sha256 PATH...`, `wait MARKER SECONDS`,
-/// `rmtree DIR`. It prints one JSON object.
+/// do: `probe`, `versions`, `dirs` (every folder under the prefix), `plan-remove KEEP_JSON`
+/// (the folders the files of the distributions to remove are in), `remove KEEP_JSON DIR...`
+/// (their files, the given folders when empty, their dist-info folder last), `sha256 PATH...`,
+/// `wait MARKER SECONDS`, `rmtree DIR`. It prints one JSON object.
 pub const HELPER: &str = r#"
 import csv, hashlib, json, os, re, shutil, sys, sysconfig, time
 def norm(n):
@@ -377,10 +379,20 @@ elif cmd == "versions":
     for site, d, n, v in dists():
         out.setdefault(n, []).append(v)
     print(json.dumps({"versions": out}))
-elif cmd == "remove":
+elif cmd == "dirs":
+    top = os.path.normpath(sys.prefix)
+    out = [top]
+    for root, dirs, files in os.walk(top):
+        out.extend(os.path.join(root, d) for d in dirs)
+        if len(out) > 500000:
+            print(json.dumps({"dirs": None}))
+            sys.exit(0)
+    print(json.dumps({"dirs": out}))
+elif cmd in ("plan-remove", "remove"):
     keep = json.loads(sys.argv[2])
-    prefix = os.path.realpath(sys.prefix) + os.sep
-    removed = []
+    real = os.path.realpath(sys.prefix) + os.sep
+    top = os.path.normpath(sys.prefix)
+    found = []
     for site, d, n, v in list(dists()):
         if n not in keep or (keep[n] and keep[n] == v):
             continue
@@ -389,39 +401,52 @@ elif cmd == "remove":
             with open(os.path.join(d, "RECORD"), newline="", encoding="utf-8") as f:
                 for row in csv.reader(f):
                     if row and row[0]:
-                        files.append(os.path.normpath(os.path.join(site, row[0])))
+                        p = os.path.normpath(os.path.join(site, row[0]))
+                        inside = (os.path.realpath(os.path.dirname(p)) + os.sep).startswith(real)
+                        if inside and not (p + os.sep).startswith(d + os.sep):
+                            files.append(p)
         except OSError:
             pass
+        found.append((d, files))
+    if cmd == "plan-remove":
         dirs = set()
+        for d, files in found:
+            for p in files:
+                x = os.path.dirname(p)
+                if p.endswith(".py"):
+                    dirs.add(os.path.join(x, "__pycache__"))
+                while x.startswith(top + os.sep):
+                    dirs.add(x)
+                    x = os.path.dirname(x)
+        print(json.dumps({"dirs": sorted(dirs), "sites": sites()}))
+        sys.exit(0)
+    removed = []
+    for d, files in found:
         for p in files:
-            if not (os.path.realpath(os.path.dirname(p)) + os.sep).startswith(prefix):
-                continue
             if os.path.islink(p) or os.path.isfile(p):
                 os.remove(p)
                 removed.append(p)
-                dirs.add(os.path.dirname(p))
-                if p.endswith(".py"):
-                    cache = os.path.join(os.path.dirname(p), "__pycache__")
-                    stem = os.path.basename(p)[:-3] + "."
-                    try:
-                        for c in os.listdir(cache):
-                            if c.startswith(stem) and c.endswith(".pyc"):
-                                os.remove(os.path.join(cache, c))
-                                removed.append(os.path.join(cache, c))
-                        dirs.add(cache)
-                    except OSError:
-                        pass
+            if p.endswith(".py"):
+                cache = os.path.join(os.path.dirname(p), "__pycache__")
+                stem = os.path.basename(p)[:-3] + "."
+                try:
+                    for c in os.listdir(cache):
+                        if c.startswith(stem) and c.endswith(".pyc"):
+                            os.remove(os.path.join(cache, c))
+                            removed.append(os.path.join(cache, c))
+                except OSError:
+                    pass
+    for x in sorted(set(sys.argv[3:]), key=len, reverse=True):
+        try:
+            os.rmdir(x)
+        except OSError:
+            pass
+    # The dist-info folder last: until it is gone, a rerun finds the distribution again.
+    for d, files in found:
         if os.path.isdir(d) and not os.path.islink(d):
             for root, _, fs in os.walk(d):
                 removed.extend(os.path.join(root, x) for x in fs)
             shutil.rmtree(d)
-        for x in sorted(dirs, key=len, reverse=True):
-            while x.startswith(site + os.sep):
-                try:
-                    os.rmdir(x)
-                except OSError:
-                    break
-                x = os.path.dirname(x)
     print(json.dumps({"removed": removed}))
 elif cmd == "sha256":
     out = {}
@@ -1146,7 +1171,8 @@ pub async fn pin<A: EngineApi>(
     }
     // 3. Save what will change, then record the step.
     let mut saved = Vec::new();
-    let serial = journal.steps().len() + 1;
+    // The id `intend` gives the step (the next after the highest): names its blobs.
+    let serial = journal.steps().iter().map(|s| s.id).max().unwrap_or(0) + 1;
     for p in &planned {
         match &p.before {
             Some((version, metadata)) => {
@@ -1168,6 +1194,12 @@ pub async fn pin<A: EngineApi>(
                 files: Vec::new(),
             }),
         }
+    }
+    // The folders that exist now: rollback removes only folders pip made.
+    let dirs: Dirs = helper(engine, &container, &target.python, &["dirs".into()]).await?;
+    if let Some(dirs) = dirs.dirs {
+        let bytes = serde_json::to_vec(&dirs).unwrap_or_default();
+        journal.write_blob(&dirs_blob(serial), &bytes)?;
     }
     let step = journal.intend(Action::PipInstall {
         env_key: target.env_key.clone(),
@@ -1321,6 +1353,22 @@ fn env_changes(before: &Inventory, after: &Inventory, env_key: &str) -> Vec<Stri
     }
 }
 
+/// The blob listing the folders under the environment's prefix before step `step` ran.
+fn dirs_blob(step: StepId) -> String {
+    format!("pip{step}-dirs.json")
+}
+
+#[derive(Debug, Deserialize)]
+struct Dirs {
+    dirs: Option<Vec<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PlanRemove {
+    dirs: Vec<String>,
+    sites: Vec<String>,
+}
+
 #[derive(Debug, Deserialize)]
 struct Versions {
     versions: BTreeMap<String, Vec<String>>,
@@ -1468,8 +1516,34 @@ async fn restore_dists<A: EngineApi>(
         .map(|d| (d.name.as_str(), d.version.as_str()))
         .collect();
     let keep_json = serde_json::to_string(&keep).unwrap_or_default();
-    let removed: serde_json::Value =
-        helper(engine, container, python, &["remove".into(), keep_json]).await?;
+    // The folders holding their files that did not exist before the step (without the
+    // list of folders, only folders inside a site folder): removed when empty.
+    let plan: PlanRemove = helper(
+        engine,
+        container,
+        python,
+        &["plan-remove".into(), keep_json.clone()],
+    )
+    .await?;
+    let existed: Option<BTreeSet<String>> = journal
+        .read_blob(&dirs_blob(of_step))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Vec<String>>(&b).ok())
+        .map(|v| v.into_iter().collect());
+    let new_dirs: Vec<String> = plan
+        .dirs
+        .into_iter()
+        .filter(|d| match &existed {
+            Some(existed) => !existed.contains(d),
+            None => plan
+                .sites
+                .iter()
+                .any(|s| d.starts_with(&format!("{}/", s.trim_end_matches('/')))),
+        })
+        .collect();
+    let mut args = vec!["remove".to_string(), keep_json];
+    args.extend(new_dirs);
+    let removed: serde_json::Value = helper(engine, container, python, &args).await?;
     // Put back the saved files.
     let mut expected: BTreeMap<String, String> = BTreeMap::new();
     for d in saved.iter().filter(|d| !d.blob.is_empty()) {
