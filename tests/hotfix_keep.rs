@@ -621,3 +621,64 @@ fn dependencies_pip_adds_are_in_the_drift_and_rollback_removes_them() {
     let after = svc.venv_state();
     assert_same(&before, &after, "the venv after rollback");
 }
+
+/// pindrift killed (SIGKILL) while pip runs in the container: pip goes on there. Rollback
+/// waits for it to end, then restores exactly.
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn sigkill_while_pip_runs_then_rollback_waits_for_pip_and_restores() {
+    require_docker();
+    let image = service_image(&[]);
+    let svc = Service::new(&image.0);
+    let tree = svc.venv_state();
+    svc.start("killed during pip");
+    let state = svc.state.path().to_string_lossy().into_owned();
+    let fl = find_links();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pindrift"))
+        .args([
+            "hotfix",
+            "--state-dir",
+            &state,
+            "pin",
+            svc.name(),
+            "eventlet==0.20.0",
+        ])
+        .args(["--find-links", &fl])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The pip of the install step carries PINDRIFT_HOTFIX_STEP in its environment.
+    let seen = "import os\n\
+        for p in os.listdir('/proc'):\n \
+            if p.isdigit():\n  \
+                try:\n   \
+                    e = open('/proc/%s/environ' % p, 'rb').read()\n  \
+                except OSError:\n   \
+                    continue\n  \
+                if b'PINDRIFT_HOTFIX_STEP=' in e and b'--dry-run' not in open('/proc/%s/cmdline' % p, 'rb').read():\n   \
+                    print(p)";
+    let start = std::time::Instant::now();
+    let mut caught = false;
+    while start.elapsed() < std::time::Duration::from_secs(120) {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if !svc.py(seen).is_empty() {
+            child.kill().unwrap();
+            caught = true;
+            break;
+        }
+    }
+    let status = child.wait().unwrap();
+    assert!(caught, "pip was never seen running ({status:?})");
+    let (code, out, err) = svc.hotfix(&["rollback", svc.name(), "--no-reload"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        svc.py(seen).is_empty(),
+        "no pip of the hotfix runs after rollback"
+    );
+    assert_eq!(svc.version("eventlet"), "0.20.1");
+    assert_same(&tree, &svc.venv_state(), "the venv after rollback");
+    assert_eq!(svc.wheel_folders(), "");
+}
