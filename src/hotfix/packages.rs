@@ -501,6 +501,13 @@ impl ExecOut {
             &self.stderr
         };
         let lines: Vec<&str> = text.trim().lines().collect();
+        // pip says what went wrong on its `ERROR:` lines; its retries are noise.
+        let errors: Vec<&str> = lines
+            .iter()
+            .copied()
+            .filter(|l| l.starts_with("ERROR:"))
+            .collect();
+        let lines = if errors.is_empty() { lines } else { errors };
         lines[lines.len().saturating_sub(4)..].join(" | ")
     }
 }
@@ -1329,8 +1336,7 @@ fn drift_of(
     env_key: &str,
 ) -> Result<DriftOutcome, PinError> {
     let ignore = BTreeSet::new();
-    let mut options = crate::drift::Options::new(Some(env_key), &ignore);
-    options.no_os = true;
+    let options = crate::drift::Options::new(Some(env_key), &ignore);
     crate::drift::compare_with(before, after, &options).map_err(|e| PinError::Env(e.to_string()))
 }
 
