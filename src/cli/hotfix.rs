@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 
 use super::{hotfix_keep, hotfix_reload, EXIT_ERROR, EXIT_FINDINGS};
 use crate::docker::{Engine, EngineApi};
-use crate::hotfix::journal::{ContainerRecord, EnvPackages, Header, Journal};
+use crate::hotfix::journal::{ContainerRecord, Header, Journal};
 use crate::hotfix::rollback::FileUndo;
 use crate::hotfix::status::{self, HotfixStatus, LockState};
 use crate::hotfix::{
@@ -51,7 +51,7 @@ pub enum HotfixCommand {
     Reload(hotfix_reload::ReloadArgs),
     /// List active hotfixes and their steps.
     Status(StatusArgs),
-    /// Unified diffs of every changed file against its backup.
+    /// Unified diffs of every changed file against its backup, and package changes.
     Diff(ContainerArg),
     /// Undo every step, reload and verify.
     Rollback(RollbackArgs),
@@ -212,20 +212,7 @@ async fn start(opts: &HotfixOpts, args: StartArgs) -> Result<u8> {
     header.server = process::server_name(&top.titles, &top.processes);
     header.titles = top.titles;
     header.processes = top.processes;
-    header.packages = inventory
-        .envs
-        .iter()
-        .map(|e| EnvPackages {
-            env_key: e.key.clone(),
-            python: e.python.clone(),
-            root: e.root.clone(),
-            packages: e
-                .packages
-                .values()
-                .map(|p| (p.name.clone(), p.version.clone().unwrap_or_default()))
-                .collect(),
-        })
-        .collect();
+    header.packages = status::env_packages(&inventory);
     let journal = Journal::create(&state, header)?;
     let id = journal.header().id.clone();
     if let Err(e) = lock::claim_active(&state, &facts.id, &args.container, &id) {
@@ -260,6 +247,13 @@ async fn cp(opts: &HotfixOpts, args: CpArgs) -> Result<u8> {
     let (container, path) = split_target(&args.target)?;
     let content =
         std::fs::read(&args.local).with_context(|| format!("reading {}", args.local.display()))?;
+    if content.len() > files::MAX_FILE {
+        anyhow::bail!(
+            "{} is larger than {} MiB; hotfix copies source files, not data",
+            args.local.display(),
+            files::MAX_FILE / (1024 * 1024)
+        );
+    }
     let mode = {
         use std::os::unix::fs::PermissionsExt;
         std::fs::metadata(&args.local)
@@ -384,7 +378,15 @@ async fn edit(opts: &HotfixOpts, args: EditArgs) -> Result<u8> {
         )?;
         return Ok(0);
     }
-    let outcome = files::put_file(&engine, &mut hotfix, &path, &edited, current.meta.mode).await?;
+    let outcome = files::put_file_expecting(
+        &engine,
+        &mut hotfix,
+        &path,
+        &edited,
+        current.meta.mode,
+        Some(&current.meta.sha256),
+    )
+    .await?;
     hotfix.release()?;
     report_put(&outcome)?;
     Ok(0)
@@ -499,6 +501,20 @@ async fn diff(opts: &HotfixOpts, args: ContainerArg) -> Result<u8> {
     let (hotfix, _) =
         Hotfix::open_running(&engine, &state, &args.container, LockMode::None).await?;
     let diffs = status::file_diffs(&engine, &hotfix).await?;
+    let inventory = crate::drift::session::read_source(
+        &format!("container:{}", hotfix.container_id()),
+        crate::inventory::Via::Archive,
+        false,
+        crate::read::DEFAULT_MAX_FILE_SIZE,
+        opts.timeout,
+        interrupted(),
+    )
+    .await
+    .with_context(|| format!("reading the packages of {}", args.container))?;
+    let packages = status::package_changes(
+        &hotfix.journal.header().packages,
+        &status::env_packages(&inventory),
+    );
     let mut out = io::stdout().lock();
     if diffs.is_empty() {
         writeln!(out, "no file changed by hotfix {}", hotfix.id())?;
@@ -516,6 +532,20 @@ async fn diff(opts: &HotfixOpts, args: ContainerArg) -> Result<u8> {
             }
             _ => out.write_all(d.unified().as_bytes())?,
         }
+    }
+    if packages.is_empty() {
+        writeln!(out, "packages: no change since the hotfix started")?;
+    } else {
+        writeln!(out, "packages changed since the hotfix started:")?;
+    }
+    for p in &packages {
+        let line = match (&p.before, &p.after) {
+            (Some(b), Some(a)) => format!("{} {b} -> {a}", p.name),
+            (None, Some(a)) => format!("{} {a} (added)", p.name),
+            (Some(b), None) => format!("{} {b} (removed)", p.name),
+            (None, None) => p.name.clone(),
+        };
+        writeln!(out, "  {}: {line}", p.env_key)?;
     }
     Ok(0)
 }
@@ -571,6 +601,13 @@ async fn rollback(opts: &HotfixOpts, args: RollbackArgs) -> Result<u8> {
 fn finish(opts: &HotfixOpts, args: ContainerArg) -> Result<u8> {
     let state = opts.state()?;
     let mut hotfix = Hotfix::open_recorded(&state, &args.container, LockMode::Take)?;
+    if let Some(step) = crate::hotfix::unfinished_step(&hotfix.journal) {
+        writeln!(
+            io::stderr().lock(),
+            "pindrift: warning: {step} was never marked done: it may or may not have happened \
+             (`hotfix diff` shows what the container holds now)"
+        )?;
+    }
     hotfix.journal.finish()?;
     let (container, id) = (hotfix.container_id().to_string(), hotfix.id().to_string());
     lock::release_active(&state, &container, &id)?;

@@ -213,6 +213,14 @@ pub trait EngineApi: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
     /// `GET /containers/{id}/top`: the processes (`ps -ef` columns).
     fn top(&self, id: &str) -> impl Future<Output = Result<Top, ApiError>> + Send;
+    /// `POST /containers/{id}/exec` as `user` (`0`: root, whatever user the container
+    /// runs as): the exec's id.
+    fn create_exec_as(
+        &self,
+        container: &str,
+        cmd: Vec<String>,
+        user: &str,
+    ) -> impl Future<Output = Result<String, ApiError>> + Send;
     /// `POST /commit`: a new image `repo:tag` from the container's filesystem and
     /// configuration, with `labels` added to the labels it has (they are kept); its id.
     fn commit(
@@ -583,6 +591,28 @@ impl EngineApi for Bollard {
             titles: top.titles.unwrap_or_default(),
             processes: top.processes.unwrap_or_default(),
         })
+    }
+
+    async fn create_exec_as(
+        &self,
+        container: &str,
+        cmd: Vec<String>,
+        user: &str,
+    ) -> Result<String, ApiError> {
+        let opts = CreateExecOptions {
+            cmd: Some(cmd),
+            env: Some(Vec::new()),
+            user: Some(user.to_string()),
+            attach_stdout: Some(true),
+            attach_stderr: Some(true),
+            ..Default::default()
+        };
+        Ok(self
+            .0
+            .create_exec(container, opts)
+            .await
+            .map_err(|e| self.error(e))?
+            .id)
     }
 
     async fn commit(

@@ -343,6 +343,15 @@ impl EngineApi for Fake {
         ));
         Ok(format!("sha256:{:064x}", state.commits.len()))
     }
+
+    async fn create_exec_as(
+        &self,
+        _container: &str,
+        _cmd: Vec<String>,
+        _user: &str,
+    ) -> Result<String, ApiError> {
+        Err(not_found("exec is not faked"))
+    }
 }
 
 #[cfg(test)]

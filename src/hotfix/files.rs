@@ -112,6 +112,27 @@ pub async fn check_parents<A: EngineApi>(
     Ok(())
 }
 
+/// Refuse a path on a volume, bind mount or tmpfs: that is not the container's own
+/// filesystem (a commit would not keep the change, and it may be shared with the host or
+/// other containers).
+pub fn check_not_mounted(path: &str, mounts: &[String]) -> Result<(), HotfixError> {
+    for m in mounts {
+        let m = m.trim_end_matches('/');
+        if m.is_empty() || path == m || path.starts_with(&format!("{m}/")) {
+            return Err(HotfixError::BadPath {
+                path: path.to_string(),
+                reason: format!(
+                    "it is on the mount at {} (a volume, bind mount or tmpfs), outside the \
+                     container's own filesystem: a commit would not keep the change and others \
+                     may share it",
+                    if m.is_empty() { "/" } else { m }
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Read the regular file at `path` (`None` when nothing is there). A symlink, a folder or
 /// anything but a regular file is an error naming it.
 pub async fn read_file<A: EngineApi>(
@@ -271,11 +292,47 @@ pub async fn put_file<A: EngineApi>(
     content: &[u8],
     new_mode: u32,
 ) -> Result<PutOutcome, HotfixError> {
+    put_file_expecting(engine, hotfix, path, content, new_mode, None).await
+}
+
+/// [`put_file`], refused when the file's sha256 is no longer `expected` (it changed since it
+/// was read, e.g. while `edit` waited for the editor).
+pub async fn put_file_expecting<A: EngineApi>(
+    engine: &Engine<A>,
+    hotfix: &mut Hotfix,
+    path: &str,
+    content: &[u8],
+    new_mode: u32,
+    expected: Option<&str>,
+) -> Result<PutOutcome, HotfixError> {
     let container = hotfix.container_id().to_string();
     let name_for_messages = hotfix.journal.header().container.name.clone();
     let path = check_path(path)?;
+    let facts = super::running_container(engine, &container)
+        .await
+        .map_err(|e| match e {
+            HotfixError::NotRunning(_) => HotfixError::NotRunning(name_for_messages.clone()),
+            HotfixError::NoSuchContainer(_) => {
+                HotfixError::NoSuchContainer(name_for_messages.clone())
+            }
+            e => e,
+        })?;
+    check_not_mounted(&path, &facts.mounts)?;
     check_parents(engine, &container, &name_for_messages, &path).await?;
     let current = read_file(engine, &container, &path).await?;
+    if let Some(expected) = expected {
+        let now = current.as_ref().map(|f| f.meta.sha256.as_str());
+        if now != Some(expected) {
+            return Err(HotfixError::BadPath {
+                path,
+                reason: format!(
+                    "it changed in {name_for_messages} since it was read (sha256 {} then, {} now); nothing was written",
+                    &expected[..expected.len().min(12)],
+                    now.map_or("missing", |s| &s[..s.len().min(12)])
+                ),
+            });
+        }
+    }
     let (backup, original) = match first_change(&hotfix.journal, &path) {
         Some(saved) => saved,
         None => match &current {
@@ -334,7 +391,8 @@ pub struct ExecOutput {
     pub stderr: Vec<u8>,
 }
 
-/// Run `cmd` (no shell) in the container and wait for it.
+/// Run `cmd` (no shell, no environment) in the container as root and wait for it: the
+/// hotfix manages files whatever user the service runs as.
 pub async fn exec<A: EngineApi>(
     engine: &Engine<A>,
     container: &str,
@@ -342,16 +400,13 @@ pub async fn exec<A: EngineApi>(
 ) -> Result<ExecOutput, HotfixError> {
     let what = cmd.join(" ");
     let api = engine.api();
-    let created = api
-        .create_exec(container, cmd, Vec::new())
-        .await
-        .map_err(|e| {
-            engine_error(
-                format!("creating exec `{what}` in {container}"),
-                container,
-                e,
-            )
-        })?;
+    let created = api.create_exec_as(container, cmd, "0").await.map_err(|e| {
+        engine_error(
+            format!("creating exec `{what}` in {container}"),
+            container,
+            e,
+        )
+    })?;
     let mut output = api
         .start_exec(&created)
         .await
@@ -424,6 +479,15 @@ mod tests {
         }
         assert_eq!(split_path("/app.py"), ("/", "app.py"));
         assert_eq!(split_path("/a/b/c"), ("/a/b", "c"));
+    }
+
+    #[test]
+    fn mounts_are_refused() {
+        let mounts = vec!["/data".to_string(), "/srv/cache/".to_string()];
+        assert!(check_not_mounted("/data/x", &mounts).is_err());
+        assert!(check_not_mounted("/srv/cache/a/b", &mounts).is_err());
+        assert!(check_not_mounted("/database/x", &mounts).is_ok());
+        assert!(check_not_mounted("/app/app.py", &mounts).is_ok());
     }
 
     #[test]

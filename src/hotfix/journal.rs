@@ -258,16 +258,35 @@ pub struct Journal {
     steps: Vec<Step>,
     notes: Vec<Note>,
     finished: Option<String>,
-    /// A last line cut short by a crash was dropped when the journal was opened.
+    /// A last line cut short by a crash was ignored when the journal was opened.
     torn_tail: bool,
+    /// The length of the complete lines, when a torn last line waits to be cut off before
+    /// the next append (appends happen only under the process lock, so what is cut is
+    /// never another process's line in progress).
+    truncate_to: Option<u64>,
 }
 
 impl Journal {
     /// Create the folder of a new hotfix (`STATE/<id>`, 0700, with `blobs/`) and its journal
-    /// (0600) holding the header. An existing folder is an error.
-    pub fn create(state: &StateDir, header: Header) -> Result<Journal, HotfixError> {
-        let dir = state.hotfix_dir(&header.id);
-        state::create_private_dir(&dir)?;
+    /// (0600) holding the header. An existing folder of the same id
+    /// (same second, same reason) gets `-2`, `-3`, … appended to the id.
+    pub fn create(state: &StateDir, mut header: Header) -> Result<Journal, HotfixError> {
+        // Two hotfixes in the same second with the same reason: `-2`, `-3`, … after the id.
+        let base = header.id.clone();
+        let mut n = 1;
+        let dir = loop {
+            let dir = state.hotfix_dir(&header.id);
+            match state::create_private_dir(&dir) {
+                Ok(()) => break dir,
+                Err(HotfixError::Io { error, .. })
+                    if error.kind() == std::io::ErrorKind::AlreadyExists && n < 100 =>
+                {
+                    n += 1;
+                    header.id = format!("{base}-{n}");
+                }
+                Err(e) => return Err(e),
+            }
+        };
         state::create_private_dir(&dir.join(BLOBS_DIR))?;
         let path = dir.join(JOURNAL_FILE);
         let file = state::create_private_file(&path)?;
@@ -280,6 +299,7 @@ impl Journal {
             notes: Vec::new(),
             finished: None,
             torn_tail: false,
+            truncate_to: None,
         };
         journal.append(&Record::Header {
             header: Box::new(header),
@@ -303,12 +323,6 @@ impl Journal {
             .append(true)
             .open(&path)
             .map_err(|e| HotfixError::io("opening", &path, e))?;
-        if replay.complete_len < bytes.len() {
-            // The torn last append: drop it, so that the next append starts a line.
-            file.set_len(replay.complete_len as u64)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| HotfixError::io("truncating the torn last line of", &path, e))?;
-        }
         Ok(Journal {
             dir: dir.to_path_buf(),
             path,
@@ -318,6 +332,7 @@ impl Journal {
             notes: replay.notes,
             finished: replay.finished,
             torn_tail: replay.complete_len < bytes.len(),
+            truncate_to: (replay.complete_len < bytes.len()).then_some(replay.complete_len as u64),
         })
     }
 
@@ -466,6 +481,13 @@ impl Journal {
 
     /// One line: `write_all` of the whole line, then fsync.
     fn append(&mut self, record: &Record) -> Result<(), HotfixError> {
+        if let Some(len) = self.truncate_to.take() {
+            // The torn last append: cut it off, so that this append starts a line.
+            self.file
+                .set_len(len)
+                .and_then(|()| self.file.sync_all())
+                .map_err(|e| HotfixError::io("cutting the torn last line of", &self.path, e))?;
+        }
         let mut line = serde_json::to_vec(record)
             .map_err(|e| HotfixError::Json(format!("journal {}: {e}", self.path.display())))?;
         line.push(b'\n');
@@ -688,6 +710,17 @@ mod tests {
     }
 
     #[test]
+    fn same_second_same_reason_gets_a_suffix() {
+        let t = tempfile::tempdir().expect("tempdir");
+        let state = StateDir::at(t.path().to_path_buf()).expect("state");
+        let a = Journal::create(&state, header()).expect("first");
+        let b = Journal::create(&state, header()).expect("second");
+        assert_eq!(b.header().id, format!("{}-2", a.header().id));
+        let reopened = Journal::open(b.dir()).expect("open");
+        assert_eq!(reopened.header().id, b.header().id);
+    }
+
+    #[test]
     fn header_id_and_slug() {
         let h = header();
         assert_eq!(h.id, "20251130T000000Z-500-big-problem");
@@ -785,9 +818,12 @@ mod tests {
         let mut f = OpenOptions::new().append(true).open(&path).expect("open");
         f.write_all(b"{\"record\":\"done\",\"st").expect("write");
         drop(f);
+        let len = fs::metadata(&path).expect("meta").len();
         let mut j = Journal::open(&dir).expect("open");
         assert!(j.torn_tail());
         assert_eq!(j.steps()[0].state, StepState::Intended);
+        // Opening (a reader, maybe without the lock) never cuts: only an append does.
+        assert_eq!(fs::metadata(&path).expect("meta").len(), len);
         j.done(1, json!(null)).expect("done");
         drop(j);
         let j = Journal::open(&dir).expect("reopen");

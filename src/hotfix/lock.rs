@@ -274,6 +274,7 @@ pub fn claim_active(
 ) -> Result<(), HotfixError> {
     let dir = state.active_dir();
     state::create_private_dir_all(&dir)?;
+    state::fsync_dir(state.root())?;
     let path = dir.join(container_id);
     let created = OpenOptions::new()
         .write(true)

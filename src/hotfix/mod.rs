@@ -31,12 +31,12 @@ pub use state::StateDir;
 /// Errors of the hotfix procedure: each names what and where.
 #[derive(Debug, thiserror::Error)]
 pub enum HotfixError {
-    #[error("{what} {}: {source}", path.display())]
+    /// The I/O error is part of the message (not a `source`, which would print it twice).
+    #[error("{what} {}: {error}", path.display())]
     Io {
         what: &'static str,
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("corrupt journal {}:{line}: {reason}", path.display())]
     CorruptJournal {
@@ -104,7 +104,7 @@ impl HotfixError {
         HotfixError::Io {
             what,
             path: path.into(),
-            source,
+            error: source,
         }
     }
 }
@@ -190,15 +190,11 @@ impl Hotfix {
         name: &str,
         mode: LockMode,
     ) -> Result<Hotfix, HotfixError> {
-        for (container_id, id) in lock::all_active(state)? {
-            let journal = Journal::open(&state.hotfix_dir(&id))?;
-            let c = &journal.header().container;
-            if c.name == name || (name.len() >= 4 && container_id.starts_with(name)) {
-                drop(journal);
-                return Hotfix::open_id(state, &id, mode, "");
-            }
-        }
-        Err(HotfixError::NoActive(name.to_string()))
+        let id = status::active_ids(state, Some(name))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| HotfixError::NoActive(name.to_string()))?;
+        Hotfix::open_id(state, &id, mode, "")
     }
 
     /// The hotfix `id`, its lock taken as `mode` says. `why` says which command took over
@@ -210,9 +206,9 @@ impl Hotfix {
         why: &str,
     ) -> Result<Hotfix, HotfixError> {
         let dir = state.hotfix_dir(id);
-        let mut journal = Journal::open(&dir)?;
-        let (lock, took_over) = match mode {
-            LockMode::None => (None, None),
+        let journal = Journal::open(&dir)?;
+        let (lock, took_over, journal) = match mode {
+            LockMode::None => (None, None, journal),
             LockMode::Take | LockMode::TakeOverDead => {
                 let (lock, how) = lock::ProcessLock::acquire(
                     &dir,
@@ -220,6 +216,9 @@ impl Hotfix {
                     mode == LockMode::TakeOverDead,
                     unfinished_step(&journal),
                 )?;
+                // Read again under the lock: another process may have appended since.
+                drop(journal);
+                let mut journal = Journal::open(&dir)?;
                 let took_over = match how {
                     lock::Acquired::Fresh => None,
                     lock::Acquired::TookOver(h) => {
@@ -234,7 +233,7 @@ impl Hotfix {
                         Some(h)
                     }
                 };
-                (Some(lock), took_over)
+                (Some(lock), took_over, journal)
             }
         };
         Ok(Hotfix {

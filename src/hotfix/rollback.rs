@@ -108,6 +108,16 @@ pub async fn rollback<A: EngineApi>(
             }
         }
     }
+    // Reload only when the container changed back (now or in an interrupted rollback):
+    // a restart for nothing is downtime for nothing.
+    let do_reload = do_reload
+        && (!report.dists.is_empty()
+            || report.files.iter().any(|(_, u)| {
+                matches!(
+                    u,
+                    FileUndo::Restored | FileUndo::Removed | FileUndo::AlreadyRestored
+                )
+            }));
     for unit in &units {
         if let Unit::File { path, of_step } = unit {
             let original = original_of(hotfix, *of_step);

@@ -67,6 +67,12 @@ impl StateDir {
 }
 
 fn default_root() -> Result<PathBuf, HotfixError> {
+    root_from(|key| std::env::var(key).ok())
+}
+
+/// The default folder from environment variables (`env` looks one up).
+fn root_from(env: impl Fn(&str) -> Option<String>) -> Result<PathBuf, HotfixError> {
+    let non_empty_env = |key: &str| env(key).filter(|v| !v.is_empty());
     if let Some(p) = non_empty_env("PINDRIFT_STATE_DIR") {
         return Ok(PathBuf::from(p));
     }
@@ -80,10 +86,6 @@ fn default_root() -> Result<PathBuf, HotfixError> {
                 .to_string(),
         )),
     }
-}
-
-fn non_empty_env(key: &str) -> Option<String> {
-    std::env::var(key).ok().filter(|v| !v.is_empty())
 }
 
 /// Create `path` and its missing parents with mode 0700; an existing `path` is made 0700.
@@ -227,6 +229,38 @@ mod tests {
         assert_eq!(slug("ééé"), "hotfix");
         let long = slug(&"ab ".repeat(40));
         assert!(long.len() <= 40 && !long.ends_with('-'), "{long}");
+    }
+
+    #[test]
+    fn default_folder_order() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(key, _)| *key == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        const ALL: &[(&str, &str)] = &[
+            ("PINDRIFT_STATE_DIR", "/p"),
+            ("XDG_STATE_HOME", "/x"),
+            ("HOME", "/h"),
+        ];
+        assert_eq!(root_from(env(ALL)).expect("p"), PathBuf::from("/p"));
+        assert_eq!(
+            root_from(env(&[
+                ("PINDRIFT_STATE_DIR", ""),
+                ("XDG_STATE_HOME", "/x"),
+                ("HOME", "/h")
+            ]))
+            .expect("x"),
+            PathBuf::from("/x/pindrift/hotfix")
+        );
+        assert_eq!(
+            root_from(env(&[("HOME", "/h")])).expect("h"),
+            PathBuf::from("/h/.local/state/pindrift/hotfix")
+        );
+        assert!(root_from(env(&[])).is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::files::{self, file_from_tar};
-use super::journal::{Action, Journal, Note, StepState};
+use super::journal::{Action, EnvPackages, Journal, Note, StepState};
 use super::lock::{self, Holder};
 use super::state::StateDir;
 use super::{Hotfix, HotfixError};
@@ -117,21 +117,27 @@ impl HotfixStatus {
 
 /// The ids of the active hotfixes, optionally only the one of container `name` (recorded
 /// name, full id or id prefix).
+///
+/// A journal that cannot be read does not hide the others: its error is returned only when
+/// no other hotfix matches.
 pub fn active_ids(state: &StateDir, name: Option<&str>) -> Result<Vec<String>, HotfixError> {
     let mut out = Vec::new();
+    let mut unreadable = None;
     for (container_id, id) in lock::all_active(state)? {
         match name {
             None => out.push(id),
-            Some(n) => {
-                let journal = Journal::open(&state.hotfix_dir(&id))?;
-                let c = &journal.header().container;
-                if c.name == n || (n.len() >= 4 && container_id.starts_with(n)) {
-                    out.push(id);
-                }
-            }
+            Some(n) if n.len() >= 4 && container_id.starts_with(n) => out.push(id),
+            Some(n) => match Journal::open(&state.hotfix_dir(&id)) {
+                Ok(journal) if journal.header().container.name == n => out.push(id),
+                Ok(_) => {}
+                Err(e) => unreadable = unreadable.or(Some(e)),
+            },
         }
     }
-    Ok(out)
+    match unreadable {
+        Some(e) if out.is_empty() => Err(e),
+        _ => Ok(out),
+    }
 }
 
 /// How a changed file stands against its backup.
@@ -213,9 +219,102 @@ pub async fn file_diffs<A: EngineApi>(
     Ok(out)
 }
 
+/// The packages of each environment of an inventory, as a hotfix records them.
+pub fn env_packages(inventory: &crate::inventory::Inventory) -> Vec<EnvPackages> {
+    inventory
+        .envs
+        .iter()
+        .map(|e| EnvPackages {
+            env_key: e.key.clone(),
+            python: e.python.clone(),
+            root: e.root.clone(),
+            packages: e
+                .packages
+                .values()
+                .map(|p| (p.name.clone(), p.version.clone().unwrap_or_default()))
+                .collect(),
+        })
+        .collect()
+}
+
+/// A package that differs between two inventories of the same container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PackageChange {
+    pub env_key: String,
+    pub name: String,
+    /// `None`: added.
+    pub before: Option<String>,
+    /// `None`: removed.
+    pub after: Option<String>,
+}
+
+/// Every package added, removed or changed between `before` and `after`, by environment
+/// then name.
+pub fn package_changes(before: &[EnvPackages], after: &[EnvPackages]) -> Vec<PackageChange> {
+    use std::collections::BTreeMap;
+    let index = |envs: &[EnvPackages]| {
+        let mut m: BTreeMap<(String, String), String> = BTreeMap::new();
+        for e in envs {
+            for (name, version) in &e.packages {
+                m.insert((e.env_key.clone(), name.clone()), version.clone());
+            }
+        }
+        m
+    };
+    let (b, a) = (index(before), index(after));
+    let mut keys: Vec<&(String, String)> = b.keys().chain(a.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| b.get(*k) != a.get(*k))
+        .map(|k| PackageChange {
+            env_key: k.0.clone(),
+            name: k.1.clone(),
+            before: b.get(k).cloned(),
+            after: a.get(k).cloned(),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn package_changes_are_added_removed_and_changed() {
+        let env = |pkgs: &[(&str, &str)]| EnvPackages {
+            env_key: "system".into(),
+            python: Some("3.11".into()),
+            root: None,
+            packages: pkgs
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+        };
+        let before = [env(&[
+            ("eventlet", "0.20.1"),
+            ("six", "1.16.0"),
+            ("gone", "1"),
+        ])];
+        let after = [env(&[
+            ("eventlet", "0.20.0"),
+            ("six", "1.16.0"),
+            ("new", "2"),
+        ])];
+        let changes = package_changes(&before, &after);
+        let short: Vec<(&str, Option<&str>, Option<&str>)> = changes
+            .iter()
+            .map(|c| (c.name.as_str(), c.before.as_deref(), c.after.as_deref()))
+            .collect();
+        assert_eq!(
+            short,
+            [
+                ("eventlet", Some("0.20.1"), Some("0.20.0")),
+                ("gone", Some("1"), None),
+                ("new", None, Some("2")),
+            ]
+        );
+    }
 
     #[test]
     fn unified_diff_names_the_path() {
