@@ -8,11 +8,12 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
-use bollard::models::ContainerCreateBody;
+use bollard::models::{ContainerConfig, ContainerCreateBody};
 use bollard::query_parameters::{
-    ContainerArchiveInfoOptionsBuilder, CreateContainerOptionsBuilder,
-    DownloadFromContainerOptionsBuilder, ListContainersOptionsBuilder,
-    RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    CommitContainerOptionsBuilder, ContainerArchiveInfoOptionsBuilder,
+    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
+    KillContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+    RestartContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::stream::BoxStream;
@@ -220,6 +221,25 @@ pub trait EngineApi: Clone + Send + Sync + 'static {
         container: &str,
         cmd: Vec<String>,
         user: &str,
+    ) -> impl Future<Output = Result<String, ApiError>> + Send;
+    /// `POST /containers/{id}/kill?signal=…`: a signal to the container's PID 1.
+    fn kill(&self, id: &str, signal: &str) -> impl Future<Output = Result<(), ApiError>> + Send;
+    /// `POST /containers/{id}/restart?t=…`: stop (waiting `timeout_secs`, else the
+    /// container's own stop timeout) and start again.
+    fn restart(
+        &self,
+        id: &str,
+        timeout_secs: Option<i64>,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    /// `POST /commit`: a new image `repo:tag` from the container's filesystem and
+    /// configuration, with `labels` added to the labels it has (they are kept); its id.
+    fn commit(
+        &self,
+        container: &str,
+        repo: &str,
+        tag: &str,
+        labels: HashMap<String, String>,
+        comment: &str,
     ) -> impl Future<Output = Result<String, ApiError>> + Send;
 }
 
@@ -600,6 +620,60 @@ impl EngineApi for Bollard {
         Ok(self
             .0
             .create_exec(container, opts)
+            .await
+            .map_err(|e| self.error(e))?
+            .id)
+    }
+
+    async fn kill(&self, id: &str, signal: &str) -> Result<(), ApiError> {
+        let opts = KillContainerOptionsBuilder::default()
+            .signal(signal)
+            .build();
+        self.0
+            .kill_container(id, Some(opts))
+            .await
+            .map_err(|e| self.error(e))
+    }
+
+    async fn restart(&self, id: &str, timeout_secs: Option<i64>) -> Result<(), ApiError> {
+        let mut opts = RestartContainerOptionsBuilder::default();
+        if let Some(t) = timeout_secs {
+            opts = opts.t(i32::try_from(t).unwrap_or(i32::MAX));
+        }
+        self.0
+            .restart_container(id, Some(opts.build()))
+            .await
+            .map_err(|e| self.error(e))
+    async fn commit(
+        &self,
+        container: &str,
+        repo: &str,
+        tag: &str,
+        labels: HashMap<String, String>,
+        comment: &str,
+    ) -> Result<String, ApiError> {
+        // The labels of the body replace the container's: start from those it has.
+        let inspected = self
+            .0
+            .inspect_container(container, None)
+            .await
+            .map_err(|e| self.error(e))?;
+        let mut all = inspected.config.and_then(|c| c.labels).unwrap_or_default();
+        all.extend(labels);
+        let opts = CommitContainerOptionsBuilder::default()
+            .container(container)
+            .repo(repo)
+            .tag(tag)
+            .comment(comment)
+            .pause(true)
+            .build();
+        let config = ContainerConfig {
+            labels: Some(all),
+            ..Default::default()
+        };
+        Ok(self
+            .0
+            .commit_container(opts, config)
             .await
             .map_err(|e| self.error(e))?
             .id)

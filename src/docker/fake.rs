@@ -45,6 +45,12 @@ pub struct State {
     pub uploads: Vec<(String, String, Vec<u8>)>,
     /// What `top` answers.
     pub top: Top,
+    /// Signals sent with `kill`: (container, signal).
+    pub signals: Vec<(String, String)>,
+    /// Restarts: (container, timeout).
+    pub restarts: Vec<(String, Option<i64>)>,
+    /// Images committed from containers: (container, `repo:tag`, labels, comment).
+    pub commits: Vec<(String, String, HashMap<String, String>, String)>,
 }
 
 #[derive(Clone, Default)]
@@ -319,6 +325,29 @@ impl EngineApi for Fake {
         Ok(state.top.clone())
     }
 
+    async fn commit(
+        &self,
+        container: &str,
+        repo: &str,
+        tag: &str,
+        labels: HashMap<String, String>,
+        comment: &str,
+    ) -> Result<String, ApiError> {
+        let mut state = self.0.lock().unwrap();
+        let Some(c) = state.containers.get(container) else {
+            return Err(not_found(&format!("No such container: {container}")));
+        };
+        let mut all = c.labels.clone();
+        all.extend(labels);
+        state.commits.push((
+            container.to_string(),
+            format!("{repo}:{tag}"),
+            all,
+            comment.to_string(),
+        ));
+        Ok(format!("sha256:{:064x}", state.commits.len()))
+    }
+
     async fn create_exec_as(
         &self,
         _container: &str,
@@ -326,6 +355,24 @@ impl EngineApi for Fake {
         _user: &str,
     ) -> Result<String, ApiError> {
         Err(not_found("exec is not faked"))
+    }
+
+    async fn kill(&self, id: &str, signal: &str) -> Result<(), ApiError> {
+        let mut state = self.0.lock().unwrap();
+        if !state.containers.contains_key(id) {
+            return Err(not_found(&format!("No such container: {id}")));
+        }
+        state.signals.push((id.to_string(), signal.to_string()));
+        Ok(())
+    }
+
+    async fn restart(&self, id: &str, timeout_secs: Option<i64>) -> Result<(), ApiError> {
+        let mut state = self.0.lock().unwrap();
+        if !state.containers.contains_key(id) {
+            return Err(not_found(&format!("No such container: {id}")));
+        }
+        state.restarts.push((id.to_string(), timeout_secs));
+        Ok(())
     }
 }
 

@@ -35,7 +35,7 @@ pub use api::{
 };
 pub use changes::{summarize_changes, ChangesPolicy};
 pub use digest::{CachedDigests, DigestError, DigestOrigin, DigestResolver, ResolvedDigest};
-pub use exec::exec_inventory;
+pub use exec::{exec_inventory, system_python};
 pub use read::ImageHandle;
 
 /// Label put on temporary containers: `pindrift.session=<pid>-<nonce>`.

@@ -177,9 +177,16 @@ impl Action {
             Action::RestoreFile { path, of_step } => {
                 format!("restore-file {path} (of step {of_step})")
             }
-            Action::PipInstall { env_key, specs, .. } => {
-                format!("pip-install {} in {env_key}", specs.join(" "))
-            }
+            Action::PipInstall {
+                env_key,
+                specs,
+                wheels_dir,
+                ..
+            } => match (specs.is_empty(), wheels_dir) {
+                // `hotfix pin --find-links/--wheel`: the wheels copied in for pip.
+                (true, Some(dir)) => format!("pip-wheels {dir} for {env_key}"),
+                _ => format!("pip-install {} in {env_key}", specs.join(" ")),
+            },
             Action::RestoreDists { of_step } => format!("restore-dists (of step {of_step})"),
             Action::Reload { strategy, .. } => format!("reload ({strategy})"),
             Action::Commit { image } => format!("commit {image}"),

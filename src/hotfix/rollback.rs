@@ -140,10 +140,17 @@ pub async fn rollback<A: EngineApi>(
         }
     }
     if do_reload && !units.is_empty() {
+        let container_id = hotfix.container_id().to_string();
         report.reload = Some(
-            reload::reload(engine, &mut hotfix.journal, "auto")
-                .await
-                .map_err(|e| e.to_string()),
+            reload::reload(
+                engine,
+                &mut hotfix.journal,
+                &container_id,
+                &reload::ReloadRequest::new(reload::Strategy::Auto),
+            )
+            .await
+            .map(|r| serde_json::to_value(&r).unwrap_or_default())
+            .map_err(|e| e.to_string()),
         );
     }
     let reload_ok = !matches!(report.reload, Some(Err(_)));
