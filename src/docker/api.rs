@@ -644,6 +644,8 @@ impl EngineApi for Bollard {
             .restart_container(id, Some(opts.build()))
             .await
             .map_err(|e| self.error(e))
+    }
+
     async fn commit(
         &self,
         container: &str,
