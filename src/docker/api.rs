@@ -301,6 +301,38 @@ impl Bollard {
     }
 }
 
+/// The engine's `NetworkSettings.Ports` (`"8000/tcp" -> [{HostIp, HostPort}]`), flattened.
+fn published_ports(
+    ports: Option<HashMap<String, Option<Vec<bollard::models::PortBinding>>>>,
+) -> Vec<crate::docker::PublishedPort> {
+    let mut out = Vec::new();
+    for (key, bindings) in ports.unwrap_or_default() {
+        let (port, protocol) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+        let Ok(container_port) = port.parse::<u16>() else {
+            continue;
+        };
+        for b in bindings.unwrap_or_default() {
+            let Some(host_port) = b.host_port.and_then(|p| p.parse::<u16>().ok()) else {
+                continue;
+            };
+            out.push(crate::docker::PublishedPort {
+                container_port,
+                protocol: protocol.to_string(),
+                host_ip: b.host_ip.unwrap_or_default(),
+                host_port,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.container_port, &a.protocol, &a.host_ip).cmp(&(
+            b.container_port,
+            &b.protocol,
+            &b.host_ip,
+        ))
+    });
+    out
+}
+
 impl EngineApi for Bollard {
     async fn driver_status(&self) -> Result<Vec<(String, String)>, ApiError> {
         let info = self.0.info().await.map_err(|e| self.error(e))?;
@@ -345,6 +377,7 @@ impl EngineApi for Bollard {
             platform: c.platform.filter(|p| !p.is_empty()),
             labels: config.labels.unwrap_or_default().into_iter().collect(),
             stop_timeout: config.stop_timeout,
+            ports: published_ports(c.network_settings.and_then(|n| n.ports)),
         })
     }
 

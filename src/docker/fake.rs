@@ -171,6 +171,7 @@ impl EngineApi for Fake {
             platform: Some("linux".into()),
             labels: spec.labels.clone().into_iter().collect(),
             stop_timeout: None,
+            ports: Vec::new(),
         };
         state.containers.insert(
             id.clone(),

@@ -9,6 +9,7 @@
 pub mod commit;
 pub mod export;
 pub mod files;
+pub mod group;
 pub mod journal;
 pub mod lock;
 pub mod packages;
