@@ -230,6 +230,38 @@ fn a_failure_on_the_second_replica_rolls_back_the_first_and_leaves_the_third_unt
     let (canary, others) = three_replicas(&image.0, Variant::Gunicorn);
     let state = tempfile::tempdir().unwrap();
     let s = state.path().to_str().unwrap();
+    // A replica with an active hotfix of its own: the group is refused, nothing is opened.
+    let (code, out, err) = hf(s, &["start", &others[1].name, "--reason", "alone"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = hf(
+        s,
+        &[
+            "start",
+            &canary.name,
+            "--reason",
+            "flag",
+            "--replicas",
+            "image",
+        ],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(&others[1].name) && err.contains("already has an active hotfix"),
+        "{err}"
+    );
+    assert_eq!(
+        journals(state.path()).len(),
+        1,
+        "no journal of the group was kept"
+    );
+    let (code, out, err) = hf(s, &["finish", &others[1].name]);
+    assert_eq!(code, 0, "{out}{err}");
+    for e in std::fs::read_dir(state.path()).unwrap() {
+        let p = e.unwrap().path();
+        if p.join("journal.jsonl").exists() {
+            std::fs::remove_dir_all(p).unwrap();
+        }
+    }
     let (code, out, err) = hf(
         s,
         &[
@@ -242,6 +274,22 @@ fn a_failure_on_the_second_replica_rolls_back_the_first_and_leaves_the_third_unt
         ],
     );
     assert_eq!(code, 0, "{out}{err}");
+    // A command that changes the group is given its canary.
+    let (code, out, err) = hf(
+        s,
+        &[
+            "reload",
+            &others[0].name,
+            "--check",
+            "http://127.0.0.1:{port:8000}/",
+        ],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(&format!("{} is replica 2/3 of group", others[0].name))
+            && err.contains(&format!("its canary, {}", canary.name)),
+        "{err}"
+    );
     support::docker(&[
         "exec",
         &others[0].name,
@@ -260,6 +308,7 @@ fn a_failure_on_the_second_replica_rolls_back_the_first_and_leaves_the_third_unt
             &format!("{}:/app/app.py", canary.name),
         ],
     );
+    eprintln!("--- cp with a refusal on replica 2:\n{out}{err}");
     assert_eq!(code, 2, "an error on a replica exits 2: {out}{err}");
     assert!(
         out.contains(&format!("replica 1/3 {} (canary)", canary.name)),
@@ -356,6 +405,7 @@ fn a_check_failing_on_the_second_replica_exits_1_and_rolls_the_group_back() {
             "3",
         ],
     );
+    eprintln!("--- reload failing its check on replica 2:\n{err}");
     assert_eq!(code, 1, "a failed check exits 1: {out}{err}");
     assert!(
         err.contains(&format!("replica 2/3 {} failed: its check", others[0].name)),

@@ -22,16 +22,19 @@ use crate::hotfix::{
 pub struct Group {
     pub id: String,
     pub members: Vec<(GroupMember, String)>,
+    /// Every member, as the header lists them (for the replicas' places in messages).
+    pub all: Vec<GroupMember>,
 }
 
 impl Group {
+    /// `replica K/N NAME`, `(canary)` after the first: the place in the whole group.
     fn label(&self, i: usize) -> String {
-        let n = self.members.len();
-        let name = &self.members[i].0.name;
-        if i == 0 {
-            format!("replica 1/{n} {name} (canary)")
-        } else {
-            format!("replica {}/{n} {name}", i + 1)
+        let n = self.all.len();
+        let m = &self.members[i].0;
+        match self.all.iter().position(|a| a.id == m.id) {
+            Some(0) => format!("replica 1/{n} {} (canary)", m.name),
+            Some(k) => format!("replica {}/{n} {}", k + 1, m.name),
+            None => format!("replica {}", m.name),
         }
     }
 }
@@ -160,7 +163,11 @@ pub fn for_change(
             ),
         }
     }
-    Ok(Some(Group { id: gid, members }))
+    Ok(Some(Group {
+        id: gid,
+        members,
+        all: header.members.clone(),
+    }))
 }
 
 /// `cp` (and `edit`, with the canary's original sha256 as `expected`) on every member in
@@ -406,6 +413,7 @@ pub fn remaining(state: &StateDir, header: &Header) -> Result<Group> {
     Ok(Group {
         id: header.group.clone().unwrap_or_default(),
         members,
+        all: header.members.clone(),
     })
 }
 
