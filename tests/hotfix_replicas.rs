@@ -205,8 +205,8 @@ fn three_replicas_are_fixed_one_at_a_time_canary_first_and_rolled_back_together(
     assert!(out.contains("rolled back and closed"), "{out}");
     for (i, svc) in order.iter().enumerate() {
         assert!(
-            err.contains(&rolled_back(svc, i == 0)),
-            "{}: {err}",
+            out.contains(&rolled_back(svc, i == 0)),
+            "{}: {out}",
             svc.name
         );
         assert_eq!(app_py(svc), BROKEN_APP, "{}: the original file", svc.name);
@@ -427,4 +427,110 @@ fn a_check_failing_on_the_second_replica_exits_1_and_rolls_the_group_back() {
     let (code, out, _) = hf(s, &["status"]);
     assert_eq!(code, 0);
     assert!(out.contains("no active hotfix"), "{out}");
+}
+
+fn eventlet(svc: &Service) -> String {
+    let out = support::docker(&[
+        "exec",
+        &svc.name,
+        "/opt/venv/bin/python3",
+        "-c",
+        "import importlib.metadata as m; print(m.version('eventlet'))",
+    ]);
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `pin` and `edit` given the canary: each replica in turn gets eventlet 0.20.0 (read back
+/// from its packages) and the edited app.py (edited once, the same bytes everywhere); the
+/// group's `rollback` restores eventlet 0.20.1 and the original file on every replica.
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn pin_and_edit_reach_every_replica_and_the_group_rollback_restores_them() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    support::require_docker();
+    let image = build_service_image();
+    let (canary, others) = three_replicas(&image.0, Variant::Gunicorn);
+    let order: Vec<&Service> = std::iter::once(&canary).chain(others.iter()).collect();
+    let state = tempfile::tempdir().unwrap();
+    let s = state.path().to_str().unwrap();
+    let (code, out, err) = hf(
+        s,
+        &[
+            "start",
+            &canary.name,
+            "--reason",
+            "pin",
+            "--replicas",
+            "image",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    for svc in &order {
+        assert_eq!(eventlet(svc), "0.20.1");
+    }
+    let wheel = std::fs::read_dir(support::wheels())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("eventlet-0.20.0-")
+        })
+        .unwrap();
+    let (code, out, err) = hf(
+        s,
+        &[
+            "pin",
+            &canary.name,
+            "eventlet==0.20.0",
+            "--wheel",
+            wheel.to_str().unwrap(),
+            "--no-deps",
+        ],
+    );
+    eprintln!("--- pin of the group:\n{out}{err}");
+    assert_eq!(code, 0, "{out}{err}");
+    for (i, svc) in order.iter().enumerate() {
+        let line = out
+            .lines()
+            .find(|l| l.starts_with(&format!("replica {}/3 {}", i + 1, svc.name)))
+            .unwrap_or_else(|| panic!("{}: {out}", svc.name));
+        assert!(line.contains("installed now: eventlet==0.20.0"), "{line}");
+        assert_eq!(eventlet(svc), "0.20.0", "{}", svc.name);
+    }
+    // The editor writes the fixed app over the file it is given.
+    let fixed = state.path().join("fixed.py");
+    std::fs::write(&fixed, FIXED_APP).unwrap();
+    let editor = state.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        format!("#!/bin/sh\ncp '{}' \"$1\"\n", fixed.display()),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let target = format!("{}:/app/app.py", canary.name);
+    let (code, out, err) = support::pindrift_env(
+        &["hotfix", "--state-dir", s, "edit", &target, "--yes"],
+        &[("VISUAL", ""), ("EDITOR", editor.to_str().unwrap())],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    for (i, svc) in order.iter().enumerate() {
+        assert!(
+            out.contains(&format!("replica {}/3 {}", i + 1, svc.name)),
+            "{out}"
+        );
+        assert_eq!(app_py(svc), FIXED_APP, "{}", svc.name);
+    }
+    let (code, out, err) = hf(s, &["rollback", &canary.name]);
+    eprintln!("--- rollback of the group:\n{out}{err}");
+    assert_eq!(code, 0, "{out}{err}");
+    for svc in &order {
+        assert_eq!(eventlet(svc), "0.20.1", "{}: eventlet restored", svc.name);
+        assert_eq!(app_py(svc), BROKEN_APP, "{}: original file", svc.name);
+        assert_eq!(svc.status(), Some(500), "{}", svc.name);
+    }
 }

@@ -627,8 +627,12 @@ async fn rollback(opts: &HotfixOpts, args: RollbackArgs) -> Result<u8> {
         }
         let group = hotfix_group::remaining(&state, hotfix.journal.header())?;
         hotfix.release()?;
-        let complete = hotfix_group::roll_back_all(&engine, &state, &group).await?;
+        let mut said = Vec::new();
+        let complete = hotfix_group::roll_back_all(&engine, &state, &group, &mut said).await?;
         let mut out = io::stdout().lock();
+        for line in &said {
+            writeln!(out, "{line}")?;
+        }
         if complete {
             writeln!(out, "replica group {} rolled back and closed", group.id)?;
             return Ok(0);

@@ -333,16 +333,26 @@ pub async fn fail(
         group.label(at),
         group.id
     )?;
-    let complete = roll_back_all(engine, state, group).await?;
+    let mut said = Vec::new();
+    let complete = roll_back_all(engine, state, group, &mut said).await?;
+    let mut err = std::io::stderr().lock();
+    for line in &said {
+        writeln!(err, "pindrift: {line}")?;
+    }
     Ok(if complete { code } else { EXIT_ERROR })
 }
 
 /// Roll back every member that has a change (reloading it), and close the hotfix of every
 /// member that never had one (without touching the container), the last member first.
 /// True when every member's rollback completed.
-pub async fn roll_back_all(engine: &Engine, state: &StateDir, group: &Group) -> Result<bool> {
+/// Each member's outcome is a line pushed to `said`.
+pub async fn roll_back_all(
+    engine: &Engine,
+    state: &StateDir,
+    group: &Group,
+    said: &mut Vec<String>,
+) -> Result<bool> {
     let mut complete = true;
-    let mut err = std::io::stderr().lock();
     for i in (0..group.members.len()).rev() {
         let (m, hid) = &group.members[i];
         let label = group.label(i);
@@ -359,46 +369,39 @@ pub async fn roll_back_all(engine: &Engine, state: &StateDir, group: &Group) -> 
             Ok((changed, report?))
         }
         .await;
-        match result {
+        let line = match result {
             Ok((false, r)) if r.completed => {
-                writeln!(
-                    err,
-                    "pindrift: {label}: never changed; its hotfix is closed"
-                )?;
+                format!("{label}: never changed; its hotfix is closed")
             }
-            Ok((_, r)) if r.completed => writeln!(
-                err,
-                "pindrift: {label}: rolled back ({} file(s), {} package step(s){}); its hotfix \
-                 is closed",
+            Ok((_, r)) if r.completed => format!(
+                "{label}: rolled back ({} file(s), {} package step(s){}); its hotfix is closed",
                 r.files.len(),
                 r.dists.len(),
                 match &r.reload {
                     Some(Ok(_)) => ", reloaded",
                     _ => "",
                 }
-            )?,
+            ),
             Ok((_, r)) => {
                 complete = false;
                 let why = match &r.reload {
                     Some(Err(e)) => format!("the reload failed: {e}"),
                     _ => "a file differs from its original".to_string(),
                 };
-                writeln!(
-                    err,
-                    "pindrift: {label}: rollback NOT complete ({why}); see `pindrift hotfix \
-                     status {}`",
+                format!(
+                    "{label}: rollback NOT complete ({why}); see `pindrift hotfix status {}`",
                     m.name
-                )?;
+                )
             }
             Err(e) => {
                 complete = false;
-                writeln!(
-                    err,
-                    "pindrift: {label}: rollback FAILED: {e}; see `pindrift hotfix status {}`",
+                format!(
+                    "{label}: rollback FAILED: {e}; see `pindrift hotfix status {}`",
                     m.name
-                )?;
+                )
             }
-        }
+        };
+        said.push(line);
     }
     Ok(complete)
 }
