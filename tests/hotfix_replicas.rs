@@ -534,3 +534,69 @@ fn pin_and_edit_reach_every_replica_and_the_group_rollback_restores_them() {
         assert_eq!(svc.status(), Some(500), "{}", svc.name);
     }
 }
+
+/// SIGKILL at every journal boundary of a group `cp` (two per replica: after the intent,
+/// before `done`): `rollback` of the canary then takes over the dead lock and brings every
+/// replica back to the original file; the run that is not killed changed all three.
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn a_group_cp_killed_at_any_boundary_is_rolled_back_on_every_replica() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    support::require_docker();
+    let image = build_service_image();
+    let (canary, others) = three_replicas(&image.0, Variant::Gunicorn);
+    let order: Vec<&Service> = std::iter::once(&canary).chain(others.iter()).collect();
+    let state = tempfile::tempdir().unwrap();
+    let s = state.path().to_str().unwrap();
+    let local = state.path().join("app.py");
+    std::fs::write(&local, FIXED_APP).unwrap();
+    let target = format!("{}:/app/app.py", canary.name);
+    let mut kills = 0;
+    for n in 1..=10 {
+        let (code, out, err) = hf(
+            s,
+            &[
+                "start",
+                &canary.name,
+                "--reason",
+                "kill",
+                "--replicas",
+                "image",
+            ],
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        let at = n.to_string();
+        let (code, out, err) = support::pindrift_env(
+            &[
+                "hotfix",
+                "--state-dir",
+                s,
+                "cp",
+                local.to_str().unwrap(),
+                &target,
+            ],
+            &[("PINDRIFT_TEST_KILL_AT", &at)],
+        );
+        let killed = code == -1;
+        if killed {
+            kills += 1;
+        } else {
+            assert_eq!(code, 0, "cp with a kill at {n}: {out}{err}");
+            for svc in &order {
+                assert_eq!(app_py(svc), FIXED_APP, "{}", svc.name);
+            }
+        }
+        let (code, out, err) = hf(s, &["rollback", &canary.name]);
+        assert_eq!(code, 0, "rollback after a kill at {n}: {out}{err}");
+        assert!(out.contains("rolled back and closed"), "{out}");
+        for svc in &order {
+            assert_eq!(app_py(svc), BROKEN_APP, "kill at {n}: {}", svc.name);
+        }
+        if !killed {
+            break;
+        }
+    }
+    assert_eq!(kills, 6, "two boundaries for each of three replicas");
+    let (_, out, _) = hf(s, &["status"]);
+    assert!(out.contains("no active hotfix"), "{out}");
+}
