@@ -600,3 +600,84 @@ fn a_group_cp_killed_at_any_boundary_is_rolled_back_on_every_replica() {
     let (_, out, _) = hf(s, &["status"]);
     assert!(out.contains("no active hotfix"), "{out}");
 }
+
+/// `--replicas LABEL=VALUE` selects the running containers with that label (a container of
+/// the same image without it is no replica): `cp` creates the file in each member, not in
+/// the other container; `finish` closes every member's hotfix and keeps the journals.
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn a_label_selects_the_replicas_and_finish_closes_the_group() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    support::require_docker();
+    let base = support::base_image();
+    let label = format!("pindrift.test.group={}", support::unique("grp"));
+    let run = |labelled: bool| {
+        let name = support::unique("lbl");
+        let guard = support::ContainerGuard(name.clone());
+        let mut args = vec!["run", "-d", "--name", &name];
+        if labelled {
+            args.extend(["--label", &label]);
+        }
+        args.extend([base, "sleep", "infinity"]);
+        support::docker(&args);
+        guard
+    };
+    let (a, b, outside) = (run(true), run(true), run(false));
+    let state = tempfile::tempdir().unwrap();
+    let s = state.path().to_str().unwrap();
+    let (code, out, err) = hf(
+        s,
+        &["start", &b.0, "--reason", "label", "--replicas", &label],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!(
+            "2 replicas, in this order: {} (canary), {}",
+            b.0, a.0
+        )),
+        "{out}"
+    );
+    let (code, out, err) = hf(
+        s,
+        &["start", &outside.0, "--reason", "x", "--replicas", &label],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains(&format!("{} is not one of", outside.0)),
+        "{err}"
+    );
+    let local = state.path().join("note.txt");
+    std::fs::write(&local, "fixed\n").unwrap();
+    let (code, out, err) = hf(
+        s,
+        &[
+            "cp",
+            local.to_str().unwrap(),
+            &format!("{}:/tmp/note.txt", b.0),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let cat = |c: &str| {
+        let o = std::process::Command::new("docker")
+            .args(["exec", c, "cat", "/tmp/note.txt"])
+            .output()
+            .unwrap();
+        o.status
+            .success()
+            .then(|| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    assert_eq!(cat(&a.0).as_deref(), Some("fixed\n"));
+    assert_eq!(cat(&b.0).as_deref(), Some("fixed\n"));
+    assert_eq!(cat(&outside.0), None, "not a replica: untouched");
+    let (code, out, err) = hf(s, &["finish", &a.0]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("finished"), "{out}");
+    let (_, out, _) = hf(s, &["status"]);
+    assert!(out.contains("no active hotfix"), "{out}");
+    assert_eq!(journals(state.path()).len(), 2, "the journals stay");
+    assert_eq!(
+        cat(&a.0).as_deref(),
+        Some("fixed\n"),
+        "finish keeps the change"
+    );
+}
