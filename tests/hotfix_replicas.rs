@@ -580,6 +580,14 @@ fn a_group_cp_killed_at_any_boundary_is_rolled_back_on_every_replica() {
         let killed = code == -1;
         if killed {
             kills += 1;
+            // Another group command refuses (a replica's lock of a dead process) and
+            // changes nothing.
+            let files: Vec<String> = order.iter().map(|s| app_py(s)).collect();
+            let (code, out, err) = hf(s, &["cp", local.to_str().unwrap(), &target]);
+            assert_eq!(code, 2, "cp after a kill at {n}: {out}{err}");
+            assert!(err.contains("died"), "{err}");
+            let now: Vec<String> = order.iter().map(|s| app_py(s)).collect();
+            assert_eq!(files, now, "nothing changed by the refused cp");
         } else {
             assert_eq!(code, 0, "cp with a kill at {n}: {out}{err}");
             for svc in &order {

@@ -154,7 +154,26 @@ pub fn for_change(
     let mut members = Vec::new();
     for (m, id) in group::active_members(state, header)? {
         match id {
-            Some(id) => members.push((m, id)),
+            Some(id) => {
+                // A replica in use, or left locked by a process that died, stops the command
+                // before any replica is changed (the canary's lock is this process's).
+                if m.id != canary.id {
+                    if let Some(h) = lock::holder(&state.hotfix_dir(&id))? {
+                        anyhow::bail!(
+                            "replica {} of group {gid}: its hotfix {id} is locked by pid {} on {}{};                              nothing was changed",
+                            m.name,
+                            h.pid,
+                            h.host,
+                            if h.alive() {
+                                " (in use)"
+                            } else {
+                                ", which died: `pindrift hotfix status` tells what happened,                                  `pindrift hotfix rollback` of the canary rolls the group back"
+                            }
+                        );
+                    }
+                }
+                members.push((m, id));
+            }
             None => anyhow::bail!(
                 "replica {} of group {gid} no longer has its hotfix (finished or rolled back): \
                  the group is incomplete; `pindrift hotfix rollback {}` rolls back the rest",
