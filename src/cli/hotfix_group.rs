@@ -160,14 +160,16 @@ pub fn for_change(
                 if m.id != canary.id {
                     if let Some(h) = lock::holder(&state.hotfix_dir(&id))? {
                         anyhow::bail!(
-                            "replica {} of group {gid}: its hotfix {id} is locked by pid {} on {}{};                              nothing was changed",
+                            "replica {} of group {gid}: its hotfix {id} is locked by pid {} on {}{}; \
+                             nothing was changed",
                             m.name,
                             h.pid,
                             h.host,
                             if h.alive() {
                                 " (in use)"
                             } else {
-                                ", which died: `pindrift hotfix status` tells what happened,                                  `pindrift hotfix rollback` of the canary rolls the group back"
+                                ", which died: `pindrift hotfix status` tells what happened, \
+                                 `pindrift hotfix rollback` of the canary rolls the group back"
                             }
                         );
                     }

@@ -125,7 +125,8 @@ fn say_one_of_group(hotfix: &Hotfix, command: &str) -> std::io::Result<()> {
     if let (Some(group), Some(canary)) = (&h.group, h.members.first()) {
         writeln!(
             std::io::stderr().lock(),
-            "pindrift: note: hotfix {} is part of replica group {group}: `{command}` acts on {}              only{} (the replicas run the same change)",
+            "pindrift: note: hotfix {} is part of replica group {group}: `{command}` acts on {} \
+             only{} (the replicas run the same change)",
             h.id,
             h.container.name,
             if canary.id == h.container.id {
