@@ -8,11 +8,12 @@ use std::collections::HashMap;
 use std::future::Future;
 
 use bollard::exec::{CreateExecOptions, StartExecOptions, StartExecResults};
-use bollard::models::ContainerCreateBody;
+use bollard::models::{ContainerConfig, ContainerCreateBody};
 use bollard::query_parameters::{
-    ContainerArchiveInfoOptionsBuilder, CreateContainerOptionsBuilder,
-    DownloadFromContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
-    RemoveContainerOptionsBuilder, RestartContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    CommitContainerOptionsBuilder, ContainerArchiveInfoOptionsBuilder,
+    CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
+    KillContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+    RestartContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::stream::BoxStream;
@@ -230,6 +231,16 @@ pub trait EngineApi: Clone + Send + Sync + 'static {
         id: &str,
         timeout_secs: Option<i64>,
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
+    /// `POST /commit`: a new image `repo:tag` from the container's filesystem and
+    /// configuration, with `labels` added to the labels it has (they are kept); its id.
+    fn commit(
+        &self,
+        container: &str,
+        repo: &str,
+        tag: &str,
+        labels: HashMap<String, String>,
+        comment: &str,
+    ) -> impl Future<Output = Result<String, ApiError>> + Send;
 }
 
 /// What the engine says is at a path of a container.
@@ -290,6 +301,38 @@ impl Bollard {
     }
 }
 
+/// The engine's `NetworkSettings.Ports` (`"8000/tcp" -> [{HostIp, HostPort}]`), flattened.
+fn published_ports(
+    ports: Option<HashMap<String, Option<Vec<bollard::models::PortBinding>>>>,
+) -> Vec<crate::docker::PublishedPort> {
+    let mut out = Vec::new();
+    for (key, bindings) in ports.unwrap_or_default() {
+        let (port, protocol) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+        let Ok(container_port) = port.parse::<u16>() else {
+            continue;
+        };
+        for b in bindings.unwrap_or_default() {
+            let Some(host_port) = b.host_port.and_then(|p| p.parse::<u16>().ok()) else {
+                continue;
+            };
+            out.push(crate::docker::PublishedPort {
+                container_port,
+                protocol: protocol.to_string(),
+                host_ip: b.host_ip.unwrap_or_default(),
+                host_port,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.container_port, &a.protocol, &a.host_ip).cmp(&(
+            b.container_port,
+            &b.protocol,
+            &b.host_ip,
+        ))
+    });
+    out
+}
+
 impl EngineApi for Bollard {
     async fn driver_status(&self) -> Result<Vec<(String, String)>, ApiError> {
         let info = self.0.info().await.map_err(|e| self.error(e))?;
@@ -334,6 +377,7 @@ impl EngineApi for Bollard {
             platform: c.platform.filter(|p| !p.is_empty()),
             labels: config.labels.unwrap_or_default().into_iter().collect(),
             stop_timeout: config.stop_timeout,
+            ports: published_ports(c.network_settings.and_then(|n| n.ports)),
         })
     }
 
@@ -633,5 +677,40 @@ impl EngineApi for Bollard {
             .restart_container(id, Some(opts.build()))
             .await
             .map_err(|e| self.error(e))
+    }
+
+    async fn commit(
+        &self,
+        container: &str,
+        repo: &str,
+        tag: &str,
+        labels: HashMap<String, String>,
+        comment: &str,
+    ) -> Result<String, ApiError> {
+        // The labels of the body replace the container's: start from those it has.
+        let inspected = self
+            .0
+            .inspect_container(container, None)
+            .await
+            .map_err(|e| self.error(e))?;
+        let mut all = inspected.config.and_then(|c| c.labels).unwrap_or_default();
+        all.extend(labels);
+        let opts = CommitContainerOptionsBuilder::default()
+            .container(container)
+            .repo(repo)
+            .tag(tag)
+            .comment(comment)
+            .pause(true)
+            .build();
+        let config = ContainerConfig {
+            labels: Some(all),
+            ..Default::default()
+        };
+        Ok(self
+            .0
+            .commit_container(opts, config)
+            .await
+            .map_err(|e| self.error(e))?
+            .id)
     }
 }

@@ -12,7 +12,7 @@ use crate::inventory::{EnvKind, Inventory, PythonEnv};
 const MAX_OUTPUT: usize = 16 * 1024 * 1024;
 
 /// The interpreter for a system environment.
-fn system_python(env: &PythonEnv) -> String {
+pub fn system_python(env: &PythonEnv) -> String {
     let ver = env.python.clone().unwrap_or_else(|| "3".into());
     if env
         .dirs

@@ -49,6 +49,8 @@ pub struct State {
     pub signals: Vec<(String, String)>,
     /// Restarts: (container, timeout).
     pub restarts: Vec<(String, Option<i64>)>,
+    /// Images committed from containers: (container, `repo:tag`, labels, comment).
+    pub commits: Vec<(String, String, HashMap<String, String>, String)>,
 }
 
 #[derive(Clone, Default)]
@@ -169,6 +171,7 @@ impl EngineApi for Fake {
             platform: Some("linux".into()),
             labels: spec.labels.clone().into_iter().collect(),
             stop_timeout: None,
+            ports: Vec::new(),
         };
         state.containers.insert(
             id.clone(),
@@ -321,6 +324,29 @@ impl EngineApi for Fake {
             return Err(not_found(&format!("No such container: {id}")));
         }
         Ok(state.top.clone())
+    }
+
+    async fn commit(
+        &self,
+        container: &str,
+        repo: &str,
+        tag: &str,
+        labels: HashMap<String, String>,
+        comment: &str,
+    ) -> Result<String, ApiError> {
+        let mut state = self.0.lock().unwrap();
+        let Some(c) = state.containers.get(container) else {
+            return Err(not_found(&format!("No such container: {container}")));
+        };
+        let mut all = c.labels.clone();
+        all.extend(labels);
+        state.commits.push((
+            container.to_string(),
+            format!("{repo}:{tag}"),
+            all,
+            comment.to_string(),
+        ));
+        Ok(format!("sha256:{:064x}", state.commits.len()))
     }
 
     async fn create_exec_as(

@@ -59,6 +59,21 @@ pub struct Header {
     /// The Python packages of each environment, when the hotfix started.
     #[serde(default)]
     pub packages: Vec<EnvPackages>,
+    /// The replica group this hotfix belongs to (`start --replicas`), shared by the
+    /// hotfixes of every member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The members of the group in the order commands apply to them: the canary first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<GroupMember>,
+}
+
+/// One replica of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMember {
+    /// The container's full id.
+    pub id: String,
+    pub name: String,
 }
 
 impl Header {
@@ -78,6 +93,8 @@ impl Header {
             titles: Vec::new(),
             processes: Vec::new(),
             packages: Vec::new(),
+            group: None,
+            members: Vec::new(),
         }
     }
 }
@@ -177,9 +194,16 @@ impl Action {
             Action::RestoreFile { path, of_step } => {
                 format!("restore-file {path} (of step {of_step})")
             }
-            Action::PipInstall { env_key, specs, .. } => {
-                format!("pip-install {} in {env_key}", specs.join(" "))
-            }
+            Action::PipInstall {
+                env_key,
+                specs,
+                wheels_dir,
+                ..
+            } => match (specs.is_empty(), wheels_dir) {
+                // `hotfix pin --find-links/--wheel`: the wheels copied in for pip.
+                (true, Some(dir)) => format!("pip-wheels {dir} for {env_key}"),
+                _ => format!("pip-install {} in {env_key}", specs.join(" ")),
+            },
             Action::RestoreDists { of_step } => format!("restore-dists (of step {of_step})"),
             Action::Reload { strategy, .. } => format!("reload ({strategy})"),
             Action::Commit { image } => format!("commit {image}"),

@@ -6,7 +6,10 @@
 //! lives in a private state folder on the host ([`state`]); one hotfix per container is
 //! active at a time, and one process works on it at a time ([`lock`]).
 
+pub mod commit;
+pub mod export;
 pub mod files;
+pub mod group;
 pub mod journal;
 pub mod lock;
 pub mod packages;

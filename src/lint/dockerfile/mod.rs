@@ -46,6 +46,41 @@ pub struct DockerfileOutcome {
     /// lexically normalized): they are linted here, as part of that install, and are not
     /// install roots of their own.
     pub installed: Vec<PathBuf>,
+    /// What the last stage copies from the build context (`hotfix export` maps container
+    /// paths back through it).
+    pub final_stage: FinalStage,
+}
+
+/// The last stage of a Dockerfile: its `WORKDIR` and its `COPY`/`ADD` from the build
+/// context, in order (a later copy overwrites an earlier one).
+#[derive(Debug, Clone, Default)]
+pub struct FinalStage {
+    pub workdir: String,
+    pub copies: Vec<ContextCopy>,
+}
+
+/// One source of a `COPY`/`ADD` from the build context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContextCopy {
+    /// Path inside the context (relative, `/`-separated; `.` for the whole context).
+    pub src: String,
+    /// Absolute destination in the image.
+    pub dest: String,
+    /// The destination is a directory (sources go inside it).
+    pub dest_is_dir: bool,
+    /// The source is a directory (its contents are copied).
+    pub src_is_dir: bool,
+}
+
+/// The `WORKDIR` and context copies of the last stage of a Dockerfile, found by the same walk
+/// as [`lint_dockerfile`] (build arguments and `ENV` expanded); an error when the file cannot
+/// be parsed.
+pub fn final_stage(
+    source: &SourceFile,
+    settings: &Settings,
+) -> Result<FinalStage, parse::ParseError> {
+    let df = parse::parse(&source.text)?;
+    Ok(walk(source, &df, settings, None, None).final_stage)
 }
 
 /// Lints one Dockerfile; requirements files reached through `pip install -r`/`-c` (and
@@ -61,6 +96,7 @@ pub fn lint_dockerfile_cached(
         Err(e) => DockerfileOutcome {
             findings: vec![rules::syntax_error::finding(source, e.span, &e.message)],
             installed: Vec::new(),
+            final_stage: FinalStage::default(),
         },
     }
 }
@@ -167,6 +203,19 @@ fn walk(
     DockerfileOutcome {
         findings: others,
         installed: cx.installed,
+        final_stage: FinalStage {
+            workdir: cx.workdir,
+            copies: cx
+                .copies
+                .iter()
+                .map(|c| ContextCopy {
+                    src: c.src.clone(),
+                    dest: c.dest.clone(),
+                    dest_is_dir: c.dest_is_dir,
+                    src_is_dir: c.src_is_dir,
+                })
+                .collect(),
+        },
     }
 }
 
