@@ -198,7 +198,9 @@ impl Service {
     }
 
     /// Every file and link under /opt/venv (sha256 or target, mode, owner, mtime) and every
-    /// folder (mode, owner): what a rollback must give back exactly.
+    /// folder (mode, owner): what a rollback must give back exactly. Left out: the bytecode
+    /// caches of pip's own modules, which Python rewrites whenever pip runs and finds one
+    /// stale (the interpreter running the tool, not the hotfix: no rollback can avoid it).
     fn venv_state(&self) -> BTreeMap<String, String> {
         let script = "import hashlib, json, os\n\
              out = {}\n\
@@ -208,6 +210,8 @@ impl Service {
                      out[os.path.join(root, d) + '/'] = '%o %d:%d' % (st.st_mode, st.st_uid, st.st_gid)\n \
                  for f in files:\n  \
                      p = os.path.join(root, f)\n  \
+                     if '/site-packages/pip/' in p and '/__pycache__/' in p:\n   \
+                         continue\n  \
                      st = os.lstat(p)\n  \
                      what = os.readlink(p) if os.path.islink(p) else hashlib.sha256(open(p, 'rb').read()).hexdigest()\n  \
                      out[p] = '%s %o %d:%d %d' % (what, st.st_mode, st.st_uid, st.st_gid, int(st.st_mtime))\n\

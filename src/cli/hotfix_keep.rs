@@ -48,6 +48,9 @@ pub struct PinArgs {
     /// Let pip change a system environment marked EXTERNALLY-MANAGED (PEP 668).
     #[arg(long)]
     pub break_system_packages: bool,
+    /// Take over the lock of a process that died.
+    #[arg(long)]
+    pub break_lock: bool,
 }
 
 const PIN_HELP: &str = "\
@@ -71,6 +74,9 @@ pub struct CommitArgs {
     /// The new image's reference (`repository[:tag]`).
     #[arg(value_name = "REF")]
     pub reference: Option<String>,
+    /// Take over the lock of a process that died.
+    #[arg(long)]
+    pub break_lock: bool,
 }
 
 /// Carry the fix back to a git repository, on a new branch `hotfix-<slug>`.
@@ -98,6 +104,9 @@ pub struct ExportArgs {
     /// hotfix pinned packages in, else the only one).
     #[arg(long, value_name = "KEY")]
     pub python_env: Option<String>,
+    /// Take over the lock of a process that died.
+    #[arg(long)]
+    pub break_lock: bool,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -109,13 +118,33 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// The active hotfix of a running container, its process lock taken.
+/// With `break_lock`, the lock of a process that died is taken over (and said so).
 async fn open_active(
     opts: &HotfixOpts,
     engine: &Engine,
     container: &str,
+    break_lock: bool,
 ) -> Result<Hotfix, HotfixError> {
     let state = StateDir::resolve(opts.state_dir.as_deref())?;
-    let (hotfix, _) = Hotfix::open_running(engine, &state, container, LockMode::Take).await?;
+    let mode = if break_lock {
+        LockMode::TakeOverDead
+    } else {
+        LockMode::Take
+    };
+    let (hotfix, _) = Hotfix::open_running(engine, &state, container, mode).await?;
+    if let Some(h) = &hotfix.took_over {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "pindrift: hotfix {}: took over the lock of pid {} on {}, which died{}",
+            hotfix.id(),
+            h.pid,
+            h.host,
+            match crate::hotfix::unfinished_step(&hotfix.journal) {
+                Some(s) => format!(" during {s}"),
+                None => String::new(),
+            }
+        );
+    }
     Ok(hotfix)
 }
 
@@ -136,7 +165,7 @@ pub fn pin(opts: &HotfixOpts, args: PinArgs) -> anyhow::Result<u8> {
     let rt = runtime()?;
     let result = rt.block_on(async {
         let engine = Engine::connect(opts.timeout).await?;
-        let mut open = open_active(opts, &engine, &args.container).await?;
+        let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
         let outcome = crate::hotfix::packages::pin(&engine, &mut open.journal, &request).await;
         anyhow::Ok((outcome, open.journal.header().id.clone()))
     });
@@ -208,7 +237,7 @@ pub fn commit(opts: &HotfixOpts, args: CommitArgs) -> anyhow::Result<u8> {
     let rt = runtime()?;
     let result = rt.block_on(async {
         let engine = Engine::connect(opts.timeout).await?;
-        let mut open = open_active(opts, &engine, &args.container).await?;
+        let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
         let made =
             crate::hotfix::commit::commit(&engine, &mut open.journal, args.reference.as_deref())
                 .await;
@@ -264,7 +293,7 @@ pub fn export(opts: &HotfixOpts, args: ExportArgs) -> anyhow::Result<u8> {
     let rt = runtime()?;
     let result = rt.block_on(async {
         let engine = Engine::connect(opts.timeout).await?;
-        let mut open = open_active(opts, &engine, &args.container).await?;
+        let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
         let exported =
             crate::hotfix::export::export(&engine, &mut open.journal, &request, &settings).await;
         anyhow::Ok((exported, open.journal.header().id.clone()))
