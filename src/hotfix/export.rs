@@ -607,6 +607,20 @@ fn pin_requirements(
         )));
     }
     notes.extend(outcome.notes.iter().cloned());
+    for plan in &outcome.plans {
+        let file = plan
+            .path
+            .strip_prefix(wt)
+            .unwrap_or(&plan.path)
+            .display()
+            .to_string();
+        for left in plan.left.iter().filter(|l| l.why.is_unresolved()) {
+            notes.push(format!(
+                "{file}:{} `{}` not pinned: {}",
+                left.line, left.subject, left.why
+            ));
+        }
+    }
     Ok(outcome
         .plans
         .iter()
