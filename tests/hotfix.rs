@@ -273,6 +273,21 @@ fn a_container_running_as_another_user_is_rolled_back_too() {
 
 #[test]
 #[ignore = "needs the Docker Engine"]
+fn a_created_file_is_removed_in_an_image_without_rm() {
+    require_docker();
+    let c = service(&[]);
+    let run = Run::new(&c);
+    run.start();
+    let fixed = run.local("app.py", FIXED);
+    run.ok(&["cp", &fixed, &run.target("/app/created.py")]);
+    sh(&c.0, "rm /usr/bin/rm && test ! -e /usr/bin/rm", b"");
+    let out = run.ok(&["rollback", &c.0, "--no-reload"]);
+    assert!(out.contains("rolled back and closed"), "{out}");
+    assert!(!exists(&c.0, "/app/created.py"));
+}
+
+#[test]
+#[ignore = "needs the Docker Engine"]
 fn a_path_on_a_volume_is_refused() {
     require_docker();
     let c = service(&["-v", "/data"]);
@@ -592,4 +607,7 @@ fn a_stopped_or_vanished_container_is_exit_2_naming_it() {
         err.contains(&format!("no such container: {}", c.0)),
         "{err}"
     );
+    // A hotfix of a container that is gone can still be closed, by its recorded name.
+    run.ok(&["finish", &c.0]);
+    assert!(run.status_json()["hotfixes"].as_array().unwrap().is_empty());
 }

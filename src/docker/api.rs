@@ -12,7 +12,8 @@ use bollard::models::{ContainerConfig, ContainerCreateBody};
 use bollard::query_parameters::{
     CommitContainerOptionsBuilder, ContainerArchiveInfoOptionsBuilder,
     CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
-    ListContainersOptionsBuilder, RemoveContainerOptionsBuilder, UploadToContainerOptionsBuilder,
+    KillContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+    RestartContainerOptionsBuilder, UploadToContainerOptionsBuilder,
 };
 use bollard::Docker;
 use futures_util::stream::BoxStream;
@@ -221,6 +222,15 @@ pub trait EngineApi: Clone + Send + Sync + 'static {
         cmd: Vec<String>,
         user: &str,
     ) -> impl Future<Output = Result<String, ApiError>> + Send;
+    /// `POST /containers/{id}/kill?signal=…`: a signal to the container's PID 1.
+    fn kill(&self, id: &str, signal: &str) -> impl Future<Output = Result<(), ApiError>> + Send;
+    /// `POST /containers/{id}/restart?t=…`: stop (waiting `timeout_secs`, else the
+    /// container's own stop timeout) and start again.
+    fn restart(
+        &self,
+        id: &str,
+        timeout_secs: Option<i64>,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
     /// `POST /commit`: a new image `repo:tag` from the container's filesystem and
     /// configuration, with `labels` added to the labels it has (they are kept); its id.
     fn commit(
@@ -291,6 +301,38 @@ impl Bollard {
     }
 }
 
+/// The engine's `NetworkSettings.Ports` (`"8000/tcp" -> [{HostIp, HostPort}]`), flattened.
+fn published_ports(
+    ports: Option<HashMap<String, Option<Vec<bollard::models::PortBinding>>>>,
+) -> Vec<crate::docker::PublishedPort> {
+    let mut out = Vec::new();
+    for (key, bindings) in ports.unwrap_or_default() {
+        let (port, protocol) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+        let Ok(container_port) = port.parse::<u16>() else {
+            continue;
+        };
+        for b in bindings.unwrap_or_default() {
+            let Some(host_port) = b.host_port.and_then(|p| p.parse::<u16>().ok()) else {
+                continue;
+            };
+            out.push(crate::docker::PublishedPort {
+                container_port,
+                protocol: protocol.to_string(),
+                host_ip: b.host_ip.unwrap_or_default(),
+                host_port,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.container_port, &a.protocol, &a.host_ip).cmp(&(
+            b.container_port,
+            &b.protocol,
+            &b.host_ip,
+        ))
+    });
+    out
+}
+
 impl EngineApi for Bollard {
     async fn driver_status(&self) -> Result<Vec<(String, String)>, ApiError> {
         let info = self.0.info().await.map_err(|e| self.error(e))?;
@@ -335,6 +377,7 @@ impl EngineApi for Bollard {
             platform: c.platform.filter(|p| !p.is_empty()),
             labels: config.labels.unwrap_or_default().into_iter().collect(),
             stop_timeout: config.stop_timeout,
+            ports: published_ports(c.network_settings.and_then(|n| n.ports)),
         })
     }
 
@@ -613,6 +656,27 @@ impl EngineApi for Bollard {
             .await
             .map_err(|e| self.error(e))?
             .id)
+    }
+
+    async fn kill(&self, id: &str, signal: &str) -> Result<(), ApiError> {
+        let opts = KillContainerOptionsBuilder::default()
+            .signal(signal)
+            .build();
+        self.0
+            .kill_container(id, Some(opts))
+            .await
+            .map_err(|e| self.error(e))
+    }
+
+    async fn restart(&self, id: &str, timeout_secs: Option<i64>) -> Result<(), ApiError> {
+        let mut opts = RestartContainerOptionsBuilder::default();
+        if let Some(t) = timeout_secs {
+            opts = opts.t(i32::try_from(t).unwrap_or(i32::MAX));
+        }
+        self.0
+            .restart_container(id, Some(opts.build()))
+            .await
+            .map_err(|e| self.error(e))
     }
 
     async fn commit(

@@ -45,6 +45,10 @@ pub struct State {
     pub uploads: Vec<(String, String, Vec<u8>)>,
     /// What `top` answers.
     pub top: Top,
+    /// Signals sent with `kill`: (container, signal).
+    pub signals: Vec<(String, String)>,
+    /// Restarts: (container, timeout).
+    pub restarts: Vec<(String, Option<i64>)>,
     /// Images committed from containers: (container, `repo:tag`, labels, comment).
     pub commits: Vec<(String, String, HashMap<String, String>, String)>,
 }
@@ -167,6 +171,7 @@ impl EngineApi for Fake {
             platform: Some("linux".into()),
             labels: spec.labels.clone().into_iter().collect(),
             stop_timeout: None,
+            ports: Vec::new(),
         };
         state.containers.insert(
             id.clone(),
@@ -351,6 +356,24 @@ impl EngineApi for Fake {
         _user: &str,
     ) -> Result<String, ApiError> {
         Err(not_found("exec is not faked"))
+    }
+
+    async fn kill(&self, id: &str, signal: &str) -> Result<(), ApiError> {
+        let mut state = self.0.lock().unwrap();
+        if !state.containers.contains_key(id) {
+            return Err(not_found(&format!("No such container: {id}")));
+        }
+        state.signals.push((id.to_string(), signal.to_string()));
+        Ok(())
+    }
+
+    async fn restart(&self, id: &str, timeout_secs: Option<i64>) -> Result<(), ApiError> {
+        let mut state = self.0.lock().unwrap();
+        if !state.containers.contains_key(id) {
+            return Err(not_found(&format!("No such container: {id}")));
+        }
+        state.restarts.push((id.to_string(), timeout_secs));
+        Ok(())
     }
 }
 

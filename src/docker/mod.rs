@@ -149,6 +149,19 @@ pub struct ContainerFacts {
     pub labels: std::collections::BTreeMap<String, String>,
     /// `StopTimeout`: seconds the engine waits on stop before it kills, when set.
     pub stop_timeout: Option<i64>,
+    /// Container ports the engine publishes on the host.
+    pub ports: Vec<PublishedPort>,
+}
+
+/// One container port published on the host (`-p HOST_IP:HOST_PORT:PORT/PROTO`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedPort {
+    pub container_port: u16,
+    /// `tcp` or `udp`.
+    pub protocol: String,
+    /// Empty: every address.
+    pub host_ip: String,
+    pub host_port: u16,
 }
 
 impl ContainerFacts {

@@ -190,6 +190,7 @@ impl<A: EngineApi> Engine<A> {
             platform: image.os,
             labels: Default::default(),
             stop_timeout: None,
+            ports: Vec::new(),
         };
         let base = self.load_cache(&image_id).await;
         let temp = match base {

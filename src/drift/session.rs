@@ -721,6 +721,7 @@ mod tests {
             platform: None,
             labels: Default::default(),
             stop_timeout: None,
+            ports: Vec::new(),
         };
         assert_eq!(
             watched_folders(&facts, true),

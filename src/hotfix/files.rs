@@ -383,6 +383,57 @@ pub async fn put_file_expecting<A: EngineApi>(
     })
 }
 
+/// Remove the file at `path` in the container (there is no delete in the archive API): an
+/// exec of `rm -f -- PATH`, or, in an image without `rm` (distroless), of Python's
+/// `os.remove` — never through a shell. A file already gone is not an error.
+pub async fn remove_file<A: EngineApi>(
+    engine: &Engine<A>,
+    container: &str,
+    path: &str,
+) -> Result<(), HotfixError> {
+    const PY: &str =
+        "import os, sys\ntry:\n    os.remove(sys.argv[1])\nexcept FileNotFoundError:\n    pass\n";
+    let attempts: [Vec<String>; 3] = [
+        vec!["rm".into(), "-f".into(), "--".into(), path.into()],
+        vec!["python3".into(), "-c".into(), PY.into(), path.into()],
+        vec!["python".into(), "-c".into(), PY.into(), path.into()],
+    ];
+    let mut tried = Vec::new();
+    for cmd in attempts {
+        let shown = format!(
+            "`{}`",
+            if cmd[0] == "rm" {
+                format!("rm -f -- {path}")
+            } else {
+                format!("{} os.remove", cmd[0])
+            }
+        );
+        match exec(engine, container, cmd).await {
+            Ok(out) if out.code == 0 => return Ok(()),
+            // No such program in the image: the next way.
+            Ok(out) if out.code == 126 || out.code == 127 => tried.push(shown),
+            Ok(out) => {
+                return Err(HotfixError::Other(format!(
+                    "removing {path} in {container}: {shown} exited {}: {}",
+                    out.code,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                )))
+            }
+            Err(HotfixError::Engine { message, .. })
+                if message.contains("executable file not found")
+                    || message.contains("no such file or directory") =>
+            {
+                tried.push(shown)
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(HotfixError::Other(format!(
+        "removing {path} in {container}: the image has neither `rm` nor Python ({} could not run)",
+        tried.join(", ")
+    )))
+}
+
 /// The output of a command run in the container.
 #[derive(Debug, Clone)]
 pub struct ExecOutput {

@@ -59,6 +59,21 @@ pub struct Header {
     /// The Python packages of each environment, when the hotfix started.
     #[serde(default)]
     pub packages: Vec<EnvPackages>,
+    /// The replica group this hotfix belongs to (`start --replicas`), shared by the
+    /// hotfixes of every member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The members of the group in the order commands apply to them: the canary first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<GroupMember>,
+}
+
+/// One replica of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupMember {
+    /// The container's full id.
+    pub id: String,
+    pub name: String,
 }
 
 impl Header {
@@ -78,6 +93,8 @@ impl Header {
             titles: Vec::new(),
             processes: Vec::new(),
             packages: Vec::new(),
+            group: None,
+            members: Vec::new(),
         }
     }
 }

@@ -9,9 +9,11 @@
 pub mod commit;
 pub mod export;
 pub mod files;
+pub mod group;
 pub mod journal;
 pub mod lock;
 pub mod packages;
+pub mod probe;
 pub mod process;
 pub mod reload;
 pub mod rollback;

@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use super::files::{self, check_parents, split_path};
-use super::journal::{Action, FileMeta, StepId, StepState};
+use super::journal::{Action, FileMeta, Step, StepId, StepState};
 use super::{engine_error, lock, packages, reload, Hotfix, HotfixError};
 use crate::docker::{Engine, EngineApi};
 
@@ -60,20 +60,19 @@ impl RollbackReport {
     }
 }
 
-enum Unit {
+/// One undo, in the order rollback makes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unit {
+    /// Put `path` back to what step `of_step` (its first change) saved.
     File { path: String, of_step: StepId },
+    /// Put back the distributions the `PipInstall` step `of_step` changed.
     Dists { of_step: StepId },
 }
 
-/// Roll back every step of the hotfix. With `do_reload`, the service is reloaded after the
-/// files and packages are back. The hotfix is closed (journal finished, container released)
-/// only when everything was restored, verified and reloaded.
-pub async fn rollback<A: EngineApi>(
-    engine: &Engine<A>,
-    hotfix: &mut Hotfix,
-    do_reload: bool,
-) -> Result<RollbackReport, HotfixError> {
-    let steps = hotfix.journal.steps().to_vec();
+/// The undos of `steps`, in reverse order: a file at the place of its first change (later
+/// writes to it are undone with it), every `pip install`. Reloads, commits and exports
+/// change nothing to undo.
+pub fn plan(steps: &[Step]) -> Vec<Unit> {
     let mut units = Vec::new();
     for s in steps.iter().rev() {
         match &s.action {
@@ -93,6 +92,18 @@ pub async fn rollback<A: EngineApi>(
             _ => {}
         }
     }
+    units
+}
+
+/// Roll back every step of the hotfix. With `do_reload`, the service is reloaded after the
+/// files and packages are back. The hotfix is closed (journal finished, container released)
+/// only when everything was restored, verified and reloaded.
+pub async fn rollback<A: EngineApi>(
+    engine: &Engine<A>,
+    hotfix: &mut Hotfix,
+    do_reload: bool,
+) -> Result<RollbackReport, HotfixError> {
+    let units = plan(hotfix.journal.steps());
     let mut report = RollbackReport::default();
     for unit in &units {
         match unit {
@@ -129,10 +140,17 @@ pub async fn rollback<A: EngineApi>(
         }
     }
     if do_reload && !units.is_empty() {
+        let container_id = hotfix.container_id().to_string();
         report.reload = Some(
-            reload::reload(engine, &mut hotfix.journal, "auto")
-                .await
-                .map_err(|e| e.to_string()),
+            reload::reload(
+                engine,
+                &mut hotfix.journal,
+                &container_id,
+                &reload::ReloadRequest::new(reload::Strategy::Auto),
+            )
+            .await
+            .map(|r| serde_json::to_value(&r).unwrap_or_default())
+            .map_err(|e| e.to_string()),
         );
     }
     let reload_ok = !matches!(report.reload, Some(Err(_)));
@@ -256,27 +274,9 @@ async fn restore_file<A: EngineApi>(
                 path: path.to_string(),
                 of_step,
             })?;
-            let cmd = vec![
-                "rm".to_string(),
-                "-f".to_string(),
-                "--".to_string(),
-                path.to_string(),
-            ];
-            let out = match files::exec(engine, &container, cmd).await {
-                Ok(out) => out,
-                Err(e) => {
-                    hotfix.journal.failed(step, &e.to_string())?;
-                    return Err(e);
-                }
-            };
-            if out.code != 0 {
-                let msg = format!(
-                    "removing {path} in {container}: `rm -f -- {path}` exited {}: {}",
-                    out.code,
-                    String::from_utf8_lossy(&out.stderr).trim()
-                );
-                hotfix.journal.failed(step, &msg)?;
-                return Err(HotfixError::Other(msg));
+            if let Err(e) = files::remove_file(engine, &container, path).await {
+                hotfix.journal.failed(step, &e.to_string())?;
+                return Err(e);
             }
             hotfix
                 .journal
@@ -331,4 +331,66 @@ pub async fn verify_file<A: EngineApi>(
         },
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(id: StepId, action: Action) -> Step {
+        Step {
+            id,
+            action,
+            state: StepState::Intended,
+        }
+    }
+
+    fn put(path: &str) -> Action {
+        Action::PutFile {
+            path: path.into(),
+            backup: None,
+            original: None,
+            new_sha256: String::new(),
+        }
+    }
+
+    #[test]
+    fn undo_in_reverse_order_each_file_at_its_first_change() {
+        let steps = [
+            step(1, put("/a")),
+            step(
+                2,
+                Action::PipInstall {
+                    env_key: "system".into(),
+                    python: "/usr/bin/python3".into(),
+                    specs: vec!["eventlet==0.20.0".into()],
+                    saved: Vec::new(),
+                    wheels_dir: None,
+                },
+            ),
+            step(3, put("/a")),
+            step(
+                4,
+                Action::Reload {
+                    strategy: "hup".into(),
+                    target_pid: None,
+                },
+            ),
+            step(5, put("/b")),
+        ];
+        assert_eq!(
+            plan(&steps),
+            [
+                Unit::File {
+                    path: "/b".into(),
+                    of_step: 5
+                },
+                Unit::Dists { of_step: 2 },
+                Unit::File {
+                    path: "/a".into(),
+                    of_step: 1
+                },
+            ]
+        );
+    }
 }
