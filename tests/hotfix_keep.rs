@@ -401,6 +401,8 @@ fn export_carries_the_fix_to_a_branch_without_touching_the_checkout() {
         "FROM python:3.11\nWORKDIR /srv\nCOPY . /srv\n",
     )
     .unwrap();
+    // A link out of the repository: export never writes through it.
+    std::os::unix::fs::symlink("/tmp", r.join("outside")).unwrap();
     git(r, &["add", "-A"]);
     git(r, &["commit", "-q", "-m", "v1.0.0"]);
     let built_from = git(r, &["rev-parse", "HEAD"]);
@@ -483,6 +485,23 @@ fn export_carries_the_fix_to_a_branch_without_touching_the_checkout() {
         err.contains("/app/app.py") && err.contains("--map"),
         "{err}"
     );
+    assert!(
+        git(&r2, &["branch", "--list", branch]).is_empty(),
+        "no branch on an error"
+    );
+    let (code, _, err) = svc.hotfix(&[
+        "export",
+        svc.name(),
+        "--repo",
+        &r2s,
+        "--dockerfile",
+        "Dockerfile.srv",
+        "--map",
+        "/app=outside",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("symbolic link"), "{err}");
+    assert!(std::fs::read("/tmp/app.py").map_or(true, |b| b != FIXED));
     assert!(
         git(&r2, &["branch", "--list", branch]).is_empty(),
         "no branch on an error"
