@@ -148,6 +148,25 @@ async fn open_active(
     Ok(hotfix)
 }
 
+/// `commit` and `export` act on one container: of a replica group, say which.
+fn say_one_of_group(hotfix: &Hotfix, command: &str) -> std::io::Result<()> {
+    let h = hotfix.journal.header();
+    if let (Some(group), Some(canary)) = (&h.group, h.members.first()) {
+        writeln!(
+            std::io::stderr().lock(),
+            "pindrift: note: hotfix {} is part of replica group {group}: `{command}` acts on {}              only{} (the replicas run the same change)",
+            h.id,
+            h.container.name,
+            if canary.id == h.container.id {
+                ", the canary".to_string()
+            } else {
+                format!(", not on the canary {}", canary.name)
+            }
+        )?;
+    }
+    Ok(())
+}
+
 pub fn pin(opts: &HotfixOpts, args: PinArgs) -> anyhow::Result<u8> {
     let request = PinRequest {
         specs: args.specs.clone(),
@@ -163,6 +182,42 @@ pub fn pin(opts: &HotfixOpts, args: PinArgs) -> anyhow::Result<u8> {
         crate::hotfix::packages::exact_pins(&request.specs).map_err(|e| anyhow!("{e}"))?;
     }
     let rt = runtime()?;
+    // A replica group (given its canary): each member in order, verified, see hotfix_group.
+    let grouped = rt.block_on(async {
+        let engine = Engine::connect(opts.timeout).await?;
+        let state = StateDir::resolve(opts.state_dir.as_deref())?;
+        let (open, facts) = Hotfix::open_running(
+            &engine,
+            &state,
+            &args.container,
+            if args.break_lock {
+                LockMode::TakeOverDead
+            } else {
+                LockMode::Take
+            },
+        )
+        .await?;
+        match super::hotfix_group::for_change(&state, &open, &facts, "pin")? {
+            Some(group) => {
+                open.release()?;
+                super::hotfix_group::pin(opts, &engine, &state, &group, &request)
+                    .await
+                    .map(Some)
+            }
+            None => anyhow::Ok(None),
+        }
+    });
+    match grouped {
+        Ok(Some(code)) => {
+            rt.shutdown_background();
+            return Ok(code);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            rt.shutdown_background();
+            return Err(e);
+        }
+    }
     let result = rt.block_on(async {
         let engine = Engine::connect(opts.timeout).await?;
         let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
@@ -238,6 +293,7 @@ pub fn commit(opts: &HotfixOpts, args: CommitArgs) -> anyhow::Result<u8> {
     let result = rt.block_on(async {
         let engine = Engine::connect(opts.timeout).await?;
         let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
+        say_one_of_group(&open, "commit")?;
         let made =
             crate::hotfix::commit::commit(&engine, &mut open.journal, args.reference.as_deref())
                 .await;
@@ -294,6 +350,7 @@ pub fn export(opts: &HotfixOpts, args: ExportArgs) -> anyhow::Result<u8> {
     let result = rt.block_on(async {
         let engine = Engine::connect(opts.timeout).await?;
         let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
+        say_one_of_group(&open, "export")?;
         let exported =
             crate::hotfix::export::export(&engine, &mut open.journal, &request, &settings).await;
         anyhow::Ok((exported, open.journal.header().id.clone()))
