@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
-use super::{hotfix_keep, hotfix_reload, EXIT_ERROR, EXIT_FINDINGS};
+use super::{hotfix_group, hotfix_keep, hotfix_reload, EXIT_ERROR, EXIT_FINDINGS};
 use crate::docker::{Engine, EngineApi};
 use crate::hotfix::journal::{ContainerRecord, Header, Journal};
 use crate::hotfix::rollback::FileUndo;
@@ -70,6 +70,11 @@ pub struct StartArgs {
     /// Why (the slug of the hotfix id is made from it).
     #[arg(long)]
     pub reason: String,
+    /// Apply the hotfix to every replica, one at a time, CONTAINER first (the canary):
+    /// LABEL=VALUE (running containers with that label) or `image` (every running
+    /// container of CONTAINER's image).
+    #[arg(long, value_name = "SELECTOR")]
+    pub replicas: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -176,6 +181,9 @@ async fn start(opts: &HotfixOpts, args: StartArgs) -> Result<u8> {
     let state = opts.state()?;
     let engine = opts.engine().await?;
     let facts = running_container(&engine, &args.container).await?;
+    if let Some(selector) = &args.replicas {
+        return hotfix_group::start(opts, &engine, &state, &facts, &args.reason, selector).await;
+    }
     if let Some(id) = lock::active(&state, &facts.id)? {
         return Err(HotfixError::AlreadyActive {
             container: args.container.clone(),
@@ -183,12 +191,30 @@ async fn start(opts: &HotfixOpts, args: StartArgs) -> Result<u8> {
         }
         .into());
     }
+    let journal = start_one(opts, &engine, &state, &facts, &args.reason, None).await?;
+    print_started(&journal)?;
+    Ok(0)
+}
+
+/// The group a new hotfix joins: its id and members (canary first).
+pub struct GroupSpec<'a> {
+    pub id: &'a str,
+    pub members: &'a [crate::hotfix::journal::GroupMember],
+}
+
+/// Open the hotfix of one running container: record it, its processes and packages, and
+/// mark it active.
+pub async fn start_one(
+    opts: &HotfixOpts,
+    engine: &Engine,
+    state: &StateDir,
+    facts: &crate::docker::ContainerFacts,
+    reason: &str,
+    group: Option<GroupSpec<'_>>,
+) -> Result<Journal> {
+    let name = facts.name.as_str();
     let top = engine.api().top(&facts.id).await.map_err(|e| {
-        crate::hotfix::engine_error(
-            format!("listing the processes of {}", args.container),
-            &args.container,
-            e,
-        )
+        crate::hotfix::engine_error(format!("listing the processes of {name}"), name, e)
     })?;
     let inventory = crate::drift::session::read_source(
         &format!("container:{}", facts.id),
@@ -199,7 +225,7 @@ async fn start(opts: &HotfixOpts, args: StartArgs) -> Result<u8> {
         interrupted(),
     )
     .await
-    .with_context(|| format!("reading the packages of {}", args.container))?;
+    .with_context(|| format!("reading the packages of {name}"))?;
     let record = ContainerRecord {
         id: facts.id.clone(),
         name: facts.name.clone(),
@@ -208,23 +234,32 @@ async fn start(opts: &HotfixOpts, args: StartArgs) -> Result<u8> {
         stop_timeout: facts.stop_timeout,
         labels: facts.labels.clone(),
     };
-    let mut header = Header::new(&args.reason, record, state::now_seconds());
+    let mut header = Header::new(reason, record, state::now_seconds());
     header.server = process::server_name(&top.titles, &top.processes);
     header.titles = top.titles;
     header.processes = top.processes;
     header.packages = status::env_packages(&inventory);
-    let journal = Journal::create(&state, header)?;
+    if let Some(g) = group {
+        header.group = Some(g.id.to_string());
+        header.members = g.members.to_vec();
+    }
+    let journal = Journal::create(state, header)?;
     let id = journal.header().id.clone();
-    if let Err(e) = lock::claim_active(&state, &facts.id, &args.container, &id) {
+    if let Err(e) = lock::claim_active(state, &facts.id, name, &id) {
         // Another start won the race: this hotfix never began.
         let _ = std::fs::remove_dir_all(journal.dir());
         return Err(e.into());
     }
+    Ok(journal)
+}
+
+pub fn print_started(journal: &Journal) -> Result<()> {
     let h = journal.header();
     let mut out = io::stdout().lock();
     writeln!(
         out,
-        "hotfix {id} started for {} ({})",
+        "hotfix {} started for {} ({})",
+        h.id,
         h.container.name,
         short(&h.container.id)
     )?;
@@ -240,7 +275,7 @@ async fn start(opts: &HotfixOpts, args: StartArgs) -> Result<u8> {
         h.packages.len()
     )?;
     writeln!(out, "  journal:  {}", journal.path().display())?;
-    Ok(0)
+    Ok(())
 }
 
 async fn cp(opts: &HotfixOpts, args: CpArgs) -> Result<u8> {
@@ -268,15 +303,19 @@ async fn cp(opts: &HotfixOpts, args: CpArgs) -> Result<u8> {
     } else {
         LockMode::Take
     };
-    let (mut hotfix, _) = Hotfix::open_running(&engine, &state, container, mode_lock).await?;
+    let (mut hotfix, facts) = Hotfix::open_running(&engine, &state, container, mode_lock).await?;
     say_took_over(&hotfix)?;
+    if let Some(group) = hotfix_group::for_change(&state, &hotfix, &facts, "cp")? {
+        hotfix.release()?;
+        return hotfix_group::put_file(&engine, &state, &group, path, &content, mode, None).await;
+    }
     let outcome = files::put_file(&engine, &mut hotfix, path, &content, mode).await?;
     hotfix.release()?;
     report_put(&outcome)?;
     Ok(0)
 }
 
-fn report_put(outcome: &files::PutOutcome) -> Result<()> {
+pub fn report_put(outcome: &files::PutOutcome) -> Result<()> {
     let what = if outcome.created {
         "created"
     } else if outcome.unchanged {
@@ -294,7 +333,7 @@ fn report_put(outcome: &files::PutOutcome) -> Result<()> {
     Ok(())
 }
 
-fn say_took_over(hotfix: &Hotfix) -> Result<()> {
+pub fn say_took_over(hotfix: &Hotfix) -> Result<()> {
     if let Some(h) = &hotfix.took_over {
         writeln!(
             io::stderr().lock(),
@@ -323,6 +362,7 @@ async fn edit(opts: &HotfixOpts, args: EditArgs) -> Result<u8> {
     };
     let (mut hotfix, facts) = Hotfix::open_running(&engine, &state, container, mode_lock).await?;
     say_took_over(&hotfix)?;
+    let group = hotfix_group::for_change(&state, &hotfix, &facts, "edit")?;
     files::check_parents(&engine, &facts.id, container, &path).await?;
     let Some(current) = files::read_file(&engine, &facts.id, &path).await? else {
         return Err(HotfixError::BadPath {
@@ -377,6 +417,21 @@ async fn edit(opts: &HotfixOpts, args: EditArgs) -> Result<u8> {
             "pindrift: not applied; nothing was changed"
         )?;
         return Ok(0);
+    }
+    if let Some(group) = group {
+        // Edited once on the canary; the same bytes go to every replica, each of which must
+        // still hold the canary's original.
+        hotfix.release()?;
+        return hotfix_group::put_file(
+            &engine,
+            &state,
+            &group,
+            &path,
+            &edited,
+            current.meta.mode,
+            Some(&current.meta.sha256),
+        )
+        .await;
     }
     let outcome = files::put_file_expecting(
         &engine,
@@ -457,6 +512,16 @@ fn status(opts: &HotfixOpts, args: StatusArgs) -> Result<u8> {
             "  server:  {}",
             s.server.as_deref().unwrap_or("not detected")
         )?;
+        if let Some(g) = &s.group {
+            writeln!(
+                out,
+                "  group:   {} (replica {}/{}; in order: {})",
+                g.id,
+                g.position,
+                g.members.len(),
+                g.members.join(", ")
+            )?;
+        }
         match &s.lock {
             LockState::Free => {}
             LockState::Held { pid, host } => writeln!(out, "  in use by pid {pid} on {host}")?,
@@ -556,6 +621,25 @@ async fn rollback(opts: &HotfixOpts, args: RollbackArgs) -> Result<u8> {
     let (mut hotfix, _) =
         Hotfix::open_running(&engine, &state, &args.container, LockMode::TakeOverDead).await?;
     say_took_over(&hotfix)?;
+    if crate::hotfix::group::is_group(hotfix.journal.header()) {
+        if args.no_reload {
+            anyhow::bail!("--no-reload: a replica group is always reloaded after its rollback");
+        }
+        let group = hotfix_group::remaining(&state, hotfix.journal.header())?;
+        hotfix.release()?;
+        let complete = hotfix_group::roll_back_all(&engine, &state, &group).await?;
+        let mut out = io::stdout().lock();
+        if complete {
+            writeln!(out, "replica group {} rolled back and closed", group.id)?;
+            return Ok(0);
+        }
+        writeln!(
+            out,
+            "replica group {}: rollback incomplete (see above); the members not rolled back stay active",
+            group.id
+        )?;
+        return Ok(EXIT_ERROR);
+    }
     let report = rollback::rollback(&engine, &mut hotfix, !args.no_reload).await?;
     let id = hotfix.id().to_string();
     hotfix.release()?;
@@ -601,6 +685,11 @@ async fn rollback(opts: &HotfixOpts, args: RollbackArgs) -> Result<u8> {
 fn finish(opts: &HotfixOpts, args: ContainerArg) -> Result<u8> {
     let state = opts.state()?;
     let mut hotfix = Hotfix::open_recorded(&state, &args.container, LockMode::Take)?;
+    if crate::hotfix::group::is_group(hotfix.journal.header()) {
+        let group = hotfix_group::remaining(&state, hotfix.journal.header())?;
+        hotfix.release()?;
+        return hotfix_group::finish(&state, &group);
+    }
     if let Some(step) = crate::hotfix::unfinished_step(&hotfix.journal) {
         writeln!(
             io::stderr().lock(),
@@ -620,11 +709,11 @@ fn finish(opts: &HotfixOpts, args: ContainerArg) -> Result<u8> {
     Ok(0)
 }
 
-fn short(id: &str) -> &str {
+pub fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
 
-async fn interrupted() -> &'static str {
+pub async fn interrupted() -> &'static str {
     use tokio::signal::unix::{signal, SignalKind};
     match (
         signal(SignalKind::interrupt()),

@@ -48,6 +48,9 @@ pub struct PinArgs {
     /// Let pip change a system environment marked EXTERNALLY-MANAGED (PEP 668).
     #[arg(long)]
     pub break_system_packages: bool,
+    /// Take over the lock of a process that died.
+    #[arg(long)]
+    pub break_lock: bool,
 }
 
 const PIN_HELP: &str = "\
@@ -71,6 +74,9 @@ pub struct CommitArgs {
     /// The new image's reference (`repository[:tag]`).
     #[arg(value_name = "REF")]
     pub reference: Option<String>,
+    /// Take over the lock of a process that died.
+    #[arg(long)]
+    pub break_lock: bool,
 }
 
 /// Carry the fix back to a git repository, on a new branch `hotfix-<slug>`.
@@ -98,6 +104,9 @@ pub struct ExportArgs {
     /// hotfix pinned packages in, else the only one).
     #[arg(long, value_name = "KEY")]
     pub python_env: Option<String>,
+    /// Take over the lock of a process that died.
+    #[arg(long)]
+    pub break_lock: bool,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -109,14 +118,53 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// The active hotfix of a running container, its process lock taken.
+/// With `break_lock`, the lock of a process that died is taken over (and said so).
 async fn open_active(
     opts: &HotfixOpts,
     engine: &Engine,
     container: &str,
+    break_lock: bool,
 ) -> Result<Hotfix, HotfixError> {
     let state = StateDir::resolve(opts.state_dir.as_deref())?;
-    let (hotfix, _) = Hotfix::open_running(engine, &state, container, LockMode::Take).await?;
+    let mode = if break_lock {
+        LockMode::TakeOverDead
+    } else {
+        LockMode::Take
+    };
+    let (hotfix, _) = Hotfix::open_running(engine, &state, container, mode).await?;
+    if let Some(h) = &hotfix.took_over {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "pindrift: hotfix {}: took over the lock of pid {} on {}, which died{}",
+            hotfix.id(),
+            h.pid,
+            h.host,
+            match crate::hotfix::unfinished_step(&hotfix.journal) {
+                Some(s) => format!(" during {s}"),
+                None => String::new(),
+            }
+        );
+    }
     Ok(hotfix)
+}
+
+/// `commit` and `export` act on one container: of a replica group, say which.
+fn say_one_of_group(hotfix: &Hotfix, command: &str) -> std::io::Result<()> {
+    let h = hotfix.journal.header();
+    if let (Some(group), Some(canary)) = (&h.group, h.members.first()) {
+        writeln!(
+            std::io::stderr().lock(),
+            "pindrift: note: hotfix {} is part of replica group {group}: `{command}` acts on {}              only{} (the replicas run the same change)",
+            h.id,
+            h.container.name,
+            if canary.id == h.container.id {
+                ", the canary".to_string()
+            } else {
+                format!(", not on the canary {}", canary.name)
+            }
+        )?;
+    }
+    Ok(())
 }
 
 pub fn pin(opts: &HotfixOpts, args: PinArgs) -> anyhow::Result<u8> {
@@ -134,9 +182,45 @@ pub fn pin(opts: &HotfixOpts, args: PinArgs) -> anyhow::Result<u8> {
         crate::hotfix::packages::exact_pins(&request.specs).map_err(|e| anyhow!("{e}"))?;
     }
     let rt = runtime()?;
+    // A replica group (given its canary): each member in order, verified, see hotfix_group.
+    let grouped = rt.block_on(async {
+        let engine = Engine::connect(opts.timeout).await?;
+        let state = StateDir::resolve(opts.state_dir.as_deref())?;
+        let (open, facts) = Hotfix::open_running(
+            &engine,
+            &state,
+            &args.container,
+            if args.break_lock {
+                LockMode::TakeOverDead
+            } else {
+                LockMode::Take
+            },
+        )
+        .await?;
+        match super::hotfix_group::for_change(&state, &open, &facts, "pin")? {
+            Some(group) => {
+                open.release()?;
+                super::hotfix_group::pin(opts, &engine, &state, &group, &request)
+                    .await
+                    .map(Some)
+            }
+            None => anyhow::Ok(None),
+        }
+    });
+    match grouped {
+        Ok(Some(code)) => {
+            rt.shutdown_background();
+            return Ok(code);
+        }
+        Ok(None) => {}
+        Err(e) => {
+            rt.shutdown_background();
+            return Err(e);
+        }
+    }
     let result = rt.block_on(async {
         let engine = Engine::connect(opts.timeout).await?;
-        let mut open = open_active(opts, &engine, &args.container).await?;
+        let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
         let outcome = crate::hotfix::packages::pin(&engine, &mut open.journal, &request).await;
         anyhow::Ok((outcome, open.journal.header().id.clone()))
     });
@@ -208,7 +292,8 @@ pub fn commit(opts: &HotfixOpts, args: CommitArgs) -> anyhow::Result<u8> {
     let rt = runtime()?;
     let result = rt.block_on(async {
         let engine = Engine::connect(opts.timeout).await?;
-        let mut open = open_active(opts, &engine, &args.container).await?;
+        let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
+        say_one_of_group(&open, "commit")?;
         let made =
             crate::hotfix::commit::commit(&engine, &mut open.journal, args.reference.as_deref())
                 .await;
@@ -264,7 +349,8 @@ pub fn export(opts: &HotfixOpts, args: ExportArgs) -> anyhow::Result<u8> {
     let rt = runtime()?;
     let result = rt.block_on(async {
         let engine = Engine::connect(opts.timeout).await?;
-        let mut open = open_active(opts, &engine, &args.container).await?;
+        let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
+        say_one_of_group(&open, "export")?;
         let exported =
             crate::hotfix::export::export(&engine, &mut open.journal, &request, &settings).await;
         anyhow::Ok((exported, open.journal.header().id.clone()))

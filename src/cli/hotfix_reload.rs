@@ -62,7 +62,10 @@ pub fn run(opts: &HotfixOpts, args: ReloadArgs) -> Result<u8> {
     let check = match &args.check {
         None => None,
         Some(url) => {
-            probe::Target::parse(url)?;
+            // `{port:N}` is replaced per container (its published host port) before use.
+            if !url.contains("{port:") {
+                probe::Target::parse(url)?;
+            }
             Some(CheckSpec {
                 url: url.clone(),
                 expect: args.expect,
@@ -86,6 +89,24 @@ pub fn run(opts: &HotfixOpts, args: ReloadArgs) -> Result<u8> {
         let engine = opts.engine().await?;
         let (mut hotfix, facts) =
             Hotfix::open_running(&engine, &state, &args.container, LockMode::Take).await?;
+        if let Some(group) = super::hotfix_group::for_change(&state, &hotfix, &facts, "reload")? {
+            // A group always rolls back on the first failure (--rollback-on-fail or not).
+            hotfix.release()?;
+            return super::hotfix_group::reload(
+                &engine,
+                &state,
+                &group,
+                &request,
+                args.format == "json",
+                render,
+            )
+            .await;
+        }
+        let mut request = request;
+        if let Some(check) = &mut request.check {
+            check.url = crate::hotfix::group::expand_ports(&check.url, &facts.name, &facts.ports)?;
+            probe::Target::parse(&check.url)?;
+        }
         let report = reload::reload(&engine, &mut hotfix.journal, &facts.id, &request).await?;
         let mut out = String::new();
         if args.format == "json" {

@@ -4,6 +4,7 @@
 mod check;
 mod drift;
 mod hotfix;
+mod hotfix_group;
 mod hotfix_keep;
 mod hotfix_reload;
 mod pin;

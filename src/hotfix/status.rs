@@ -73,6 +73,19 @@ pub struct HotfixStatus {
     pub notes: Vec<Note>,
     /// A last journal line cut short by a crash was dropped.
     pub torn_tail: bool,
+    /// The replica group it belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group: Option<GroupView>,
+}
+
+/// A hotfix's replica group as `status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupView {
+    pub id: String,
+    /// 1 = the canary.
+    pub position: usize,
+    /// Names, in the order commands apply to them (the canary first).
+    pub members: Vec<String>,
 }
 
 impl HotfixStatus {
@@ -111,6 +124,15 @@ impl HotfixStatus {
                 .collect(),
             notes: journal.notes().to_vec(),
             torn_tail: journal.torn_tail(),
+            group: h.group.as_ref().map(|id| GroupView {
+                id: id.clone(),
+                position: h
+                    .members
+                    .iter()
+                    .position(|m| m.id == h.container.id)
+                    .map_or(0, |i| i + 1),
+                members: h.members.iter().map(|m| m.name.clone()).collect(),
+            }),
         }
     }
 }
