@@ -80,7 +80,7 @@ pub fn render(
         // A finding about the whole file (PD005: not read) has no text to point at.
         let about_whole_file = finding.span.is_empty() && finding.source_line().is_empty();
         if about_whole_file {
-            if let Some(hint) = &finding.hint {
+            if let Some(hint) = finding.hint() {
                 writeln!(out, "{} = hint: {}", Repeat(' ', gutter), visible(hint))?;
             }
             writeln!(out)?;
@@ -103,7 +103,7 @@ pub fn render(
                 text: Repeat('^', shown.width)
             }
         )?;
-        if let Some(hint) = &finding.hint {
+        if let Some(hint) = finding.hint() {
             writeln!(out, "{} = hint: {}", Repeat(' ', gutter), visible(hint))?;
         }
         writeln!(out)?;

@@ -16,12 +16,13 @@ pub mod url_without_hash;
 pub mod vcs_ref_not_commit;
 
 use super::install::Install;
-use super::parse::{RequirementLine, RequirementsFile};
+use super::parse::RequirementLine;
 use super::pinning::PinStatus;
 use super::requirement::ParsedRequirement;
 use crate::config::Settings;
 use crate::diagnostic::{Finding, Span, Violation};
 use crate::registry::Rule;
+use crate::source::SourceFile;
 
 /// Where a Python requirement is written (some fixes differ: `--hash` exists only in files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +80,8 @@ pub fn check_requirement(requirement: &PythonRequirement) -> Vec<Violation> {
 
 /// What a per-line rule of a requirements file sees.
 pub struct LineContext<'a> {
-    pub file: &'a RequirementsFile,
+    /// The file the line is in.
+    pub source: &'a SourceFile,
     pub requirement: &'a RequirementLine,
     pub status: &'a PinStatus,
     /// The line is read as a constraint (`-c`), not installed.
@@ -92,7 +94,7 @@ pub struct LineContext<'a> {
 
 impl LineContext<'_> {
     pub fn finding(&self, code: Rule, message: impl Into<String>) -> Finding {
-        Finding::new(code, &self.file.source, self.requirement.span, message)
+        Finding::new(code, self.source, self.requirement.span, message)
     }
 
     /// The line as the shared Python requirement rules see it.
@@ -122,7 +124,7 @@ impl LineContext<'_> {
 /// Runs every per-line rule.
 pub fn check_line(ctx: &LineContext, out: &mut Vec<Finding>) {
     for violation in check_requirement(&ctx.python_requirement()) {
-        out.push(violation.at(&ctx.file.source, ctx.requirement.span));
+        out.push(violation.at(ctx.source, ctx.requirement.span));
     }
     missing_hash::check(ctx, out);
 }
@@ -133,7 +135,6 @@ mod tests {
     use crate::fix::{Edit, Fix};
     use crate::lint::requirements::parse::{parse_requirements_with_env, LineKind};
     use crate::lint::requirements::pinning::pin_status;
-    use crate::source::SourceFile;
 
     /// The seam `pin` will stand on: the shared rules see an edit span only where the file
     /// holds the requirement byte for byte; edits on those spans, applied once, keep the
@@ -163,7 +164,7 @@ mod tests {
             };
             let status = pin_status(&requirement.requirement);
             let ctx = LineContext {
-                file: &file,
+                source: &file.source,
                 requirement,
                 status: &status,
                 is_constraint: false,
