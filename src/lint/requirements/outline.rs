@@ -4,7 +4,7 @@
 //! of millions of lines is never held as millions of records, so a check's memory follows
 //! its findings, not its input.
 
-use super::parse::{parse_requirements, LineKind, LineReader, RequirementsFile};
+use super::parse::{parse_requirements, LineReader, LineSketch, RequirementsFile};
 use crate::diagnostic::Span;
 use crate::source::SourceFile;
 use crate::suppress::Directive;
@@ -43,14 +43,16 @@ pub struct IncludeLine {
 }
 
 impl OutlinedFile {
-    /// Reads every line of `source` once, keeping only the outline.
+    /// Reads every line of `source` once, keeping only the outline (requirements are not
+    /// parsed: that is done when the lines are read).
     pub fn new(source: SourceFile) -> Self {
         let mut outline = Outline::default();
         let mut reader = LineReader::new(&source);
-        for (index, line) in reader.by_ref().enumerate() {
+        while let Some(sketch) = reader.next_sketch() {
+            let index = outline.lines;
             outline.lines += 1;
-            match line.kind {
-                LineKind::Include {
+            match sketch {
+                LineSketch::Include {
                     constraint,
                     target,
                     target_span,
@@ -60,11 +62,9 @@ impl OutlinedFile {
                     target,
                     target_span,
                 }),
-                LineKind::Options { require_hashes } => outline.require_hashes |= require_hashes,
-                LineKind::Requirement(requirement) => {
-                    outline.hashed |= !requirement.hashes.is_empty();
-                }
-                LineKind::Invalid { .. } => {}
+                LineSketch::RequireHashes => outline.require_hashes = true,
+                LineSketch::HashedRequirement => outline.hashed = true,
+                LineSketch::Other => {}
             }
         }
         let directives = reader.finish();
@@ -93,7 +93,7 @@ mod tests {
 
     #[test]
     fn the_outline_is_what_the_lines_say() {
-        let text = "# top\nflask==2.0 --hash=sha256:ab\n-r base.txt\n\n--require-hashes\n-c c.txt\nbad line here\n";
+        let text = "# top\nflask==2.0 --hash=sha256:ab\n-r base.txt\n\n--require-hashes\n-c c.txt\nbad line here\n-e ./x --hash=sha256:ab\n";
         let file = OutlinedFile::new(SourceFile::new("r.txt", "r.txt", text));
         let parsed = file.to_parsed();
         assert_eq!(file.outline.lines, parsed.lines.len());
@@ -106,7 +106,19 @@ mod tests {
             .collect();
         assert_eq!(includes, [(1, false, "base.txt"), (3, true, "c.txt")]);
         assert!(file.outline.require_hashes && file.outline.hashed);
-        let plain = OutlinedFile::new(SourceFile::new("r.txt", "r.txt", "flask\n"));
-        assert!(!plain.outline.require_hashes && !plain.outline.hashed);
+        // As the parsed lines say: an invalid requirement's `--hash` and `-e` alone do not
+        // count, nor does `--require-hashes` after a requirement.
+        for text in [
+            "flask\n",
+            "fla sk --hash=sha256:ab\n",
+            "-e ./x --hash=sha256:ab\n",
+            "flask --require-hashes\n",
+        ] {
+            let file = OutlinedFile::new(SourceFile::new("r.txt", "r.txt", text));
+            assert!(
+                !file.outline.require_hashes && !file.outline.hashed,
+                "{text}"
+            );
+        }
     }
 }

@@ -670,18 +670,37 @@ impl Iterator for LineReader<'_> {
     type Item = Line;
 
     fn next(&mut self) -> Option<Line> {
-        loop {
-            let (number, joined) = self.logical.next()?;
-            if let Some(line) = self.read(number, joined) {
-                return Some(line);
-            }
-        }
+        let (number, line) = self.next_content()?;
+        let span = line.full_span();
+        let kind = parse_line(&line);
+        Some(Line {
+            line: number,
+            span,
+            kind,
+        })
     }
 }
 
 impl LineReader<'_> {
-    /// One logical line: its directive noted, and the line when it has content.
-    fn read(&mut self, number: u32, joined: Mapped) -> Option<Line> {
+    /// The next line with content, sketched: what an outline needs, found without parsing
+    /// its requirement (pep508 parsing is most of the cost of reading a line).
+    pub fn next_sketch(&mut self) -> Option<LineSketch> {
+        let (_, line) = self.next_content()?;
+        Some(sketch_line(&line))
+    }
+
+    /// The next line with content: its number and its text, `${VAR}` expanded.
+    fn next_content(&mut self) -> Option<(u32, Mapped)> {
+        loop {
+            let (number, joined) = self.logical.next()?;
+            if let Some(line) = self.read(number, joined) {
+                return Some((number, line));
+            }
+        }
+    }
+
+    /// One logical line: its directive noted, and its content when it has some.
+    fn read(&mut self, number: u32, joined: Mapped) -> Option<Mapped> {
         let (content_end, comment) = match comment_start(joined.as_str()) {
             Some((cut, hash)) => (cut, Some(hash)),
             None => (joined.as_str().len(), None),
@@ -717,14 +736,67 @@ impl LineReader<'_> {
                 self.directives.push(directive);
             }
         }
-        let line = expand_env(joined.trim_to(leading..trimmed_end), self.lookup);
-        let span = line.full_span();
-        let kind = parse_line(&line);
-        Some(Line {
-            line: number,
-            span,
-            kind,
-        })
+        Some(expand_env(
+            joined.trim_to(leading..trimmed_end),
+            self.lookup,
+        ))
+    }
+}
+
+/// What an outline needs to know of one line ([`LineReader::next_sketch`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineSketch {
+    /// `-r FILE` or `-c FILE`, as [`LineKind::Include`].
+    Include {
+        constraint: bool,
+        target: String,
+        target_span: Span,
+    },
+    /// A line of options that sets `--require-hashes`.
+    RequireHashes,
+    /// A requirement with `--hash`.
+    HashedRequirement,
+    /// Anything else: a requirement without `--hash`, other options, a line pip rejects.
+    Other,
+}
+
+/// [`parse_line`] as far as a [`LineSketch`] needs: the requirement itself is parsed only
+/// when the line has `--hash` (whether it is valid decides whether the hash counts).
+fn sketch_line(line: &Mapped) -> LineSketch {
+    let text = line.as_str();
+    let (args_end, options_start) = split_args_options(text);
+    let Ok(options) = shlex_split(&text[options_start..], options_start)
+        .and_then(|tokens| parse_options(&tokens))
+    else {
+        return LineSketch::Other;
+    };
+    if args_end > 0 {
+        // A requirement (an editable one when the options have `-e`), hashed when valid.
+        let valid = || matches!(parse_line(line), LineKind::Requirement(_));
+        return if !options.hashes.is_empty() && valid() {
+            LineSketch::HashedRequirement
+        } else {
+            LineSketch::Other
+        };
+    }
+    if !options.editables.is_empty() {
+        // `-e TARGET` alone: an editable requirement, which never has hashes.
+        return LineSketch::Other;
+    }
+    match parse_line(line) {
+        LineKind::Include {
+            constraint,
+            target,
+            target_span,
+        } => LineSketch::Include {
+            constraint,
+            target,
+            target_span,
+        },
+        LineKind::Options {
+            require_hashes: true,
+        } => LineSketch::RequireHashes,
+        _ => LineSketch::Other,
     }
 }
 
