@@ -87,20 +87,70 @@ impl Violation {
     }
 }
 
-/// A message or a hint: one pointer (an `Arc<str>` is two), shared by the findings that
-/// say the same thing ([`Interner`]).
-pub type Text = Arc<Box<str>>;
+/// What a finding says: its message (what this dereferences to and displays as) and its
+/// hint, behind one pointer that the findings saying the same thing share ([`Interner`]).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Message(Arc<Said>);
 
-/// One problem found in one file. Kept small (72 bytes): the file (path and text) is one
-/// pointer shared with the other findings of the file, and message and hint are shared with
-/// the findings that say the same thing ([`Interner`]), so a run with millions of findings
-/// stays small.
+#[derive(PartialEq, Eq, Hash)]
+struct Said {
+    text: Box<str>,
+    hint: Option<Box<str>>,
+}
+
+impl Message {
+    pub fn new(text: impl Into<String>, hint: Option<Box<str>>) -> Self {
+        Self(Arc::new(Said {
+            text: text.into().into_boxed_str(),
+            hint,
+        }))
+    }
+
+    /// How to resolve the problem, when there is more to say than the message.
+    pub fn hint(&self) -> Option<&str> {
+        self.0.hint.as_deref()
+    }
+
+    /// Whether both are one shared allocation.
+    pub fn is_shared_with(&self, other: &Message) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for Message {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0.text
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.hint() {
+            Some(hint) => write!(f, "{:?} (hint: {hint:?})", &**self),
+            None => fmt::Debug::fmt(&**self, f),
+        }
+    }
+}
+
+/// One problem found in one file. Kept small (64 bytes): the file (path and text) is one
+/// pointer shared with the other findings of the file, and message and hint one pointer
+/// shared with the findings that say the same thing ([`Interner`]), so a run with millions
+/// of findings stays small.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// The rule; displayed and serialized as its code (`PD101`).
     pub code: Rule,
     pub level: Level,
-    pub message: Text,
+    /// The message; its hint is [`Finding::hint`].
+    pub message: Message,
     /// The file: dereferences to (and displays as) its display path (relative to the
     /// working directory where possible).
     pub path: FileRef,
@@ -109,7 +159,6 @@ pub struct Finding {
     pub column: u32,
     pub end_line: u32,
     pub end_column: u32,
-    pub hint: Option<Text>,
     /// The edits that would resolve it, when the rule can make them (see [`crate::fix`]).
     /// Boxed: few findings have one, and every finding would pay for its size.
     pub fix: Option<Box<Fix>>,
@@ -124,14 +173,13 @@ impl Finding {
         Self {
             code,
             level: code.default_level(),
-            message: Arc::new(message.into().into_boxed_str()),
+            message: Message::new(message, None),
             path: source.file_ref().clone(),
             span,
             line,
             column,
             end_line,
             end_column,
-            hint: None,
             fix: None,
         }
     }
@@ -141,13 +189,16 @@ impl Finding {
             Cow::Borrowed(hint) => Box::from(hint),
             Cow::Owned(hint) => hint.into_boxed_str(),
         };
-        self.hint = Some(Arc::new(hint));
+        match Arc::get_mut(&mut self.message.0) {
+            Some(said) => said.hint = Some(hint),
+            None => self.message = Message::new(&*self.message, Some(hint)),
+        }
         self
     }
 
-    /// The hint, when there is one.
+    /// How to resolve it, when there is more to say than the message.
     pub fn hint(&self) -> Option<&str> {
-        self.hint.as_deref().map(|hint| &**hint)
+        self.message.hint()
     }
 
     /// Attaches a fix. Only rules whose implementation declares a fix availability other
@@ -181,26 +232,16 @@ const INTERNED_MAX: usize = 1 << 16;
 /// packages keeps 1,000 messages, not 3,000,000. Up to [`INTERNED_MAX`] distinct texts.
 #[derive(Debug, Default)]
 pub struct Interner {
-    texts: rustc_hash::FxHashSet<Text>,
+    said: rustc_hash::FxHashSet<Message>,
 }
 
 impl Interner {
-    /// The shared copy of `text`, remembered when there is room.
-    pub fn share(&mut self, text: &Text) -> Text {
-        if let Some(shared) = self.texts.get(text) {
-            return shared.clone();
-        }
-        if self.texts.len() < INTERNED_MAX {
-            self.texts.insert(text.clone());
-        }
-        text.clone()
-    }
-
-    /// `finding` with its message and hint shared.
+    /// `finding` with its message and hint shared, remembered when there is room.
     pub fn intern(&mut self, finding: &mut Finding) {
-        finding.message = self.share(&finding.message);
-        if let Some(hint) = &finding.hint {
-            finding.hint = Some(self.share(hint));
+        if let Some(shared) = self.said.get(&finding.message) {
+            finding.message = shared.clone();
+        } else if self.said.len() < INTERNED_MAX {
+            self.said.insert(finding.message.clone());
         }
     }
 }
@@ -211,7 +252,7 @@ mod tests {
 
     #[test]
     fn findings_stay_small() {
-        assert!(std::mem::size_of::<Finding>() <= 72);
+        assert!(std::mem::size_of::<Finding>() <= 64);
     }
 
     #[test]
@@ -223,9 +264,9 @@ mod tests {
         let (mut a, mut b) = (make(Span::new(0, 1)), make(Span::new(2, 3)));
         interner.intern(&mut a);
         interner.intern(&mut b);
-        assert!(Arc::ptr_eq(&a.message, &b.message));
+        assert!(a.message.is_shared_with(&b.message));
         assert_eq!(
-            (&**b.message, b.hint(), b.source_line()),
+            (&*b.message, b.hint(), b.source_line()),
             ("same", Some("hint"), "b")
         );
     }

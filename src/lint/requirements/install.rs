@@ -579,7 +579,7 @@ mod tests {
         let messages: Vec<&str> = install
             .include_findings
             .iter()
-            .map(|f| &**f.message)
+            .map(|f| &*f.message)
             .collect();
         assert_eq!(messages, ["include cycle: a.txt → b.txt → c.txt → a.txt"]);
     }
