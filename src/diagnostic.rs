@@ -168,12 +168,17 @@ impl Finding {
     /// A finding at `span` of `source`; its level comes from the registry until
     /// configuration overrides it.
     pub fn new(code: Rule, source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
+        Self::saying(code, source, span, Message::new(message, None))
+    }
+
+    /// A finding at `span` of `source` that says `message` (shared with other findings).
+    pub fn saying(code: Rule, source: &SourceFile, span: Span, message: Message) -> Self {
         let (line, column) = source.line_col(span.start);
         let (end_line, end_column) = source.line_col(span.end.max(span.start));
         Self {
             code,
             level: code.default_level(),
-            message: Message::new(message, None),
+            message,
             path: source.file_ref().clone(),
             span,
             line,

@@ -61,6 +61,7 @@ pub fn lint_install(install: &Install, settings: &Settings) -> Vec<Finding> {
     let mut conflicts = Vec::new();
     let mut pins = Pins::default();
     let mut interner = Interner::default();
+    let mut verdicts = rules::Verdicts::default();
     // Per member: whether its template markup was reported (once per file, not per line).
     let mut template_reported = vec![false; install.members.len()];
     let mut line_findings = Vec::new();
@@ -109,7 +110,7 @@ pub fn lint_install(install: &Install, settings: &Settings) -> Vec<Finding> {
                     install,
                     settings,
                 };
-                rules::check_line(&ctx, &mut line_findings);
+                rules::check_line(&ctx, &mut verdicts, &mut line_findings);
                 if let (Some(name), Some(version)) =
                     (&parsed.normalized_name, parsed.exact_version())
                 {
