@@ -179,8 +179,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
 
     let stdout = io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    // A large buffer: a report of millions of findings is gigabytes, written in few calls.
-    let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
+    let mut out = io::BufWriter::new(stdout.lock());
     render_with_errors(
         args.format,
         &outcome.findings,
