@@ -503,7 +503,15 @@ fn the_write_up_end_to_end_through_the_cli() {
     // 5. commit: the image has the fix, eventlet 0.20.0 and the labels.
     let committed_ref = format!("{}-hotfix-{SLUG}", image.0);
     let committed = ImageGuard(committed_ref.clone());
+    // The engine pauses a container while it commits it (Docker's default): a witness
+    // measures what the service's users see meanwhile (printed, not judged).
+    let witness = Witness::start(svc.port);
     let out = hf.ok(&["commit", &c]);
+    let seen = witness.stop();
+    println!(
+        "commit: the test's witness during it: sent {}, answers {:?}, failed {}, longest gap {} ms",
+        seen.sent, seen.by_status, seen.failed, seen.longest_gap_ms
+    );
     assert!(out.contains(&committed_ref), "{out}");
     let inspect = docker(&[
         "image",
@@ -561,8 +569,9 @@ fn the_write_up_end_to_end_through_the_cli() {
     std::fs::write(r.join("notes.txt"), "untracked\n").unwrap();
     let head_before = git(r, &["rev-parse", "HEAD"]);
     let status_before = git(r, &["status", "--porcelain"]);
-    let out = hf.ok(&["export", &c, "--repo", &r.to_string_lossy()]);
-    println!("export:\n{out}");
+    let (code, out, err) = hf.run(&["export", &c, "--repo", &r.to_string_lossy()]);
+    assert_eq!(code, 0, "export:\n{out}\n{err}");
+    println!("export:\n{out}{err}");
     let branch = format!("hotfix-{SLUG}");
     assert!(out.contains(&branch), "{out}");
     assert_eq!(
@@ -570,6 +579,7 @@ fn the_write_up_end_to_end_through_the_cli() {
         FIXED_APP.trim_end()
     );
     let reqs = git(r, &["show", &format!("{branch}:requirements.txt")]);
+    println!("requirements.txt on {branch}:\n{reqs}");
     assert!(reqs.lines().any(|l| l == "eventlet==0.20.0"), "{reqs}");
     assert_eq!(git(r, &["rev-parse", &format!("{branch}~1")]), head_before);
     assert_eq!(git(r, &["rev-parse", "HEAD"]), head_before);
