@@ -74,6 +74,11 @@ pub struct CommitArgs {
     /// The new image's reference (`repository[:tag]`).
     #[arg(value_name = "REF")]
     pub reference: Option<String>,
+    /// Do not freeze the container while the engine copies its filesystem (the default, as
+    /// `docker commit`, pauses it: requests wait, for a second or more on a big container).
+    /// Unpaused, a file written during the commit may be caught half-written.
+    #[arg(long)]
+    pub no_pause: bool,
     /// Take over the lock of a process that died.
     #[arg(long)]
     pub break_lock: bool,
@@ -294,9 +299,13 @@ pub fn commit(opts: &HotfixOpts, args: CommitArgs) -> anyhow::Result<u8> {
         let engine = Engine::connect(opts.timeout).await?;
         let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
         say_one_of_group(&open, "commit")?;
-        let made =
-            crate::hotfix::commit::commit(&engine, &mut open.journal, args.reference.as_deref())
-                .await;
+        let made = crate::hotfix::commit::commit(
+            &engine,
+            &mut open.journal,
+            args.reference.as_deref(),
+            !args.no_pause,
+        )
+        .await;
         anyhow::Ok((
             made,
             open.journal.header().id.clone(),

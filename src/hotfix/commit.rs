@@ -297,6 +297,7 @@ pub async fn commit<A: EngineApi>(
     engine: &Engine<A>,
     journal: &mut Journal,
     reference: Option<&str>,
+    pause: bool,
 ) -> Result<Committed, CommitError> {
     refuse_unfinished(journal, "commit").map_err(CommitError::Unfinished)?;
     let header = journal.header().clone();
@@ -321,6 +322,7 @@ pub async fn commit<A: EngineApi>(
             &image.tag,
             labels.clone(),
             &comment,
+            pause,
         )
         .await
     {
@@ -407,7 +409,7 @@ mod tests {
                 serde_json::json!({"changes": [{"name": "eventlet", "before": "0.20.1", "after": "0.20.0"}]}),
             )
             .unwrap();
-        let made = commit(&engine, &mut journal, None).await.unwrap();
+        let made = commit(&engine, &mut journal, None, true).await.unwrap();
         assert_eq!(
             made.image.to_string(),
             "my_prod_service:v1.0.0-hotfix-cause-a-problem-flag"
@@ -442,7 +444,7 @@ mod tests {
                 new_sha256: "x".into(),
             })
             .unwrap();
-        let err = commit(&engine, &mut journal, Some("app:fix"))
+        let err = commit(&engine, &mut journal, Some("app:fix"), true)
             .await
             .unwrap_err()
             .to_string();
