@@ -2,7 +2,7 @@
 
 use crate::fix::Fix;
 use crate::registry::Rule;
-use crate::source::SourceFile;
+use crate::source::{FileRef, SourceFile};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::fmt;
@@ -77,7 +77,9 @@ impl Violation {
     /// The finding at `span` of `source`.
     pub fn at(self, source: &SourceFile, span: Span) -> Finding {
         let mut finding = Finding::new(self.rule, source, span, self.message);
-        finding.hint = self.hint.map(|hint| Arc::from(&*hint));
+        if let Some(hint) = self.hint {
+            finding = finding.with_hint(hint);
+        }
         match self.fix {
             Some(fix) => finding.with_fix(fix),
             None => finding,
@@ -85,26 +87,78 @@ impl Violation {
     }
 }
 
-/// One problem found in one file. Path and file text are shared with the other findings
-/// of the same file, and message and hint with the findings that say the same thing
-/// ([`Interner`]), so a run with millions of findings stays small.
+/// What a finding says: its message (what this dereferences to and displays as) and its
+/// hint, behind one pointer that the findings saying the same thing share ([`Interner`]).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Message(Arc<Said>);
+
+#[derive(PartialEq, Eq, Hash)]
+struct Said {
+    text: Box<str>,
+    hint: Option<Box<str>>,
+}
+
+impl Message {
+    pub fn new(text: impl Into<String>, hint: Option<Box<str>>) -> Self {
+        Self(Arc::new(Said {
+            text: text.into().into_boxed_str(),
+            hint,
+        }))
+    }
+
+    /// How to resolve the problem, when there is more to say than the message.
+    pub fn hint(&self) -> Option<&str> {
+        self.0.hint.as_deref()
+    }
+
+    /// Whether both are one shared allocation.
+    pub fn is_shared_with(&self, other: &Message) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for Message {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0.text
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl fmt::Debug for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.hint() {
+            Some(hint) => write!(f, "{:?} (hint: {hint:?})", &**self),
+            None => fmt::Debug::fmt(&**self, f),
+        }
+    }
+}
+
+/// One problem found in one file. Kept small (64 bytes): the file (path and text) is one
+/// pointer shared with the other findings of the file, and message and hint one pointer
+/// shared with the findings that say the same thing ([`Interner`]), so a run with millions
+/// of findings stays small.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     /// The rule; displayed and serialized as its code (`PD101`).
     pub code: Rule,
     pub level: Level,
-    pub message: Arc<str>,
-    /// Display path of the file (relative to the working directory where possible).
-    pub path: Arc<str>,
+    /// The message; its hint is [`Finding::hint`].
+    pub message: Message,
+    /// The file: dereferences to (and displays as) its display path (relative to the
+    /// working directory where possible).
+    pub path: FileRef,
     pub span: Span,
     pub line: u32,
     pub column: u32,
     pub end_line: u32,
     pub end_column: u32,
-    /// The file's text and where the finding's first line sits in it, for rendering.
-    text: Arc<str>,
-    line_range: (u32, u32),
-    pub hint: Option<Arc<str>>,
     /// The edits that would resolve it, when the rule can make them (see [`crate::fix`]).
     /// Boxed: few findings have one, and every finding would pay for its size.
     pub fix: Option<Box<Fix>>,
@@ -114,28 +168,42 @@ impl Finding {
     /// A finding at `span` of `source`; its level comes from the registry until
     /// configuration overrides it.
     pub fn new(code: Rule, source: &SourceFile, span: Span, message: impl Into<String>) -> Self {
+        Self::saying(code, source, span, Message::new(message, None))
+    }
+
+    /// A finding at `span` of `source` that says `message` (shared with other findings).
+    pub fn saying(code: Rule, source: &SourceFile, span: Span, message: Message) -> Self {
         let (line, column) = source.line_col(span.start);
         let (end_line, end_column) = source.line_col(span.end.max(span.start));
         Self {
             code,
             level: code.default_level(),
-            message: Arc::from(Into::<String>::into(message)),
-            path: source.display.clone(),
+            message,
+            path: source.file_ref().clone(),
             span,
             line,
             column,
             end_line,
             end_column,
-            text: source.text.clone(),
-            line_range: source.line_range(line),
-            hint: None,
             fix: None,
         }
     }
 
     pub fn with_hint(mut self, hint: impl Into<Cow<'static, str>>) -> Self {
-        self.hint = Some(Arc::from(&*hint.into()));
+        let hint: Box<str> = match hint.into() {
+            Cow::Borrowed(hint) => Box::from(hint),
+            Cow::Owned(hint) => hint.into_boxed_str(),
+        };
+        match Arc::get_mut(&mut self.message.0) {
+            Some(said) => said.hint = Some(hint),
+            None => self.message = Message::new(&*self.message, Some(hint)),
+        }
         self
+    }
+
+    /// How to resolve it, when there is more to say than the message.
+    pub fn hint(&self) -> Option<&str> {
+        self.message.hint()
     }
 
     /// Attaches a fix. Only rules whose implementation declares a fix availability other
@@ -152,19 +220,12 @@ impl Finding {
 
     /// The text of the line the finding starts on, without its line ending.
     pub fn source_line(&self) -> &str {
-        let (start, end) = self.line_range;
-        self.text.get(start as usize..end as usize).unwrap_or("")
+        self.path.line_at(self.span.start)
     }
 
     /// Sort key: path, position, code, message.
     pub fn sort_key(&self) -> (&str, u32, u32, Rule, &str) {
-        (
-            &*self.path,
-            self.line,
-            self.column,
-            self.code,
-            &self.message,
-        )
+        (&self.path, self.line, self.column, self.code, &self.message)
     }
 }
 
@@ -176,26 +237,42 @@ const INTERNED_MAX: usize = 1 << 16;
 /// packages keeps 1,000 messages, not 3,000,000. Up to [`INTERNED_MAX`] distinct texts.
 #[derive(Debug, Default)]
 pub struct Interner {
-    texts: rustc_hash::FxHashSet<Arc<str>>,
+    said: rustc_hash::FxHashSet<Message>,
 }
 
 impl Interner {
-    /// The shared copy of `text`, remembered when there is room.
-    pub fn share(&mut self, text: &Arc<str>) -> Arc<str> {
-        if let Some(shared) = self.texts.get(text) {
-            return shared.clone();
+    /// `finding` with its message and hint shared, remembered when there is room.
+    pub fn intern(&mut self, finding: &mut Finding) {
+        if let Some(shared) = self.said.get(&finding.message) {
+            finding.message = shared.clone();
+        } else if self.said.len() < INTERNED_MAX {
+            self.said.insert(finding.message.clone());
         }
-        if self.texts.len() < INTERNED_MAX {
-            self.texts.insert(text.clone());
-        }
-        text.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_stay_small() {
+        assert!(std::mem::size_of::<Finding>() <= 64);
     }
 
-    /// `finding` with its message and hint shared.
-    pub fn intern(&mut self, finding: &mut Finding) {
-        finding.message = self.share(&finding.message);
-        if let Some(hint) = &finding.hint {
-            finding.hint = Some(self.share(hint));
-        }
+    #[test]
+    fn equal_messages_and_hints_are_shared() {
+        let source = SourceFile::new("r.txt", "r.txt", "a\nb\n");
+        let make =
+            |span| Finding::new(Rule::UnpinnedRequirement, &source, span, "same").with_hint("hint");
+        let mut interner = Interner::default();
+        let (mut a, mut b) = (make(Span::new(0, 1)), make(Span::new(2, 3)));
+        interner.intern(&mut a);
+        interner.intern(&mut b);
+        assert!(a.message.is_shared_with(&b.message));
+        assert_eq!(
+            (&*b.message, b.hint(), b.source_line()),
+            ("same", Some("hint"), "b")
+        );
     }
 }

@@ -20,9 +20,90 @@ pub struct SourceFile {
     pub had_bom: bool,
     /// How the bytes on disk were decoded (kept when rewriting).
     pub encoding: Encoding,
+    /// `display` and `text` behind one pointer, for findings ([`FileRef`]).
+    shared: FileRef,
     /// Bytes that were not valid in the encoding became replacement characters: the text is
     /// not the file, so it is never written back.
     pub lossy: bool,
+}
+
+/// What a finding keeps of its file, one pointer shared by all its findings: the path
+/// shown to the user (what it dereferences to and displays as) and the text, to show the
+/// line a finding is on. Compared, ordered and hashed as the path.
+#[derive(Clone)]
+pub struct FileRef(Arc<(Arc<str>, Arc<str>)>);
+
+impl FileRef {
+    /// The path shown, shared.
+    pub fn display(&self) -> &Arc<str> {
+        &self.0 .0
+    }
+
+    /// The file's text.
+    pub fn text(&self) -> &str {
+        &self.0 .1
+    }
+
+    /// The line around byte `offset`, without its line ending.
+    pub fn line_at(&self, offset: usize) -> &str {
+        let text = self.text();
+        let bytes = text.as_bytes();
+        let offset = offset.min(bytes.len());
+        let start = memchr::memrchr(b'\n', &bytes[..offset]).map_or(0, |i| i + 1);
+        let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |i| start + i);
+        text.get(start..end)
+            .unwrap_or("")
+            .trim_end_matches(['\n', '\r'])
+    }
+}
+
+impl std::ops::Deref for FileRef {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.display()
+    }
+}
+
+impl std::fmt::Display for FileRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl std::fmt::Debug for FileRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl PartialEq for FileRef {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || **self == **other
+    }
+}
+
+impl Eq for FileRef {}
+
+impl PartialOrd for FileRef {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for FileRef {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return std::cmp::Ordering::Equal;
+        }
+        (**self).cmp(&**other)
+    }
+}
+
+impl std::hash::Hash for FileRef {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state);
+    }
 }
 
 /// The encodings pip's `auto_decode` recognizes by byte order mark or coding line.
@@ -49,10 +130,13 @@ impl SourceFile {
         let mut line_starts = Vec::with_capacity(text.len() / 24 + 1);
         line_starts.push(0);
         line_starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1));
+        let display: Arc<str> = Arc::from(display.as_ref());
+        let text: Arc<str> = Arc::from(text);
         Self {
             path: path.into(),
-            display: Arc::from(display.as_ref()),
-            text: Arc::from(text),
+            shared: FileRef(Arc::new((display.clone(), text.clone()))),
+            display,
+            text,
             line_starts,
             had_bom,
             encoding: Encoding::Utf8,
@@ -126,6 +210,11 @@ impl SourceFile {
         self.encode(&crate::fix::apply(&self.text, edits)?)
     }
 
+    /// The display path and text, shared (what a finding keeps of its file).
+    pub fn file_ref(&self) -> &FileRef {
+        &self.shared
+    }
+
     /// 1-based line and column (in Unicode scalar values) of a byte offset.
     pub fn line_col(&self, byte: usize) -> (u32, u32) {
         let byte = byte.min(self.text.len());
@@ -156,13 +245,6 @@ impl SourceFile {
             .get(start..end)
             .unwrap_or("")
             .trim_end_matches(['\n', '\r'])
-    }
-
-    /// Byte range of a 1-based line without its line ending.
-    pub fn line_range(&self, line: u32) -> (u32, u32) {
-        let start = self.line_start(line);
-        let end = start + self.line_text(line).len();
-        (start as u32, end as u32)
     }
 
     /// Byte offset where a 1-based line starts.

@@ -198,7 +198,9 @@ impl Service {
     }
 
     /// Every file and link under /opt/venv (sha256 or target, mode, owner, mtime) and every
-    /// folder (mode, owner): what a rollback must give back exactly.
+    /// folder (mode, owner): what a rollback must give back exactly. Left out: the bytecode
+    /// caches of pip's own modules, which Python rewrites whenever pip runs and finds one
+    /// stale (the interpreter running the tool, not the hotfix: no rollback can avoid it).
     fn venv_state(&self) -> BTreeMap<String, String> {
         let script = "import hashlib, json, os\n\
              out = {}\n\
@@ -208,6 +210,8 @@ impl Service {
                      out[os.path.join(root, d) + '/'] = '%o %d:%d' % (st.st_mode, st.st_uid, st.st_gid)\n \
                  for f in files:\n  \
                      p = os.path.join(root, f)\n  \
+                     if '/site-packages/pip/' in p and '/__pycache__/' in p:\n   \
+                         continue\n  \
                      st = os.lstat(p)\n  \
                      what = os.readlink(p) if os.path.islink(p) else hashlib.sha256(open(p, 'rb').read()).hexdigest()\n  \
                      out[p] = '%s %o %d:%d %d' % (what, st.st_mode, st.st_uid, st.st_gid, int(st.st_mtime))\n\
@@ -397,6 +401,8 @@ fn export_carries_the_fix_to_a_branch_without_touching_the_checkout() {
         "FROM python:3.11\nWORKDIR /srv\nCOPY . /srv\n",
     )
     .unwrap();
+    // A link out of the repository: export never writes through it.
+    std::os::unix::fs::symlink("/tmp", r.join("outside")).unwrap();
     git(r, &["add", "-A"]);
     git(r, &["commit", "-q", "-m", "v1.0.0"]);
     let built_from = git(r, &["rev-parse", "HEAD"]);
@@ -479,6 +485,23 @@ fn export_carries_the_fix_to_a_branch_without_touching_the_checkout() {
         err.contains("/app/app.py") && err.contains("--map"),
         "{err}"
     );
+    assert!(
+        git(&r2, &["branch", "--list", branch]).is_empty(),
+        "no branch on an error"
+    );
+    let (code, _, err) = svc.hotfix(&[
+        "export",
+        svc.name(),
+        "--repo",
+        &r2s,
+        "--dockerfile",
+        "Dockerfile.srv",
+        "--map",
+        "/app=outside",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("symbolic link"), "{err}");
+    assert!(std::fs::read("/tmp/app.py").map_or(true, |b| b != FIXED));
     assert!(
         git(&r2, &["branch", "--list", branch]).is_empty(),
         "no branch on an error"
@@ -681,4 +704,61 @@ fn sigkill_while_pip_runs_then_rollback_waits_for_pip_and_restores() {
     assert_eq!(svc.version("eventlet"), "0.20.1");
     assert_same(&tree, &svc.venv_state(), "the venv after rollback");
     assert_eq!(svc.wheel_folders(), "");
+}
+
+/// A copy of `wheel` in `dir` whose last `.py` member is damaged (one byte of its compressed
+/// data flipped): pip reads its metadata in the dry run, and fails while installing it.
+fn damaged_wheel(wheel: &Path, dir: &Path) -> PathBuf {
+    let out = dir.join(wheel.file_name().unwrap());
+    let script = "import sys, zipfile\n\
+        src, dst = sys.argv[1], sys.argv[2]\n\
+        data = bytearray(open(src, 'rb').read())\n\
+        z = zipfile.ZipFile(src)\n\
+        info = [i for i in z.infolist() if i.filename.endswith('.py')][-1]\n\
+        # The local header's own extra length (bytes 28-29), not the central directory's.\n\
+        n = int.from_bytes(data[info.header_offset + 28:info.header_offset + 30], 'little')\n\
+        start = info.header_offset + 30 + len(info.filename.encode()) + n\n\
+        data[start + info.compress_size // 2] ^= 0xFF\n\
+        open(dst, 'wb').write(data)\n";
+    run(Command::new("python3")
+        .args(["-c", script])
+        .arg(wheel)
+        .arg(&out));
+    out
+}
+
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn pip_failing_half_way_through_the_install_leaves_the_container_as_the_journal_says() {
+    require_docker();
+    let image = service_image(&[]);
+    let svc = Service::new(&image.0);
+    let tree = svc.venv_state();
+    svc.start("a damaged wheel");
+    let good = std::fs::read_dir(all_wheels())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().contains("eventlet-0.20.0-"))
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let bad = damaged_wheel(&good, tmp.path());
+    let (code, out, err) = svc.hotfix(&["pin", svc.name(), "--wheel", &bad.to_string_lossy()]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(
+        err.contains("pip failed") && err.contains("marked failed"),
+        "{err}"
+    );
+    // pip put back what it had uninstalled; the journal says the install failed.
+    assert!(err.contains("nothing changed"), "{err}");
+    assert_eq!(svc.version("eventlet"), "0.20.1");
+    assert_same(&tree, &svc.venv_state(), "the venv after pip failed");
+    assert_eq!(svc.wheel_folders(), "");
+    let status = svc.ok(&["status", svc.name(), "--format", "json"]);
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    let steps = status["hotfixes"][0]["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 2, "{status}");
+    assert_eq!(steps[1]["state"], "failed", "{status}");
+    let (code, out, err) = svc.hotfix(&["rollback", svc.name(), "--no-reload"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_same(&tree, &svc.venv_state(), "the venv after rollback");
 }

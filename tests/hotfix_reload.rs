@@ -581,3 +581,32 @@ fn a_reload_killed_at_any_boundary_is_reported_and_rolled_back() {
         "two boundaries in a reload: after the intent, before done"
     );
 }
+
+/// Bad `--check` input is refused before anything is touched (no engine needed), exit 2.
+#[test]
+fn a_bad_check_url_is_exit_2_naming_it() {
+    let state = tempfile::tempdir().unwrap();
+    let s = state.path().to_str().unwrap();
+    for (url, says) in [
+        ("https://127.0.0.1/", "only http:// URLs"),
+        ("http://127.0.0.1:99999/", "bad port"),
+        ("http://user:pw@127.0.0.1/", "credentials"),
+    ] {
+        let (code, out, err) =
+            support::pindrift(&["hotfix", "--state-dir", s, "reload", "web", "--check", url]);
+        assert_eq!(code, 2, "{url}: {out}{err}");
+        assert!(err.contains(url) && err.contains(says), "{url}: {err}");
+    }
+    let (code, _, err) = support::pindrift(&[
+        "hotfix",
+        "--state-dir",
+        s,
+        "reload",
+        "web",
+        "--check",
+        "http://127.0.0.1/",
+        "--check-timeout=0",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--check-timeout"), "{err}");
+}

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 
 use super::{hotfix_group, hotfix_keep, hotfix_reload, EXIT_ERROR, EXIT_FINDINGS};
 use crate::docker::{Engine, EngineApi};
-use crate::hotfix::journal::{ContainerRecord, Header, Journal};
+use crate::hotfix::journal::{Action, ContainerRecord, Header, Journal, StepId};
 use crate::hotfix::rollback::FileUndo;
 use crate::hotfix::status::{self, HotfixStatus, LockState};
 use crate::hotfix::{
@@ -646,6 +646,11 @@ async fn rollback(opts: &HotfixOpts, args: RollbackArgs) -> Result<u8> {
     }
     let report = rollback::rollback(&engine, &mut hotfix, !args.no_reload).await?;
     let id = hotfix.id().to_string();
+    let dists: Vec<String> = report
+        .dists
+        .iter()
+        .map(|step| undone_dists(&hotfix, *step))
+        .collect();
     hotfix.release()?;
     let mut out = io::stdout().lock();
     for (path, undo) in &report.files {
@@ -659,8 +664,8 @@ async fn rollback(opts: &HotfixOpts, args: RollbackArgs) -> Result<u8> {
         };
         writeln!(out, "{path}: {what}")?;
     }
-    for step in &report.dists {
-        writeln!(out, "packages of step {step}: restored")?;
+    for line in &dists {
+        writeln!(out, "{line}")?;
     }
     for v in &report.verified {
         if v.differences.is_empty() {
@@ -728,5 +733,29 @@ pub async fn interrupted() -> &'static str {
             _ = term.recv() => "SIGTERM",
         },
         _ => std::future::pending().await,
+    }
+}
+
+/// What undoing a `PipInstall` step did, in the words of that step: the wheels copied in are
+/// gone again, or the saved distributions are back (their versions verified by the undo).
+fn undone_dists(hotfix: &Hotfix, step: StepId) -> String {
+    let action = hotfix
+        .journal
+        .steps()
+        .iter()
+        .find(|s| s.id == step)
+        .map(|s| &s.action);
+    match action {
+        Some(Action::PipInstall {
+            env_key,
+            specs,
+            wheels_dir: Some(dir),
+            ..
+        }) if specs.is_empty() => format!("step {step}: wheels {dir} for {env_key} removed"),
+        Some(Action::PipInstall { env_key, specs, .. }) => format!(
+            "step {step}: {} in {env_key} undone (saved files put back, versions verified)",
+            specs.join(" ")
+        ),
+        _ => format!("step {step}: packages restored"),
     }
 }

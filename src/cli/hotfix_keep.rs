@@ -48,6 +48,9 @@ pub struct PinArgs {
     /// Let pip change a system environment marked EXTERNALLY-MANAGED (PEP 668).
     #[arg(long)]
     pub break_system_packages: bool,
+    /// Take over the lock of a process that died.
+    #[arg(long)]
+    pub break_lock: bool,
 }
 
 const PIN_HELP: &str = "\
@@ -71,6 +74,14 @@ pub struct CommitArgs {
     /// The new image's reference (`repository[:tag]`).
     #[arg(value_name = "REF")]
     pub reference: Option<String>,
+    /// Do not freeze the container while the engine copies its filesystem (the default, as
+    /// `docker commit`, pauses it: requests wait, for a second or more on a big container).
+    /// Unpaused, a file written during the commit may be caught half-written.
+    #[arg(long)]
+    pub no_pause: bool,
+    /// Take over the lock of a process that died.
+    #[arg(long)]
+    pub break_lock: bool,
 }
 
 /// Carry the fix back to a git repository, on a new branch `hotfix-<slug>`.
@@ -98,6 +109,9 @@ pub struct ExportArgs {
     /// hotfix pinned packages in, else the only one).
     #[arg(long, value_name = "KEY")]
     pub python_env: Option<String>,
+    /// Take over the lock of a process that died.
+    #[arg(long)]
+    pub break_lock: bool,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -109,13 +123,33 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// The active hotfix of a running container, its process lock taken.
+/// With `break_lock`, the lock of a process that died is taken over (and said so).
 async fn open_active(
     opts: &HotfixOpts,
     engine: &Engine,
     container: &str,
+    break_lock: bool,
 ) -> Result<Hotfix, HotfixError> {
     let state = StateDir::resolve(opts.state_dir.as_deref())?;
-    let (hotfix, _) = Hotfix::open_running(engine, &state, container, LockMode::Take).await?;
+    let mode = if break_lock {
+        LockMode::TakeOverDead
+    } else {
+        LockMode::Take
+    };
+    let (hotfix, _) = Hotfix::open_running(engine, &state, container, mode).await?;
+    if let Some(h) = &hotfix.took_over {
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "pindrift: hotfix {}: took over the lock of pid {} on {}, which died{}",
+            hotfix.id(),
+            h.pid,
+            h.host,
+            match crate::hotfix::unfinished_step(&hotfix.journal) {
+                Some(s) => format!(" during {s}"),
+                None => String::new(),
+            }
+        );
+    }
     Ok(hotfix)
 }
 
@@ -158,8 +192,17 @@ pub fn pin(opts: &HotfixOpts, args: PinArgs) -> anyhow::Result<u8> {
     let grouped = rt.block_on(async {
         let engine = Engine::connect(opts.timeout).await?;
         let state = StateDir::resolve(opts.state_dir.as_deref())?;
-        let (open, facts) =
-            Hotfix::open_running(&engine, &state, &args.container, LockMode::Take).await?;
+        let (open, facts) = Hotfix::open_running(
+            &engine,
+            &state,
+            &args.container,
+            if args.break_lock {
+                LockMode::TakeOverDead
+            } else {
+                LockMode::Take
+            },
+        )
+        .await?;
         match super::hotfix_group::for_change(&state, &open, &facts, "pin")? {
             Some(group) => {
                 open.release()?;
@@ -183,7 +226,7 @@ pub fn pin(opts: &HotfixOpts, args: PinArgs) -> anyhow::Result<u8> {
     }
     let result = rt.block_on(async {
         let engine = Engine::connect(opts.timeout).await?;
-        let mut open = open_active(opts, &engine, &args.container).await?;
+        let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
         let outcome = crate::hotfix::packages::pin(&engine, &mut open.journal, &request).await;
         anyhow::Ok((outcome, open.journal.header().id.clone()))
     });
@@ -255,11 +298,15 @@ pub fn commit(opts: &HotfixOpts, args: CommitArgs) -> anyhow::Result<u8> {
     let rt = runtime()?;
     let result = rt.block_on(async {
         let engine = Engine::connect(opts.timeout).await?;
-        let mut open = open_active(opts, &engine, &args.container).await?;
+        let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
         say_one_of_group(&open, "commit")?;
-        let made =
-            crate::hotfix::commit::commit(&engine, &mut open.journal, args.reference.as_deref())
-                .await;
+        let made = crate::hotfix::commit::commit(
+            &engine,
+            &mut open.journal,
+            args.reference.as_deref(),
+            !args.no_pause,
+        )
+        .await;
         anyhow::Ok((
             made,
             open.journal.header().id.clone(),
@@ -312,7 +359,7 @@ pub fn export(opts: &HotfixOpts, args: ExportArgs) -> anyhow::Result<u8> {
     let rt = runtime()?;
     let result = rt.block_on(async {
         let engine = Engine::connect(opts.timeout).await?;
-        let mut open = open_active(opts, &engine, &args.container).await?;
+        let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
         say_one_of_group(&open, "export")?;
         let exported =
             crate::hotfix::export::export(&engine, &mut open.journal, &request, &settings).await;

@@ -195,6 +195,14 @@ pub fn render(out: &mut String, r: &ReloadReport) {
     );
     if let Some(c) = &r.check {
         render_check(out, c);
+        if !c.healthy && matches!(r.plan.method, reload::Method::Restart { .. }) {
+            let _ = writeln!(
+                out,
+                "  hint: a port published without a fixed host port (`-p 127.0.0.1::8000`) \
+                 gets a new one when the container restarts: `docker port {}`",
+                r.container
+            );
+        }
     }
 }
 

@@ -240,6 +240,7 @@ pub trait EngineApi: Clone + Send + Sync + 'static {
         tag: &str,
         labels: HashMap<String, String>,
         comment: &str,
+        pause: bool,
     ) -> impl Future<Output = Result<String, ApiError>> + Send;
 }
 
@@ -686,6 +687,7 @@ impl EngineApi for Bollard {
         tag: &str,
         labels: HashMap<String, String>,
         comment: &str,
+        pause: bool,
     ) -> Result<String, ApiError> {
         // The labels of the body replace the container's: start from those it has.
         let inspected = self
@@ -700,7 +702,7 @@ impl EngineApi for Bollard {
             .repo(repo)
             .tag(tag)
             .comment(comment)
-            .pause(true)
+            .pause(pause)
             .build();
         let config = ContainerConfig {
             labels: Some(all),

@@ -333,6 +333,7 @@ impl EngineApi for Fake {
         tag: &str,
         labels: HashMap<String, String>,
         comment: &str,
+        _pause: bool,
     ) -> Result<String, ApiError> {
         let mut state = self.0.lock().unwrap();
         let Some(c) = state.containers.get(container) else {

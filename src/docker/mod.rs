@@ -21,7 +21,7 @@ mod connect;
 pub mod digest;
 mod exec;
 #[cfg(test)]
-mod fake;
+pub(crate) mod fake;
 mod overlay;
 mod read;
 mod stream;

@@ -297,6 +297,7 @@ pub async fn commit<A: EngineApi>(
     engine: &Engine<A>,
     journal: &mut Journal,
     reference: Option<&str>,
+    pause: bool,
 ) -> Result<Committed, CommitError> {
     refuse_unfinished(journal, "commit").map_err(CommitError::Unfinished)?;
     let header = journal.header().clone();
@@ -321,6 +322,7 @@ pub async fn commit<A: EngineApi>(
             &image.tag,
             labels.clone(),
             &comment,
+            pause,
         )
         .await
     {
@@ -343,6 +345,116 @@ pub async fn commit<A: EngineApi>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::docker::api::NewContainer;
+    use crate::docker::fake::Fake;
+    use crate::hotfix::journal::ContainerRecord;
+    use crate::hotfix::{Header, StateDir};
+
+    const IMAGE: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+
+    /// A fake engine with one container (labelled `keep=me`) and a journal for it.
+    async fn setup(state: &std::path::Path) -> (Fake, Engine<Fake>, Journal) {
+        let fake = Fake::with_image(IMAGE, &[]);
+        let id = fake
+            .create_container(NewContainer {
+                name: "web".into(),
+                image: IMAGE.into(),
+                cmd: Vec::new(),
+                labels: HashMap::from([("keep".to_string(), "me".to_string())]),
+            })
+            .await
+            .unwrap();
+        let engine = Engine::with_api(fake.clone(), "fake://".into());
+        let state = StateDir::at(state.to_path_buf()).unwrap();
+        let header = Header::new(
+            "Cause a problem flag",
+            ContainerRecord {
+                id,
+                name: "web".into(),
+                image_id: IMAGE.into(),
+                image_ref: Some("my_prod_service:v1.0.0".into()),
+                ..Default::default()
+            },
+            1_700_000_000,
+        );
+        let journal = Journal::create(&state, header).unwrap();
+        (fake, engine, journal)
+    }
+
+    #[tokio::test]
+    async fn commit_labels_the_image_with_what_the_journal_says_and_records_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (fake, engine, mut journal) = setup(dir.path()).await;
+        let put = journal
+            .intend(Action::PutFile {
+                path: "/app/app.py".into(),
+                backup: Some("b1".into()),
+                original: None,
+                new_sha256: "x".into(),
+            })
+            .unwrap();
+        journal.done(put, serde_json::json!({})).unwrap();
+        let pip = journal
+            .intend(Action::PipInstall {
+                env_key: "venv:/opt/venv".into(),
+                python: "/opt/venv/bin/python".into(),
+                specs: vec!["eventlet==0.20.0".into()],
+                saved: Vec::new(),
+                wheels_dir: None,
+            })
+            .unwrap();
+        journal
+            .done(
+                pip,
+                serde_json::json!({"changes": [{"name": "eventlet", "before": "0.20.1", "after": "0.20.0"}]}),
+            )
+            .unwrap();
+        let made = commit(&engine, &mut journal, None, true).await.unwrap();
+        assert_eq!(
+            made.image.to_string(),
+            "my_prod_service:v1.0.0-hotfix-cause-a-problem-flag"
+        );
+        let state = fake.0.lock().unwrap();
+        let (_, image, labels, comment) = &state.commits[0];
+        assert_eq!(image, "my_prod_service:v1.0.0-hotfix-cause-a-problem-flag");
+        assert_eq!(labels["keep"], "me");
+        assert_eq!(labels[LABEL_ID], journal.header().id);
+        assert_eq!(labels[LABEL_REASON], "Cause a problem flag");
+        assert_eq!(labels[LABEL_PARENT], IMAGE);
+        assert_eq!(labels[LABEL_FILES], "[\"/app/app.py\"]");
+        assert_eq!(
+            labels[LABEL_PACKAGES],
+            "[{\"name\":\"eventlet\",\"before\":\"0.20.1\",\"after\":\"0.20.0\"}]"
+        );
+        assert!(comment.contains(&journal.header().id));
+        let last = journal.steps().last().unwrap();
+        assert!(matches!(last.action, Action::Commit { .. }));
+        assert!(matches!(&last.state, StepState::Done(v) if v["id"] == made.id.as_str()));
+    }
+
+    #[tokio::test]
+    async fn a_hotfix_with_an_unfinished_step_is_not_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (fake, engine, mut journal) = setup(dir.path()).await;
+        journal
+            .intend(Action::PutFile {
+                path: "/app/app.py".into(),
+                backup: None,
+                original: None,
+                new_sha256: "x".into(),
+            })
+            .unwrap();
+        let err = commit(&engine, &mut journal, Some("app:fix"), true)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("unfinished steps") && err.contains("step 1"),
+            "{err}"
+        );
+        assert!(fake.0.lock().unwrap().commits.is_empty());
+        assert_eq!(journal.steps().len(), 1, "nothing recorded");
+    }
 
     const ID: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 

@@ -475,6 +475,22 @@ fn carry(
     }
     for ((_, bytes, mode), (cpath, rel)) in contents.iter().zip(&mapped) {
         let full = wt.path.join(rel);
+        // A link in the repository (the file or a folder above it) would take the write
+        // out of the worktree: refused.
+        let mut walked = wt.path.clone();
+        for part in rel.components() {
+            walked.push(part);
+            if walked
+                .symlink_metadata()
+                .is_ok_and(|m| m.file_type().is_symlink())
+            {
+                return Err(ExportError::Map(format!(
+                    "{cpath}: {} in the repository is a symbolic link; not written through it \
+                     (say where the file belongs with --map CONTAINER_DIR=REPO_DIR)",
+                    walked.strip_prefix(&wt.path).unwrap_or(&walked).display()
+                )));
+            }
+        }
         if full.is_dir() {
             return Err(ExportError::Map(format!(
                 "{cpath}: maps to {}, a folder in the repository; say where it belongs with --map CONTAINER_DIR=REPO_DIR",
@@ -607,6 +623,20 @@ fn pin_requirements(
         )));
     }
     notes.extend(outcome.notes.iter().cloned());
+    for plan in &outcome.plans {
+        let file = plan
+            .path
+            .strip_prefix(wt)
+            .unwrap_or(&plan.path)
+            .display()
+            .to_string();
+        for left in plan.left.iter().filter(|l| l.why.is_unresolved()) {
+            notes.push(format!(
+                "{file}:{} `{}` not pinned: {}",
+                left.line, left.subject, left.why
+            ));
+        }
+    }
     Ok(outcome
         .plans
         .iter()

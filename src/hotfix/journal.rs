@@ -529,6 +529,17 @@ struct Replayed {
     complete_len: usize,
 }
 
+/// Replays journal bytes as [`Journal::open`] does, without a file: each step described, or
+/// the error `open` would give (named with `path` and the line). The fuzz target's entry.
+pub fn replay_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<String>, HotfixError> {
+    let replayed = replay(path, bytes)?;
+    Ok(replayed
+        .steps
+        .iter()
+        .map(|step| step.action.describe())
+        .collect())
+}
+
 fn replay(path: &Path, bytes: &[u8]) -> Result<Replayed, HotfixError> {
     let corrupt = |line: usize, reason: String| HotfixError::CorruptJournal {
         path: path.to_path_buf(),

@@ -1120,46 +1120,28 @@ pub async fn pin<A: EngineApi>(
         }
         journal.done(step, serde_json::json!({ "wheels": wheel_names }))?;
     }
-    // 2. What pip will install, dependencies included.
-    let reports = major_minor(&pip_version).is_some_and(|v| v >= REPORT_PIP);
-    let will: Vec<WillInstall> = if reports {
-        let mut cmd = pip_install(&target.python, &options);
-        cmd.extend(
-            ["--dry-run", "--quiet", "--report", "-"]
-                .iter()
-                .map(|s| s.to_string()),
-        );
-        cmd.extend(pins.iter().map(|p| p.text.clone()));
-        let out = exec(engine, &container, cmd, python_env_vars(None)).await?;
-        if out.code != 0 {
+    // 2-3. What pip will install; the files of what it changes saved. On an error the
+    // wheels copied in are removed again.
+    let prepared = prepare(
+        engine,
+        journal,
+        &container,
+        &name,
+        &target,
+        &pins,
+        &specs,
+        &options,
+        &pip_version,
+        &mut notes,
+    )
+    .await;
+    let (planned, saved) = match prepared {
+        Ok(p) => p,
+        Err(e) => {
             cleanup_wheels(engine, &container, &target.python, wheels_dir.as_deref()).await;
-            return Err(PinError::Refused(format!(
-                "pip cannot install {} in {} of container {name} (dry run, exit {}): {}; nothing was changed",
-                specs.join(" "),
-                target.env_key,
-                out.code,
-                out.tail()
-            )));
+            return Err(e);
         }
-        parse_report(&out.stdout).map_err(|message| PinError::Container {
-            what: "reading pip's dry-run report".into(),
-            container: name.clone(),
-            message,
-        })?
-    } else {
-        notes.push(format!(
-            "pip {pip_version} in {} cannot say what it would install (--report needs pip {}.{}): \
-             only the named packages were saved; dependencies pip changes are not",
-            target.env_key, REPORT_PIP.0, REPORT_PIP.1
-        ));
-        pins.iter()
-            .map(|p| WillInstall {
-                name: p.name.clone(),
-                version: p.version.clone(),
-            })
-            .collect()
     };
-    let planned = plan(&target, &will);
     if planned.is_empty() {
         cleanup_wheels(engine, &container, &target.python, wheels_dir.as_deref()).await;
         notes.push(format!(
@@ -1175,38 +1157,6 @@ pub async fn pin<A: EngineApi>(
             drift: None,
             notes,
         });
-    }
-    // 3. Save what will change, then record the step.
-    let mut saved = Vec::new();
-    // The id `intend` gives the step (the next after the highest): names its blobs.
-    let serial = journal.steps().iter().map(|s| s.id).max().unwrap_or(0) + 1;
-    for p in &planned {
-        match &p.before {
-            Some((version, metadata)) => {
-                let (bytes, files) = save_dist(engine, &container, metadata).await?;
-                let blob = format!("pip{serial}-{}-{}.tar", p.name, safe(version));
-                journal.write_blob(&blob, &bytes)?;
-                saved.push(SavedDist {
-                    name: p.name.clone(),
-                    version: version.clone(),
-                    blob,
-                    files,
-                });
-            }
-            // Not installed before: rollback removes it (an empty blob says so).
-            None => saved.push(SavedDist {
-                name: p.name.clone(),
-                version: String::new(),
-                blob: String::new(),
-                files: Vec::new(),
-            }),
-        }
-    }
-    // The folders that exist now: rollback removes only folders pip made.
-    let dirs: Dirs = helper(engine, &container, &target.python, &["dirs".into()]).await?;
-    if let Some(dirs) = dirs.dirs {
-        let bytes = serde_json::to_vec(&dirs).unwrap_or_default();
-        journal.write_blob(&dirs_blob(serial), &bytes)?;
     }
     let step = journal.intend(Action::PipInstall {
         env_key: target.env_key.clone(),
@@ -1287,6 +1237,99 @@ pub async fn pin<A: EngineApi>(
         drift: Some((Box::new(before), Box::new(after), outcome)),
         notes,
     })
+}
+
+/// Steps 2 and 3 of [`pin`]: what pip will install (its dry-run report), and the files of
+/// what it will change saved as blobs (with the folders that exist). Nothing is recorded as a
+/// step and nothing in the container changes.
+#[allow(clippy::too_many_arguments)]
+async fn prepare<A: EngineApi>(
+    engine: &Engine<A>,
+    journal: &Journal,
+    container: &str,
+    name: &str,
+    target: &Target,
+    pins: &[ExactPin],
+    specs: &[String],
+    options: &[String],
+    pip_version: &str,
+    notes: &mut Vec<String>,
+) -> Result<(Vec<Planned>, Vec<SavedDist>), PinError> {
+    // 2. What pip will install, dependencies included.
+    let reports = major_minor(pip_version).is_some_and(|v| v >= REPORT_PIP);
+    let will: Vec<WillInstall> = if reports {
+        let mut cmd = pip_install(&target.python, options);
+        cmd.extend(
+            ["--dry-run", "--quiet", "--report", "-"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        cmd.extend(pins.iter().map(|p| p.text.clone()));
+        let out = exec(engine, container, cmd, python_env_vars(None)).await?;
+        if out.code != 0 {
+            return Err(PinError::Refused(format!(
+                "pip cannot install {} in {} of container {name} (dry run, exit {}): {}; nothing was changed",
+                specs.join(" "),
+                target.env_key,
+                out.code,
+                out.tail()
+            )));
+        }
+        parse_report(&out.stdout).map_err(|message| PinError::Container {
+            what: "reading pip's dry-run report".into(),
+            container: name.to_string(),
+            message,
+        })?
+    } else {
+        notes.push(format!(
+            "pip {pip_version} in {} cannot say what it would install (--report needs pip {}.{}): \
+             only the named packages were saved; dependencies pip changes are not",
+            target.env_key, REPORT_PIP.0, REPORT_PIP.1
+        ));
+        pins.iter()
+            .map(|p| WillInstall {
+                name: p.name.clone(),
+                version: p.version.clone(),
+            })
+            .collect()
+    };
+    let planned = plan(target, &will);
+    if planned.is_empty() {
+        return Ok((planned, Vec::new()));
+    }
+    // 3. Save what will change, then record the step.
+    let mut saved = Vec::new();
+    // The id `intend` gives the step (the next after the highest): names its blobs.
+    let serial = journal.steps().iter().map(|s| s.id).max().unwrap_or(0) + 1;
+    for p in &planned {
+        match &p.before {
+            Some((version, metadata)) => {
+                let (bytes, files) = save_dist(engine, container, metadata).await?;
+                let blob = format!("pip{serial}-{}-{}.tar", p.name, safe(version));
+                journal.write_blob(&blob, &bytes)?;
+                saved.push(SavedDist {
+                    name: p.name.clone(),
+                    version: version.clone(),
+                    blob,
+                    files,
+                });
+            }
+            // Not installed before: rollback removes it (an empty blob says so).
+            None => saved.push(SavedDist {
+                name: p.name.clone(),
+                version: String::new(),
+                blob: String::new(),
+                files: Vec::new(),
+            }),
+        }
+    }
+    // The folders that exist now: rollback removes only folders pip made.
+    let dirs: Dirs = helper(engine, container, &target.python, &["dirs".into()]).await?;
+    if let Some(dirs) = dirs.dirs {
+        let bytes = serde_json::to_vec(&dirs).unwrap_or_default();
+        journal.write_blob(&dirs_blob(serial), &bytes)?;
+    }
+    Ok((planned, saved))
 }
 
 fn pip_install(python: &str, options: &[String]) -> Vec<String> {

@@ -539,7 +539,11 @@ pub async fn reload<A: EngineApi>(
     let name = facts.name.clone();
     let id = facts.id.clone();
     let header = journal.header().clone();
-    let pythons = process::python_candidates(&header.titles, &header.processes);
+    // The interpreters running now (the engine's `top`), else those recorded at start.
+    let pythons = match engine.api().top(&id).await {
+        Ok(top) => process::python_candidates(&top.titles, &top.processes),
+        Err(_) => process::python_candidates(&header.titles, &header.processes),
+    };
     let table = process::read_processes(engine, &id, &pythons)
         .await
         .map_err(other)?;

@@ -153,7 +153,7 @@ pub fn read_requirements(path: &Path, max_file_size: u64) -> Result<Vec<ReqEntry
         });
     }
     let mut out = Vec::new();
-    for &(m, l) in &install.reading_order {
+    for (m, line) in install.lines() {
         let member = &install.members[m];
         let file = match member.file.as_ref() {
             Ok(f) => f,
@@ -164,7 +164,6 @@ pub fn read_requirements(path: &Path, max_file_size: u64) -> Result<Vec<ReqEntry
                 )))
             }
         };
-        let line = &file.lines[l];
         let location = format!("{}:{}", file.source.display, line.line);
         let invalid = |message: String| ReqFileError::Invalid {
             location: location.clone(),

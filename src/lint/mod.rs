@@ -10,7 +10,6 @@ use crate::paths::display_path;
 use crate::read::{read_regular, ReadError};
 use crate::source::SourceFile;
 use requirements::install::{include_path, FileCache, FileId, Install};
-use requirements::parse::LineKind;
 use rustc_hash::FxHashSet as HashSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -138,11 +137,12 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
     // A requirements file read by two installs (two Dockerfiles, or a Dockerfile and a
     // requirements file that includes it) is reported once per problem.
     findings.dedup_by(|a, b| a.path == b.path && a.span == b.span && a.code == b.code);
-    let files_with_findings = {
-        let mut paths: Vec<&str> = findings.iter().map(|f| &*f.path).collect();
-        paths.dedup();
-        paths.len()
-    };
+    // Sorted by path: a file's findings are in a row (counted without a list of paths).
+    let files_with_findings = findings
+        .iter()
+        .enumerate()
+        .filter(|(index, f)| *index == 0 || findings[index - 1].path != f.path)
+        .count();
     let mut errors = errors.into_inner().unwrap_or_default();
     errors.sort();
     CheckOutcome {
@@ -266,10 +266,8 @@ pub fn install_roots(
     let mut included = installed_by_dockerfiles.clone();
     for file in files {
         if let Ok(parsed) = cache.load(&file.path).as_ref() {
-            for line in &parsed.lines {
-                if let LineKind::Include { target, .. } = &line.kind {
-                    included.insert(key(&include_path(&file.path, target)));
-                }
+            for include in &parsed.outline.includes {
+                included.insert(key(&include_path(&file.path, &include.target)));
             }
         }
     }

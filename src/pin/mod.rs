@@ -141,7 +141,7 @@ pub fn plan(request: &PinRequest, facts: &Facts) -> PinOutcome {
                 continue;
             }
             let lines: Vec<_> = match cache.load(&plan.path).as_ref() {
-                Ok(file) => file.lines.iter().map(|l| l.kind.clone()).collect(),
+                Ok(file) => file.lines().map(|l| l.kind).collect(),
                 Err(_) => continue,
             };
             if let Some(change) = lock::include_change(plan, &lines, path) {

@@ -8,6 +8,7 @@ use super::requirement::pin_requirement_why;
 use crate::config::Settings;
 use crate::discover::{Discovered, FileKind};
 use crate::lint::requirements::install::{FileCache, FileId, Install};
+use crate::lint::requirements::outline::OutlinedFile;
 use crate::lint::requirements::parse::{LineKind, RequirementsFile};
 use crate::paths::{absolute, display_path};
 use crate::read::ReadError;
@@ -58,8 +59,9 @@ pub fn plan_requirements(
     let mut planned: HashSet<FileId> = HashSet::default();
     // Each file once: as requirements when some install reads it with `-r` (those come
     // first), else as constraints (with --constraints only).
-    let mut work: Vec<(&RequirementsFile, Option<&Install>)> = Vec::new();
-    let mut constraint_only: Vec<&RequirementsFile> = Vec::new();
+    // Planned files are parsed whole (the cache holds outlines): pin rewrites small files.
+    let mut work: Vec<(RequirementsFile, Option<&Install>)> = Vec::new();
+    let mut constraint_only: Vec<&OutlinedFile> = Vec::new();
     for install in &installs {
         if !install.members.first().is_some_and(|m| m.constraint) {
             out.roots.push(absolute(&install.root));
@@ -79,23 +81,23 @@ pub fn plan_requirements(
             if member.constraint {
                 constraint_only.push(file);
             } else if planned.insert(FileId::of(&file.source.path)) {
-                work.push((file, Some(install)));
+                work.push((file.to_parsed(), Some(install)));
             }
         }
     }
     if options.constraints {
         for file in constraint_only {
             if planned.insert(FileId::of(&file.source.path)) {
-                work.push((file, None));
+                work.push((file.to_parsed(), None));
             }
         }
     }
     // Planning parses every requirement again to verify its rewrite: on all cores.
-    let indexed: Vec<(usize, &(&RequirementsFile, Option<&Install>))> =
+    let indexed: Vec<(usize, &(RequirementsFile, Option<&Install>))> =
         work.iter().enumerate().collect();
     let plans = std::sync::Mutex::new(Vec::with_capacity(work.len()));
-    crate::lint::parallel_for_each(&indexed, |&(index, &(file, install))| {
-        let plan = plan_file(file, install, settings, facts, options);
+    crate::lint::parallel_for_each(&indexed, |&(index, (file, install))| {
+        let plan = plan_file(file, *install, settings, facts, options);
         if let Ok(mut plans) = plans.lock() {
             plans.push((index, plan));
         }

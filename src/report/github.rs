@@ -1,11 +1,16 @@
 //! `--format github`: workflow commands that GitHub Actions turns into annotations.
 
 use crate::diagnostic::{Finding, Level};
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// Escapes a command's message (`%`, CR, LF); other control characters (an ESC from a
-/// requirements file) are shown as their pictures, never passed to the log.
-pub fn escape_data(text: &str) -> String {
+/// requirements file) are shown as their pictures, never passed to the log. Borrowed when
+/// nothing needs escaping (almost every message).
+pub fn escape_data(text: &str) -> Cow<'_, str> {
+    if !text.bytes().any(|b| matches!(b, b'%' | b'\r' | b'\n')) {
+        return super::visible(text);
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -15,12 +20,16 @@ pub fn escape_data(text: &str) -> String {
             c => out.push(super::visible_char(c)),
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Escapes a command property (also `:` and `,`).
-pub fn escape_property(text: &str) -> String {
-    escape_data(text).replace(':', "%3A").replace(',', "%2C")
+pub fn escape_property(text: &str) -> Cow<'_, str> {
+    let data = escape_data(text);
+    if !data.bytes().any(|b| matches!(b, b':' | b',')) {
+        return data;
+    }
+    Cow::Owned(data.replace(':', "%3A").replace(',', "%2C"))
 }
 
 pub fn command_for(level: Level) -> &'static str {

@@ -28,11 +28,28 @@ struct Repeat(char, usize);
 
 impl fmt::Display for Repeat {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // An ASCII character (spaces, carets) is written in chunks, not one at a time.
+        if let Some(byte) = u8::try_from(self.0).ok().filter(u8::is_ascii) {
+            let chunk = [byte; 64];
+            let chunk = std::str::from_utf8(&chunk).map_err(|_| fmt::Error)?;
+            let mut left = self.1;
+            while left > 0 {
+                let n = left.min(chunk.len());
+                f.write_str(&chunk[..n])?;
+                left -= n;
+            }
+            return Ok(());
+        }
         for _ in 0..self.1 {
             f.write_char(self.0)?;
         }
         Ok(())
     }
+}
+
+/// How many digits `n` has in decimal (the width of the gutter).
+fn digits(n: u32) -> usize {
+    n.checked_ilog10().map_or(1, |log| log as usize + 1)
 }
 
 fn level_color(level: Level) -> &'static str {
@@ -76,11 +93,11 @@ pub fn render(
             },
             visible(&finding.message)
         )?;
-        let gutter = finding.line.to_string().len();
+        let gutter = digits(finding.line);
         // A finding about the whole file (PD005: not read) has no text to point at.
         let about_whole_file = finding.span.is_empty() && finding.source_line().is_empty();
         if about_whole_file {
-            if let Some(hint) = &finding.hint {
+            if let Some(hint) = finding.hint() {
                 writeln!(out, "{} = hint: {}", Repeat(' ', gutter), visible(hint))?;
             }
             writeln!(out)?;
@@ -103,7 +120,7 @@ pub fn render(
                 text: Repeat('^', shown.width)
             }
         )?;
-        if let Some(hint) = &finding.hint {
+        if let Some(hint) = finding.hint() {
             writeln!(out, "{} = hint: {}", Repeat(' ', gutter), visible(hint))?;
         }
         writeln!(out)?;
@@ -197,6 +214,15 @@ fn excerpt(line: &str, start: usize, width: Option<usize>) -> Excerpt<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gutters_are_as_wide_as_the_line_number() {
+        for n in [0, 1, 9, 10, 99, 100, 65_535, u32::MAX] {
+            assert_eq!(digits(n), n.to_string().len(), "{n}");
+        }
+        assert_eq!(Repeat('^', 130).to_string(), "^".repeat(130));
+        assert_eq!(Repeat('✓', 3).to_string(), "✓✓✓");
+    }
 
     #[test]
     fn short_lines_are_shown_whole_and_visible() {

@@ -57,7 +57,7 @@ impl Serialize for Findings<'_> {
             column: f.column,
             end_line: f.end_line,
             end_column: f.end_column,
-            hint: f.hint.as_deref(),
+            hint: f.hint(),
         }))
     }
 }

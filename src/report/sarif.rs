@@ -24,32 +24,93 @@ fn full_description(doc: &str) -> String {
         .unwrap_or_default()
 }
 
-/// One finding as a SARIF result.
-fn result(f: &Finding) -> Value {
-    let rule_index = f.code as usize;
-    let mut message = f.message.to_string();
-    if let Some(hint) = &f.hint {
-        message.push_str(" (hint: ");
-        message.push_str(hint);
-        message.push(')');
-    }
-    json!({
-        "ruleId": f.code,
-        "ruleIndex": rule_index,
-        "level": sarif_level(f.level),
-        "message": { "text": message },
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": { "uri": f.path, "uriBaseId": "%SRCROOT%" },
-                "region": {
-                    "startLine": f.line,
-                    "startColumn": f.column,
-                    "endLine": f.end_line,
-                    "endColumn": f.end_column.max(f.column),
-                }
+/// One finding as a SARIF result: written straight from the finding, fields in the order
+/// `json!` gave them (sorted by key), no JSON tree made per result.
+#[derive(Serialize)]
+struct SarifResult<'a> {
+    level: &'static str,
+    locations: [Location<'a>; 1],
+    message: Text<'a>,
+    #[serde(rename = "ruleId")]
+    rule_id: &'static str,
+    #[serde(rename = "ruleIndex")]
+    rule_index: usize,
+}
+
+#[derive(Serialize)]
+struct Location<'a> {
+    #[serde(rename = "physicalLocation")]
+    physical_location: PhysicalLocation<'a>,
+}
+
+#[derive(Serialize)]
+struct PhysicalLocation<'a> {
+    #[serde(rename = "artifactLocation")]
+    artifact_location: ArtifactLocation<'a>,
+    region: Region,
+}
+
+#[derive(Serialize)]
+struct ArtifactLocation<'a> {
+    uri: &'a str,
+    #[serde(rename = "uriBaseId")]
+    uri_base_id: &'static str,
+}
+
+#[derive(Serialize)]
+struct Region {
+    #[serde(rename = "endColumn")]
+    end_column: u32,
+    #[serde(rename = "endLine")]
+    end_line: u32,
+    #[serde(rename = "startColumn")]
+    start_column: u32,
+    #[serde(rename = "startLine")]
+    start_line: u32,
+}
+
+#[derive(Serialize)]
+struct Text<'a> {
+    #[serde(serialize_with = "message_with_hint")]
+    text: &'a Finding,
+}
+
+/// The message, then the hint in brackets: written as one string, not put together first.
+fn message_with_hint<S: serde::Serializer>(f: &&Finding, serializer: S) -> Result<S::Ok, S::Error> {
+    struct Shown<'a>(&'a Finding);
+    impl std::fmt::Display for Shown<'_> {
+        fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            out.write_str(&self.0.message)?;
+            match self.0.hint() {
+                Some(hint) => write!(out, " (hint: {hint})"),
+                None => Ok(()),
             }
+        }
+    }
+    serializer.collect_str(&Shown(f))
+}
+
+fn result(f: &Finding) -> SarifResult<'_> {
+    SarifResult {
+        level: sarif_level(f.level),
+        locations: [Location {
+            physical_location: PhysicalLocation {
+                artifact_location: ArtifactLocation {
+                    uri: &f.path,
+                    uri_base_id: "%SRCROOT%",
+                },
+                region: Region {
+                    end_column: f.end_column.max(f.column),
+                    end_line: f.end_line,
+                    start_column: f.column,
+                    start_line: f.line,
+                },
+            },
         }],
-    })
+        message: Text { text: f },
+        rule_id: f.code.code(),
+        rule_index: f.code as usize,
+    }
 }
 
 #[derive(Serialize)]

@@ -192,7 +192,7 @@ fn walk(
     let (mine, mut others): (Vec<Finding>, Vec<Finding>) = cx
         .findings
         .into_iter()
-        .partition(|f| f.path == source.display);
+        .partition(|f| *f.path == *source.display);
     let report_unused = crate::suppress::reports_unused(settings);
     others.extend(crate::suppress::apply(
         &directives,

@@ -1,7 +1,8 @@
 //! The files one `pip install -r ROOT` reads: the root, its `-r` includes and its `-c`
 //! constraints, recursively, each read once, with cycles reported instead of followed.
 
-use super::parse::{parse_requirements, LineKind, RequirementsFile};
+use super::outline::OutlinedFile;
+use super::parse::{Line, LineKind, LineReader};
 use crate::diagnostic::{Finding, Span};
 use crate::fix::FixAvailability;
 use crate::paths::{display_path, Trees};
@@ -12,8 +13,8 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-/// A file as loaded: parsed, or why it was not read.
-pub type Loaded = Arc<Result<RequirementsFile, ReadError>>;
+/// A file as loaded: outlined, or why it was not read.
+pub type Loaded = Arc<Result<OutlinedFile, ReadError>>;
 
 /// Parsed files by path, shared across installs and threads so each file is read once.
 pub struct FileCache {
@@ -102,7 +103,7 @@ impl FileCache {
             .collect()
     }
 
-    /// Reads and parses `path` (once, whatever its spelling: `./a.txt`, `a.txt` and the
+    /// Reads and outlines `path` (once, whatever its spelling: `./a.txt`, `a.txt` and the
     /// absolute path a Dockerfile's `pip -r` resolves to are one entry).
     pub fn load(&self, path: &Path) -> Loaded {
         let key = crate::paths::absolute(path);
@@ -117,7 +118,7 @@ impl FileCache {
         // Only regular files, and never past the cap: a FIFO, a device or a huge file
         // named by `-r` must neither hang the run nor fill memory.
         let loaded = Arc::new(read_regular(path, self.max_file_size).map(|bytes| {
-            parse_requirements(SourceFile::from_pip_bytes(path, display_path(path), bytes))
+            OutlinedFile::new(SourceFile::from_pip_bytes(path, display_path(path), bytes))
         }));
         if let Ok(mut files) = self.files.lock() {
             files.insert(key, loaded.clone());
@@ -134,7 +135,7 @@ pub struct Member {
 }
 
 impl Member {
-    pub fn parsed(&self) -> Option<&RequirementsFile> {
+    pub fn parsed(&self) -> Option<&OutlinedFile> {
         self.file.as_ref().as_ref().ok()
     }
 }
@@ -151,8 +152,82 @@ pub struct Install {
     pub include_findings: Vec<Finding>,
     /// Every file path this install read (for root detection).
     pub included_paths: Vec<PathBuf>,
-    /// (member, line) pairs in the order pip reads them, includes expanded in place.
-    pub reading_order: Vec<(usize, usize)>,
+    /// Runs of members' lines in the order pip reads them, includes expanded in place
+    /// (read them with [`Install::lines`]).
+    pub reading_order: Vec<Stretch>,
+}
+
+/// Lines `lines` (indices among the lines with content) of member `member`, read in a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stretch {
+    pub member: usize,
+    pub lines: std::ops::Range<usize>,
+}
+
+impl Install {
+    /// Every line the install reads, as (member index, line), in the order pip reads them.
+    /// Each member's lines are parsed as they come, one at a time.
+    pub fn lines(&self) -> InstallLines<'_> {
+        InstallLines {
+            install: self,
+            stretches: self.reading_order.iter(),
+            current: None,
+            readers: std::iter::repeat_with(|| None)
+                .take(self.members.len())
+                .collect(),
+        }
+    }
+}
+
+/// The lines of an install in reading order (see [`Install::lines`]).
+pub struct InstallLines<'a> {
+    install: &'a Install,
+    stretches: std::slice::Iter<'a, Stretch>,
+    /// The member being read and the lines of its stretch still to come.
+    current: Option<(usize, std::ops::Range<usize>)>,
+    /// Per member: its reader and how many lines it has read.
+    readers: Vec<Option<(LineReader<'a>, usize)>>,
+}
+
+impl Iterator for InstallLines<'_> {
+    type Item = (usize, Line);
+
+    fn next(&mut self) -> Option<(usize, Line)> {
+        loop {
+            if let Some((member, lines)) = &mut self.current {
+                if let Some(wanted) = lines.next() {
+                    let install = self.install;
+                    let Some(slot) = self.readers.get_mut(*member) else {
+                        self.current = None;
+                        continue;
+                    };
+                    if slot.is_none() {
+                        let Some(file) = install.members[*member].parsed() else {
+                            self.current = None;
+                            continue;
+                        };
+                        *slot = Some((file.lines(), 0));
+                    }
+                    let Some((reader, read)) = slot.as_mut() else {
+                        continue;
+                    };
+                    // A member's stretches come in file order: the reader is at `wanted`.
+                    while *read < wanted {
+                        reader.next();
+                        *read += 1;
+                    }
+                    *read += 1;
+                    match reader.next() {
+                        Some(line) => return Some((*member, line)),
+                        None => self.current = None,
+                    }
+                    continue;
+                }
+            }
+            let stretch = self.stretches.next()?;
+            self.current = Some((stretch.member, stretch.lines.clone()));
+        }
+    }
 }
 
 /// pip's SCHEME_RE: an include that is a URL is fetched by pip; pindrift does not fetch.
@@ -223,28 +298,24 @@ pub fn collect_install_of(
         let Some(file) = member.parsed() else {
             continue;
         };
-        for line in &file.lines {
-            match &line.kind {
-                LineKind::Options {
-                    require_hashes: true,
-                } => install.hash_checking = true,
-                LineKind::Requirement(req) if !member.constraint && !req.hashes.is_empty() => {
-                    install.hash_checking = true;
-                }
-                LineKind::Requirement(_) if !member.constraint => {}
-                LineKind::Requirement(req) => {
-                    if let (Some(name), Some(version), None) = (
-                        req.requirement.normalized_name.as_ref(),
-                        req.requirement.exact_version(),
-                        req.requirement.marker.as_ref(),
-                    ) {
-                        install
-                            .constraint_pins
-                            .entry(name.clone())
-                            .or_insert(version);
-                    }
-                }
-                _ => {}
+        install.hash_checking |= file.outline.require_hashes;
+        if !member.constraint {
+            install.hash_checking |= file.outline.hashed;
+            continue;
+        }
+        for line in file.lines() {
+            let LineKind::Requirement(req) = &line.kind else {
+                continue;
+            };
+            if let (Some(name), Some(version), None) = (
+                req.requirement.normalized_name.as_ref(),
+                req.requirement.exact_version(),
+                req.requirement.marker.as_ref(),
+            ) {
+                install
+                    .constraint_pins
+                    .entry(name.clone())
+                    .or_insert(version);
             }
         }
     }
@@ -257,7 +328,9 @@ struct Frame {
     id: FileId,
     file: Loaded,
     member_index: usize,
+    /// The first line not yet read, and the first include not yet followed.
     next_line: usize,
+    next_include: usize,
 }
 
 /// Reads `path` and everything it includes into `install`, depth-first in file order as
@@ -284,27 +357,31 @@ fn visit(
     );
     while let Some(frame) = stack.last_mut() {
         let loaded = frame.file.clone();
-        let line_index = frame.next_line;
-        let line = match loaded.as_ref() {
-            Ok(file) => file.lines.get(line_index).map(|line| (file, line)),
-            Err(_) => None,
-        };
-        let Some((file, line)) = line else {
+        let Ok(file) = loaded.as_ref() else {
             if let Some(done) = stack.pop() {
                 on_chain.remove(&done.id);
             }
             continue;
         };
-        frame.next_line += 1;
-        install.reading_order.push((frame.member_index, line_index));
-        let LineKind::Include {
-            constraint: nested_constraint,
-            target,
-            target_span,
-        } = &line.kind
-        else {
+        // The lines up to the next include (with it), or to the end of the file.
+        let include = file.outline.includes.get(frame.next_include);
+        let end = include.map_or(file.outline.lines, |include| include.index + 1);
+        if frame.next_line < end {
+            install.reading_order.push(Stretch {
+                member: frame.member_index,
+                lines: frame.next_line..end,
+            });
+        }
+        frame.next_line = end;
+        frame.next_include += 1;
+        let Some(include) = include else {
+            if let Some(done) = stack.pop() {
+                on_chain.remove(&done.id);
+            }
             continue;
         };
+        let (nested_constraint, target, target_span) =
+            (&include.constraint, &include.target, &include.target_span);
         let including = frame.path.clone();
         if is_remote(target) {
             // Not fetched: a note, so the report never passes it off as judged.
@@ -409,6 +486,7 @@ fn enter(
                 file: loaded,
                 member_index: install.members.len() - 1,
                 next_line: 0,
+                next_include: 0,
             });
         }
         // A root (named, found, or read by a Dockerfile's pip) past the cap.
@@ -456,7 +534,7 @@ pub fn too_large(path: &Path, limit: u64) -> Finding {
     .with_hint("raise the limit with --max-file-size or `max-file-size` in pindrift.toml if the file is meant to be this large")
 }
 
-fn include_error(file: &RequirementsFile, span: Span, message: String) -> Finding {
+fn include_error(file: &OutlinedFile, span: Span, message: String) -> Finding {
     Finding::new(Rule::IncludeError, &file.source, span, message)
 }
 
@@ -484,11 +562,10 @@ mod tests {
         let cache = FileCache::new();
         let install = collect_install(&dir.path().join("a.txt"), &cache);
         let order: Vec<String> = install
-            .reading_order
-            .iter()
-            .map(|&(member, line)| {
+            .lines()
+            .map(|(member, line)| {
                 let file = install.members[member].parsed().unwrap();
-                file.source.line_text(file.lines[line].line).to_string()
+                file.source.line_text(line.line).to_string()
             })
             .collect();
         assert_eq!(

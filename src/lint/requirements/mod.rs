@@ -1,6 +1,7 @@
 //! pip requirements and constraints files: parsing as pip does, and the pinning rules.
 
 pub mod install;
+pub mod outline;
 pub mod parse;
 pub mod pinning;
 pub mod pins;
@@ -10,10 +11,12 @@ pub mod rules;
 use crate::config::Settings;
 use crate::diagnostic::{Finding, Interner};
 use crate::registry::Rule;
+use crate::source::FileRef;
 use install::{collect_install, FileCache, Install};
-use parse::{LineKind, RequirementsFile};
+use outline::OutlinedFile;
+use parse::LineKind;
 use pinning::pin_status;
-use rules::conflicting_pins::PinSite;
+use rules::conflicting_pins::Pins;
 use rules::LineContext;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,7 +25,7 @@ use std::path::{Path, PathBuf};
 /// once per problem; a requirement counts as pinned by constraints only if every
 /// install that reads it pins it.
 pub fn lint_installs(roots: &[PathBuf], cache: &FileCache, settings: &Settings) -> Vec<Finding> {
-    let mut unique: BTreeMap<(std::sync::Arc<str>, usize, usize, Rule), Finding> = BTreeMap::new();
+    let mut unique: BTreeMap<(FileRef, usize, usize, Rule), Finding> = BTreeMap::new();
     let installs: Vec<Install> = roots
         .iter()
         .map(|root| collect_install(root, cache))
@@ -55,79 +58,81 @@ pub fn lint_install_from(root: &Path, settings: &Settings) -> Vec<Finding> {
 
 pub fn lint_install(install: &Install, settings: &Settings) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let mut pins = Vec::new();
+    let mut conflicts = Vec::new();
+    let mut pins = Pins::default();
     let mut interner = Interner::default();
-    for &(member_index, line_index) in &install.reading_order {
+    let mut verdicts = rules::Verdicts::default();
+    // Per member: whether its template markup was reported (once per file, not per line).
+    let mut template_reported = vec![false; install.members.len()];
+    let mut line_findings = Vec::new();
+    for (member_index, line) in install.lines() {
         let member = &install.members[member_index];
         let Some(file) = member.parsed() else {
             continue;
         };
-        let line = &file.lines[line_index];
-        {
-            let mut line_findings = Vec::new();
-            match &line.kind {
-                LineKind::Invalid { error, span, .. } => match template_markup(file) {
-                    // A template is one problem, not one per `{% if %}` line.
-                    Some(first) if is_template_line(file.source.line_text(line.line)) => {
-                        if first == line.line {
-                            line_findings.push(Finding::new(
-                                Rule::SyntaxError,
-                                &file.source,
-                                *span,
-                                "template markup (Jinja `{% %}` / `{{ }}`): pip cannot read this file until it is rendered; \
-                                 lines without markup are still linted",
-                            ));
-                        }
+        match &line.kind {
+            LineKind::Invalid { error, span, .. } => {
+                if is_template_line(file.source.line_text(line.line)) {
+                    // A template is one problem, not one per `{% if %}` line: the file's
+                    // lines come in order, so the first such line is the one reported.
+                    if !std::mem::replace(&mut template_reported[member_index], true) {
+                        line_findings.push(Finding::new(
+                            Rule::SyntaxError,
+                            &file.source,
+                            *span,
+                            "template markup (Jinja `{% %}` / `{{ }}`): pip cannot read this file until it is rendered; \
+                             lines without markup are still linted",
+                        ));
                     }
+                } else {
                     // A line pip rejects may be anything (`-r /etc/shadow`): quote little of it.
-                    _ => line_findings.push(Finding::new(
+                    line_findings.push(Finding::new(
                         Rule::SyntaxError,
                         &file.source,
                         *span,
                         crate::lint::bounded_message(&error.to_string()),
-                    )),
-                },
-                LineKind::Requirement(requirement) => {
-                    let parsed = &requirement.requirement;
-                    let pinned_by_constraint = match (&parsed.normalized_name, member.constraint) {
-                        (Some(name), false) => {
-                            install.constraint_pins.get(name).map(String::as_str)
-                        }
-                        _ => None,
-                    };
-                    let status = pin_status(parsed);
-                    let ctx = LineContext {
-                        file,
-                        requirement,
-                        status: &status,
-                        is_constraint: member.constraint,
-                        pinned_by_constraint,
-                        install,
-                        settings,
-                    };
-                    rules::check_line(&ctx, &mut line_findings);
-                    if let (Some(name), Some(version)) =
-                        (&parsed.normalized_name, parsed.exact_version())
-                    {
-                        pins.push(PinSite {
-                            file,
-                            normalized_name: name,
-                            version,
-                            marker: parsed.marker.as_deref(),
-                            span: requirement.span,
-                        });
-                    }
+                    ));
                 }
-                _ => {}
             }
-            for finding in &mut line_findings {
-                interner.intern(finding);
+            LineKind::Requirement(requirement) => {
+                let parsed = &requirement.requirement;
+                let pinned_by_constraint = match (&parsed.normalized_name, member.constraint) {
+                    (Some(name), false) => install.constraint_pins.get(name).map(String::as_str),
+                    _ => None,
+                };
+                let status = pin_status(parsed);
+                let ctx = LineContext {
+                    source: &file.source,
+                    requirement,
+                    status: &status,
+                    is_constraint: member.constraint,
+                    pinned_by_constraint,
+                    install,
+                    settings,
+                };
+                rules::check_line(&ctx, &mut verdicts, &mut line_findings);
+                if let (Some(name), Some(version)) =
+                    (&parsed.normalized_name, parsed.exact_version())
+                {
+                    pins.check(
+                        &file.source,
+                        name,
+                        version,
+                        parsed.marker.as_deref(),
+                        requirement.span,
+                        &mut conflicts,
+                    );
+                }
             }
-            findings.append(&mut line_findings);
+            _ => {}
+        }
+        for mut finding in line_findings.drain(..) {
+            interner.intern(&mut finding);
+            findings.push(finding);
         }
     }
     findings.extend(install.include_findings.iter().cloned());
-    rules::conflicting_pins::check(&pins, &mut findings);
+    findings.append(&mut conflicts);
     apply_suppressions(install, findings, settings)
 }
 
@@ -142,7 +147,7 @@ fn apply_suppressions(
     // finding goes to its file's bucket in one pass (not one pass per file: an install
     // of 10,000 commented files would move every finding 10,000 times).
     let mut bucket_of: rustc_hash::FxHashMap<&str, usize> = rustc_hash::FxHashMap::default();
-    let mut commented: Vec<(&RequirementsFile, Vec<Finding>)> = Vec::new();
+    let mut commented: Vec<(&OutlinedFile, Vec<Finding>)> = Vec::new();
     for file in install.members.iter().filter_map(|m| m.parsed()) {
         if file.directives.is_empty() || bucket_of.contains_key(&*file.source.display) {
             continue;
@@ -199,7 +204,7 @@ pub fn keep_unused_suppressions_unused_everywhere(
             *readers.entry(path.clone()).or_default() += 1;
         }
     }
-    let mut reported: HashMap<(std::sync::Arc<str>, usize), usize> = HashMap::new();
+    let mut reported: HashMap<(FileRef, usize), usize> = HashMap::new();
     for finding in per_install.iter().flatten().filter(|f| unused(f)) {
         *reported
             .entry((finding.path.clone(), finding.span.start))
@@ -207,7 +212,7 @@ pub fn keep_unused_suppressions_unused_everywhere(
     }
     for found in per_install.iter_mut() {
         found.retain(|f| {
-            let readers = readers.get(&f.path).copied().unwrap_or(1);
+            let readers = readers.get(&*f.path).copied().unwrap_or(1);
             let unused_in = reported
                 .get(&(f.path.clone(), f.span.start))
                 .copied()
@@ -220,13 +225,4 @@ pub fn keep_unused_suppressions_unused_everywhere(
 /// Jinja-style markup, as in cookiecutter templates.
 fn is_template_line(text: &str) -> bool {
     text.contains("{%") || text.contains("{{") || text.contains("{#")
-}
-
-/// The first line pip would reject because of template markup, if any.
-fn template_markup(file: &RequirementsFile) -> Option<u32> {
-    file.lines
-        .iter()
-        .filter(|line| matches!(line.kind, LineKind::Invalid { .. }))
-        .map(|line| line.line)
-        .find(|&number| is_template_line(file.source.line_text(number)))
 }

@@ -180,19 +180,35 @@ pub struct RequirementLine {
 
 /// Physical lines as Python's `str.splitlines()` makes them: (start, end without
 /// terminator). Besides `\n`, `\r\n` and `\r`, Python also breaks lines at `\x0b`,
-/// `\x0c`, `\x1c`-`\x1e`, `\u{85}`, `\u{2028}` and `\u{2029}`.
-fn physical_lines(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
-    // An iterator, not a vector: a file of millions of lines is read one line at a time.
-    let mut start = 0;
-    let mut chars = text.char_indices().peekable();
-    std::iter::from_fn(move || {
-        while let Some((index, c)) = chars.next() {
+/// `\x0c`, `\x1c`-`\x1e`, `\u{85}`, `\u{2028}` and `\u{2029}`. An iterator, not a vector:
+/// a file of millions of lines is read one line at a time.
+struct PhysicalLines<'a> {
+    text: &'a str,
+    start: usize,
+    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+}
+
+impl<'a> PhysicalLines<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            start: 0,
+            chars: text.char_indices().peekable(),
+        }
+    }
+}
+
+impl Iterator for PhysicalLines<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        while let Some((index, c)) = self.chars.next() {
             let next = match c {
                 '\n' | '\x0b' | '\x0c' | '\x1c' | '\x1d' | '\x1e' | '\u{85}' | '\u{2028}'
                 | '\u{2029}' => index + c.len_utf8(),
                 '\r' => {
-                    if chars.peek().is_some_and(|&(_, n)| n == '\n') {
-                        chars.next();
+                    if self.chars.peek().is_some_and(|&(_, n)| n == '\n') {
+                        self.chars.next();
                         index + 2
                     } else {
                         index + 1
@@ -200,17 +216,17 @@ fn physical_lines(text: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
                 }
                 _ => continue,
             };
-            let line = (start, index);
-            start = next;
+            let line = (self.start, index);
+            self.start = next;
             return Some(line);
         }
-        if start < text.len() {
-            let line = (start, text.len());
-            start = text.len();
+        if self.start < self.text.len() {
+            let line = (self.start, self.text.len());
+            self.start = self.text.len();
             return Some(line);
         }
         None
-    })
+    }
 }
 
 /// Python's `str.isspace()` (what `\s`, `strip()` and `split()` use): Unicode white
@@ -245,31 +261,45 @@ fn is_comment_line(text: &str) -> bool {
     text.trim_start_matches(is_py_space).starts_with('#')
 }
 
-/// pip's `join_lines`: calls `each` with (first line number, joined text) for every logical
-/// line, in order. One line at a time: the joined lines of a huge file are never all held.
-fn join_lines(source: &SourceFile, mut each: impl FnMut(u32, Mapped)) {
-    let text: &str = &source.text;
-    let mut pending: Option<(u32, Mapped)> = None;
-    for (index, (start, end)) in physical_lines(text).enumerate() {
-        let number = index as u32 + 1;
-        let line = &text[start..end];
-        if !line.ends_with('\\') || is_comment_line(line) {
-            let mut current = pending.take().unwrap_or_else(|| (number, Mapped::new()));
-            if is_comment_line(line) {
-                // pip prefixes comment lines with a space so the comment is always stripped.
-                current.1.push_derived(" ", start);
+/// pip's `join_lines`: (first line number, joined text) of every logical line, in order.
+/// One line at a time: the joined lines of a huge file are never all held.
+struct LogicalLines<'a> {
+    text: &'a str,
+    physical: std::iter::Enumerate<PhysicalLines<'a>>,
+}
+
+impl<'a> LogicalLines<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            physical: PhysicalLines::new(text).enumerate(),
+        }
+    }
+}
+
+impl Iterator for LogicalLines<'_> {
+    type Item = (u32, Mapped);
+
+    fn next(&mut self) -> Option<(u32, Mapped)> {
+        let mut pending: Option<(u32, Mapped)> = None;
+        for (index, (start, end)) in self.physical.by_ref() {
+            let number = index as u32 + 1;
+            let line = &self.text[start..end];
+            if !line.ends_with('\\') || is_comment_line(line) {
+                let mut current = pending.take().unwrap_or_else(|| (number, Mapped::new()));
+                if is_comment_line(line) {
+                    // pip prefixes comment lines with a space so the comment is always stripped.
+                    current.1.push_derived(" ", start);
+                }
+                current.1.push_verbatim(line, start);
+                return Some(current);
             }
-            current.1.push_verbatim(line, start);
-            each(current.0, current.1);
-        } else {
             let stripped_start = line.len() - line.trim_start_matches('\\').len();
             let stripped = line.trim_matches('\\');
             let entry = pending.get_or_insert_with(|| (number, Mapped::new()));
             entry.1.push_verbatim(stripped, start + stripped_start);
         }
-    }
-    if let Some((number, last)) = pending {
-        each(number, last);
+        pending
     }
 }
 
@@ -593,16 +623,84 @@ fn parse_options(tokens: &[Token]) -> Result<ParsedOptions, LineError> {
     Ok(parsed)
 }
 
-/// Reads a requirements file as pip would, with `${VAR}` taken from `lookup`.
-pub fn parse_requirements_with_env(
-    source: SourceFile,
-    lookup: &dyn Fn(&str) -> Option<String>,
-) -> RequirementsFile {
-    let mut lines = Vec::new();
-    let mut directives = Vec::new();
-    // Line-before directives waiting for the next line with content.
-    let mut pending: Vec<Directive> = Vec::new();
-    join_lines(&source, |number, joined| {
+/// The lines of a requirements file with content, one at a time, as pip reads them (with
+/// `${VAR}` taken from a lookup); the suppression comments are gathered on the way
+/// ([`LineReader::finish`]). Nothing is kept of the lines already read: a file of millions
+/// of lines is linted without holding them.
+pub struct LineReader<'a> {
+    source: &'a SourceFile,
+    logical: LogicalLines<'a>,
+    lookup: &'a dyn Fn(&str) -> Option<String>,
+    directives: Vec<Directive>,
+    /// Line-before directives waiting for the next line with content.
+    pending: Vec<Directive>,
+}
+
+/// `${VAR}` from this process's environment, as pip expands it.
+fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+impl<'a> LineReader<'a> {
+    /// The lines of `source`, with `${VAR}` taken from `lookup`.
+    pub fn with_env(source: &'a SourceFile, lookup: &'a dyn Fn(&str) -> Option<String>) -> Self {
+        Self {
+            source,
+            logical: LogicalLines::new(&source.text),
+            lookup,
+            directives: Vec::new(),
+            pending: Vec::new(),
+        }
+    }
+
+    /// The lines of `source`, with `${VAR}` from this process's environment.
+    pub fn new(source: &'a SourceFile) -> Self {
+        Self::with_env(source, &process_env)
+    }
+
+    /// Reads the rest of the file and returns its suppression comments.
+    pub fn finish(mut self) -> Vec<Directive> {
+        self.by_ref().for_each(drop);
+        self.directives.append(&mut self.pending);
+        self.directives
+    }
+}
+
+impl Iterator for LineReader<'_> {
+    type Item = Line;
+
+    fn next(&mut self) -> Option<Line> {
+        let (number, line) = self.next_content()?;
+        let span = line.full_span();
+        let kind = parse_line(&line);
+        Some(Line {
+            line: number,
+            span,
+            kind,
+        })
+    }
+}
+
+impl LineReader<'_> {
+    /// The next line with content, sketched: what an outline needs, found without parsing
+    /// its requirement (pep508 parsing is most of the cost of reading a line).
+    pub fn next_sketch(&mut self) -> Option<LineSketch> {
+        let (_, line) = self.next_content()?;
+        Some(sketch_line(&line))
+    }
+
+    /// The next line with content: its number and its text, `${VAR}` expanded.
+    fn next_content(&mut self) -> Option<(u32, Mapped)> {
+        loop {
+            let (number, joined) = self.logical.next()?;
+            if let Some(line) = self.read(number, joined) {
+                return Some((number, line));
+            }
+        }
+    }
+
+    /// One logical line: its directive noted, and its content when it has some.
+    fn read(&mut self, number: u32, joined: Mapped) -> Option<Mapped> {
         let (content_end, comment) = match comment_start(joined.as_str()) {
             Some((cut, hash)) => (cut, Some(hash)),
             None => (joined.as_str().len(), None),
@@ -619,32 +717,97 @@ pub fn parse_requirements_with_env(
         let trimmed_end = content.trim_end_matches(is_py_space).len();
         if trimmed_end <= leading {
             match directive {
-                Some(directive) => pending.push(directive),
+                Some(directive) => self.pending.push(directive),
                 // Only comment lines may stand between a directive and its line.
-                None if comment.is_none() => directives.append(&mut pending),
+                None if comment.is_none() => self.directives.append(&mut self.pending),
                 None => {}
             }
-            return;
+            return None;
         }
-        // Every physical line of the logical line (a trailing comment ends its last one).
-        let last_line = source
-            .line_col(joined.full_span().end.saturating_sub(1))
-            .0
-            .max(number);
-        for mut directive in pending.drain(..).chain(directive) {
-            directive.lines = Some((number, last_line));
-            directives.push(directive);
+        if !self.pending.is_empty() || directive.is_some() {
+            // Every physical line of the logical line (a trailing comment ends its last one).
+            let last_line = self
+                .source
+                .line_col(joined.full_span().end.saturating_sub(1))
+                .0
+                .max(number);
+            for mut directive in self.pending.drain(..).chain(directive) {
+                directive.lines = Some((number, last_line));
+                self.directives.push(directive);
+            }
         }
-        let line = expand_env(joined.trim_to(leading..trimmed_end), lookup);
-        let span = line.full_span();
-        let kind = parse_line(&line);
-        lines.push(Line {
-            line: number,
-            span,
-            kind,
-        });
-    });
-    directives.append(&mut pending);
+        Some(expand_env(
+            joined.trim_to(leading..trimmed_end),
+            self.lookup,
+        ))
+    }
+}
+
+/// What an outline needs to know of one line ([`LineReader::next_sketch`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineSketch {
+    /// `-r FILE` or `-c FILE`, as [`LineKind::Include`].
+    Include {
+        constraint: bool,
+        target: String,
+        target_span: Span,
+    },
+    /// A line of options that sets `--require-hashes`.
+    RequireHashes,
+    /// A requirement with `--hash`.
+    HashedRequirement,
+    /// Anything else: a requirement without `--hash`, other options, a line pip rejects.
+    Other,
+}
+
+/// [`parse_line`] as far as a [`LineSketch`] needs: the requirement itself is parsed only
+/// when the line has `--hash` (whether it is valid decides whether the hash counts).
+fn sketch_line(line: &Mapped) -> LineSketch {
+    let text = line.as_str();
+    let (args_end, options_start) = split_args_options(text);
+    let Ok(options) = shlex_split(&text[options_start..], options_start)
+        .and_then(|tokens| parse_options(&tokens))
+    else {
+        return LineSketch::Other;
+    };
+    if args_end > 0 {
+        // A requirement (an editable one when the options have `-e`), hashed when valid.
+        let valid = || matches!(parse_line(line), LineKind::Requirement(_));
+        return if !options.hashes.is_empty() && valid() {
+            LineSketch::HashedRequirement
+        } else {
+            LineSketch::Other
+        };
+    }
+    if !options.editables.is_empty() {
+        // `-e TARGET` alone: an editable requirement, which never has hashes.
+        return LineSketch::Other;
+    }
+    match parse_line(line) {
+        LineKind::Include {
+            constraint,
+            target,
+            target_span,
+        } => LineSketch::Include {
+            constraint,
+            target,
+            target_span,
+        },
+        LineKind::Options {
+            require_hashes: true,
+        } => LineSketch::RequireHashes,
+        _ => LineSketch::Other,
+    }
+}
+
+/// Reads a requirements file as pip would, with `${VAR}` taken from `lookup`.
+pub fn parse_requirements_with_env(
+    source: SourceFile,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> RequirementsFile {
+    let mut reader = LineReader::with_env(&source, lookup);
+    let mut lines: Vec<Line> = reader.by_ref().collect();
+    let directives = reader.finish();
     lines.shrink_to_fit();
     RequirementsFile {
         source,
@@ -655,7 +818,7 @@ pub fn parse_requirements_with_env(
 
 /// Reads a requirements file as pip would, expanding `${VAR}` from this process's environment.
 pub fn parse_requirements(source: SourceFile) -> RequirementsFile {
-    parse_requirements_with_env(source, &|name| std::env::var(name).ok())
+    parse_requirements_with_env(source, &process_env)
 }
 
 /// pip's `break_args_options`: the requirement is everything before the first

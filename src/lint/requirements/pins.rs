@@ -41,7 +41,7 @@ pub fn collect_pins(path: &Path) -> Result<Vec<Pin>, PinsError> {
         if member.constraint {
             continue;
         }
-        for line in &file.lines {
+        for line in file.lines() {
             if let LineKind::Requirement(req) = &line.kind {
                 if let (Some(name), Some(version)) = (
                     &req.requirement.normalized_name,

@@ -3,9 +3,10 @@
 //! dependencies" — or, with constraints, silently follows the constraint.
 
 use crate::diagnostic::Finding;
+use crate::diagnostic::Span;
 use crate::fix::FixAvailability;
-use crate::lint::requirements::parse::RequirementsFile;
 use crate::registry::Rule;
+use crate::source::SourceFile;
 use pep508_rs::pep440_rs::Version;
 use rustc_hash::FxHashMap as HashMap;
 use std::str::FromStr;
@@ -14,43 +15,60 @@ pub const RULE: Rule = Rule::ConflictingPins;
 /// Whether its findings carry a fix (the registry reads it from here).
 pub const FIX: FixAvailability = FixAvailability::None;
 
-/// One exact pin of an install, in reading order.
-pub struct PinSite<'a> {
-    pub file: &'a RequirementsFile,
-    pub normalized_name: &'a str,
-    pub version: String,
-    pub marker: Option<&'a str>,
-    pub span: crate::diagnostic::Span,
+/// The first exact pin of each package (and marker) of an install, as its lines are read:
+/// one entry per package, however many lines pin it.
+#[derive(Default)]
+pub struct Pins<'a> {
+    first_seen: HashMap<(String, Option<String>), FirstPin<'a>>,
 }
 
-pub fn check(pins: &[PinSite], out: &mut Vec<Finding>) {
-    let mut first_seen: HashMap<(&str, Option<&str>), &PinSite> = HashMap::default();
-    for pin in pins {
-        let key = (pin.normalized_name, pin.marker);
-        match first_seen.get(&key) {
-            None => {
-                first_seen.insert(key, pin);
-            }
-            Some(first) if !same_version(&first.version, &pin.version) => {
-                let (line, _) = first.file.source.line_col(first.span.start);
-                out.push(
-                    Finding::new(
-                        RULE,
-                        &pin.file.source,
-                        pin.span,
-                        format!(
-                            "`{}` is pinned to {} here but to {} at {}:{line}",
-                            pin.normalized_name,
-                            pin.version,
-                            first.version,
-                            first.file.source.display
-                        ),
-                    )
-                    .with_hint("keep one pin per package for each install"),
-                );
-            }
-            Some(_) => {}
+/// Where a package was first pinned, and to what.
+struct FirstPin<'a> {
+    source: &'a SourceFile,
+    span: Span,
+    version: String,
+}
+
+impl<'a> Pins<'a> {
+    /// Notes the pin of `normalized_name` to `version` at `span` of `source` (in reading
+    /// order) and reports it when an earlier pin of the install says another version.
+    pub fn check(
+        &mut self,
+        source: &'a SourceFile,
+        normalized_name: &str,
+        version: String,
+        marker: Option<&str>,
+        span: Span,
+        out: &mut Vec<Finding>,
+    ) {
+        let key = (normalized_name.to_string(), marker.map(str::to_string));
+        let Some(first) = self.first_seen.get(&key) else {
+            self.first_seen.insert(
+                key,
+                FirstPin {
+                    source,
+                    span,
+                    version,
+                },
+            );
+            return;
+        };
+        if same_version(&first.version, &version) {
+            return;
         }
+        let (line, _) = first.source.line_col(first.span.start);
+        out.push(
+            Finding::new(
+                RULE,
+                source,
+                span,
+                format!(
+                    "`{normalized_name}` is pinned to {version} here but to {} at {}:{line}",
+                    first.version, first.source.display
+                ),
+            )
+            .with_hint("keep one pin per package for each install"),
+        );
     }
 }
 

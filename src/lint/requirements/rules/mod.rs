@@ -16,12 +16,13 @@ pub mod url_without_hash;
 pub mod vcs_ref_not_commit;
 
 use super::install::Install;
-use super::parse::{RequirementLine, RequirementsFile};
+use super::parse::RequirementLine;
 use super::pinning::PinStatus;
 use super::requirement::ParsedRequirement;
 use crate::config::Settings;
-use crate::diagnostic::{Finding, Span, Violation};
+use crate::diagnostic::{Finding, Message, Span, Violation};
 use crate::registry::Rule;
+use crate::source::SourceFile;
 
 /// Where a Python requirement is written (some fixes differ: `--hash` exists only in files).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,7 +80,8 @@ pub fn check_requirement(requirement: &PythonRequirement) -> Vec<Violation> {
 
 /// What a per-line rule of a requirements file sees.
 pub struct LineContext<'a> {
-    pub file: &'a RequirementsFile,
+    /// The file the line is in.
+    pub source: &'a SourceFile,
     pub requirement: &'a RequirementLine,
     pub status: &'a PinStatus,
     /// The line is read as a constraint (`-c`), not installed.
@@ -92,7 +94,7 @@ pub struct LineContext<'a> {
 
 impl LineContext<'_> {
     pub fn finding(&self, code: Rule, message: impl Into<String>) -> Finding {
-        Finding::new(code, &self.file.source, self.requirement.span, message)
+        Finding::new(code, self.source, self.requirement.span, message)
     }
 
     /// The line as the shared Python requirement rules see it.
@@ -119,10 +121,61 @@ impl LineContext<'_> {
     }
 }
 
+/// Most requirement texts a [`Verdicts`] remembers.
+const REMEMBERED_MAX: usize = 1 << 16;
+
+/// What the shared requirement rules said about the requirements of an install already
+/// judged, by what they judge (the text, and whether it is editable, hashed, exempt from
+/// pinning): a file repeating `flask` a million times is judged once, and its findings
+/// share one message. Only verdicts without a fix are kept (a fix edits one place).
+#[derive(Default)]
+pub struct Verdicts {
+    /// By text, then by [`Verdicts::slot`] of the flags.
+    said: rustc_hash::FxHashMap<Box<str>, [Option<Verdict>; 8]>,
+}
+
+/// The rules that fired on a requirement, with what they said.
+type Verdict = Vec<(Rule, Message)>;
+
+impl Verdicts {
+    fn slot(requirement: &PythonRequirement) -> usize {
+        usize::from(requirement.editable)
+            | usize::from(requirement.hashed) << 1
+            | usize::from(requirement.exempt_from_pinning) << 2
+    }
+}
+
 /// Runs every per-line rule.
-pub fn check_line(ctx: &LineContext, out: &mut Vec<Finding>) {
-    for violation in check_requirement(&ctx.python_requirement()) {
-        out.push(violation.at(&ctx.file.source, ctx.requirement.span));
+pub fn check_line(ctx: &LineContext, verdicts: &mut Verdicts, out: &mut Vec<Finding>) {
+    let requirement = ctx.python_requirement();
+    let slot = Verdicts::slot(&requirement);
+    let (source, span) = (ctx.source, ctx.requirement.span);
+    if let Some(said) = verdicts
+        .said
+        .get(requirement.text)
+        .and_then(|slots| slots[slot].as_ref())
+    {
+        out.extend(
+            said.iter()
+                .map(|(rule, message)| Finding::saying(*rule, source, span, message.clone())),
+        );
+    } else {
+        let violations = check_requirement(&requirement);
+        let remember = violations.iter().all(|v| v.fix.is_none())
+            && (verdicts.said.len() < REMEMBERED_MAX
+                || verdicts.said.contains_key(requirement.text));
+        let first = out.len();
+        out.extend(violations.into_iter().map(|v| v.at(source, span)));
+        if remember {
+            let said = out[first..]
+                .iter()
+                .map(|f| (f.code, f.message.clone()))
+                .collect();
+            verdicts
+                .said
+                .entry(Box::from(requirement.text))
+                .or_default()[slot] = Some(said);
+        }
     }
     missing_hash::check(ctx, out);
 }
@@ -133,7 +186,6 @@ mod tests {
     use crate::fix::{Edit, Fix};
     use crate::lint::requirements::parse::{parse_requirements_with_env, LineKind};
     use crate::lint::requirements::pinning::pin_status;
-    use crate::source::SourceFile;
 
     /// The seam `pin` will stand on: the shared rules see an edit span only where the file
     /// holds the requirement byte for byte; edits on those spans, applied once, keep the
@@ -163,7 +215,7 @@ mod tests {
             };
             let status = pin_status(&requirement.requirement);
             let ctx = LineContext {
-                file: &file,
+                source: &file.source,
                 requirement,
                 status: &status,
                 is_constraint: false,
