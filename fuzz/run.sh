@@ -29,7 +29,7 @@ cargo fuzz build --sanitizer none --release
 
 printf '%-22s %10s %8s %8s %8s %s\n' target execs exec/s cov ft crashes
 for t in "${targets[@]}"; do
-    mkdir -p "corpus/$t" "artifacts/$t"
+    mkdir -p "corpus/$t" "artifacts/$t" "$seeds/$t"
     work="$(mktemp -d)"
     log="$work/log"
     set +e

@@ -95,6 +95,14 @@ def main() -> None:
             tar.addfile(info, io.BytesIO(body))
     add(out, "tar_stream", buf.getvalue())
     add(out, "config", b'select = ["PD1"]\nignore = ["PD102"]\nallow-unpinned = ["pip"]\nfail-on = "warning"\n')
+    # A journal recorded by a real hotfix (start, cp, pin, reload, commit, export, rollback),
+    # whole, cut short as a crash leaves it, and line by line.
+    journal = (REPO / "fixtures/hotfix/recorded-journal.jsonl").read_bytes()
+    add(out, "hotfix_journal", journal)
+    add(out, "hotfix_journal", journal[: len(journal) // 2])
+    lines = journal.splitlines(keepends=True)
+    for i in range(1, len(lines)):
+        add(out, "hotfix_journal", lines[0] + lines[i])
     add(out, "config", b'[tool.pindrift]\nprofile = "strict"\nexclude = ["vendor/"]\n[tool.pindrift.rules]\nPD101 = "error"\n')
 
 
