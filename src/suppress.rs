@@ -31,6 +31,9 @@ pub const HADOLINT_EQUIVALENTS: &[(&str, &[Rule])] = &[
     ("DL3016", &[Rule::UnpinnedLanguagePackage]),
     ("DL3018", &[Rule::UnpinnedOsPackage]),
     ("DL3028", &[Rule::UnpinnedLanguagePackage]),
+    ("DL3033", &[Rule::UnpinnedOsPackage]),
+    ("DL3037", &[Rule::UnpinnedOsPackage]),
+    ("DL3041", &[Rule::UnpinnedOsPackage]),
     ("DL3062", &[Rule::UnpinnedLanguagePackage]),
 ];
 
