@@ -404,10 +404,12 @@ fn classify_at(args: &[Arg], i: usize, depth: usize) -> Classified {
         match name {
             "uv" => pip::uv(args, i),
             "pipx" => pip::pipx(args, i),
-            "apt-get" => os::apt(args, i, Tool::AptGet),
-            "apt" => os::apt(args, i, Tool::Apt),
+            // `xx-apt-get`, `xx-apt`, `xx-apk`: tonistiigi/xx's cross-compilation wrappers run
+            // the package manager with the target's architecture; the arguments are the same.
+            "apt-get" | "xx-apt-get" => os::apt(args, i, Tool::AptGet),
+            "apt" | "xx-apt" => os::apt(args, i, Tool::Apt),
             "aptitude" => os::apt(args, i, Tool::Aptitude),
-            "apk" => os::apk(args, i),
+            "apk" | "xx-apk" => os::apk(args, i),
             _ if rpm::tool_of(name).is_some() => {
                 rpm::tool_of(name).and_then(|tool| rpm::install(args, i, tool))
             }
