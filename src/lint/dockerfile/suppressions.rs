@@ -86,6 +86,15 @@ pub fn directives(source: &SourceFile, df: &Dockerfile, shell_comments: &[Span])
             continue;
         }
         seen.push(span.start);
+        // A shell comment is not a Dockerfile comment: hadolint never reads a `global`
+        // pragma there (in a heredoc script or after a command).
+        if source
+            .text
+            .get(span.range())
+            .is_some_and(crate::suppress::is_hadolint_global)
+        {
+            continue;
+        }
         let (line, column) = source.line_col(span.start);
         let before: String = source
             .line_text(line)
