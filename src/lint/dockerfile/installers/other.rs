@@ -496,6 +496,13 @@ mod tests {
                 "gem i mysql2 -- --with-mysql-dir /usr local",
                 &[("mysql2", false)],
             ),
+            // Elsewhere `--` only ends the options: what follows is still packages.
+            ("npm install -g -- pnpm", &[("pnpm", false)]),
+            (
+                "go install -- golang.org/x/tools/gopls@v0.15.3",
+                &[("golang.org/x/tools/gopls@v0.15.3", true)],
+            ),
+            ("conda install -y -- numpy", &[("numpy", false)]),
             ("conda install numpy=1.26", &[("numpy=1.26", false)]),
             ("conda create -n py python=3.14", &[("python=3.14", false)]),
             ("conda install numpy==1.26", &[("numpy==1.26", true)]),
