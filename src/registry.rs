@@ -242,7 +242,7 @@ registry! {
         scope: Dockerfile,
         fix: crate::lint::dockerfile::rules::unpinned_os_package::FIX,
         pin: Rewrites,
-        summary: "apt-get/apk package without an exact version",
+        summary: "OS package (apt, apk, yum/dnf, zypper, rpm) without an exact version",
     }
     UnpinnedLanguagePackage = PD211 "unpinned-language-package" {
         level: Warning,

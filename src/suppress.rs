@@ -31,6 +31,9 @@ pub const HADOLINT_EQUIVALENTS: &[(&str, &[Rule])] = &[
     ("DL3016", &[Rule::UnpinnedLanguagePackage]),
     ("DL3018", &[Rule::UnpinnedOsPackage]),
     ("DL3028", &[Rule::UnpinnedLanguagePackage]),
+    ("DL3033", &[Rule::UnpinnedOsPackage]),
+    ("DL3037", &[Rule::UnpinnedOsPackage]),
+    ("DL3041", &[Rule::UnpinnedOsPackage]),
     ("DL3062", &[Rule::UnpinnedLanguagePackage]),
 ];
 
@@ -92,16 +95,9 @@ enum Parsed {
 fn parse_comment(comment: &str) -> Option<Parsed> {
     let at = |rest: &str| comment.len() - rest.len();
     let body = comment.trim_start().trim_start_matches('#').trim_start();
-    let hadolint = body
-        .strip_prefix("hadolint ignore=")
-        .map(|list| (list, false))
-        .or_else(|| {
-            body.strip_prefix("hadolint global ignore=")
-                .map(|list| (list, true))
-        });
-    if let Some((list, global)) = hadolint {
+    if let Some((list, global)) = hadolint_ignore(body) {
         let mut codes = Vec::new();
-        for dl in list.split([',', ' ']).map(str::trim) {
+        for dl in list.split([',', ' ', '\t']).map(str::trim) {
             if let Some((_, pds)) = HADOLINT_EQUIVALENTS
                 .iter()
                 .find(|(d, _)| d.eq_ignore_ascii_case(dl))
@@ -178,6 +174,36 @@ fn parse_comment(comment: &str) -> Option<Parsed> {
         reason,
         keyword,
     })
+}
+
+/// hadolint's `hadolint [global] ignore = DL3008, DL3009 [# comment]` as hadolint's own
+/// parser reads it (blanks allowed around the words, `=` and `,`): the list of codes, and
+/// whether it is the file-wide `global` form.
+fn hadolint_ignore(body: &str) -> Option<(&str, bool)> {
+    let blank = |c: char| c == ' ' || c == '\t';
+    let rest = body.strip_prefix("hadolint")?;
+    let after = rest.trim_start_matches(blank);
+    if after.len() == rest.len() {
+        return None;
+    }
+    let (global, rest) = match after.strip_prefix("global") {
+        Some(r) if r.starts_with(blank) => (true, r.trim_start_matches(blank)),
+        _ => (false, after),
+    };
+    let list = rest
+        .strip_prefix("ignore")?
+        .trim_start_matches(blank)
+        .strip_prefix('=')?;
+    let list = list.split('#').next().unwrap_or(list);
+    Some((list, global))
+}
+
+/// Whether a comment is hadolint's file-wide `# hadolint global ignore=…`.
+pub fn is_hadolint_global(comment: &str) -> bool {
+    matches!(
+        parse_comment(comment),
+        Some(Parsed::Hadolint { global: true, .. })
+    )
 }
 
 fn looks_like_code(word: &str) -> bool {
@@ -405,6 +431,39 @@ fn unused_finding(source: &SourceFile, span: Span, what: &str, directive: &Direc
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hadolint_pragmas_are_read_as_hadolint_reads_them() {
+        let codes = |c: &str| match parse_comment(c) {
+            Some(Parsed::Hadolint { codes, global }) => Some((codes, global)),
+            _ => None,
+        };
+        let os = vec![Rule::UnpinnedOsPackage];
+        for (comment, global) in [
+            ("# hadolint ignore=DL3008", false),
+            ("#hadolint ignore=DL3008", false),
+            ("# hadolint ignore = DL3009 , DL3008", false),
+            ("# hadolint global ignore=DL3008", true),
+            ("#  hadolint  global\tignore = DL3041", true),
+            (
+                "# hadolint global ignore=DL3033 # mirrors drop old versions",
+                true,
+            ),
+            ("# hadolint global ignore=DL3037,DL3009", true),
+        ] {
+            assert_eq!(codes(comment), Some((os.clone(), global)), "{comment}");
+        }
+        for comment in [
+            "# hadolintglobal ignore=DL3008",
+            "# hadolint globalignore=DL3008",
+            "# hadolint shell=powershell",
+            "# hadolint ignore DL3008",
+        ] {
+            assert_eq!(codes(comment), None, "{comment}");
+        }
+        assert!(is_hadolint_global("  # hadolint global ignore=DL3008"));
+        assert!(!is_hadolint_global("# hadolint ignore=DL3008"));
+    }
 
     #[test]
     fn parses_codes_and_reason() {

@@ -321,3 +321,57 @@ fn without_an_engine_images_are_left_and_the_rest_is_pinned() {
         text.replace("eventlet\n", "eventlet==0.20.0\n")
     );
 }
+
+#[test]
+fn rpm_packages_are_left_and_reported_not_rewritten() {
+    // `pin --os` reads dpkg and apk databases: even with a source that "has" every package,
+    // an unpinned yum/dnf/zypper/rpm package is left with its reason, and no RPM line changes.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/dockerfile/rpm_packages.Dockerfile");
+    let bytes = std::fs::read(&path).unwrap();
+    let source = Arc::new(SourceFile::from_bytes(
+        &path,
+        "rpm_packages.Dockerfile",
+        bytes,
+    ));
+    let facts = facts_for(&source);
+    let plan = plan(source.clone(), &facts, &runtime());
+    let rpm_lines: Vec<u32> = (1..=source.line_count() as u32)
+        .filter(|&l| {
+            let t = source.line_text(l);
+            !t.trim_start().starts_with("FROM") && !t.trim_start().starts_with('#')
+        })
+        .collect();
+    for c in &plan.changes {
+        let line = source.line_text(c.line);
+        assert!(
+            line.trim_start().starts_with("FROM"),
+            "only images change: {line}"
+        );
+    }
+    let left: Vec<(u32, &str)> = plan
+        .left
+        .iter()
+        .filter(|l| l.why.to_string().contains("pin --os"))
+        .map(|l| (l.line, l.subject.as_str()))
+        .collect();
+    for want in [
+        "java-17-openjdk-devel",
+        "python3.11",
+        "libstdc++-devel",
+        "curl.x86_64",
+        "shadow-utils",
+        "shadow",
+        "python311",
+    ] {
+        assert!(
+            left.iter().any(|(_, s)| *s == want),
+            "{want} not left: {left:?}"
+        );
+    }
+    assert!(left.iter().all(|(l, _)| rpm_lines.contains(l)));
+    // Pinned ones are not reported as left.
+    assert!(!left
+        .iter()
+        .any(|(_, s)| s.starts_with("java-11-openjdk-11")));
+}

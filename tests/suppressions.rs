@@ -196,3 +196,40 @@ fn hadolint_global_ignore_covers_the_whole_file() {
         .code(0)
         .stdout("No problems in 1 file.\n");
 }
+
+#[test]
+fn hadolint_global_ignore_counts_wherever_it_stands() {
+    // hadolint collects every comment line of the file: after a blank line, between
+    // instructions and at the end, with blanks around `=` and `,`.
+    for pragma_at in ["middle", "end"] {
+        let pragma = "#  hadolint global ignore = DL3009 , DL3033 # floats on purpose\n";
+        let mut text = String::from("FROM rockylinux:9.3\n\nRUN yum install -y curl\n\n");
+        if pragma_at == "middle" {
+            text.push_str(pragma);
+            text.push_str("\nRUN yum install -y git\n");
+        } else {
+            text.push_str("RUN yum install -y git\n\n");
+            text.push_str(pragma);
+        }
+        let dir = tree(&[("Dockerfile", text.as_str())]);
+        pindrift()
+            .current_dir(dir.path())
+            .args(["check", "--no-config"])
+            .assert()
+            .code(0)
+            .stdout("No problems in 1 file.\n");
+    }
+    // Without the pragma both packages are reported, and `# hadolint shell=` changes nothing.
+    let dir = tree(&[(
+        "Dockerfile",
+        "# hadolint shell=/bin/bash\nFROM rockylinux:9.3\nRUN yum install -y curl git\n",
+    )]);
+    pindrift()
+        .current_dir(dir.path())
+        .args(["check", "--no-config"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("`curl` is not pinned"))
+        .stdout(predicate::str::contains("`git` is not pinned"))
+        .stdout(predicate::str::contains("PD004").not());
+}

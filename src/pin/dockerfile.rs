@@ -423,6 +423,20 @@ fn plan_os(plan: &mut FilePlan, site: &PackageSite, facts: &Facts, options: &Pin
     let Some(text) = judgeable(plan, site) else {
         return;
     };
+    if site.tool.is_rpm() {
+        // pin reads dpkg and apk databases; an rpm database is not read (yet).
+        if let Pin::Unpinned(_) = crate::lint::dockerfile::installers::rpm::judge(site.tool, text) {
+            plan.leave(
+                arg.span,
+                text,
+                LeftReason::Other(format!(
+                    "`{}` packages are not pinned by `pin --os` (it reads dpkg and apk databases)",
+                    site.command
+                )),
+            );
+        }
+        return;
+    }
     let judged = match site.tool {
         Tool::Apk => judge_apk(text),
         _ => judge_apt(text),

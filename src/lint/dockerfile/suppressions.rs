@@ -8,7 +8,8 @@
 //!   its own line. The shell reads `#` as a comment only where a word could start, so this
 //!   is taken from pindrift's shell tokenizer, not from the text.
 //!
-//! - hadolint's `# hadolint global ignore=…` before the first instruction: the whole file.
+//! - hadolint's `# hadolint global ignore=…` on a comment line anywhere outside heredoc
+//!   bodies: the whole file, as in hadolint.
 //!
 //! A trailing `# …` on other instructions (`FROM python  # …`, `ENV`, `COPY`, JSON-form
 //! `RUN [...]`) is not a comment for BuildKit but part of the arguments, so no suppression can
@@ -46,29 +47,37 @@ pub fn directives(source: &SourceFile, df: &Dockerfile, shell_comments: &[Span])
         }
     }
     let mut seen: Vec<usize> = Vec::new();
-    // hadolint's file-wide `# hadolint global ignore=…` is usually followed by a blank line,
-    // where BuildKit's comments end: found by its text, anywhere before the first instruction.
-    let first_instruction = df
+    // hadolint's file-wide `# hadolint global ignore=…` counts wherever it stands as a comment
+    // line (hadolint collects every comment of the file), also after a blank line, between
+    // instructions or at the end, where BuildKit's comments end: found by its text, outside
+    // heredoc bodies (those are scripts or data, not Dockerfile comments).
+    let known: Vec<usize> = df
         .instructions
-        .first()
-        .map_or(source.text.len(), |i| i.line_start);
+        .iter()
+        .flat_map(|i| i.comments_before.iter().chain(&i.comments_inside))
+        .map(|c| c.span.start)
+        .collect();
+    let bodies: Vec<(usize, usize)> = df
+        .instructions
+        .iter()
+        .flat_map(|i| &i.heredocs)
+        .map(|h| {
+            let span = h.body.full_span();
+            (span.start, span.end)
+        })
+        .collect();
     for line in 1..=source.line_count() as u32 {
         let start = source.line_start(line);
-        if start >= first_instruction {
-            break;
+        if bodies.iter().any(|&(s, e)| s <= start && start < e) {
+            continue;
         }
         let text = source.line_text(line);
         let lead = text.len() - text.trim_start().len();
-        let is_global = text
-            .trim_start()
-            .strip_prefix('#')
-            .is_some_and(|rest| rest.trim_start().starts_with("hadolint global ignore="));
         let span = Span::new(start + lead, start + text.len());
-        let already = df
-            .instructions
-            .first()
-            .is_some_and(|i| i.comments_before.iter().any(|c| c.span.start == span.start));
-        if is_global && !already {
+        if text.trim_start().starts_with('#')
+            && crate::suppress::is_hadolint_global(text)
+            && !known.contains(&span.start)
+        {
             add(span, None);
         }
     }
@@ -77,6 +86,15 @@ pub fn directives(source: &SourceFile, df: &Dockerfile, shell_comments: &[Span])
             continue;
         }
         seen.push(span.start);
+        // A shell comment is not a Dockerfile comment: hadolint never reads a `global`
+        // pragma there (in a heredoc script or after a command).
+        if source
+            .text
+            .get(span.range())
+            .is_some_and(crate::suppress::is_hadolint_global)
+        {
+            continue;
+        }
         let (line, column) = source.line_col(span.start);
         let before: String = source
             .line_text(line)

@@ -10,6 +10,7 @@ pub mod opts;
 pub mod os;
 pub mod other;
 pub mod pip;
+pub mod rpm;
 
 use crate::span::Span;
 
@@ -55,6 +56,12 @@ pub enum Tool {
     Apt,
     Aptitude,
     Apk,
+    Yum,
+    Dnf,
+    Microdnf,
+    Tdnf,
+    Zypper,
+    Rpm,
     Npm,
     Yarn,
     Pnpm,
@@ -74,6 +81,12 @@ impl Tool {
             Tool::Apt => "apt",
             Tool::Aptitude => "aptitude",
             Tool::Apk => "apk",
+            Tool::Yum => "yum",
+            Tool::Dnf => "dnf",
+            Tool::Microdnf => "microdnf",
+            Tool::Tdnf => "tdnf",
+            Tool::Zypper => "zypper",
+            Tool::Rpm => "rpm",
             Tool::Npm => "npm",
             Tool::Yarn => "yarn",
             Tool::Pnpm => "pnpm",
@@ -90,7 +103,16 @@ impl Tool {
     }
 
     pub fn is_os(self) -> bool {
-        matches!(self, Tool::AptGet | Tool::Apt | Tool::Aptitude | Tool::Apk)
+        matches!(self, Tool::AptGet | Tool::Apt | Tool::Aptitude | Tool::Apk) || self.is_rpm()
+    }
+
+    /// yum, dnf, microdnf, tdnf, zypper and rpm: versions are written `name-version`
+    /// (zypper also `name=version`), and `pin` does not read their database.
+    pub fn is_rpm(self) -> bool {
+        matches!(
+            self,
+            Tool::Yum | Tool::Dnf | Tool::Microdnf | Tool::Tdnf | Tool::Zypper | Tool::Rpm
+        )
     }
 }
 
@@ -382,10 +404,15 @@ fn classify_at(args: &[Arg], i: usize, depth: usize) -> Classified {
         match name {
             "uv" => pip::uv(args, i),
             "pipx" => pip::pipx(args, i),
-            "apt-get" => os::apt(args, i, Tool::AptGet),
-            "apt" => os::apt(args, i, Tool::Apt),
+            // `xx-apt-get`, `xx-apt`, `xx-apk`: tonistiigi/xx's cross-compilation wrappers run
+            // the package manager with the target's architecture; the arguments are the same.
+            "apt-get" | "xx-apt-get" => os::apt(args, i, Tool::AptGet),
+            "apt" | "xx-apt" => os::apt(args, i, Tool::Apt),
             "aptitude" => os::apt(args, i, Tool::Aptitude),
-            "apk" => os::apk(args, i),
+            "apk" | "xx-apk" => os::apk(args, i),
+            _ if rpm::tool_of(name).is_some() => {
+                rpm::tool_of(name).and_then(|tool| rpm::install(args, i, tool))
+            }
             "npm" | "cnpm" => node::npm(args, i),
             "yarn" => node::yarn(args, i),
             "pnpm" => node::pnpm(args, i),

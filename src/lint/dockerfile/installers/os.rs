@@ -245,6 +245,12 @@ mod tests {
             ("apt-get build-dep python3", &["<none>"]),
             ("apt-get -o Debug::pkgProblemResolver=1 update", &["<none>"]),
             ("aptitude -y -w 120 -F %p install curl", &["curl"]),
+            // tonistiigi/xx's cross-compilation wrappers.
+            (
+                "xx-apt-get install -y --no-install-recommends gcc libc6-dev",
+                &["gcc", "libc6-dev"],
+            ),
+            ("xx-apt install -y binutils=2.40-2", &["binutils=2.40-2"]),
         ];
         for (s, want) in cases {
             assert_eq!(pk(s), *want, "{s}");
@@ -278,6 +284,10 @@ mod tests {
             ),
             ("apk add -qt .deps gcc", &["gcc"]),
             (
+                "xx-apk add --no-cache musl-dev zlib-dev=1.3.1-r0",
+                &["musl-dev", "zlib-dev=1.3.1-r0"],
+            ),
+            (
                 "apk add --timeout 30 --wait 10 --progress-fd 3 curl",
                 &["curl"],
             ),
@@ -294,6 +304,8 @@ mod tests {
             ("apt install curl", Tool::Apt),
             ("/usr/bin/aptitude install curl", Tool::Aptitude),
             ("apk add curl", Tool::Apk),
+            ("xx-apt-get install curl", Tool::AptGet),
+            ("xx-apk add curl", Tool::Apk),
         ] {
             match classify(&args(s)) {
                 Classified::Install(i) => assert_eq!(i.tool, tool, "{s}"),

@@ -26,12 +26,19 @@ const GEM: Spec = Spec {
     go_style: false,
 };
 
-/// `gem install name[:version]... [-v VERSION]`.
+/// `gem install|i name[:version]... [-v VERSION] [-- build options]`. RubyGems accepts the
+/// alias `i` and any unambiguous prefix of `install` (`ins`, `inst`, …); what follows `--` is
+/// passed to the extensions' build (`-- --with-pg-config=…`), not packages.
 pub fn gem(args: &[Arg], i: usize) -> Option<Install> {
-    if args.get(i + 1)?.text != "install" {
+    let sub = args.get(i + 1)?.text.as_str();
+    if !(sub == "i" || sub.len() >= 3 && "install".starts_with(sub)) {
         return None;
     }
-    let toks = scan(args, i + 2, &GEM);
+    let end = args[i + 2..]
+        .iter()
+        .position(|a| a.text == "--")
+        .map_or(args.len(), |p| i + 2 + p);
+    let toks = scan(&args[..end], i + 2, &GEM);
     let mut version = None;
     let mut packages = Vec::new();
     for t in toks {
@@ -390,9 +397,10 @@ pub fn conda(args: &[Arg], i: usize) -> Option<Install> {
     Some(inst)
 }
 
-/// conda: `name=1.2.3`, `name==1.2.3`, `name=1.2.3=build` pin; `name`, `name>=1`, `name=1.2.*`
-/// do not. `name=1.2` means `1.2.*` to conda, which is also not one version... but it is the
-/// customary way to pin a Python (`python=3.11`), so a `=X.Y` pin is accepted.
+/// conda: `name==1.2.3`, `name=1.2.3`, `name=1.2.3=build`, `name==1.2` pin; `name`,
+/// `name>=1`, `name=1.2.*` do not, and neither does `name=1.26` or `python=3.11`: a single `=`
+/// is a prefix match to conda (`1.26.*`, any 3.11.x), so it pins only a full version
+/// (three or more parts) or one followed by a build string. `==` is an exact match.
 pub fn judge_conda(t: &str) -> Pin {
     let t = t.rsplit_once("::").map_or(t, |(_, n)| n);
     if let Some(pos) = t.find(['=', '<', '>', '!', '~']) {
@@ -404,12 +412,19 @@ pub fn judge_conda(t: &str) -> Pin {
         } else {
             return Pin::Unpinned(format!("`{rest}` is a range"));
         };
-        let version = v.split('=').next().unwrap_or("");
+        let mut parts = v.splitn(2, '=');
+        let version = parts.next().unwrap_or("");
+        let build = parts.next().filter(|b| !b.is_empty() && !b.contains('*'));
         if version.is_empty() {
             return Pin::Unpinned("no version".into());
         }
         if version.contains(['*', ',', '|', '>', '<']) {
             return Pin::Unpinned(format!("`{op}{version}` is not one version"));
+        }
+        if op == "=" && build.is_none() && version.split('.').count() < 3 {
+            return Pin::Unpinned(format!(
+                "`={version}` matches any `{version}.*` in conda: write the full version"
+            ));
         }
         return Pin::Pinned;
     }
@@ -466,6 +481,40 @@ mod tests {
                 &[("rake", false)],
             ),
             ("gem install ./local.gem", &[("./local.gem", true)]),
+            // RubyGems' `i` alias and unambiguous prefixes of `install`.
+            ("gem i rails -v 7.1.3", &[("rails", true)]),
+            ("gem i nokogiri", &[("nokogiri", false)]),
+            ("gem inst rake:13.2.1", &[("rake:13.2.1", true)]),
+            ("gem in rake", &[("<none>", false)]),
+            ("gem info rake", &[("<none>", false)]),
+            // After `--`: build options for the extension, not gems.
+            (
+                "gem install pg -v 1.5.6 -- --with-pg-config=/usr/bin/pg_config",
+                &[("pg", true)],
+            ),
+            (
+                "gem i mysql2 -- --with-mysql-dir /usr local",
+                &[("mysql2", false)],
+            ),
+            // Elsewhere `--` only ends the options: what follows is still packages.
+            ("npm install -g -- pnpm", &[("pnpm", false)]),
+            (
+                "go install -- golang.org/x/tools/gopls@v0.15.3",
+                &[("golang.org/x/tools/gopls@v0.15.3", true)],
+            ),
+            ("conda install -y -- numpy", &[("numpy", false)]),
+            ("conda install numpy=1.26", &[("numpy=1.26", false)]),
+            ("conda create -n py python=3.14", &[("python=3.14", false)]),
+            ("conda install numpy==1.26", &[("numpy==1.26", true)]),
+            (
+                "conda install numpy=1.26=py311h64a7726_0",
+                &[("numpy=1.26=py311h64a7726_0", true)],
+            ),
+            (
+                "conda install numpy=1.26=*mkl*",
+                &[("numpy=1.26=*mkl*", false)],
+            ),
+            ("mamba install -y tzdata=2024a", &[("tzdata=2024a", false)]),
             // `--env-shebang` and `--only-install-dir` are switches: the next word is a gem.
             ("gem install --env-shebang rails", &[("rails", false)]),
             (
@@ -538,8 +587,9 @@ mod tests {
                 &[("'numpy>=1.2'", false)],
             ),
             (
+                // `python=3.11` is any 3.11.x to conda.
                 "micromamba install -y -n base python=3.11 pip",
-                &[("python=3.11", true), ("pip", false)],
+                &[("python=3.11", false), ("pip", false)],
             ),
             (
                 "conda create -p /env python=3.11.7=h955ad1f_0",

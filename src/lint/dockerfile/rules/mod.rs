@@ -118,6 +118,9 @@ pub(super) fn check_install(
         let pin = match install.tool {
             Tool::AptGet | Tool::Apt | Tool::Aptitude => super::installers::os::judge_apt(&p.text),
             Tool::Apk => super::installers::os::judge_apk(&p.text),
+            Tool::Yum | Tool::Dnf | Tool::Microdnf | Tool::Tdnf | Tool::Zypper | Tool::Rpm => {
+                super::installers::rpm::judge(install.tool, &p.text)
+            }
             Tool::Npm | Tool::Yarn | Tool::Pnpm => super::installers::node::judge(&p.text),
             Tool::Gem => super::installers::other::judge_gem(&p.text, version),
             Tool::Go => super::installers::other::judge_go(&p.text),
@@ -199,6 +202,7 @@ fn package_name(tool: Tool, t: &str) -> String {
             format!("{scope}{}", rest.split('@').next().unwrap_or(rest))
         }
         Tool::Go => t.split('@').next().unwrap_or(t).to_string(),
+        _ if tool.is_rpm() => super::installers::rpm::package_name(t).to_string(),
         _ => t
             .split(['=', '~', '<', '>', ':', '@', '/'])
             .next()

@@ -1,4 +1,4 @@
-//! PD210: an OS package (`apt-get install`, `apk add`) without an exact version.
+//! PD210: an OS package (`apt-get install`, `apk add`, `dnf install`, `zypper in`, `rpm -i URL`) without an exact version.
 
 use super::super::installers::{Arg, Tool};
 use super::super::Cx;
@@ -16,7 +16,11 @@ pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, command: &str, text: &str, reas
         Tool::Apk => text.find(['=', '~', '<', '>']),
         _ => text.find(['=', '/']),
     };
-    let example = format!("{}=<version>", &text[..name_end.unwrap_or(text.len())]);
+    let example = if tool.is_rpm() {
+        super::super::installers::rpm::pin_example(tool, text)
+    } else {
+        format!("`{}=<version>`", &text[..name_end.unwrap_or(text.len())])
+    };
     let f = cx
         .finding(
             RULE,
@@ -24,7 +28,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, command: &str, text: &str, reas
             format!("`{text}` is not pinned ({reason}) in `{command}`"),
         )
         .with_hint(format!(
-            "pin it as `{example}`, or switch PD210 off if your mirrors drop old versions (see `pindrift rule PD210`)"
+            "pin it as {example}, or switch PD210 off if your mirrors drop old versions (see `pindrift rule PD210`)"
         ));
     cx.push(f);
 }
