@@ -1,5 +1,6 @@
 //! The `check` job: lint every discovered file, in parallel, and settle levels.
 
+pub mod compose;
 pub mod dockerfile;
 pub mod requirements;
 
@@ -80,6 +81,33 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
                 }
             }
         }
+        FileKind::Compose => match read_regular(&file.path, settings.max_file_size) {
+            Ok(bytes) => {
+                let source = SourceFile::from_bytes(&file.path, display_path(&file.path), bytes);
+                match compose::lint_compose(&source, settings) {
+                    Ok(found) => {
+                        if let Ok(mut findings) = findings.lock() {
+                            findings.extend(found);
+                        }
+                    }
+                    Err(message) => {
+                        if let Ok(mut errors) = errors.lock() {
+                            errors.push(format!("{}: {message}", display_path(&file.path)));
+                        }
+                    }
+                }
+            }
+            Err(ReadError::TooLarge { limit }) => {
+                if let Ok(mut findings) = findings.lock() {
+                    findings.push(requirements::install::too_large(&file.path, limit));
+                }
+            }
+            Err(err) => {
+                if let Ok(mut errors) = errors.lock() {
+                    errors.push(format!("{}: {err}", display_path(&file.path)));
+                }
+            }
+        },
         FileKind::Dockerfile => match read_regular(&file.path, settings.max_file_size) {
             Ok(bytes) => {
                 let source = SourceFile::from_bytes(&file.path, display_path(&file.path), bytes);
