@@ -40,6 +40,8 @@ fn compose_images_are_linted_with_env_interpolation() {
     assert_eq!(
         got,
         [
+            // Built by the `api` service with `PYTHON_VERSION: "3.12"`: `python:3.12-slim`.
+            "fixtures/compose/shop/Dockerfile:2:6 PD203",
             // `${API_TAG:-dev}` with API_TAG=latest in .env.
             "fixtures/compose/shop/compose.yaml:8:12 PD202",
             // `${PG_VERSION}` = 16.4: a tag without a digest, strict only.
@@ -53,6 +55,14 @@ fn compose_images_are_linted_with_env_interpolation() {
             "fixtures/compose/worker/docker-compose.prod.yml:14:12 PD201",
         ]
     );
+    // Alone, the Dockerfile has no value for the arg (PD204): the args came from Compose.
+    let (_, out, _) = pindrift(&[
+        "check",
+        "fixtures/compose/shop/Dockerfile",
+        "--no-config",
+        "--strict",
+    ]);
+    assert!(out.contains("PD204") && !out.contains("PD203"), "{out}");
     // Without --strict the tags without digests are not reported.
     let (code, out, _) = pindrift(&["check", "fixtures/compose", "--no-config"]);
     assert_eq!(code, 1);
@@ -135,6 +145,40 @@ fn images_agree_with_docker_compose_config() {
                 }
             }
         }
+        let mut their_builds = BTreeMap::new();
+        if let Some(services) = docs[0]
+            .as_mapping_get("services")
+            .and_then(|s| s.as_mapping())
+        {
+            for (name, service) in services {
+                let Some(build) = service.as_mapping_get("build") else {
+                    continue;
+                };
+                let context = build
+                    .as_mapping_get("context")
+                    .and_then(|c| c.as_str())
+                    .unwrap();
+                let mut args: Vec<(String, String)> = build
+                    .as_mapping_get("args")
+                    .and_then(|a| a.as_mapping())
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| {
+                                (
+                                    k.as_str().unwrap().to_string(),
+                                    v.as_str().unwrap().to_string(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                args.sort();
+                their_builds.insert(
+                    name.as_str().unwrap().to_string(),
+                    (std::fs::canonicalize(context).unwrap(), args),
+                );
+            }
+        }
         let env = std::fs::read_to_string(dir.join(".env")).unwrap_or_default();
         let vars = pindrift::lint::compose::parse_dotenv(&env);
         let ours: BTreeMap<String, String> =
@@ -144,5 +188,16 @@ fn images_agree_with_docker_compose_config() {
                 .map(|i| (i.service, i.resolved.unwrap_or_default()))
                 .collect();
         assert_eq!(ours, theirs, "{}", file.display());
+        let our_builds: BTreeMap<String, (PathBuf, Vec<(String, String)>)> =
+            pindrift::lint::compose::builds(&std::fs::read_to_string(&file).unwrap(), dir, &vars)
+                .unwrap()
+                .into_iter()
+                .map(|b| {
+                    let mut args = b.args;
+                    args.sort();
+                    (b.service, (std::fs::canonicalize(b.context).unwrap(), args))
+                })
+                .collect();
+        assert_eq!(our_builds, their_builds, "{}", file.display());
     }
 }

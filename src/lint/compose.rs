@@ -156,16 +156,122 @@ pub fn images(text: &str, vars: &BTreeMap<String, String>) -> Result<Vec<Compose
     Ok(out)
 }
 
-/// Lint one Compose file: PD201/PD202/PD203 on every service's image.
-pub fn lint_compose(source: &SourceFile, settings: &Settings) -> Result<Vec<Finding>, String> {
-    let vars = source
-        .path
+/// One `services.NAME.build`: the Dockerfile it builds and the args Compose passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComposeBuild {
+    pub service: String,
+    /// The build context, relative to the Compose file's folder (joined with it).
+    pub context: std::path::PathBuf,
+    /// `context/dockerfile` (default `Dockerfile`).
+    pub dockerfile: std::path::PathBuf,
+    /// `build.args`, interpolated; an arg without a value (or with an unresolved variable)
+    /// is left out, as Compose leaves it to the Dockerfile's default.
+    pub args: Vec<(String, String)>,
+}
+
+fn scalar_text(node: &MarkedYaml<'_>) -> Option<String> {
+    match &node.data {
+        YamlData::Value(Scalar::String(s)) => Some(s.to_string()),
+        YamlData::Value(Scalar::Integer(i)) => Some(i.to_string()),
+        YamlData::Value(Scalar::FloatingPoint(f)) => Some(f.to_string()),
+        YamlData::Value(Scalar::Boolean(b)) => Some(b.to_string()),
+        YamlData::Representation(s, _, _) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+/// Every `services.*.build` of a Compose file in folder `dir`.
+pub fn builds(
+    text: &str,
+    dir: &Path,
+    vars: &BTreeMap<String, String>,
+) -> Result<Vec<ComposeBuild>, String> {
+    let docs = MarkedYaml::load_from_str(text).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let Some(YamlData::Mapping(services)) = docs
+        .first()
+        .and_then(|d| d.data.as_mapping_get("services"))
+        .map(|s| &s.data)
+    else {
+        return Ok(out);
+    };
+    for (name, service) in services.iter() {
+        let Some(build) = service.data.as_mapping_get("build") else {
+            continue;
+        };
+        let (context, dockerfile, args) = match &build.data {
+            YamlData::Mapping(_) => (
+                build.data.as_mapping_get("context").and_then(scalar_text),
+                build
+                    .data
+                    .as_mapping_get("dockerfile")
+                    .and_then(scalar_text),
+                build.data.as_mapping_get("args"),
+            ),
+            _ => (scalar_text(build), None, None),
+        };
+        if build.data.as_mapping_get("dockerfile_inline").is_some() {
+            continue;
+        }
+        let Some(context) = interpolate(context.as_deref().unwrap_or("."), vars) else {
+            continue;
+        };
+        if context.contains("://") || context.starts_with("git@") {
+            continue; // a remote context: nothing on disk to lint
+        }
+        let Some(dockerfile) = interpolate(dockerfile.as_deref().unwrap_or("Dockerfile"), vars)
+        else {
+            continue;
+        };
+        let mut pairs = Vec::new();
+        match args.map(|a| &a.data) {
+            Some(YamlData::Mapping(m)) => {
+                for (k, v) in m.iter() {
+                    if let (Some(k), Some(v)) = (scalar_text(k), scalar_text(v)) {
+                        if let Some(v) = interpolate(&v, vars) {
+                            pairs.push((k, v));
+                        }
+                    }
+                }
+            }
+            Some(YamlData::Sequence(items)) => {
+                for item in items {
+                    if let Some((k, v)) =
+                        scalar_text(item).as_deref().and_then(|t| t.split_once('='))
+                    {
+                        if let Some(v) = interpolate(v, vars) {
+                            pairs.push((k.to_string(), v));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        let context = dir.join(context);
+        out.push(ComposeBuild {
+            service: scalar_text(name).unwrap_or_default(),
+            dockerfile: context.join(dockerfile),
+            context,
+            args: pairs,
+        });
+    }
+    Ok(out)
+}
+
+/// The `.env` next to a Compose file, if it is there and readable.
+pub fn dotenv_for(compose: &Path, max_file_size: u64) -> BTreeMap<String, String> {
+    compose
         .parent()
         .map(|d| d.join(".env"))
         .filter(|p| p.is_file())
-        .and_then(|p| crate::read::read_regular(Path::new(&p), settings.max_file_size).ok())
+        .and_then(|p| crate::read::read_regular(&p, max_file_size).ok())
         .map(|b| parse_dotenv(&String::from_utf8_lossy(&b)))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Lint one Compose file: PD201/PD202/PD203 on every service's image.
+pub fn lint_compose(source: &SourceFile, settings: &Settings) -> Result<Vec<Finding>, String> {
+    let vars = dotenv_for(&source.path, settings.max_file_size);
     let mut findings = Vec::new();
     for img in images(&source.text, &vars)? {
         let Some(text) = img.resolved.as_deref() else {
@@ -284,6 +390,28 @@ mod tests {
         assert_eq!(v["PG"], "16.4");
         assert_eq!(v["Q"], "a b");
         assert_eq!(v["X"], "1");
+    }
+
+    #[test]
+    fn build_contexts_and_args() {
+        let text = "services:\n  a:\n    build: ./svc\n  b:\n    build:\n      context: ${CTX:-api}\n      dockerfile: docker/Dockerfile.prod\n      args:\n        - PY=3.12\n        - BARE\n        - TAG=${T}\n  c:\n    build:\n      context: https://github.com/a/b.git\n  d:\n    build:\n      args:\n        N: 1\n";
+        let got = builds(text, Path::new("root"), &vars(&[("T", "x")])).unwrap();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0].dockerfile, Path::new("root/./svc/Dockerfile"));
+        assert_eq!(got[1].context, Path::new("root/api"));
+        assert_eq!(
+            got[1].dockerfile,
+            Path::new("root/api/docker/Dockerfile.prod")
+        );
+        assert_eq!(
+            got[1].args,
+            [
+                ("PY".to_string(), "3.12".to_string()),
+                ("TAG".into(), "x".into())
+            ]
+        );
+        assert_eq!(got[2].service, "d");
+        assert_eq!(got[2].args, [("N".to_string(), "1".to_string())]);
     }
 
     #[test]
