@@ -73,6 +73,14 @@ def main() -> None:
                 if s.upper().startswith("RUN "):
                     add(out, "shell", s[4:].encode())
                     add(out, "pip_options", s[4:].encode())
+    for p in sorted((REPO / "fixtures").rglob("*")):
+        if p.is_file() and (p.name.startswith(("compose.", "docker-compose.")) or p.name == ".env"):
+            add(out, "compose", p.read_bytes()[:MAX])
+    # Lock files: the first byte picks the format (see fuzz_targets/lock_file.rs).
+    lock_formats = {"uv.lock": 0, "poetry.lock": 1, "Pipfile.lock": 2, "pylock.toml": 3}
+    for p in sorted((REPO / "fixtures").rglob("*")):
+        if p.is_file() and p.name in lock_formats:
+            add(out, "lock_file", bytes([lock_formats[p.name]]) + p.read_bytes()[:MAX])
     for p in sorted(Path("/usr/lib/python3/dist-packages").glob("*.dist-info/METADATA"))[:40]:
         add(out, "metadata", p.read_bytes()[:MAX])
     add(out, "metadata", b'{"url": "https://github.com/a/b", "vcs_info": {"vcs": "git", "commit_id": "0123abc"}}')

@@ -9,6 +9,8 @@ use std::sync::Mutex;
 pub enum FileKind {
     Requirements,
     Dockerfile,
+    /// A Compose file (`compose.yaml`, `docker-compose.*.yml` …).
+    Compose,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -108,6 +110,9 @@ pub fn classify(path: &Path) -> Option<FileKind> {
         name.strip_prefix(base)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '-']))
     });
+    if crate::lint::compose::is_compose_name(name) {
+        return Some(FileKind::Compose);
+    }
     if !look_alike && (dockerfile_name || lower.ends_with(".dockerfile")) {
         return Some(FileKind::Dockerfile);
     }

@@ -423,3 +423,77 @@ fn unreadable_packages_are_never_clean() {
     assert_eq!(pindrift(&["drift", &fa, &fb, "--fail-on", "never"]).0, 0);
     assert_eq!(pindrift(&["drift", &fb, &fb]).0, 0);
 }
+
+/// Issue 12.7: a lock file is a specification like a requirements file. Against a freeze
+/// file nothing is known about the environment, so an entry whose marker decides is unknown
+/// (the other numpy of the fork, uvloop, colorama), never dropped, never guessed.
+#[test]
+fn uv_lock_against_freeze() {
+    let (code, out, err) = pindrift(&[
+        "drift",
+        "lock:fixtures/drift/lock/uv.lock",
+        "freeze:fixtures/drift/lock/prod.freeze.txt",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["before"]["kind"], "lock");
+    assert_eq!(v["before"]["requirements"], 24);
+    let s = statuses(&v);
+    for want in [
+        "starlette violated 0.41.3",
+        "fastapi satisfied 0.115.4",
+        "numpy unknown 2.1.3",
+        "numpy satisfied 2.1.3",
+        "uvloop satisfied 0.21.0",
+        "colorama unknown -",
+        // Dev group: installed, at another version than the lock's.
+        "pytest violated 8.3.2",
+        "iniconfig not-applicable -",
+        "orders-api satisfied 0.4.0",
+    ] {
+        assert!(s.contains(&want.to_string()), "{want} not in {s:#?}");
+    }
+    // Installed but not in the lock: counted, not drift without --strict-extra.
+    assert_eq!(v["summary"]["requirements"]["not-in-requirements"], 1);
+    let (code, out, _) = pindrift(&[
+        "drift",
+        "lock:fixtures/drift/lock/uv.lock",
+        "freeze:fixtures/drift/lock/prod.freeze.txt",
+        "--all",
+    ]);
+    assert_eq!(code, 1);
+    assert!(out.contains("httptools"), "{out}");
+    assert!(out.contains("uv.lock:"), "{out}");
+}
+
+#[test]
+fn lock_files_that_cannot_be_read() {
+    let (code, _, err) = pindrift(&[
+        "drift",
+        "lock:fixtures/drift/lock/prod.freeze.txt",
+        "freeze:fixtures/drift/lock/prod.freeze.txt",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not a lock file"), "{err}");
+    let (code, _, err) = pindrift(&[
+        "drift",
+        "lock:fixtures/drift/lock/uv.lock",
+        "freeze:fixtures/drift/lock/prod.freeze.txt",
+        "--max-file-size",
+        "1KiB",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("uv.lock"), "{err}");
+    // Two lock files: compared as specifications, version by version.
+    let (code, out, err) = pindrift(&[
+        "drift",
+        "lock:fixtures/drift/lock/poetry.lock",
+        "lock:fixtures/drift/lock/pylock.toml",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.contains("\"requests\""), "{out}");
+}

@@ -16,7 +16,7 @@ use crate::inventory::Via;
 /// With two sources the first is "before". With one `container:` source the container is
 /// compared with the image it was created from, files changed in place included. With
 /// `--replicas` every running replica is compared with its image and the others. A `req:`
-/// file is a specification: against an environment every requirement is reported as
+/// or `lock:` file is a specification: against an environment every requirement is reported as
 /// satisfied, violated, unpinned, missing, not applicable or unknown.
 #[derive(Debug, Args)]
 #[command(after_help = SOURCES_HELP)]
@@ -35,7 +35,7 @@ pub struct DriftArgs {
     /// Package names to leave out: comma-separated (`--ignore six,pip`), repeatable.
     #[arg(long, value_name = "NAME,...", value_delimiter = ',')]
     pub ignore: Vec<String>,
-    /// With a `req:` source: installed packages the requirements do not name are drift.
+    /// With a `req:` or `lock:` source: installed packages the requirements do not name are drift.
     #[arg(long)]
     pub strict_extra: bool,
     /// Show unchanged packages too.
@@ -59,7 +59,7 @@ pub struct DriftArgs {
     /// `$XDG_CACHE_HOME/pindrift`, else `~/.cache/pindrift`); read everything from the engine.
     #[arg(long)]
     pub no_cache: bool,
-    /// `freeze:` and `req:` files (and stdin) larger than this are an error, e.g. `10MiB`
+    /// `freeze:`, `req:` and `lock:` files (and stdin) larger than this are an error, e.g. `10MiB`
     /// (the default), `512KiB`.
     #[arg(long, value_name = "SIZE", value_parser = crate::read::parse_size)]
     pub max_file_size: Option<u64>,
@@ -75,11 +75,14 @@ Sources:
   image:REF           an image (never pulled)                 image:app:1.2
   freeze:FILE         saved `pip freeze` output (- = stdin)   freeze:prod.freeze.txt
   req:FILE            a requirements file (a specification)   req:requirements.txt
+  lock:FILE           uv.lock, poetry.lock, Pipfile.lock or   lock:uv.lock
+                      pylock.toml (a specification)
 
 Examples:
   pindrift drift container:prod image:app:0.20.1 --fail-on patch
   pindrift drift container:prod                     # the container against its own image
   pindrift drift req:requirements.txt image:app:1.2  # is the image what the file asks for?
+  pindrift drift container:prod lock:uv.lock        # does production run what the lock says?
   pindrift drift --ignore pip,setuptools freeze:old.txt freeze:new.txt
   pindrift drift --replicas app=web
 

@@ -583,6 +583,7 @@ fn os_outcome(
                 crate::inventory::SourceKind::Requirements => {
                     "a requirements file has no OS packages"
                 }
+                crate::inventory::SourceKind::Lock => "a lock file has no OS packages",
                 _ => "no OS package database (dpkg, apk) was found",
             };
             (None, Some(format!("{}: {why}", side.source.spec)))
@@ -598,12 +599,11 @@ pub fn compare_with(
     after: &Inventory,
     opts: &Options<'_>,
 ) -> Result<DriftOutcome, PairError> {
-    use crate::inventory::SourceKind::Requirements;
     let (os, os_not_compared) = os_outcome(before, after, opts);
     let ignore = opts.ignore;
     let python_env = opts.python_env;
-    match (before.source.kind, after.source.kind) {
-        (Requirements, Requirements) => {
+    match (before.is_spec(), after.is_spec()) {
+        (true, true) => {
             return Ok(DriftOutcome {
                 envs: vec![EnvDiff {
                     env: "requirements".into(),
@@ -622,8 +622,8 @@ pub fn compare_with(
                 notes: Vec::new(),
             })
         }
-        (Requirements, _) | (_, Requirements) => {
-            let (spec, side, envside) = if before.source.kind == Requirements {
+        (true, false) | (false, true) => {
+            let (spec, side, envside) = if before.is_spec() {
                 (before, "before", after)
             } else {
                 (after, "after", before)

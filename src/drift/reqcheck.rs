@@ -391,6 +391,14 @@ fn judge(
         (Some(a), Some(b)) => Some(format!("{a}; {b}")),
         (a, b) => a.or(b),
     };
+    // Installed at another version, but whether the requirement applies here is unknown
+    // (a lock's other fork, `numpy==1.26.4; python_version < '3.12'`): not judged.
+    if let (ReqStatus::Violated, Some(why)) = (status, marker_unknown) {
+        return (
+            ReqStatus::Unknown,
+            Some(format!("the installed version does not match, and {why}")),
+        );
+    }
     (status, detail)
 }
 

@@ -19,6 +19,7 @@ use crate::docker::{
     exec_inventory, summarize_changes, ContainerFacts, Engine, EngineError, ImageHandle, RawChange,
 };
 use crate::inventory::freeze::parse_freeze;
+use crate::inventory::lock::{read_lock, LockFileError};
 use crate::inventory::requirements::{read_requirements, ReqFileError};
 use crate::inventory::{Inventory, SourceInfo, SourceKind, Via};
 
@@ -27,13 +28,15 @@ use crate::inventory::{Inventory, SourceInfo, SourceKind, Via};
 pub const WATCHED_FOLDERS: &[&str] = &["/app", "/usr/src/app", "/srv", "/opt", "/home", "/code"];
 
 /// One source as given on the command line (`container:NAME`, `image:REF`, `freeze:FILE`,
-/// `req:FILE`).
+/// `req:FILE`, `lock:FILE`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     Container(String),
     Image(String),
     Freeze(String),
     Req(String),
+    /// A lock file: `uv.lock`, `poetry.lock`, `Pipfile.lock`, `pylock.toml`.
+    Lock(String),
 }
 
 impl FromStr for Source {
@@ -48,6 +51,7 @@ impl FromStr for Source {
             "image" => Source::Image(rest.to_string()),
             "freeze" => Source::Freeze(rest.to_string()),
             "req" => Source::Req(rest.to_string()),
+            "lock" => Source::Lock(rest.to_string()),
             _ => return Err(SessionError::NoKind(s.to_string())),
         })
     }
@@ -81,10 +85,10 @@ pub struct Request {
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
     #[error(
-        "source `{0}` names nothing; expected container:NAME, image:REF, freeze:FILE or req:FILE"
+        "source `{0}` names nothing; expected container:NAME, image:REF, freeze:FILE, req:FILE or lock:FILE"
     )]
     EmptySource(String),
-    #[error("source `{0}` has no kind; write container:NAME, image:REF, freeze:FILE or req:FILE")]
+    #[error("source `{0}` has no kind; write container:NAME, image:REF, freeze:FILE, req:FILE or lock:FILE")]
     NoKind(String),
     #[error(
         "give one or two sources (e.g. `container:web image:app:1.2`), or --replicas LABEL=VALUE"
@@ -93,7 +97,7 @@ pub enum SessionError {
     #[error("one source is only enough for `container:NAME` (compared with its image); give two sources")]
     OneSourceNotContainer,
     #[error(
-        "--strict-extra applies to a `req:` source compared with an environment; there is none"
+        "--strict-extra applies to a `req:` or `lock:` source compared with an environment; there is none"
     )]
     StrictExtraUnused,
     #[error("--via exec reads running containers; none of the sources is a `container:` (images are always read through the archive API)")]
@@ -118,6 +122,8 @@ pub enum SessionError {
     },
     #[error(transparent)]
     Requirements(#[from] ReqFileError),
+    #[error(transparent)]
+    Lock(#[from] LockFileError),
     #[error(transparent)]
     Engine(#[from] EngineError),
     #[error("reading the image container {container} was created from")]
@@ -310,7 +316,10 @@ fn check(request: &Request, sources: &[Source]) -> Result<(), SessionError> {
         return Err(SessionError::OneSourceNotContainer);
     }
     if request.strict_extra
-        && (request.replicas.is_some() || !sources.iter().any(|s| matches!(s, Source::Req(_))))
+        && (request.replicas.is_some()
+            || !sources
+                .iter()
+                .any(|s| matches!(s, Source::Req(_) | Source::Lock(_))))
     {
         return Err(SessionError::StrictExtraUnused);
     }
@@ -416,6 +425,25 @@ async fn read_req(spec: &str, file: &str, limit: u64) -> Result<Inventory, Sessi
     })
 }
 
+/// A `lock:` file: its entries, as a specification.
+async fn read_lock_source(spec: &str, file: &str, limit: u64) -> Result<Inventory, SessionError> {
+    let path = Path::new(file).to_path_buf();
+    let display = crate::paths::display_path(&path);
+    let (requirements, warnings) = tokio::task::spawn_blocking(move || read_lock(&path, limit))
+        .await
+        .map_err(|e| LockFileError::Invalid {
+            path: display,
+            message: e.to_string(),
+        })??;
+    Ok(Inventory {
+        source: SourceInfo::file(spec, SourceKind::Lock),
+        envs: Vec::new(),
+        os: None,
+        warnings,
+        requirements,
+    })
+}
+
 /// A source after its first step: file sources are read, images are opened (their
 /// temporary container exists, unless the cache has them).
 enum Opened {
@@ -457,6 +485,9 @@ impl Session<'_> {
             Source::Req(f) => Opened::Done(Box::new(
                 read_req(spec, f, self.request.max_file_size).await?,
             )),
+            Source::Lock(f) => Opened::Done(Box::new(
+                read_lock_source(spec, f, self.request.max_file_size).await?,
+            )),
         })
     }
 
@@ -477,6 +508,7 @@ impl Session<'_> {
         match source {
             Source::Freeze(f) => read_freeze(spec, f, self.request.max_file_size).await,
             Source::Req(f) => read_req(spec, f, self.request.max_file_size).await,
+            Source::Lock(f) => read_lock_source(spec, f, self.request.max_file_size).await,
             Source::Container(name) => Ok(self.read_container(name, spec).await?),
             // Images are never started: they are always read through the archive API.
             Source::Image(r) => Ok(self.engine().image_inventory(r, spec).await?),

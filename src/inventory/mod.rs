@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod freeze;
+pub mod lock;
 pub mod metadata;
 pub mod os;
 pub mod requirements;
@@ -184,6 +185,9 @@ pub enum SourceKind {
     Image,
     Freeze,
     Requirements,
+    /// A lock file (`uv.lock`, `poetry.lock`, `Pipfile.lock`, `pylock.toml`): a specification
+    /// like a requirements file, every entry pinned.
+    Lock,
 }
 
 /// How a source's packages were read.
@@ -280,7 +284,16 @@ impl Inventory {
     pub fn single_env_source(&self) -> bool {
         matches!(
             self.source.kind,
-            SourceKind::Freeze | SourceKind::Requirements
+            SourceKind::Freeze | SourceKind::Requirements | SourceKind::Lock
+        )
+    }
+
+    /// A specification (a requirements or lock file), not an inventory: its entries are in
+    /// `requirements`.
+    pub fn is_spec(&self) -> bool {
+        matches!(
+            self.source.kind,
+            SourceKind::Requirements | SourceKind::Lock
         )
     }
 

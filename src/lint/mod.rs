@@ -1,5 +1,6 @@
 //! The `check` job: lint every discovered file, in parallel, and settle levels.
 
+pub mod compose;
 pub mod dockerfile;
 pub mod requirements;
 
@@ -45,6 +46,28 @@ pub fn parallel_for_each<T: Sync>(items: &[T], work: impl Fn(&T) + Sync) {
     });
 }
 
+/// The Dockerfiles the Compose files among `discovered` build (canonical path → builds).
+fn compose_builds(
+    discovered: &[Discovered],
+    settings: &Settings,
+) -> std::collections::HashMap<PathBuf, Vec<compose::ComposeBuild>> {
+    let mut out: std::collections::HashMap<PathBuf, Vec<compose::ComposeBuild>> =
+        std::collections::HashMap::new();
+    for file in discovered.iter().filter(|f| f.kind == FileKind::Compose) {
+        let Ok(bytes) = read_regular(&file.path, settings.max_file_size) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let vars = compose::dotenv_for(&file.path, settings.max_file_size);
+        let dir = file.path.parent().unwrap_or(std::path::Path::new("."));
+        for b in compose::builds(&text, dir, &vars).unwrap_or_default() {
+            let key = std::fs::canonicalize(&b.dockerfile).unwrap_or_else(|_| b.dockerfile.clone());
+            out.entry(key).or_default().push(b);
+        }
+    }
+    out
+}
+
 pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
     let cache =
         FileCache::within(settings.trees.clone()).with_max_file_size(settings.max_file_size);
@@ -68,6 +91,7 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
         }));
     }
     let discovered = &discovered[..];
+    let compose_builds = compose_builds(discovered, settings);
     parallel_for_each(discovered, |file| match file.kind {
         FileKind::Requirements => {
             // Past the size cap is a finding (PD005), made when the install reads it.
@@ -80,15 +104,69 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
                 }
             }
         }
+        FileKind::Compose => match read_regular(&file.path, settings.max_file_size) {
+            Ok(bytes) => {
+                let source = SourceFile::from_bytes(&file.path, display_path(&file.path), bytes);
+                match compose::lint_compose(&source, settings) {
+                    Ok(found) => {
+                        if let Ok(mut findings) = findings.lock() {
+                            findings.extend(found);
+                        }
+                    }
+                    Err(message) => {
+                        if let Ok(mut errors) = errors.lock() {
+                            errors.push(format!("{}: {message}", display_path(&file.path)));
+                        }
+                    }
+                }
+            }
+            Err(ReadError::TooLarge { limit }) => {
+                if let Ok(mut findings) = findings.lock() {
+                    findings.push(requirements::install::too_large(&file.path, limit));
+                }
+            }
+            Err(err) => {
+                if let Ok(mut errors) = errors.lock() {
+                    errors.push(format!("{}: {err}", display_path(&file.path)));
+                }
+            }
+        },
         FileKind::Dockerfile => match read_regular(&file.path, settings.max_file_size) {
             Ok(bytes) => {
                 let source = SourceFile::from_bytes(&file.path, display_path(&file.path), bytes);
-                let outcome = dockerfile::lint_dockerfile_cached(&source, settings, Some(&cache));
-                if let Ok(mut findings) = findings.lock() {
-                    findings.extend(outcome.findings);
-                }
-                if let Ok(mut installed) = installed_by_dockerfiles.lock() {
-                    installed.extend(outcome.installed);
+                // A Dockerfile a Compose service builds is linted as Compose builds it: with
+                // its context and args (`--build-arg` still wins), once per such service.
+                let key = std::fs::canonicalize(&file.path).unwrap_or_else(|_| file.path.clone());
+                let as_built: Vec<Settings> = compose_builds
+                    .get(&key)
+                    .map(|builds| {
+                        builds
+                            .iter()
+                            .map(|b| {
+                                let mut s = settings.clone();
+                                s.build_args = b.args.clone();
+                                s.build_args.extend(settings.build_args.iter().cloned());
+                                if settings.context.is_none() {
+                                    s.context = Some(b.context.clone());
+                                }
+                                s
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let runs: Vec<&Settings> = if as_built.is_empty() {
+                    vec![settings]
+                } else {
+                    as_built.iter().collect()
+                };
+                for run in runs {
+                    let outcome = dockerfile::lint_dockerfile_cached(&source, run, Some(&cache));
+                    if let Ok(mut findings) = findings.lock() {
+                        findings.extend(outcome.findings);
+                    }
+                    if let Ok(mut installed) = installed_by_dockerfiles.lock() {
+                        installed.extend(outcome.installed);
+                    }
                 }
             }
             Err(ReadError::TooLarge { limit }) => {

@@ -48,9 +48,12 @@ impl Facts {
         let mut env_key = None;
         let mut python = None;
         let mut packages = BTreeMap::new();
-        if inventory.source.kind == SourceKind::Requirements {
+        if inventory.is_spec() {
             for entry in &inventory.requirements {
-                if entry.nameless {
+                // A lock's entry under a marker (one side of a fork) or only for a dev
+                // group is not what the source runs for certain: not a fact.
+                let lock = inventory.source.kind == SourceKind::Lock;
+                if entry.nameless || (lock && (entry.marker.is_some() || entry.constraint)) {
                     continue;
                 }
                 if let Some(version) = entry.exact_version() {

@@ -24,7 +24,7 @@ fn source_json(inv: &Inventory) -> Value {
                 })
                 .collect(),
         );
-        if inv.source.kind == crate::inventory::SourceKind::Requirements {
+        if inv.is_spec() {
             m.insert("requirements".into(), json!(inv.requirements.len()));
         }
         m.insert(

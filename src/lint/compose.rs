@@ -1,0 +1,447 @@
+//! Compose files (`compose.yaml`, `docker-compose.yml`, `docker-compose.*.yml` …):
+//! `services.*.image` under PD201/PD202/PD203, with `${VAR}`, `${VAR:-default}` and
+//! `${VAR-default}` resolved from the `.env` next to the file, as Compose does. Spans point
+//! at the image value. Parsed with `saphyr` (YAML 1.2, with the position of every node).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+
+use super::dockerfile::image_ref;
+use crate::config::Settings;
+use crate::diagnostic::Finding;
+use crate::registry::Rule;
+use crate::source::SourceFile;
+use crate::span::Span;
+
+/// Is this file name one Compose reads by default (or an override file)?
+pub fn is_compose_name(name: &str) -> bool {
+    matches!(
+        name,
+        "compose.yaml" | "compose.yml" | "docker-compose.yaml" | "docker-compose.yml"
+    ) || (name.starts_with("docker-compose.") && name.ends_with(".yml") && name.len() > 19)
+}
+
+/// One `services.NAME.image` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComposeImage {
+    pub service: String,
+    /// As written (before interpolation).
+    pub written: String,
+    /// After interpolation; `None` when a variable has no value and no default.
+    pub resolved: Option<String>,
+    /// Bytes of the value in the file (the scalar, quotes included when quoted).
+    pub span: Span,
+}
+
+/// `KEY=VALUE` lines of a `.env` file (comments, `export `, and one level of quotes).
+pub fn parse_dotenv(text: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((k, v)) = line.split_once('=') else {
+            continue;
+        };
+        let v = v.trim();
+        let v = if (v.starts_with('"') && v.ends_with('"') && v.len() >= 2)
+            || (v.starts_with('\'') && v.ends_with('\'') && v.len() >= 2)
+        {
+            v[1..v.len() - 1].to_string()
+        } else {
+            v.split(" #").next().unwrap_or(v).trim().to_string()
+        };
+        out.insert(k.trim().to_string(), v);
+    }
+    out
+}
+
+/// Compose interpolation: `$$` is `$`; `${VAR}`, `$VAR`, `${VAR:-d}` (unset or empty),
+/// `${VAR-d}` (unset). `None` when a variable has no value and no default (or `${VAR:?}`).
+pub fn interpolate(s: &str, vars: &BTreeMap<String, String>) -> Option<String> {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(r) = after.strip_prefix('$') {
+            out.push('$');
+            rest = r;
+        } else if let Some(body) = after.strip_prefix('{') {
+            let end = body.find('}')?;
+            let expr = &body[..end];
+            let name_end = expr
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(expr.len());
+            let (name, op) = expr.split_at(name_end);
+            let value = vars.get(name);
+            let v = if let Some(d) = op.strip_prefix(":-") {
+                value
+                    .filter(|v| !v.is_empty())
+                    .cloned()
+                    .unwrap_or(interpolate(d, vars)?)
+            } else if let Some(d) = op.strip_prefix('-') {
+                value.cloned().unwrap_or(interpolate(d, vars)?)
+            } else if op.is_empty() {
+                value.cloned()?
+            } else {
+                // `:?`, `?`, `:+`, `+`: required or alternative values, not resolved here.
+                return None;
+            };
+            out.push_str(&v);
+            rest = &body[end + 1..];
+        } else {
+            let name_end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            if name_end == 0 {
+                out.push('$');
+                rest = after;
+                continue;
+            }
+            out.push_str(vars.get(&after[..name_end])?);
+            rest = &after[name_end..];
+        }
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// Character index (saphyr's markers) to byte offset.
+fn byte_offset(text: &str, chars: usize) -> usize {
+    text.char_indices()
+        .nth(chars)
+        .map(|(b, _)| b)
+        .unwrap_or(text.len())
+}
+
+/// Every `services.*.image` of a Compose file, or the parser's error.
+pub fn images(text: &str, vars: &BTreeMap<String, String>) -> Result<Vec<ComposeImage>, String> {
+    let docs = MarkedYaml::load_from_str(text).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let Some(doc) = docs.first() else {
+        return Ok(out);
+    };
+    let Some(services) = doc.data.as_mapping_get("services") else {
+        return Ok(out);
+    };
+    let YamlData::Mapping(services) = &services.data else {
+        return Ok(out);
+    };
+    for (name, service) in services.iter() {
+        let Some(image) = service.data.as_mapping_get("image") else {
+            continue;
+        };
+        let written = match &image.data {
+            YamlData::Value(Scalar::String(s)) => s.to_string(),
+            YamlData::Representation(s, _, _) => s.to_string(),
+            _ => continue,
+        };
+        let start = byte_offset(text, image.span.start.index());
+        let span = Span {
+            start,
+            end: byte_offset(text, image.span.end.index()).max(start),
+        };
+        out.push(ComposeImage {
+            service: name.data.as_str().unwrap_or_default().to_string(),
+            resolved: interpolate(&written, vars),
+            written,
+            span,
+        });
+    }
+    Ok(out)
+}
+
+/// One `services.NAME.build`: the Dockerfile it builds and the args Compose passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComposeBuild {
+    pub service: String,
+    /// The build context, relative to the Compose file's folder (joined with it).
+    pub context: std::path::PathBuf,
+    /// `context/dockerfile` (default `Dockerfile`).
+    pub dockerfile: std::path::PathBuf,
+    /// `build.args`, interpolated; an arg without a value (or with an unresolved variable)
+    /// is left out, as Compose leaves it to the Dockerfile's default.
+    pub args: Vec<(String, String)>,
+}
+
+fn scalar_text(node: &MarkedYaml<'_>) -> Option<String> {
+    match &node.data {
+        YamlData::Value(Scalar::String(s)) => Some(s.to_string()),
+        YamlData::Value(Scalar::Integer(i)) => Some(i.to_string()),
+        YamlData::Value(Scalar::FloatingPoint(f)) => Some(f.to_string()),
+        YamlData::Value(Scalar::Boolean(b)) => Some(b.to_string()),
+        YamlData::Representation(s, _, _) => Some(s.to_string()),
+        _ => None,
+    }
+}
+
+/// Every `services.*.build` of a Compose file in folder `dir`.
+pub fn builds(
+    text: &str,
+    dir: &Path,
+    vars: &BTreeMap<String, String>,
+) -> Result<Vec<ComposeBuild>, String> {
+    let docs = MarkedYaml::load_from_str(text).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let Some(YamlData::Mapping(services)) = docs
+        .first()
+        .and_then(|d| d.data.as_mapping_get("services"))
+        .map(|s| &s.data)
+    else {
+        return Ok(out);
+    };
+    for (name, service) in services.iter() {
+        let Some(build) = service.data.as_mapping_get("build") else {
+            continue;
+        };
+        let (context, dockerfile, args) = match &build.data {
+            YamlData::Mapping(_) => (
+                build.data.as_mapping_get("context").and_then(scalar_text),
+                build
+                    .data
+                    .as_mapping_get("dockerfile")
+                    .and_then(scalar_text),
+                build.data.as_mapping_get("args"),
+            ),
+            _ => (scalar_text(build), None, None),
+        };
+        if build.data.as_mapping_get("dockerfile_inline").is_some() {
+            continue;
+        }
+        let Some(context) = interpolate(context.as_deref().unwrap_or("."), vars) else {
+            continue;
+        };
+        if context.contains("://") || context.starts_with("git@") {
+            continue; // a remote context: nothing on disk to lint
+        }
+        let Some(dockerfile) = interpolate(dockerfile.as_deref().unwrap_or("Dockerfile"), vars)
+        else {
+            continue;
+        };
+        let mut pairs = Vec::new();
+        match args.map(|a| &a.data) {
+            Some(YamlData::Mapping(m)) => {
+                for (k, v) in m.iter() {
+                    if let (Some(k), Some(v)) = (scalar_text(k), scalar_text(v)) {
+                        if let Some(v) = interpolate(&v, vars) {
+                            pairs.push((k, v));
+                        }
+                    }
+                }
+            }
+            Some(YamlData::Sequence(items)) => {
+                for item in items {
+                    if let Some((k, v)) =
+                        scalar_text(item).as_deref().and_then(|t| t.split_once('='))
+                    {
+                        if let Some(v) = interpolate(v, vars) {
+                            pairs.push((k.to_string(), v));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        let context = dir.join(context);
+        out.push(ComposeBuild {
+            service: scalar_text(name).unwrap_or_default(),
+            dockerfile: context.join(dockerfile),
+            context,
+            args: pairs,
+        });
+    }
+    Ok(out)
+}
+
+/// The `.env` next to a Compose file, if it is there and readable.
+pub fn dotenv_for(compose: &Path, max_file_size: u64) -> BTreeMap<String, String> {
+    compose
+        .parent()
+        .map(|d| d.join(".env"))
+        .filter(|p| p.is_file())
+        .and_then(|p| crate::read::read_regular(&p, max_file_size).ok())
+        .map(|b| parse_dotenv(&String::from_utf8_lossy(&b)))
+        .unwrap_or_default()
+}
+
+/// Lint one Compose file: PD201/PD202/PD203 on every service's image.
+pub fn lint_compose(source: &SourceFile, settings: &Settings) -> Result<Vec<Finding>, String> {
+    let vars = dotenv_for(&source.path, settings.max_file_size);
+    let mut findings = Vec::new();
+    for img in images(&source.text, &vars)? {
+        let Some(text) = img.resolved.as_deref() else {
+            continue;
+        };
+        let Ok(r) = image_ref::parse(text) else {
+            continue;
+        };
+        let what = format!("service `{}` image", img.service);
+        let shown = if text == img.written {
+            format!("`{text}`")
+        } else {
+            format!("`{}` (`{text}`)", img.written)
+        };
+        if r.digest.is_some() {
+            continue;
+        }
+        let f = match r.tag.as_deref() {
+            None => Finding::new(
+                Rule::ImageWithoutTag,
+                source,
+                img.span,
+                format!("{what} {shown} has no tag: it is whatever `latest` is today"),
+            )
+            .with_hint(format!(
+                "name the version you tested, e.g. `{}:<tag>@sha256:<digest>`",
+                r.name()
+            )),
+            Some("latest") => Finding::new(
+                Rule::LatestTag,
+                source,
+                img.span,
+                format!("{what} {shown} uses the `latest` tag, which moves"),
+            )
+            .with_hint(format!("use a version tag, e.g. `{}:<version>`", r.name())),
+            Some(_) if settings.strict() => Finding::new(
+                Rule::TagWithoutDigest,
+                source,
+                img.span,
+                format!("{what} {shown} has a tag but no digest: the tag can be re-pushed"),
+            )
+            .with_hint(format!(
+                "append the digest you tested: `{text}@sha256:<digest>`"
+            )),
+            Some(_) => continue,
+        };
+        findings.push(f);
+    }
+    Ok(findings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn names() {
+        for n in [
+            "compose.yaml",
+            "compose.yml",
+            "docker-compose.yml",
+            "docker-compose.yaml",
+            "docker-compose.prod.yml",
+        ] {
+            assert!(is_compose_name(n), "{n}");
+        }
+        for n in [
+            "docker-compose.yml.bak",
+            "compose.json",
+            "docker-compose..yml",
+            "mycompose.yml",
+        ] {
+            assert!(!is_compose_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn interpolation_as_compose_does_it() {
+        let v = vars(&[("TAG", "3.12-slim"), ("EMPTY", "")]);
+        assert_eq!(
+            interpolate("python:${TAG}", &v).as_deref(),
+            Some("python:3.12-slim")
+        );
+        assert_eq!(
+            interpolate("python:$TAG", &v).as_deref(),
+            Some("python:3.12-slim")
+        );
+        assert_eq!(
+            interpolate("redis:${R:-7.2}", &v).as_deref(),
+            Some("redis:7.2")
+        );
+        assert_eq!(
+            interpolate("redis:${EMPTY:-7.2}", &v).as_deref(),
+            Some("redis:7.2")
+        );
+        assert_eq!(
+            interpolate("redis${EMPTY-:7.2}", &v).as_deref(),
+            Some("redis")
+        );
+        assert_eq!(interpolate("a$$b", &v).as_deref(), Some("a$b"));
+        assert_eq!(interpolate("x:${NOPE}", &v), None);
+        assert_eq!(interpolate("x:${NOPE:?set it}", &v), None);
+    }
+
+    #[test]
+    fn dotenv() {
+        let v = parse_dotenv("# c\nTAG=3.12\nexport PG=\"16.4\"\nQ='a b'\nX=1 # note\n\n");
+        assert_eq!(v["TAG"], "3.12");
+        assert_eq!(v["PG"], "16.4");
+        assert_eq!(v["Q"], "a b");
+        assert_eq!(v["X"], "1");
+    }
+
+    #[test]
+    fn build_contexts_and_args() {
+        let text = "services:\n  a:\n    build: ./svc\n  b:\n    build:\n      context: ${CTX:-api}\n      dockerfile: docker/Dockerfile.prod\n      args:\n        - PY=3.12\n        - BARE\n        - TAG=${T}\n  c:\n    build:\n      context: https://github.com/a/b.git\n  d:\n    build:\n      args:\n        N: 1\n";
+        let got = builds(text, Path::new("root"), &vars(&[("T", "x")])).unwrap();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0].dockerfile, Path::new("root/./svc/Dockerfile"));
+        assert_eq!(got[1].context, Path::new("root/api"));
+        assert_eq!(
+            got[1].dockerfile,
+            Path::new("root/api/docker/Dockerfile.prod")
+        );
+        assert_eq!(
+            got[1].args,
+            [
+                ("PY".to_string(), "3.12".to_string()),
+                ("TAG".into(), "x".into())
+            ]
+        );
+        assert_eq!(got[2].service, "d");
+        assert_eq!(got[2].args, [("N".to_string(), "1".to_string())]);
+    }
+
+    #[test]
+    fn image_spans() {
+        let text = "services:\n  web:\n    image: \"app:${TAG:-1.0}\"\n  db:\n    image: postgres\n  worker:\n    build: .\n";
+        let got = images(text, &BTreeMap::new()).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].service, "web");
+        assert_eq!(got[0].resolved.as_deref(), Some("app:1.0"));
+        assert_eq!(&text[got[1].span.start..got[1].span.end], "postgres");
+        assert!(text[got[0].span.start..got[0].span.end].contains("app:${TAG:-1.0}"));
+        assert!(images("services: [", &BTreeMap::new()).is_err());
+        // Flow style, block scalars, anchors, non-ASCII before the value, a list of services.
+        for odd in [
+            "services: {web: {image: 'app:1'}}",
+            "x: &a python:3\nservices:\n  web:\n    image: *a\n",
+            "# é ü\nservices:\n  w:\n    image: >-\n      app:2\n",
+            "services:\n  - image: a\n",
+            "services:\n  w:\n    image: [a]\n",
+            "",
+        ] {
+            for i in images(odd, &BTreeMap::new()).unwrap() {
+                assert!(
+                    i.span.start <= i.span.end && i.span.end <= odd.len(),
+                    "{odd}"
+                );
+                assert!(odd.is_char_boundary(i.span.start), "{odd}");
+            }
+        }
+        let flow = images("services: {web: {image: 'app:1'}}", &BTreeMap::new()).unwrap();
+        assert_eq!(flow[0].resolved.as_deref(), Some("app:1"));
+    }
+}
