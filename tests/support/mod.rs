@@ -183,10 +183,26 @@ pub fn build_image(
         }
     }
     let guard = ImageGuard(tag.to_string());
-    run(Command::new("docker")
-        .env("DOCKER_BUILDKIT", "0")
-        .args(["build", "-q", "-t", tag])
-        .arg(ctx.path()));
+    // The legacy builder shares cached intermediate images between builds; another test's
+    // guard removing its image removes those parents too, and a build that was using one
+    // fails ("failed to get digest", "No such image"). Building again does not need it.
+    for attempt in 1..=3 {
+        let mut cmd = Command::new("docker");
+        cmd.env("DOCKER_BUILDKIT", "0")
+            .args(["build", "-q", "-t", tag])
+            .arg(ctx.path());
+        let out = cmd.output().expect("spawn docker build");
+        if out.status.success() {
+            return guard;
+        }
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let raced = stderr.contains("failed to get digest") || stderr.contains("No such image");
+        assert!(
+            raced && attempt < 3,
+            "{cmd:?} failed:\n{}\n{stderr}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
     guard
 }
 
