@@ -298,6 +298,14 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(codes("echo a | xargs"), Vec::<String>::new());
+        // apk fetches nothing with --no-network: the names come from the image itself.
+        assert_eq!(
+            codes(
+                "scanelf --needed /usr/local | xargs -rt apk add --no-network --virtual .rundeps"
+            ),
+            Vec::<String>::new()
+        );
+        assert_eq!(codes("xargs -rt apk add --virtual .rundeps"), ["PD214"]);
         assert_eq!(
             codes("while read -r f; do rm \"$f\"; done < list"),
             Vec::<String>::new()

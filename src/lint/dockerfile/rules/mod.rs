@@ -97,8 +97,10 @@ pub(super) fn check_install(
             record_package(cx, args, install, p, &constraint_pins);
         }
         if let Some(unseen) = unverifiable_package_list::name_unknown(a) {
-            let command = super::installers::basename(&args[install.tool_arg].text);
-            unverifiable_package_list::check(cx, a, command, &unseen);
+            if !unverifiable_package_list::offline(install, args) {
+                let command = super::installers::basename(&args[install.tool_arg].text);
+                unverifiable_package_list::check(cx, a, command, &unseen);
+            }
             continue;
         }
         if a.text.contains('\0') {

@@ -5,7 +5,7 @@
 //! A list whose values are known (`PKGS="curl git"`, `for p in a b`) is expanded instead,
 //! and a variable only in the version (`flask==$V`) is PD212.
 
-use super::super::installers::Arg;
+use super::super::installers::{Arg, Install, Tool};
 use super::super::Cx;
 use crate::fix::FixAvailability;
 use crate::registry::Rule;
@@ -75,6 +75,17 @@ pub fn name_unknown(arg: &Arg) -> Option<Unseen> {
             Unseen::Variables(arg.unresolved.clone())
         },
     )
+}
+
+/// `apk add --no-network`: apk takes the packages from what is installed or cached and
+/// fetches nothing, so names computed from the image itself (docker-library's
+/// `scanelf … | xargs -rt apk add --no-network --virtual .rundeps`) cannot change with
+/// the mirror.
+pub fn offline(install: &Install, args: &[Arg]) -> bool {
+    install.tool == Tool::Apk
+        && args[install.tool_arg..]
+            .iter()
+            .any(|a| a.text == "--no-network")
 }
 
 /// Reports one argument whose package names are unseen. `command` is the installer as
