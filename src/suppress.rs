@@ -459,7 +459,7 @@ mod tests {
         assert_eq!(
             parse_comment("# hadolint ignore=DL3008,DL3009"),
             Some(Parsed::Hadolint {
-                codes: vec![Rule::UnpinnedOsPackage],
+                codes: vec![Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList],
                 global: false
             })
         );
