@@ -19,37 +19,19 @@ use crate::source::SourceFile;
 pub const HADOLINT_EQUIVALENTS: &[(&str, &[Rule])] = &[
     ("DL3006", &[Rule::ImageWithoutTag]),
     ("DL3007", &[Rule::LatestTag]),
-    // hadolint judges `$PKGS` as a package without a version under its pin rules: a team
-    // that silenced one of them there has accepted the list pindrift cannot see (PD214).
-    (
-        "DL3008",
-        &[Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList],
-    ),
+    ("DL3008", &[Rule::UnpinnedOsPackage]),
     (
         "DL3013",
         &[
             Rule::UnpinnedRequirement,
             Rule::LooseSpecifier,
             Rule::VcsRefNotCommit,
-            Rule::UnverifiablePackageList,
         ],
     ),
-    (
-        "DL3016",
-        &[Rule::UnpinnedLanguagePackage, Rule::UnverifiablePackageList],
-    ),
-    (
-        "DL3018",
-        &[Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList],
-    ),
-    (
-        "DL3028",
-        &[Rule::UnpinnedLanguagePackage, Rule::UnverifiablePackageList],
-    ),
-    (
-        "DL3062",
-        &[Rule::UnpinnedLanguagePackage, Rule::UnverifiablePackageList],
-    ),
+    ("DL3016", &[Rule::UnpinnedLanguagePackage]),
+    ("DL3018", &[Rule::UnpinnedOsPackage]),
+    ("DL3028", &[Rule::UnpinnedLanguagePackage]),
+    ("DL3062", &[Rule::UnpinnedLanguagePackage]),
 ];
 
 /// Reported for a suppression that suppressed nothing (strict, or when enabled by name).
@@ -459,7 +441,7 @@ mod tests {
         assert_eq!(
             parse_comment("# hadolint ignore=DL3008,DL3009"),
             Some(Parsed::Hadolint {
-                codes: vec![Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList],
+                codes: vec![Rule::UnpinnedOsPackage],
                 global: false
             })
         );
