@@ -170,7 +170,7 @@ registry! {
         scope: Any,
         fix: crate::lint::requirements::rules::vcs_ref_not_commit::FIX,
         pin: Rewrites,
-        summary: "VCS requirement not fixed to a full commit hash",
+        summary: "VCS requirement or branch archive not fixed to a full commit hash",
     }
     ConflictingPins = PD104 "conflicting-pins" {
         level: Error,
@@ -267,6 +267,14 @@ registry! {
         fix: crate::lint::dockerfile::rules::requirements_file_not_in_context::FIX,
         pin: Nothing,
         summary: "pip -r/-c file that is not in the build context",
+    }
+    UnverifiablePackageList = PD214 "unverifiable-package-list" {
+        level: Warning,
+        profile: Default,
+        scope: Dockerfile,
+        fix: crate::lint::dockerfile::rules::unverifiable_package_list::FIX,
+        pin: Nothing,
+        summary: "Packages in RUN from a variable with no known value, a command substitution, a file or stdin",
     }
 }
 

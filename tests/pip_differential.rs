@@ -12,7 +12,9 @@
 //! * for requirements: the PEP 503 normalized name, the set of specifiers (versions
 //!   PEP 440 normalized; a wheel file counts as `==its version`, as pip makes it), whether
 //!   there is a marker, where it installs from (index, URL, local path) and, for URLs,
-//!   the URL itself.
+//!   the URL itself, whether it is a VCS checkout or an archive, and whether it carries a
+//!   hash fragment (what PD103 reads to tell a branch archive that moves, such as
+//!   `fixtures/requirements/archives.txt`, from one a hash holds).
 //!
 //! Local paths are the one place where pip's answer depends on the disk: pip rejects a
 //! folder that does not exist or holds no `setup.py`/`pyproject.toml`, and turns the rest
@@ -96,6 +98,11 @@ enum View {
         origin: &'static str,
         /// Only for `url` origins.
         url: Option<String>,
+        /// Only for `url` origins: a VCS checkout (else an archive), and a hash fragment
+        /// (`#sha256=…`) on the URL — what PD103 needs to tell a branch archive that moves
+        /// from one a hash holds.
+        vcs: bool,
+        url_hash: bool,
     },
     Include {
         constraint: bool,
@@ -114,6 +121,9 @@ fn pip_view(entry: &Value) -> View {
                 Some("url") => "url",
                 _ => "path",
             };
+            let flag = |key: &str| {
+                origin == "url" && entry.get(key).and_then(Value::as_bool) == Some(true)
+            };
             View::Requirement {
                 editable: kind == "editable",
                 name: str_field("name"),
@@ -131,6 +141,8 @@ fn pip_view(entry: &Value) -> View {
                 has_marker: entry.get("marker").is_some_and(|m| !m.is_null()),
                 origin,
                 url: (origin == "url").then(|| str_field("url")).flatten(),
+                vcs: flag("vcs"),
+                url_hash: flag("url_hash"),
             }
         }
         "include" => View::Include {
@@ -175,6 +187,14 @@ fn pindrift_view(kind: &LineKind) -> View {
                 RequirementSource::Url { url, .. } => ("url", Some(url.clone()), BTreeSet::new()),
                 RequirementSource::Path { .. } => ("path", None, BTreeSet::new()),
             };
+            let (vcs, url_hash) = match &parsed.source {
+                RequirementSource::Url {
+                    vcs,
+                    has_hash_fragment,
+                    ..
+                } if origin == "url" => (vcs.is_some(), *has_hash_fragment),
+                _ => (false, false),
+            };
             if origin != "index" {
                 // pip turns a wheel file into `name==version`.
                 if let Some(version) = parsed.exact_version() {
@@ -189,6 +209,8 @@ fn pindrift_view(kind: &LineKind) -> View {
                 has_marker: parsed.marker.is_some(),
                 origin,
                 url,
+                vcs,
+                url_hash,
             }
         }
         LineKind::Include {

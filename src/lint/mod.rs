@@ -213,8 +213,12 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
     // Unstable: equal keys are duplicates that dedup removes; no scratch buffer needed.
     findings.sort_unstable_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     // A requirements file read by two installs (two Dockerfiles, or a Dockerfile and a
-    // requirements file that includes it) is reported once per problem.
-    findings.dedup_by(|a, b| a.path == b.path && a.span == b.span && a.code == b.code);
+    // requirements file that includes it) is reported once per problem. One word that
+    // stands for several packages (`$PKGS`, the `"$p"` of `for p in a b`) keeps one finding
+    // per package: their messages differ.
+    findings.dedup_by(|a, b| {
+        a.path == b.path && a.span == b.span && a.code == b.code && a.message == b.message
+    });
     // Sorted by path: a file's findings are in a row (counted without a list of paths).
     let files_with_findings = findings
         .iter()

@@ -35,6 +35,7 @@ use crate::docker::digest::{DigestError, DigestResolver, ResolvedDigest};
 use crate::docker::Engine;
 use crate::lint::dockerfile::installers::os::{judge_apk, judge_apt, Pin};
 use crate::lint::dockerfile::installers::{Arg, Tool};
+use crate::lint::dockerfile::rules::unverifiable_package_list::{unseen_in, Unseen};
 use crate::lint::dockerfile::sites::{ImageSite, ImageTarget, PackageSite, Sites};
 use crate::lint::dockerfile::{image_ref, pin_sites};
 use crate::lint::requirements::install::FileCache;
@@ -330,12 +331,28 @@ fn unresolved(arg: &Arg) -> LeftReason {
     }
 }
 
-/// The package argument's text when `pin` may judge it: not a shell variable computed earlier
-/// in the same RUN (check does not judge those either), known, and not exempt (those two are
-/// left and reported here).
+/// The package argument's text when `pin` may judge it: known (not from a variable with no
+/// value, a command substitution, a file or standard input) and not exempt; the others are
+/// left and reported here.
 fn judgeable<'a>(plan: &mut FilePlan, site: &'a PackageSite) -> Option<&'a str> {
     let arg = &site.arg;
     if arg.text.contains('\0') {
+        // Names or a version the shell makes at build time (PD214 / PD212 in `check`).
+        let (subject, why) = match unseen_in(&arg.text) {
+            Some(unseen) => (
+                match unseen {
+                    Unseen::Variables(names) => format!("${}", names.join(", $")),
+                    Unseen::Computed => "names computed at build time".to_string(),
+                    Unseen::Read(from) => format!("names read from {from}"),
+                },
+                "the package names are made when the image is built (PD214)",
+            ),
+            None => (
+                format!("{}…", arg.text.split('\0').next().unwrap_or_default()),
+                "its version is computed when the image is built",
+            ),
+        };
+        plan.leave(arg.span, subject, LeftReason::Other(why.to_string()));
         return None;
     }
     let text = site.package.text.trim();

@@ -83,6 +83,10 @@ def describe_line(filename, line_number, line, line_parser):
         entry["marker"] = str(ireq.markers) if ireq.markers is not None else None
         entry["url"] = ireq.link.url if ireq.link is not None else None
         entry["origin"] = origin_of(ireq)
+        # What PD103 reads from a URL: a VCS checkout or an archive, and whether the
+        # URL carries a hash that holds the archive's content.
+        entry["vcs"] = bool(ireq.link is not None and ireq.link.is_vcs)
+        entry["url_hash"] = bool(ireq.link is not None and ireq.link.hash is not None)
         entry["hashes"] = sum(len(v) for v in ireq.hash_options.values())
     except BaseException as exc:  # noqa: BLE001 - the referee reports, never stops
         if isinstance(exc, KeyboardInterrupt):

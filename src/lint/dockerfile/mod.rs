@@ -9,6 +9,7 @@
 
 pub mod image_ref;
 pub mod installers;
+pub mod lists;
 pub mod parse;
 pub mod rules;
 pub mod shell;
@@ -656,6 +657,8 @@ impl Cx<'_> {
         self.shell_comments.extend(script.comments.iter().cloned());
         let mut next_heredoc = 0;
         let mut shell_env: HashMap<String, String> = HashMap::new();
+        // Variables of `for` loops seen so far, with their values (see [`lists`]).
+        let mut loops: Vec<(String, Vec<String>)> = Vec::new();
         for cmd in &script.commands {
             let bodies: Vec<Option<Mapped>> = cmd
                 .heredocs
@@ -669,11 +672,89 @@ impl Cx<'_> {
                     }
                 })
                 .collect();
-            self.command(cmd, &bodies, binds, depth, &mut shell_env);
+            if self.shell_lists(cmd, &mut shell_env, &mut loops) {
+                continue;
+            }
+            let used: Vec<&(String, Vec<String>)> = loops
+                .iter()
+                .filter(|(name, _)| uses_variable(cmd, name))
+                .collect();
+            if used.is_empty() {
+                self.command(cmd, &bodies, binds, depth, &mut shell_env);
+                continue;
+            }
+            // The body of `for p in a b`: linted once per value (nested loops: per combination).
+            let mut runs: Vec<HashMap<String, String>> = vec![shell_env.clone()];
+            for (name, values) in used {
+                runs = runs
+                    .iter()
+                    .flat_map(|env| {
+                        values.iter().map(move |v| {
+                            let mut env = env.clone();
+                            env.insert(name.clone(), v.clone());
+                            env
+                        })
+                    })
+                    .take(lists::MAX_LOOP_RUNS)
+                    .collect();
+            }
+            let last = runs.len().saturating_sub(1);
+            for (k, mut env) in runs.into_iter().enumerate() {
+                self.command(cmd, &bodies, binds, depth, &mut env);
+                if k == last {
+                    shell_env = env;
+                }
+            }
         }
         for sub in &script.substitutions {
             self.script(sub, &[], binds, depth + 1);
         }
+    }
+
+    /// `for NAME in …` and `read NAME`: records what they bind NAME to; true when `cmd` is
+    /// one of them (nothing else to lint in it).
+    fn shell_lists(
+        &mut self,
+        cmd: &Command,
+        shell_env: &mut HashMap<String, String>,
+        loops: &mut Vec<(String, Vec<String>)>,
+    ) -> bool {
+        let header = lists::loop_header(
+            cmd,
+            &Layered {
+                top: shell_env,
+                base: self.scopes.current(),
+            },
+        );
+        if let Some((name, binding)) = header {
+            loops.retain(|(n, _)| *n != name);
+            match binding {
+                lists::Binding::Values(values) => {
+                    shell_env.remove(&name);
+                    loops.push((name, values));
+                }
+                lists::Binding::Unknown(marker) => {
+                    shell_env.insert(name, marker);
+                }
+            }
+            return true;
+        }
+        if let Some((names, marker)) = lists::read_names(cmd) {
+            for name in names {
+                loops.retain(|(n, _)| *n != name);
+                shell_env.insert(name, marker.clone());
+            }
+            return true;
+        }
+        if cmd.words.is_empty() {
+            // A plain assignment ends a loop variable's values.
+            for a in &cmd.assigns {
+                if let Some(name) = a.assignment_name() {
+                    loops.retain(|(n, _)| n != name);
+                }
+            }
+        }
+        false
     }
 
     fn command(
@@ -700,9 +781,10 @@ impl Cx<'_> {
                     if e.is_known() {
                         shell_env.insert(name, e.value);
                     } else {
-                        // Computed at build time (`deps="$(scanelf …)"`): not knowable, and
-                        // not a pin someone forgot; remembered so it is not reported.
-                        shell_env.insert(name, COMPUTED.to_string());
+                        // Computed at build time (`deps="$(scanelf …)"`) or from a variable
+                        // with no known value: remembered as such, so a package list made
+                        // of it is reported as one that cannot be checked (PD214).
+                        shell_env.insert(name, lists::marker_for(&e));
                     }
                 }
             }
@@ -738,6 +820,14 @@ impl Cx<'_> {
                 unresolved: e.unresolved,
                 opaque: e.opaque,
             });
+        }
+        if let Some(run) = lists::xargs(&args, cmd.stdin_file.as_ref().map(Word::display)) {
+            // `xargs CMD`: CMD with the names xargs reads.
+            if let Classified::Install(i) = classify(&run) {
+                let env = self.pip_constraint(cmd, shell_env);
+                rules::check_install(self, &run, &i, binds, env.as_deref());
+            }
+            return;
         }
         match classify(&args) {
             Classified::Install(i) => {
@@ -822,6 +912,15 @@ impl Cx<'_> {
     }
 }
 
+/// Whether a command's words or assignments expand `$name`.
+fn uses_variable(cmd: &Command, name: &str) -> bool {
+    cmd.words
+        .iter()
+        .chain(&cmd.assigns)
+        .flat_map(|w| &w.parts)
+        .any(|p| matches!(p, Part::Param { name: n, .. } if n == name))
+}
+
 /// Where an expanded word's value stands in the file byte for byte (see [`Arg::verbatim`]).
 fn verbatim(w: &Word, e: &vars::Expanded) -> Option<Span> {
     let literal = w.literal()?;
@@ -837,7 +936,7 @@ fn strip_assignment_name(w: &mut Word, n: usize) {
 }
 
 /// Marker value of a shell variable computed at build time.
-const COMPUTED: &str = "\u{0}computed\u{0}";
+const COMPUTED: &str = rules::unverifiable_package_list::COMPUTED;
 
 struct Layered<'a> {
     top: &'a HashMap<String, String>,

@@ -669,3 +669,25 @@ fn a_vcs_argument_on_a_branch_gets_the_commit_the_source_installed() {
         .iter()
         .all(|c| c.rule == Some(Rule::VcsRefNotCommit)));
 }
+
+/// Names or versions the shell makes at build time are left and reported, never dropped.
+#[test]
+fn package_lists_made_at_build_time_are_left_and_reported() {
+    let text = "FROM python:3.11\n\
+        RUN xargs pip install < /tmp/list\n\
+        RUN V=$(cat /v); pip install eventlet==$V\n\
+        RUN for p in eventlet; do pip install \"$p\"; done\n";
+    let plan = plan_with(text, &python_facts(), None, &options(false));
+    // The loop's value is known: judged, though not in the file byte for byte.
+    assert_eq!(
+        left(&plan),
+        [
+            (2, "names read from `/tmp/list`".into(), "other"),
+            (3, "eventlet==…".into(), "other"),
+            (4, "eventlet".into(), "not-verbatim"),
+            (1, "python:3.11".into(), "digest-unavailable"),
+        ]
+    );
+    assert!(plan.left[0].why.to_string().contains("PD214"));
+    assert_eq!(plan.changes.len(), 0);
+}

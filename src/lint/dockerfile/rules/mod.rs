@@ -16,6 +16,7 @@ pub mod unpinned_language_package;
 pub mod unpinned_os_package;
 pub mod unresolved_image_arg;
 pub mod unresolved_version_variable;
+pub mod unverifiable_package_list;
 
 use super::image_ref;
 use super::installers::{os::Pin, Arg, Install, Tool};
@@ -95,8 +96,22 @@ pub(super) fn check_install(
         if cx.sites.is_some() {
             record_package(cx, args, install, p, &constraint_pins);
         }
+        if let Some(unseen) = unverifiable_package_list::name_unknown(a) {
+            if !unverifiable_package_list::offline(install, args) {
+                let command = super::installers::basename(&args[install.tool_arg].text);
+                unverifiable_package_list::check(cx, a, command, &unseen);
+            }
+            continue;
+        }
         if a.text.contains('\0') {
-            // From a shell variable computed earlier in the same RUN (`$(scanelf …)`).
+            // A version from a shell variable computed earlier in the same RUN.
+            let shown = a.text.split('\0').next().unwrap_or_default();
+            let computed = Arg {
+                opaque: true,
+                unresolved: Vec::new(),
+                ..a.clone()
+            };
+            unresolved_version_variable::check(cx, &computed, &format!("version of `{shown}…`"));
             continue;
         }
         if !a.known() {
