@@ -126,7 +126,19 @@ fn twenty_thousand_distributions_are_read() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let changes = v["changes"].as_array().unwrap();
-    assert_eq!(changes.len(), 20000);
+    let names: std::collections::HashSet<&str> =
+        changes.iter().filter_map(|c| c["name"].as_str()).collect();
+    let missing: Vec<String> = (0..20000)
+        .map(|i| format!("pkg{i}"))
+        .filter(|n| !names.contains(n.as_str()))
+        .collect();
+    assert_eq!(
+        changes.len(),
+        20000,
+        "missing {missing:?}; warnings {}; notes {}; stderr {stderr}",
+        v["warnings"],
+        v["notes"]
+    );
     assert!(changes.iter().all(|c| c["change"] == "unchanged"));
     let rss = stderr
         .lines()
