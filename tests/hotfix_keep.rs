@@ -19,64 +19,42 @@ use support::*;
 fn all_wheels() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/hotfix-wheels");
-        let wanted = [
-            "eventlet-0.20.0-",
-            "eventlet-0.20.1-",
-            "six-1.16.0-",
-            "greenlet-3.0.3-",
-            "enum_compat-0.0.3-",
-        ];
-        let have = |d: &Path| {
-            let names: Vec<String> = std::fs::read_dir(d)
-                .map(|r| {
-                    r.filter_map(|e| e.ok())
-                        .map(|e| e.file_name().to_string_lossy().into_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
-            wanted.iter().all(|w| {
-                names
-                    .iter()
-                    .any(|n| n.starts_with(w) && n.ends_with(".whl"))
-            })
-        };
-        if !have(&dir) {
-            let tmp = dir.with_extension(format!("tmp{}", std::process::id()));
-            std::fs::create_dir_all(&tmp).unwrap();
-            for e in std::fs::read_dir(wheels()).unwrap() {
-                let e = e.unwrap();
-                std::fs::copy(e.path(), tmp.join(e.file_name())).unwrap();
-            }
-            // The container's Python is 3.11 on x86_64 (the base image).
-            run(Command::new("python3")
-                .args([
-                    "-m",
-                    "pip",
-                    "download",
-                    "-q",
-                    "--no-deps",
-                    "--only-binary=:all:",
-                ])
-                .args(["--disable-pip-version-check", "--python-version", "3.11"])
-                .args([
-                    "--platform",
-                    "manylinux_2_28_x86_64",
-                    "--platform",
-                    "manylinux2014_x86_64",
-                ])
-                .args(["--implementation", "cp", "-d"])
-                .arg(&tmp)
-                .args(["greenlet==3.0.3", "enum-compat==0.0.3"]));
-            std::fs::create_dir_all(&dir).unwrap();
-            for e in std::fs::read_dir(&tmp).unwrap() {
-                let e = e.unwrap();
-                let _ = std::fs::rename(e.path(), dir.join(e.file_name()));
-            }
-            let _ = std::fs::remove_dir_all(&tmp);
-        }
-        assert!(have(&dir), "wheels missing in {}", dir.display());
-        dir
+        cached_wheels(
+            "hotfix-wheels",
+            &[
+                "eventlet-0.20.0-",
+                "eventlet-0.20.1-",
+                "six-1.16.0-",
+                "greenlet-3.0.3-",
+                "enum_compat-0.0.3-",
+            ],
+            |tmp| {
+                for e in std::fs::read_dir(wheels()).unwrap() {
+                    let e = e.unwrap();
+                    std::fs::copy(e.path(), tmp.join(e.file_name())).unwrap();
+                }
+                // The container's Python is 3.11 on x86_64 (the base image).
+                run(Command::new("python3")
+                    .args([
+                        "-m",
+                        "pip",
+                        "download",
+                        "-q",
+                        "--no-deps",
+                        "--only-binary=:all:",
+                    ])
+                    .args(["--disable-pip-version-check", "--python-version", "3.11"])
+                    .args([
+                        "--platform",
+                        "manylinux_2_28_x86_64",
+                        "--platform",
+                        "manylinux2014_x86_64",
+                    ])
+                    .args(["--implementation", "cp", "-d"])
+                    .arg(tmp)
+                    .args(["greenlet==3.0.3", "enum-compat==0.0.3"]));
+            },
+        )
     })
     .clone()
 }

@@ -60,40 +60,52 @@ pub fn base_image() -> &'static str {
 pub fn wheels() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let dir = repo().join("target/drift-wheels");
-        let wanted = ["eventlet-0.20.0-", "eventlet-0.20.1-", "six-1.16.0-"];
-        let have = |d: &Path| {
-            let names: Vec<String> = std::fs::read_dir(d)
-                .map(|r| {
-                    r.filter_map(|e| e.ok())
-                        .map(|e| e.file_name().to_string_lossy().into_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
-            wanted.iter().all(|w| {
-                names
-                    .iter()
-                    .any(|n| n.starts_with(w) && n.ends_with(".whl"))
-            })
-        };
-        if !have(&dir) {
-            let tmp = repo().join(format!("target/drift-wheels.tmp{}", std::process::id()));
-            std::fs::create_dir_all(&tmp).unwrap();
-            // One requirement per call: pip refuses two versions of one name in one resolve.
-            for req in ["eventlet==0.20.0", "eventlet==0.20.1", "six==1.16.0"] {
-                pip_download(&tmp, req);
-            }
-            std::fs::create_dir_all(&dir).unwrap();
-            for e in std::fs::read_dir(&tmp).unwrap() {
-                let e = e.unwrap();
-                let _ = std::fs::rename(e.path(), dir.join(e.file_name()));
-            }
-            let _ = std::fs::remove_dir_all(&tmp);
-        }
-        assert!(have(&dir), "wheels missing in {}", dir.display());
-        dir
+        cached_wheels(
+            "drift-wheels",
+            &["eventlet-0.20.0-", "eventlet-0.20.1-", "six-1.16.0-"],
+            |tmp| {
+                // One requirement per call: pip refuses two versions of one name in one resolve.
+                for req in ["eventlet==0.20.0", "eventlet==0.20.1", "six==1.16.0"] {
+                    pip_download(tmp, req);
+                }
+            },
+        )
     })
     .clone()
+}
+
+/// A folder of wheels cached under target/`name`: when a wheel starting with one of
+/// `wanted` is missing, `fetch` fills a temporary folder that is then moved in (so a run
+/// cut short never leaves half a cache). Returns the folder, every wanted wheel in it.
+pub fn cached_wheels(name: &str, wanted: &[&str], fetch: impl FnOnce(&Path)) -> PathBuf {
+    let dir = repo().join("target").join(name);
+    let have = |d: &Path| {
+        let names: Vec<String> = std::fs::read_dir(d)
+            .map(|r| {
+                r.filter_map(|e| e.ok())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        wanted.iter().all(|w| {
+            names
+                .iter()
+                .any(|n| n.starts_with(w) && n.ends_with(".whl"))
+        })
+    };
+    if !have(&dir) {
+        let tmp = repo().join(format!("target/{name}.tmp{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        fetch(&tmp);
+        std::fs::create_dir_all(&dir).unwrap();
+        for e in std::fs::read_dir(&tmp).unwrap() {
+            let e = e.unwrap();
+            let _ = std::fs::rename(e.path(), dir.join(e.file_name()));
+        }
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    assert!(have(&dir), "wheels missing in {}", dir.display());
+    dir
 }
 
 /// Downloads the wheel of one requirement (no dependencies) from PyPI into `dir`.
