@@ -161,6 +161,35 @@ impl Drop for ImageGuard {
     }
 }
 
+/// An image made by `docker import` of `layer` (a tar of its whole filesystem, as `FROM
+/// scratch` plus one layer): what the image holds is exactly what the test wrote.
+#[allow(dead_code)]
+pub fn import_image(tag: &str, layer: &[u8]) -> ImageGuard {
+    use std::io::Write as _;
+    let guard = ImageGuard(tag.to_string());
+    let mut child = Command::new("docker")
+        .args([
+            "import",
+            "--change",
+            &format!("LABEL pindrift.test={tag}"),
+            "-",
+            tag,
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn docker import");
+    child.stdin.take().unwrap().write_all(layer).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "docker import failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    guard
+}
+
 /// Removes a container on drop.
 pub struct ContainerGuard(pub String);
 impl Drop for ContainerGuard {
