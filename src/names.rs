@@ -7,6 +7,23 @@
 /// `-`, `_` and `.` becomes one `-` (also at either end), then Python's `str.lower`, which is
 /// the full Unicode lowercase mapping (`ÄBC` → `äbc`). White space is kept: callers trim.
 pub fn normalize_name(name: &str) -> String {
+    // Names are ASCII almost always: one pass, one allocation.
+    if name.is_ascii() {
+        let mut out = String::with_capacity(name.len());
+        let mut in_separator_run = false;
+        for b in name.bytes() {
+            if matches!(b, b'-' | b'_' | b'.') {
+                if !in_separator_run {
+                    out.push('-');
+                }
+                in_separator_run = true;
+            } else {
+                out.push(char::from(b.to_ascii_lowercase()));
+                in_separator_run = false;
+            }
+        }
+        return out;
+    }
     let mut out = String::with_capacity(name.len());
     let mut in_separator_run = false;
     for c in name.chars() {

@@ -3,47 +3,41 @@
 use super::{visible, visible_char, Summary};
 use crate::diagnostic::{Finding, Level};
 use std::borrow::Cow;
-use std::fmt::{self, Write as _};
 use std::io::{self, Write};
 
-/// Text in a colour when colour is on; writes straight to the output, no allocation.
-struct Painted<'a, T: fmt::Display> {
-    on: bool,
-    code: &'a str,
-    text: T,
-}
-
-impl<T: fmt::Display> fmt::Display for Painted<'_, T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.on {
-            write!(f, "\x1b[{}m{}\x1b[0m", self.code, self.text)
-        } else {
-            self.text.fmt(f)
-        }
+/// `text` in a colour when colour is on.
+fn paint(block: &mut String, color: bool, code: &str, text: &str) {
+    if color {
+        block.push_str("\x1b[");
+        block.push_str(code);
+        block.push('m');
+        block.push_str(text);
+        block.push_str("\x1b[0m");
+    } else {
+        block.push_str(text);
     }
 }
 
 /// `n` copies of a character.
-struct Repeat(char, usize);
+fn push_repeat(block: &mut String, c: char, n: usize) {
+    block.extend(std::iter::repeat_n(c, n));
+}
 
-impl fmt::Display for Repeat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // An ASCII character (spaces, carets) is written in chunks, not one at a time.
-        if let Some(byte) = u8::try_from(self.0).ok().filter(u8::is_ascii) {
-            let chunk = [byte; 64];
-            let chunk = std::str::from_utf8(&chunk).map_err(|_| fmt::Error)?;
-            let mut left = self.1;
-            while left > 0 {
-                let n = left.min(chunk.len());
-                f.write_str(&chunk[..n])?;
-                left -= n;
-            }
-            return Ok(());
+/// `n` in decimal, without the formatting machinery.
+fn push_number(block: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut rest = n;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
         }
-        for _ in 0..self.1 {
-            f.write_char(self.0)?;
-        }
-        Ok(())
+    }
+    for &d in &digits[at..] {
+        block.push(char::from(d));
     }
 }
 
@@ -68,62 +62,62 @@ pub fn render(
     color: bool,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let paint = |code, text| Painted {
-        on: color,
-        code,
-        text,
-    };
+    // Each finding is put together in one reused buffer and written at once: millions of
+    // findings (a generated file) spend their time here, and `write!` to the output would
+    // go through the formatting machinery for every piece.
+    let mut block = String::with_capacity(512);
     for finding in findings {
+        block.clear();
         let level = level_color(finding.level);
-        writeln!(
-            out,
-            "{}:{}:{}: {} {} {}",
-            Painted {
-                on: color,
-                code: "1",
-                text: visible(&finding.path)
-            },
-            finding.line,
-            finding.column,
-            paint(level, finding.code),
-            Painted {
-                on: color,
-                code: level,
-                text: format_args!("[{}]", finding.level)
-            },
-            visible(&finding.message)
-        )?;
+        paint(&mut block, color, "1", &visible(&finding.path));
+        block.push(':');
+        push_number(&mut block, finding.line);
+        block.push(':');
+        push_number(&mut block, finding.column);
+        block.push_str(": ");
+        paint(&mut block, color, level, finding.code.code());
+        block.push(' ');
+        let bracketed = ["[", finding.level.as_str(), "]"].concat();
+        paint(&mut block, color, level, &bracketed);
+        block.push(' ');
+        block.push_str(&visible(&finding.message));
+        block.push('\n');
         let gutter = digits(finding.line);
         // A finding about the whole file (PD005: not read) has no text to point at.
         let about_whole_file = finding.span.is_empty() && finding.source_line().is_empty();
-        if about_whole_file {
-            if let Some(hint) = finding.hint() {
-                writeln!(out, "{} = hint: {}", Repeat(' ', gutter), visible(hint))?;
+        if !about_whole_file {
+            let start = finding.column.saturating_sub(1) as usize;
+            let width = (finding.end_line == finding.line)
+                .then(|| finding.end_column.saturating_sub(finding.column) as usize);
+            let shown = excerpt(finding.source_line(), start, width);
+            push_repeat(&mut block, ' ', gutter);
+            block.push_str(" |\n");
+            push_number(&mut block, finding.line);
+            block.push_str(" | ");
+            block.push_str(&shown.text);
+            block.push('\n');
+            push_repeat(&mut block, ' ', gutter);
+            block.push_str(" | ");
+            push_repeat(&mut block, ' ', shown.pad);
+            if color {
+                block.push_str("\x1b[");
+                block.push_str(level);
+                block.push('m');
             }
-            writeln!(out)?;
-            continue;
+            push_repeat(&mut block, '^', shown.width);
+            if color {
+                block.push_str("\x1b[0m");
+            }
+            block.push('\n');
         }
-        let start = finding.column.saturating_sub(1) as usize;
-        let width = (finding.end_line == finding.line)
-            .then(|| finding.end_column.saturating_sub(finding.column) as usize);
-        let shown = excerpt(finding.source_line(), start, width);
-        writeln!(out, "{} |", Repeat(' ', gutter))?;
-        writeln!(out, "{} | {}", finding.line, shown.text)?;
-        writeln!(
-            out,
-            "{} | {}{}",
-            Repeat(' ', gutter),
-            Repeat(' ', shown.pad),
-            Painted {
-                on: color,
-                code: level,
-                text: Repeat('^', shown.width)
-            }
-        )?;
         if let Some(hint) = finding.hint() {
-            writeln!(out, "{} = hint: {}", Repeat(' ', gutter), visible(hint))?;
+            push_repeat(&mut block, ' ', gutter);
+            block.push_str(" = hint: ");
+            block.push_str(&visible(hint));
+            block.push('\n');
         }
-        writeln!(out)?;
+        block.push('\n');
+        out.write_all(block.as_bytes())?;
     }
     let count = |level| findings.iter().filter(|f| f.level == level).count();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
@@ -220,8 +214,19 @@ mod tests {
         for n in [0, 1, 9, 10, 99, 100, 65_535, u32::MAX] {
             assert_eq!(digits(n), n.to_string().len(), "{n}");
         }
-        assert_eq!(Repeat('^', 130).to_string(), "^".repeat(130));
-        assert_eq!(Repeat('✓', 3).to_string(), "✓✓✓");
+        let mut block = String::new();
+        push_repeat(&mut block, '^', 130);
+        push_repeat(&mut block, '✓', 3);
+        assert_eq!(block, "^".repeat(130) + "✓✓✓");
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for n in [0, 7, 10, 99, 100, 65_536, u32::MAX] {
+            let mut block = String::new();
+            push_number(&mut block, n);
+            assert_eq!(block, n.to_string());
+        }
     }
 
     #[test]
