@@ -161,12 +161,11 @@ fn get_within<'a, 'i>(
 }
 
 /// The entries of a mapping with its merge keys applied: its own keys win over merged
-/// ones, an earlier merged mapping over a later one. Sorted by key.
+/// ones, an earlier merged mapping over a later one. In file order, own keys first.
 fn entries<'a, 'i>(node: &'a MarkedYaml<'i>) -> Vec<(String, &'a MarkedYaml<'i>)> {
-    let mut out: BTreeMap<String, &'a MarkedYaml<'i>> = BTreeMap::new();
     fn fill<'a, 'i>(
         node: &'a MarkedYaml<'i>,
-        out: &mut BTreeMap<String, &'a MarkedYaml<'i>>,
+        out: &mut Vec<(String, &'a MarkedYaml<'i>)>,
         depth: usize,
     ) {
         let YamlData::Mapping(m) = &node.data else {
@@ -174,19 +173,20 @@ fn entries<'a, 'i>(node: &'a MarkedYaml<'i>) -> Vec<(String, &'a MarkedYaml<'i>)
         };
         for (k, v) in m.iter() {
             if let Some(k) = scalar_text(k).filter(|k| k != "<<") {
-                out.entry(k).or_insert(v);
+                if !out.iter().any(|(seen, _)| *seen == k) {
+                    out.push((k, v));
+                }
             }
         }
         let Some(depth) = depth.checked_sub(1) else {
             return;
         };
-        match node.data.as_mapping_get("<<").map(|m| &m.data) {
-            Some(YamlData::Mapping(_)) => {
-                if let Some(merged) = node.data.as_mapping_get("<<") {
-                    fill(merged, out, depth);
-                }
-            }
-            Some(YamlData::Sequence(items)) => {
+        let Some(merged) = node.data.as_mapping_get("<<") else {
+            return;
+        };
+        match &merged.data {
+            YamlData::Mapping(_) => fill(merged, out, depth),
+            YamlData::Sequence(items) => {
                 for item in items {
                     fill(item, out, depth);
                 }
@@ -194,23 +194,18 @@ fn entries<'a, 'i>(node: &'a MarkedYaml<'i>) -> Vec<(String, &'a MarkedYaml<'i>)
             _ => {}
         }
     }
+    let mut out = Vec::new();
     fill(node, &mut out, MERGE_DEPTH);
-    out.into_iter().collect()
+    out
 }
 
-/// The services of a Compose document: `services.NAME` whose name does not start with
-/// `x-` (an extension field, never a service), each with its definition.
+/// The services of a Compose document: what `services:` holds, each with its definition.
+/// Top-level extension fields (`x-base: &base {image: …}`) are not services: their values
+/// count where a service reaches them through an alias or a merge key. A key under
+/// `services:` is a service whatever its name (`x-helper` too, as `docker-compose config`
+/// has it: the Compose spec ignores `x-` keys only where names are not the user's).
 fn services<'a, 'i>(doc: &'a MarkedYaml<'i>) -> Vec<(String, &'a MarkedYaml<'i>)> {
-    let Some(YamlData::Mapping(services)) = get(doc, "services").map(|s| &s.data) else {
-        return Vec::new();
-    };
-    services
-        .iter()
-        .filter_map(|(name, service)| {
-            let name = scalar_text(name)?;
-            (!name.starts_with("x-") && name != "<<").then_some((name, service))
-        })
-        .collect()
+    get(doc, "services").map(entries).unwrap_or_default()
 }
 
 /// The byte span of a node's value in `text`. A value that comes through an alias
@@ -653,7 +648,7 @@ mod tests {
 
     #[test]
     fn anchors_aliases_and_merge_keys() {
-        let text = "x-base: &base\n  image: python:3.12\n  build:\n    context: app\n    args: &args\n      PY: \"3.12\"\nx-py: &py \"redis:7\"\nservices:\n  x-not-a-service:\n    image: nope:1\n  web:\n    <<: *base\n  worker:\n    <<: [*base]\n    image: *py\n    build:\n      context: w\n      args:\n        <<: *args\n        EXTRA: 1\n  plain: {image: 'a:1'}\n";
+        let text = "x-base: &base\n  image: python:3.12\n  build:\n    context: app\n    args: &args\n      PY: \"3.12\"\nx-py: &py \"redis:7\"\nservices:\n  web:\n    <<: *base\n  worker:\n    <<: [*base]\n    image: *py\n    build:\n      context: w\n      args:\n        <<: *args\n        EXTRA: 1\n  plain: {image: 'a:1'}\n";
         let got = images(text, &BTreeMap::new()).unwrap();
         let names: Vec<_> = got.iter().map(|i| i.service.as_str()).collect();
         assert_eq!(names, ["web", "worker", "plain"]);
@@ -674,7 +669,8 @@ mod tests {
             [
                 ("EXTRA".to_string(), "1".to_string()),
                 ("PY".to_string(), "3.12".to_string())
-            ]
+            ],
+            "own keys first, then merged ones"
         );
         // An anchor on the image value itself: the span is the value, not `&img`.
         let own = images(
