@@ -15,25 +15,47 @@ use crate::registry::Rule;
 use crate::source::SourceFile;
 
 /// hadolint rules and the pindrift codes that cover the same problem, so that
-/// `# hadolint ignore=DL3013` keeps working.
+/// `# hadolint ignore=DL3013` keeps working. The installers' pin rules (DL3008 apt-get,
+/// DL3013 pip, DL3018 apk, DL3028 gem, DL3033 yum, DL3037 zypper, DL3041 dnf/microdnf) also
+/// cover PD214: hadolint reports a package list it cannot read (`apt-get install $PKGS`)
+/// under those codes, so a team's `# hadolint ignore=DL3008` on such a line meant it.
 pub const HADOLINT_EQUIVALENTS: &[(&str, &[Rule])] = &[
     ("DL3006", &[Rule::ImageWithoutTag]),
     ("DL3007", &[Rule::LatestTag]),
-    ("DL3008", &[Rule::UnpinnedOsPackage]),
+    (
+        "DL3008",
+        &[Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList],
+    ),
     (
         "DL3013",
         &[
             Rule::UnpinnedRequirement,
             Rule::LooseSpecifier,
             Rule::VcsRefNotCommit,
+            Rule::UnverifiablePackageList,
         ],
     ),
     ("DL3016", &[Rule::UnpinnedLanguagePackage]),
-    ("DL3018", &[Rule::UnpinnedOsPackage]),
-    ("DL3028", &[Rule::UnpinnedLanguagePackage]),
-    ("DL3033", &[Rule::UnpinnedOsPackage]),
-    ("DL3037", &[Rule::UnpinnedOsPackage]),
-    ("DL3041", &[Rule::UnpinnedOsPackage]),
+    (
+        "DL3018",
+        &[Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList],
+    ),
+    (
+        "DL3028",
+        &[Rule::UnpinnedLanguagePackage, Rule::UnverifiablePackageList],
+    ),
+    (
+        "DL3033",
+        &[Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList],
+    ),
+    (
+        "DL3037",
+        &[Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList],
+    ),
+    (
+        "DL3041",
+        &[Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList],
+    ),
     ("DL3062", &[Rule::UnpinnedLanguagePackage]),
 ];
 
@@ -438,7 +460,7 @@ mod tests {
             Some(Parsed::Hadolint { codes, global }) => Some((codes, global)),
             _ => None,
         };
-        let os = vec![Rule::UnpinnedOsPackage];
+        let os = vec![Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList];
         for (comment, global) in [
             ("# hadolint ignore=DL3008", false),
             ("#hadolint ignore=DL3008", false),
@@ -500,7 +522,7 @@ mod tests {
         assert_eq!(
             parse_comment("# hadolint ignore=DL3008,DL3009"),
             Some(Parsed::Hadolint {
-                codes: vec![Rule::UnpinnedOsPackage],
+                codes: vec![Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList],
                 global: false
             })
         );
