@@ -283,6 +283,36 @@ fn hook_fails_on_an_unpinned_requirement_and_passes_when_pinned() {
     assert_eq!(out.status.code(), Some(0), "{output}");
     assert!(output.contains("(no files to check)Skipped"), "{output}");
 
+    // A commit touching only a Compose file (an override file too) runs the hook.
+    std::fs::write(work.join("requirements.txt"), "eventlet==0.20.0\n").unwrap();
+    std::fs::write(
+        work.join("compose.override.yaml"),
+        "services:\n  web:\n    image: python:latest\n",
+    )
+    .unwrap();
+    git(work, &["add", "--all"], &[]);
+    let out = pre_commit(
+        tools,
+        work,
+        &[
+            "run",
+            "--files",
+            "compose.override.yaml",
+            "--color",
+            "never",
+        ],
+    );
+    let output = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "hook must run and fail:\n{output}"
+    );
+    assert!(
+        output.contains("compose.override.yaml:3:12: PD202"),
+        "{output}"
+    );
+
     // Every snapshot leaves a clone and a built environment in PRE_COMMIT_HOME; drop
     // those whose configuration (an earlier run's temporary folder) is gone.
     let out = pre_commit(tools, work, &["gc"]);
