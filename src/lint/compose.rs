@@ -122,12 +122,42 @@ pub fn interpolate(s: &str, vars: &BTreeMap<String, String>) -> Option<String> {
     Some(out)
 }
 
-/// Character index (saphyr's markers) to byte offset.
-fn byte_offset(text: &str, chars: usize) -> usize {
-    text.char_indices()
-        .nth(chars)
-        .map(|(b, _)| b)
-        .unwrap_or(text.len())
+/// Character indexes (saphyr's markers) to byte offsets, in constant time: the identity for
+/// ASCII text, a table otherwise (built once per file, not once per node).
+struct Offsets {
+    len: usize,
+    /// Byte offset of every character; empty when the text is ASCII.
+    table: Vec<usize>,
+}
+
+impl Offsets {
+    fn new(text: &str) -> Self {
+        let table = if text.is_ascii() {
+            Vec::new()
+        } else {
+            text.char_indices().map(|(b, _)| b).collect()
+        };
+        Self {
+            len: text.len(),
+            table,
+        }
+    }
+
+    fn byte(&self, chars: usize) -> usize {
+        if self.table.is_empty() {
+            chars.min(self.len)
+        } else {
+            self.table.get(chars).copied().unwrap_or(self.len)
+        }
+    }
+
+    fn span(&self, node: &MarkedYaml<'_>) -> Span {
+        let start = self.byte(node.span.start.index());
+        Span {
+            start,
+            end: self.byte(node.span.end.index()).max(start),
+        }
+    }
 }
 
 /// How deep merge keys (`<<: *base`, whose anchor may itself merge another) are followed.
@@ -163,9 +193,11 @@ fn get_within<'a, 'i>(
 /// The entries of a mapping with its merge keys applied: its own keys win over merged
 /// ones, an earlier merged mapping over a later one. In file order, own keys first.
 fn entries<'a, 'i>(node: &'a MarkedYaml<'i>) -> Vec<(String, &'a MarkedYaml<'i>)> {
+    type Seen = std::collections::HashSet<String>;
     fn fill<'a, 'i>(
         node: &'a MarkedYaml<'i>,
         out: &mut Vec<(String, &'a MarkedYaml<'i>)>,
+        seen: &mut Seen,
         depth: usize,
     ) {
         let YamlData::Mapping(m) = &node.data else {
@@ -173,7 +205,7 @@ fn entries<'a, 'i>(node: &'a MarkedYaml<'i>) -> Vec<(String, &'a MarkedYaml<'i>)
         };
         for (k, v) in m.iter() {
             if let Some(k) = scalar_text(k).filter(|k| k != "<<") {
-                if !out.iter().any(|(seen, _)| *seen == k) {
+                if seen.insert(k.clone()) {
                     out.push((k, v));
                 }
             }
@@ -185,17 +217,17 @@ fn entries<'a, 'i>(node: &'a MarkedYaml<'i>) -> Vec<(String, &'a MarkedYaml<'i>)
             return;
         };
         match &merged.data {
-            YamlData::Mapping(_) => fill(merged, out, depth),
+            YamlData::Mapping(_) => fill(merged, out, seen, depth),
             YamlData::Sequence(items) => {
                 for item in items {
-                    fill(item, out, depth);
+                    fill(item, out, seen, depth);
                 }
             }
             _ => {}
         }
     }
     let mut out = Vec::new();
-    fill(node, &mut out, MERGE_DEPTH);
+    fill(node, &mut out, &mut Seen::default(), MERGE_DEPTH);
     out
 }
 
@@ -211,18 +243,13 @@ fn services<'a, 'i>(doc: &'a MarkedYaml<'i>) -> Vec<(String, &'a MarkedYaml<'i>)
 /// The byte span of a node's value in `text`. A value that comes through an alias
 /// (`image: *py`) points at the anchored value (`x-py: &py python:3.12`), where it is
 /// written; saphyr gives an alias the span of the `*py` itself.
-fn value_span(text: &str, node: &MarkedYaml<'_>, doc: &MarkedYaml<'_>) -> Span {
-    let start = byte_offset(text, node.span.start.index());
-    let span = Span {
-        start,
-        end: byte_offset(text, node.span.end.index()).max(start),
-    };
-    let span = scalar_end(text, without_properties(text, span));
+fn value_span(text: &str, offsets: &Offsets, node: &MarkedYaml<'_>, doc: &MarkedYaml<'_>) -> Span {
+    let span = scalar_end(text, without_properties(text, offsets.span(node)));
     let written = &text[span.start..span.end];
     let Some(alias) = written.strip_prefix('*') else {
         return span;
     };
-    anchored_span(text, alias, span.start, doc).unwrap_or(span)
+    anchored_span(text, offsets, alias, span.start, doc).unwrap_or(span)
 }
 
 /// A scalar's span without the anchor and tag written before it (`&py !!str python:3`):
@@ -286,7 +313,13 @@ fn scalar_end(text: &str, span: Span) -> Span {
 }
 
 /// The span of the scalar `&name` anchors, the last such anchor before `before`.
-fn anchored_span(text: &str, name: &str, before: usize, doc: &MarkedYaml<'_>) -> Option<Span> {
+fn anchored_span(
+    text: &str,
+    offsets: &Offsets,
+    name: &str,
+    before: usize,
+    doc: &MarkedYaml<'_>,
+) -> Option<Span> {
     let marker = format!("&{name}");
     let head = &text[..before];
     let mut search = head.len();
@@ -311,8 +344,7 @@ fn anchored_span(text: &str, name: &str, before: usize, doc: &MarkedYaml<'_>) ->
             }
             YamlData::Sequence(items) => stack.extend(items.iter()),
             _ => {
-                let start = byte_offset(text, node.span.start.index());
-                let end = byte_offset(text, node.span.end.index()).max(start);
+                let Span { start, end } = offsets.span(node);
                 // saphyr's span of an anchored scalar starts at its `&name`.
                 if end > anchor_end
                     && start < before
@@ -337,6 +369,7 @@ pub fn images(text: &str, vars: &BTreeMap<String, String>) -> Result<Vec<Compose
     let Some(doc) = docs.first() else {
         return Ok(out);
     };
+    let offsets = Offsets::new(text);
     for (name, service) in services(doc) {
         let Some(image) = get(service, "image") else {
             continue;
@@ -350,7 +383,7 @@ pub fn images(text: &str, vars: &BTreeMap<String, String>) -> Result<Vec<Compose
             service: name,
             resolved: interpolate(&written, vars),
             written,
-            span: value_span(text, image, doc),
+            span: value_span(text, &offsets, image, doc),
         });
     }
     Ok(out)
@@ -680,6 +713,10 @@ mod tests {
         .unwrap();
         assert_eq!(own[0].span, own[1].span);
         assert_eq!(own[0].span.end - own[0].span.start, "python:3".len());
+        // Non-ASCII text before and inside the anchor: byte spans on character boundaries.
+        let text = "# café ☕\nx-é: &py \"pythön:3\"\nservices:\n  a:\n    image: *py\n";
+        let got = images(text, &BTreeMap::new()).unwrap();
+        assert_eq!(&text[got[0].span.start..got[0].span.end], "\"pythön:3\"");
         // A mapping that merges itself (the alias is not defined yet) ends.
         let looped = images("a: &a {<<: *a}\nservices: {s: *a}\n", &BTreeMap::new());
         assert!(looped.is_ok_and(|i| i.is_empty()));
