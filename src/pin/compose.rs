@@ -147,12 +147,22 @@ pub fn plan_compose(
     }
     let mut done: Vec<Span> = Vec::new();
     for image in found {
-        // An anchored value that several services share through aliases: planned once.
+        // An anchored value that several services share through aliases: planned once,
+        // naming every service that uses it.
         if done.contains(&image.span) {
             continue;
         }
         done.push(image.span);
-        let subject = format!("{} (service `{}`)", image.written, image.service);
+        let services: Vec<String> = found
+            .iter()
+            .filter(|other| other.span == image.span)
+            .map(|other| format!("`{}`", other.service))
+            .collect();
+        let subject = if services.len() == 1 {
+            format!("{} (service {})", image.written, services[0])
+        } else {
+            format!("{} (services {})", image.written, services.join(", "))
+        };
         if image.written.contains('$') {
             plan.leave(
                 image.span,
@@ -219,9 +229,11 @@ pub fn plan_compose(
             Some(_) => Rule::TagWithoutDigest,
         };
         let reason = format!(
-            "{} (service `{}` image)",
+            "{} (image of {})",
             found.origin.describe(),
-            image.service
+            subject
+                .split_once(" (")
+                .map_or("", |(_, who)| who.trim_end_matches(')'))
         );
         let after = format!("{}@{}", image.written, found.digest);
         plan.changes
