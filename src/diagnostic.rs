@@ -162,6 +162,9 @@ pub struct Finding {
     /// The edits that would resolve it, when the rule can make them (see [`crate::fix`]).
     /// Boxed: few findings have one, and every finding would pay for its size.
     pub fix: Option<Box<Fix>>,
+    /// The installer a Dockerfile package finding is about (PD210, PD211, PD214), so that a
+    /// hadolint pragma covers it only for its own installer (`DL3018` is apk's).
+    pub installer: Option<crate::lint::dockerfile::installers::Tool>,
 }
 
 impl Finding {
@@ -186,7 +189,14 @@ impl Finding {
             end_line,
             end_column,
             fix: None,
+            installer: None,
         }
+    }
+
+    /// The installer this finding is about (see [`Finding::installer`]).
+    pub fn with_installer(mut self, tool: crate::lint::dockerfile::installers::Tool) -> Self {
+        self.installer = Some(tool);
+        self
     }
 
     pub fn with_hint(mut self, hint: impl Into<Cow<'static, str>>) -> Self {

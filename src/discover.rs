@@ -29,7 +29,7 @@ pub enum DiscoverError {
     NotRegular { path: String, kind: &'static str },
     #[error("{path}: {message}")]
     Walk { path: String, message: String },
-    #[error("{path}: cannot tell whether this is a Dockerfile or a requirements file ({reason}); pass --kind dockerfile or --kind requirements")]
+    #[error("{path}: cannot tell whether this is a Dockerfile or a requirements file ({reason}); pass --kind dockerfile, --kind requirements or --kind compose")]
     UnknownKind { path: String, reason: KindUnknown },
     #[error("exclude pattern `{pattern}`: {message}")]
     Pattern { pattern: String, message: String },

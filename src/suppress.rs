@@ -11,31 +11,73 @@
 use crate::config::Settings;
 use crate::diagnostic::{Finding, Level, Span};
 use crate::fix::FixAvailability;
+use crate::lint::dockerfile::installers::Tool;
 use crate::registry::Rule;
 use crate::source::SourceFile;
 
 /// hadolint rules and the pindrift codes that cover the same problem, so that
-/// `# hadolint ignore=DL3013` keeps working.
+/// `# hadolint ignore=DL3013` keeps working. The installers' pin rules (DL3008 apt-get,
+/// DL3013 pip, DL3018 apk, DL3028 gem, DL3033 yum, DL3037 zypper, DL3041 dnf/microdnf) also
+/// cover PD214: hadolint reports a package list it cannot read (`apt-get install $PKGS`)
+/// under those codes, so a team's `# hadolint ignore=DL3008` on such a line meant it.
 pub const HADOLINT_EQUIVALENTS: &[(&str, &[Rule])] = &[
     ("DL3006", &[Rule::ImageWithoutTag]),
     ("DL3007", &[Rule::LatestTag]),
-    ("DL3008", &[Rule::UnpinnedOsPackage]),
+    (
+        "DL3008",
+        &[Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList],
+    ),
     (
         "DL3013",
         &[
             Rule::UnpinnedRequirement,
             Rule::LooseSpecifier,
             Rule::VcsRefNotCommit,
+            Rule::UnverifiablePackageList,
         ],
     ),
     ("DL3016", &[Rule::UnpinnedLanguagePackage]),
-    ("DL3018", &[Rule::UnpinnedOsPackage]),
-    ("DL3028", &[Rule::UnpinnedLanguagePackage]),
-    ("DL3033", &[Rule::UnpinnedOsPackage]),
-    ("DL3037", &[Rule::UnpinnedOsPackage]),
-    ("DL3041", &[Rule::UnpinnedOsPackage]),
+    (
+        "DL3018",
+        &[Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList],
+    ),
+    (
+        "DL3028",
+        &[Rule::UnpinnedLanguagePackage, Rule::UnverifiablePackageList],
+    ),
+    (
+        "DL3033",
+        &[Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList],
+    ),
+    (
+        "DL3037",
+        &[Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList],
+    ),
+    (
+        "DL3041",
+        &[Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList],
+    ),
     ("DL3062", &[Rule::UnpinnedLanguagePackage]),
 ];
+
+/// The installers a hadolint rule is about: its mapped codes cover a Dockerfile package
+/// finding (PD210, PD211, PD214) only when the finding is about one of them, as hadolint's
+/// rule would only fire for them (`# hadolint global ignore=DL3018`, apk's rule, leaves
+/// `apt-get install git` reported). Empty: any finding of the mapped codes.
+fn hadolint_installers(dl: &str) -> &'static [Tool] {
+    match dl.to_ascii_uppercase().as_str() {
+        "DL3008" => &[Tool::AptGet, Tool::Apt, Tool::Aptitude],
+        "DL3013" => &[Tool::Pip, Tool::Uv, Tool::Pipx],
+        "DL3016" => &[Tool::Npm, Tool::Yarn, Tool::Pnpm],
+        "DL3018" => &[Tool::Apk],
+        "DL3028" => &[Tool::Gem],
+        "DL3033" => &[Tool::Yum],
+        "DL3037" => &[Tool::Zypper],
+        "DL3041" => &[Tool::Dnf, Tool::Microdnf, Tool::Tdnf, Tool::Rpm],
+        "DL3062" => &[Tool::Go, Tool::Cargo, Tool::Conda],
+        _ => &[],
+    }
+}
 
 /// Reported for a suppression that suppressed nothing (strict, or when enabled by name).
 pub const UNUSED: Rule = Rule::UnusedSuppression;
@@ -87,9 +129,12 @@ enum Parsed {
     },
     /// `# pindrift: …` that is not a valid directive: what is wrong, and where.
     Malformed(String, std::ops::Range<usize>),
-    /// pindrift codes of the mapped hadolint rules; `global` for hadolint's file-wide
-    /// `# hadolint global ignore=…`.
-    Hadolint { codes: Vec<Rule>, global: bool },
+    /// pindrift codes of the mapped hadolint rules, each with the installers it covers
+    /// (empty: any); `global` for hadolint's file-wide `# hadolint global ignore=…`.
+    Hadolint {
+        codes: Vec<(Rule, &'static [Tool])>,
+        global: bool,
+    },
 }
 
 fn parse_comment(comment: &str) -> Option<Parsed> {
@@ -102,7 +147,8 @@ fn parse_comment(comment: &str) -> Option<Parsed> {
                 .iter()
                 .find(|(d, _)| d.eq_ignore_ascii_case(dl))
             {
-                codes.extend(pds.iter().copied());
+                let tools = hadolint_installers(dl);
+                codes.extend(pds.iter().map(|&rule| (rule, tools)));
             }
         }
         return Some(Parsed::Hadolint { codes, global });
@@ -284,6 +330,17 @@ impl Directive {
             .is_some_and(|(first, last)| first <= line && line <= last)
     }
 
+    /// Whether code `k` of this directive covers a finding about `installer`: a hadolint
+    /// rule covers only its own installers' findings; everything else any.
+    fn covers_installer(&self, k: usize, installer: Option<Tool>) -> bool {
+        match (&self.parsed, installer) {
+            (Parsed::Hadolint { codes, .. }, Some(tool)) => codes
+                .get(k)
+                .is_none_or(|(_, tools)| tools.is_empty() || tools.contains(&tool)),
+            _ => true,
+        }
+    }
+
     /// The codes this directive switches off; `None` for every code.
     fn codes(&self) -> Option<Vec<&str>> {
         match &self.parsed {
@@ -291,7 +348,9 @@ impl Directive {
             Parsed::Pindrift {
                 codes: Some(codes), ..
             } => Some(codes.iter().map(|(c, _)| c.as_str()).collect()),
-            Parsed::Hadolint { codes, .. } => Some(codes.iter().map(|rule| rule.code()).collect()),
+            Parsed::Hadolint { codes, .. } => {
+                Some(codes.iter().map(|(rule, _)| rule.code()).collect())
+            }
             Parsed::Malformed(..) => Some(Vec::new()),
         }
     }
@@ -343,7 +402,9 @@ pub fn apply(
                 }
                 Some(codes) => {
                     for (k, code) in codes.iter().enumerate() {
-                        if code.eq_ignore_ascii_case(finding.code.code()) {
+                        if code.eq_ignore_ascii_case(finding.code.code())
+                            && directive.covers_installer(k, finding.installer)
+                        {
                             used[d][k] = true;
                             suppressed = true;
                         }
@@ -435,10 +496,13 @@ mod tests {
     #[test]
     fn hadolint_pragmas_are_read_as_hadolint_reads_them() {
         let codes = |c: &str| match parse_comment(c) {
-            Some(Parsed::Hadolint { codes, global }) => Some((codes, global)),
+            Some(Parsed::Hadolint { codes, global }) => Some((
+                codes.into_iter().map(|(r, _)| r).collect::<Vec<_>>(),
+                global,
+            )),
             _ => None,
         };
-        let os = vec![Rule::UnpinnedOsPackage];
+        let os = vec![Rule::UnpinnedOsPackage, Rule::UnverifiablePackageList];
         for (comment, global) in [
             ("# hadolint ignore=DL3008", false),
             ("#hadolint ignore=DL3008", false),
@@ -497,10 +561,14 @@ mod tests {
             );
         }
         assert_eq!(parse_comment("# a comment"), None);
+        let apt: &[Tool] = &[Tool::AptGet, Tool::Apt, Tool::Aptitude];
         assert_eq!(
             parse_comment("# hadolint ignore=DL3008,DL3009"),
             Some(Parsed::Hadolint {
-                codes: vec![Rule::UnpinnedOsPackage],
+                codes: vec![
+                    (Rule::UnpinnedOsPackage, apt),
+                    (Rule::UnverifiablePackageList, apt)
+                ],
                 global: false
             })
         );

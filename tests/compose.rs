@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use saphyr::{LoadableYamlNode, Yaml};
@@ -15,7 +15,8 @@ use support::pindrift;
 fn compose_images_are_linted_with_env_interpolation() {
     let (code, out, err) = pindrift(&[
         "check",
-        "fixtures/compose",
+        "fixtures/compose/shop",
+        "fixtures/compose/worker",
         "--no-config",
         "--strict",
         "--format",
@@ -64,7 +65,12 @@ fn compose_images_are_linted_with_env_interpolation() {
     ]);
     assert!(out.contains("PD204") && !out.contains("PD203"), "{out}");
     // Without --strict the tags without digests are not reported.
-    let (code, out, _) = pindrift(&["check", "fixtures/compose", "--no-config"]);
+    let (code, out, _) = pindrift(&[
+        "check",
+        "fixtures/compose/shop",
+        "fixtures/compose/worker",
+        "--no-config",
+    ]);
     assert_eq!(code, 1);
     assert!(!out.contains("PD203"), "{out}");
     assert!(
@@ -100,8 +106,8 @@ fn compose_files() -> Vec<PathBuf> {
 }
 
 /// Every Compose fixture: the image each service names, as `docker-compose config` resolves
-/// it and as pindrift does. Compose also reads the process environment, so the variables
-/// the fixtures use are removed from it.
+/// it and as pindrift does. Compose also reads the process environment, so it runs with
+/// none but PATH and HOME.
 #[test]
 #[ignore = "needs docker-compose (Debian's docker-compose package)"]
 fn images_agree_with_docker_compose_config() {
@@ -113,11 +119,9 @@ fn images_agree_with_docker_compose_config() {
         let output = std::process::Command::new("docker-compose")
             .current_dir(dir)
             .args(["-f", file.file_name().unwrap().to_str().unwrap(), "config"])
-            .env_remove("API_TAG")
-            .env_remove("PG_VERSION")
-            .env_remove("NGINX_TAG")
-            .env_remove("WORKER_TAG")
-            .env_remove("FLOWER_TAG")
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", std::env::var_os("HOME").unwrap_or_default())
             .output()
             .unwrap();
         assert!(
@@ -226,5 +230,173 @@ fn require_docker_compose() {
         present(),
         "needs docker-compose (Debian's docker-compose package: apt-get install docker-compose); \
          run `cargo test` without --include-ignored to leave this test out"
+    );
+}
+
+/// `# expect: CODE, CODE` at the end of a Compose line names the codes reported on that
+/// line; in a Dockerfile, a comment line `# expect:` names those of the next line.
+fn compose_expectations(path: &Path, display: &str) -> BTreeSet<(String, u32, String)> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let compose = pindrift::discover::classify(path) == Some(pindrift::discover::FileKind::Compose);
+    let mut expected = BTreeSet::new();
+    for (index, line) in text.lines().enumerate() {
+        if let Some((_, codes)) = line.split_once("# expect:") {
+            let line_no = index as u32 + if compose { 1 } else { 2 };
+            for code in codes.split(',') {
+                expected.insert((display.to_string(), line_no, code.trim().to_string()));
+            }
+        }
+    }
+    expected
+}
+
+/// Every group under `fixtures/compose/annotated/` (linted as one tree; strict when named
+/// so) reports exactly the codes its annotations name, and its rendered report is
+/// snapshotted. Run from another working directory, as users do.
+#[test]
+fn annotated_compose_fixtures_report_exactly_their_annotations() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/compose/annotated");
+    let mut groups: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    groups.sort();
+    assert!(groups.len() >= 3, "{groups:?}");
+    let mut seen = 0;
+    for group in groups {
+        let name = group.file_name().unwrap().to_string_lossy().into_owned();
+        let cwd = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "check".to_string(),
+            group.to_string_lossy().into_owned(),
+            "--no-config".into(),
+            "--fail-on".into(),
+            "note".into(),
+            "--format".into(),
+            "json".into(),
+        ];
+        if name.contains("strict") {
+            args.push("--strict".into());
+        }
+        let out = assert_cmd::Command::cargo_bin("pindrift")
+            .unwrap()
+            .current_dir(cwd.path())
+            .args(&args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        let actual: BTreeSet<(String, u32, String)> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap().to_string(),
+                    f["line"].as_u64().unwrap() as u32,
+                    f["code"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let mut expected = BTreeSet::new();
+        for entry in walkdir::WalkDir::new(&group).sort_by_file_name() {
+            let entry = entry.unwrap();
+            if pindrift::discover::classify(entry.path()).is_some() {
+                let display = entry.path().to_string_lossy().into_owned();
+                expected.extend(compose_expectations(entry.path(), &display));
+            }
+        }
+        seen += expected.len();
+        assert_eq!(actual, expected, "fixture group {name}");
+        assert_eq!(
+            out.status.code(),
+            Some(i32::from(!expected.is_empty())),
+            "{name}"
+        );
+        // The human report, paths relative to the repository (as in the other snapshots).
+        let mut human = vec!["check", "--no-config"];
+        let rel = format!("fixtures/compose/annotated/{name}");
+        human.push(&rel);
+        if name.contains("strict") {
+            human.push("--strict");
+        }
+        let (_, rendered, err) = pindrift(&human);
+        assert!(err.is_empty(), "{err}");
+        insta::assert_snapshot!(format!("compose_annotated_{name}"), rendered);
+    }
+    assert!(seen >= 10, "only {seen} annotations");
+}
+
+/// `--kind compose` reads a file of any name as a Compose file; without it, such a file
+/// named on the command line is not guessed to be one.
+#[test]
+fn kind_compose_reads_a_file_named_otherwise() {
+    let stack = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/compose/kind/stack.yml");
+    let cwd = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = assert_cmd::Command::cargo_bin("pindrift")
+            .unwrap()
+            .current_dir(cwd.path())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let path = stack.to_str().unwrap();
+    let (code, out, err) = run(&["check", "--kind", "compose", path, "--no-config"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("stack.yml:4:12: PD202") && out.contains("service `web`"),
+        "{out}"
+    );
+    let (code, out, err) = run(&["check", path, "--no-config"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(!out.contains("PD202"), "{out}");
+    // A folder walk classifies by name: `stack.yml` is not found, `compose.override.yaml` and
+    // `docker-compose.staging.yaml` are.
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "stack.yml",
+        "compose.override.yaml",
+        "docker-compose.staging.yaml",
+        "compose.prod.yml",
+    ] {
+        std::fs::write(
+            dir.path().join(name),
+            "services:\n  web:\n    image: python\n",
+        )
+        .unwrap();
+    }
+    let (code, out, _) = run(&[
+        "check",
+        dir.path().to_str().unwrap(),
+        "--no-config",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let mut files: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = f["path"].as_str().unwrap();
+            p.rsplit('/').next().unwrap().to_string()
+        })
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "compose.override.yaml",
+            "compose.prod.yml",
+            "docker-compose.staging.yaml"
+        ]
     );
 }

@@ -161,3 +161,59 @@ fn the_requirements_fixture_is_in_the_context() {
     // A guard for the fixture above: if the context file vanished, PD213 would hide the test.
     assert!(Path::new("fixtures/dockerfile/context/requirements.txt").is_file());
 }
+
+/// Tricky Dockerfiles written independently of the other fixtures and of pindrift's output
+/// (`fixtures/dockerfile/independent/`, annotated the same way): the share of files on which
+/// pindrift reports exactly the annotated (line, code) set must be at least 97%, and every
+/// file that is not right is named.
+#[test]
+fn independent_fixtures_are_right() {
+    let mut all: Vec<PathBuf> = std::fs::read_dir("fixtures/dockerfile/independent")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "Dockerfile"))
+        .collect();
+    all.sort();
+    assert!(all.len() >= 30, "only {} independent fixtures", all.len());
+    let mut wrong = Vec::new();
+    for path in &all {
+        let settings = settings_for(path);
+        let files = discover(
+            std::slice::from_ref(path),
+            Some(FileKind::Dockerfile),
+            &settings,
+        )
+        .unwrap();
+        let outcome = check(&files, &settings);
+        let display = path.to_string_lossy().replace('\\', "/");
+        let expected = dockerfile_expectations(path, &display);
+        let actual: Expected = outcome
+            .findings
+            .iter()
+            .map(|f| (f.path.to_string(), f.line, f.code.to_string()))
+            .collect();
+        if actual != expected || !outcome.errors.is_empty() {
+            wrong.push(format!(
+                "{display}:\n  missing {:?}\n  extra {:?}\n  errors {:?}",
+                expected.difference(&actual).collect::<Vec<_>>(),
+                actual.difference(&expected).collect::<Vec<_>>(),
+                outcome.errors
+            ));
+        }
+    }
+    let right = all.len() - wrong.len();
+    let share = right as f64 / all.len() as f64;
+    println!(
+        "independent fixtures: {right}/{} right ({:.1}%)\n{}",
+        all.len(),
+        share * 100.0,
+        wrong.join("\n")
+    );
+    assert!(
+        share >= 0.97,
+        "{right}/{} right ({:.1}%):\n{}",
+        all.len(),
+        share * 100.0,
+        wrong.join("\n")
+    );
+}

@@ -423,3 +423,96 @@ fn os_packages_are_pinned_to_the_images_dpkg_versions() {
         .unwrap_or_default();
     assert_eq!(pd210.len(), 1, "only nosuchpkg: {out}");
 }
+
+/// Compose `image:` values get the registry's digest like FROM lines: the value in the anchor
+/// that two services merge is pinned once, quotes, comments and CRLF line ends stay as they
+/// are, a `${VAR}` value is reported as not pinnable and never rewritten, and
+/// `docker-compose config` reads the pinned file with the digests.
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn pin_writes_digests_into_compose_image_values() {
+    require_docker();
+    let registry = Registry::start();
+    let host = registry.host();
+    let x = format!("{host}/pindrift-test/{}", unique("a-compose-x"));
+    let y = format!("{host}/pindrift-test/{}", unique("a-compose-y"));
+    let x_digest = {
+        let _local = tiny_image(&format!("{x}:1"));
+        push(&format!("{x}:1"))
+    };
+    let y_digest = {
+        let _local = tiny_image(&format!("{y}:latest"));
+        push(&format!("{y}:latest"))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let compose = format!(
+        "# shop services\r\n\
+         x-base: &base\r\n  image: \"{x}:1\"   # pinned here, once\r\n  restart: always\r\n\
+         services:\r\n  api:\r\n    <<: *base\r\n  worker:\r\n    <<: *base\r\n\
+         \x20 cache:\r\n    image: '{y}'\r\n\
+         \x20 job:\r\n    image: {x}:${{JOB_TAG:-1}}\r\n"
+    );
+    let path = dir.path().join("compose.yaml");
+    std::fs::write(&path, &compose).unwrap();
+    let freeze = dir.path().join("freeze.txt");
+    std::fs::write(&freeze, "six==1.16.0\n").unwrap();
+    let from = format!("freeze:{}", freeze.display());
+    let root = dir.path().to_str().unwrap();
+
+    // --check first: it writes nothing and fails (changes pending, one value not pinnable).
+    let (code, out, err) = pindrift(&["pin", root, "--from", &from, "--check"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), compose);
+
+    let (code, out, err) = pindrift(&["pin", root, "--from", &from, "--format", "json"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let pinned = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        pinned,
+        compose
+            .replace(&format!("\"{x}:1\""), &format!("\"{x}:1@{x_digest}\""))
+            .replace(&format!("'{y}'"), &format!("'{y}@{y_digest}'"))
+    );
+    let plan = json(&out);
+    let changes = plan["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{plan}");
+    let rules: Vec<&str> = changes
+        .iter()
+        .map(|c| c["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["PD203", "PD201"], "{plan}");
+    let left = plan["left"].as_array().unwrap();
+    assert!(
+        left.iter()
+            .any(|l| l["reason"] == "interpolated" && l["line"] == 13),
+        "{plan}"
+    );
+
+    // Compose reads the pinned file: every service names its image by digest.
+    let config = std::process::Command::new("docker-compose")
+        .current_dir(dir.path())
+        .args(["-f", "compose.yaml", "config"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&config.stdout);
+    assert!(
+        config.status.success(),
+        "docker-compose config (Debian's docker-compose): {}",
+        String::from_utf8_lossy(&config.stderr)
+    );
+    assert_eq!(
+        text.matches(&format!("image: {x}:1@{x_digest}")).count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains(&format!("image: {y}@{y_digest}")), "{text}");
+    assert!(text.contains(&format!("image: {x}:1\n")), "{text}");
+
+    // A second pin changes nothing; --check still fails on the value it cannot pin.
+    let (code, out, err) = pindrift(&["pin", root, "--from", &from, "--check"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(out.contains("interpolation"), "{out}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), pinned);
+}

@@ -171,6 +171,24 @@ fn manifest_is_valid_and_files_matches_what_pindrift_discovers() {
         "api.Containerfile",
         "setup.py",
         "pyproject.toml",
+        "compose.yaml",
+        "compose.yml",
+        "svc/docker-compose.yml",
+        "docker-compose.yaml",
+        "docker-compose.prod.yml",
+        "docker-compose.prod.yaml",
+        "compose.override.yaml",
+        "deploy/compose.override.yml",
+        "compose.a.b.yaml",
+        "docker-compose..yml",
+        "compose..yaml",
+        "compose.yaml.bak",
+        "compose.json",
+        "mycompose.yml",
+        "my-docker-compose.yml",
+        "Compose.yaml",
+        "compose-prod.yml",
+        "docker-compose.yml/README",
     ];
     let script = "import json, re, sys, yaml\n\
         hooks = yaml.safe_load(open('.pre-commit-hooks.yaml'))\n\
@@ -264,6 +282,36 @@ fn hook_fails_on_an_unpinned_requirement_and_passes_when_pinned() {
     let output = text(&out);
     assert_eq!(out.status.code(), Some(0), "{output}");
     assert!(output.contains("(no files to check)Skipped"), "{output}");
+
+    // A commit touching only a Compose file (an override file too) runs the hook.
+    std::fs::write(work.join("requirements.txt"), "eventlet==0.20.0\n").unwrap();
+    std::fs::write(
+        work.join("compose.override.yaml"),
+        "services:\n  web:\n    image: python:latest\n",
+    )
+    .unwrap();
+    git(work, &["add", "--all"], &[]);
+    let out = pre_commit(
+        tools,
+        work,
+        &[
+            "run",
+            "--files",
+            "compose.override.yaml",
+            "--color",
+            "never",
+        ],
+    );
+    let output = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "hook must run and fail:\n{output}"
+    );
+    assert!(
+        output.contains("compose.override.yaml:3:12: PD202"),
+        "{output}"
+    );
 
     // Every snapshot leaves a clone and a built environment in PRE_COMMIT_HOME; drop
     // those whose configuration (an earlier run's temporary folder) is gone.

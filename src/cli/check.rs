@@ -16,6 +16,7 @@ use std::path::PathBuf;
 pub enum KindArg {
     Requirements,
     Dockerfile,
+    Compose,
 }
 
 #[derive(Debug, clap::Args)]
@@ -169,6 +170,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let forced = args.kind.map(|kind| match kind {
         KindArg::Requirements => FileKind::Requirements,
         KindArg::Dockerfile => FileKind::Dockerfile,
+        KindArg::Compose => FileKind::Compose,
     });
     // A folder that cannot be walked is an error (exit 2) that does not hide the rest.
     let (files, unwalkable) = discover_all(&paths, forced, &settings)?;

@@ -138,6 +138,7 @@ pub fn run(args: PinArgs) -> anyhow::Result<u8> {
     let forced = args.kind.map(|kind| match kind {
         super::check::KindArg::Requirements => FileKind::Requirements,
         super::check::KindArg::Dockerfile => FileKind::Dockerfile,
+        super::check::KindArg::Compose => FileKind::Compose,
     });
     let (files, unwalkable) = discover_all(&paths, forced, &settings)?;
     let facts = read_facts(&args)?;

@@ -15,12 +15,23 @@ use crate::registry::Rule;
 use crate::source::SourceFile;
 use crate::span::Span;
 
-/// Is this file name one Compose reads by default (or an override file)?
+/// Is this file name one Compose reads by default, or an override or variant file
+/// (`compose.override.yaml`, `docker-compose.prod.yml`)? `.yaml` and `.yml` alike; the
+/// part between the dots is not empty. Case-sensitive, as Compose is.
 pub fn is_compose_name(name: &str) -> bool {
-    matches!(
-        name,
-        "compose.yaml" | "compose.yml" | "docker-compose.yaml" | "docker-compose.yml"
-    ) || (name.starts_with("docker-compose.") && name.ends_with(".yml") && name.len() > 19)
+    let Some(stem) = name
+        .strip_suffix(".yaml")
+        .or_else(|| name.strip_suffix(".yml"))
+    else {
+        return false;
+    };
+    let Some(rest) = stem
+        .strip_prefix("docker-compose")
+        .or_else(|| stem.strip_prefix("compose"))
+    else {
+        return false;
+    };
+    rest.is_empty() || rest.strip_prefix('.').is_some_and(|m| !m.is_empty())
 }
 
 /// One `services.NAME.image` value.
@@ -111,12 +122,244 @@ pub fn interpolate(s: &str, vars: &BTreeMap<String, String>) -> Option<String> {
     Some(out)
 }
 
-/// Character index (saphyr's markers) to byte offset.
-fn byte_offset(text: &str, chars: usize) -> usize {
-    text.char_indices()
-        .nth(chars)
-        .map(|(b, _)| b)
-        .unwrap_or(text.len())
+/// Character indexes (saphyr's markers) to byte offsets, in constant time: the identity for
+/// ASCII text, a table otherwise (built once per file, not once per node).
+struct Offsets {
+    len: usize,
+    /// Byte offset of every character; empty when the text is ASCII.
+    table: Vec<usize>,
+}
+
+impl Offsets {
+    fn new(text: &str) -> Self {
+        let table = if text.is_ascii() {
+            Vec::new()
+        } else {
+            text.char_indices().map(|(b, _)| b).collect()
+        };
+        Self {
+            len: text.len(),
+            table,
+        }
+    }
+
+    fn byte(&self, chars: usize) -> usize {
+        if self.table.is_empty() {
+            chars.min(self.len)
+        } else {
+            self.table.get(chars).copied().unwrap_or(self.len)
+        }
+    }
+
+    fn span(&self, node: &MarkedYaml<'_>) -> Span {
+        let start = self.byte(node.span.start.index());
+        Span {
+            start,
+            end: self.byte(node.span.end.index()).max(start),
+        }
+    }
+}
+
+/// How deep merge keys (`<<: *base`, whose anchor may itself merge another) are followed.
+const MERGE_DEPTH: usize = 16;
+
+/// `key` of a mapping, as YAML's merge keys make it: the mapping's own key first, then
+/// the mappings `<<` names (`<<: *base`, `<<: [*a, *b]`, earlier ones first), followed
+/// recursively. Compose (compose-go, and docker-compose 1.x through PyYAML) reads them so.
+pub(crate) fn get<'a, 'i>(node: &'a MarkedYaml<'i>, key: &str) -> Option<&'a MarkedYaml<'i>> {
+    get_within(node, key, MERGE_DEPTH)
+}
+
+fn get_within<'a, 'i>(
+    node: &'a MarkedYaml<'i>,
+    key: &str,
+    depth: usize,
+) -> Option<&'a MarkedYaml<'i>> {
+    if !node.data.is_mapping() {
+        return None;
+    }
+    if let Some(value) = node.data.as_mapping_get(key) {
+        return Some(value);
+    }
+    let depth = depth.checked_sub(1)?;
+    let merged = node.data.as_mapping_get("<<")?;
+    match &merged.data {
+        YamlData::Mapping(_) => get_within(merged, key, depth),
+        YamlData::Sequence(items) => items.iter().find_map(|m| get_within(m, key, depth)),
+        _ => None,
+    }
+}
+
+/// The entries of a mapping with its merge keys applied: its own keys win over merged
+/// ones, an earlier merged mapping over a later one. In file order, own keys first.
+fn entries<'a, 'i>(node: &'a MarkedYaml<'i>) -> Vec<(String, &'a MarkedYaml<'i>)> {
+    type Seen = std::collections::HashSet<String>;
+    fn fill<'a, 'i>(
+        node: &'a MarkedYaml<'i>,
+        out: &mut Vec<(String, &'a MarkedYaml<'i>)>,
+        seen: &mut Seen,
+        depth: usize,
+    ) {
+        let YamlData::Mapping(m) = &node.data else {
+            return;
+        };
+        for (k, v) in m.iter() {
+            if let Some(k) = scalar_text(k).filter(|k| k != "<<") {
+                if seen.insert(k.clone()) {
+                    out.push((k, v));
+                }
+            }
+        }
+        let Some(depth) = depth.checked_sub(1) else {
+            return;
+        };
+        let Some(merged) = node.data.as_mapping_get("<<") else {
+            return;
+        };
+        match &merged.data {
+            YamlData::Mapping(_) => fill(merged, out, seen, depth),
+            YamlData::Sequence(items) => {
+                for item in items {
+                    fill(item, out, seen, depth);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    fill(node, &mut out, &mut Seen::default(), MERGE_DEPTH);
+    out
+}
+
+/// The services of a Compose document: what `services:` holds, each with its definition.
+/// Top-level extension fields (`x-base: &base {image: …}`) are not services: their values
+/// count where a service reaches them through an alias or a merge key. A key under
+/// `services:` is a service whatever its name (`x-helper` too, as `docker-compose config`
+/// has it: the Compose spec ignores `x-` keys only where names are not the user's).
+fn services<'a, 'i>(doc: &'a MarkedYaml<'i>) -> Vec<(String, &'a MarkedYaml<'i>)> {
+    get(doc, "services").map(entries).unwrap_or_default()
+}
+
+/// The byte span of a node's value in `text`. A value that comes through an alias
+/// (`image: *py`) points at the anchored value (`x-py: &py python:3.12`), where it is
+/// written; saphyr gives an alias the span of the `*py` itself.
+fn value_span(text: &str, offsets: &Offsets, node: &MarkedYaml<'_>, doc: &MarkedYaml<'_>) -> Span {
+    let span = scalar_end(text, without_properties(text, offsets.span(node)));
+    let written = &text[span.start..span.end];
+    let Some(alias) = written.strip_prefix('*') else {
+        return span;
+    };
+    anchored_span(text, offsets, alias, span.start, doc).unwrap_or(span)
+}
+
+/// A scalar's span without the anchor and tag written before it (`&py !!str python:3`):
+/// saphyr's span of such a node starts at them.
+fn without_properties(text: &str, mut span: Span) -> Span {
+    loop {
+        let rest = &text[span.start..span.end];
+        if !rest.starts_with(['&', '!']) {
+            return span;
+        }
+        let Some(gap) = rest.find(char::is_whitespace) else {
+            return span;
+        };
+        let value = rest[gap..].trim_start();
+        span.start = span.end - value.len();
+    }
+}
+
+/// A scalar's span ending where the scalar does: saphyr's span of a block-context scalar
+/// runs on over the spaces and the comment after it, up to the next token. A quoted
+/// scalar ends at its closing quote; a plain one before ` #` and trailing white space.
+fn scalar_end(text: &str, span: Span) -> Span {
+    let held = &text[span.start..span.end];
+    let end = if let Some(body) = held.strip_prefix('"') {
+        let mut escaped = false;
+        body.char_indices()
+            .find(|&(_, c)| {
+                let close = c == '"' && !escaped;
+                escaped = c == '\\' && !escaped;
+                close
+            })
+            .map(|(i, _)| 1 + i + 1)
+    } else if let Some(body) = held.strip_prefix('\'') {
+        let bytes = body.as_bytes();
+        let mut i = 0;
+        let mut close = None;
+        while i < bytes.len() {
+            if bytes[i] == b'\'' {
+                if bytes.get(i + 1) == Some(&b'\'') {
+                    i += 2;
+                    continue;
+                }
+                close = Some(1 + i + 1);
+                break;
+            }
+            i += 1;
+        }
+        close
+    } else {
+        let cut = [" #", "\t#"]
+            .iter()
+            .filter_map(|c| held.find(c))
+            .min()
+            .unwrap_or(held.len());
+        Some(held[..cut].trim_end().len())
+    };
+    Span {
+        start: span.start,
+        end: span.start + end.unwrap_or(held.len()),
+    }
+}
+
+/// The span of the scalar `&name` anchors, the last such anchor before `before`.
+fn anchored_span(
+    text: &str,
+    offsets: &Offsets,
+    name: &str,
+    before: usize,
+    doc: &MarkedYaml<'_>,
+) -> Option<Span> {
+    let marker = format!("&{name}");
+    let head = &text[..before];
+    let mut search = head.len();
+    let anchor_end = loop {
+        let at = head[..search].rfind(&marker)?;
+        let end = at + marker.len();
+        let next = head[end..].chars().next();
+        if next.is_none_or(|c| c.is_whitespace() || matches!(c, ',' | ']' | '}')) {
+            break end;
+        }
+        search = at;
+    };
+    let mut best: Option<Span> = None;
+    let mut stack = vec![doc];
+    while let Some(node) = stack.pop() {
+        match &node.data {
+            YamlData::Mapping(m) => {
+                for (k, v) in m.iter() {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+            YamlData::Sequence(items) => stack.extend(items.iter()),
+            _ => {
+                let Span { start, end } = offsets.span(node);
+                // saphyr's span of an anchored scalar starts at its `&name`.
+                if end > anchor_end
+                    && start < before
+                    && !text[start..end].starts_with('*')
+                    && best.is_none_or(|b| start < b.start)
+                {
+                    best = Some(scalar_end(
+                        text,
+                        without_properties(text, Span { start, end }),
+                    ));
+                }
+            }
+        }
+    }
+    best
 }
 
 /// Every `services.*.image` of a Compose file, or the parser's error.
@@ -126,14 +369,9 @@ pub fn images(text: &str, vars: &BTreeMap<String, String>) -> Result<Vec<Compose
     let Some(doc) = docs.first() else {
         return Ok(out);
     };
-    let Some(services) = doc.data.as_mapping_get("services") else {
-        return Ok(out);
-    };
-    let YamlData::Mapping(services) = &services.data else {
-        return Ok(out);
-    };
-    for (name, service) in services.iter() {
-        let Some(image) = service.data.as_mapping_get("image") else {
+    let offsets = Offsets::new(text);
+    for (name, service) in services(doc) {
+        let Some(image) = get(service, "image") else {
             continue;
         };
         let written = match &image.data {
@@ -141,16 +379,11 @@ pub fn images(text: &str, vars: &BTreeMap<String, String>) -> Result<Vec<Compose
             YamlData::Representation(s, _, _) => s.to_string(),
             _ => continue,
         };
-        let start = byte_offset(text, image.span.start.index());
-        let span = Span {
-            start,
-            end: byte_offset(text, image.span.end.index()).max(start),
-        };
         out.push(ComposeImage {
-            service: name.data.as_str().unwrap_or_default().to_string(),
+            service: name,
             resolved: interpolate(&written, vars),
             written,
-            span,
+            span: value_span(text, &offsets, image, doc),
         });
     }
     Ok(out)
@@ -188,29 +421,22 @@ pub fn builds(
 ) -> Result<Vec<ComposeBuild>, String> {
     let docs = MarkedYaml::load_from_str(text).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    let Some(YamlData::Mapping(services)) = docs
-        .first()
-        .and_then(|d| d.data.as_mapping_get("services"))
-        .map(|s| &s.data)
-    else {
+    let Some(doc) = docs.first() else {
         return Ok(out);
     };
-    for (name, service) in services.iter() {
-        let Some(build) = service.data.as_mapping_get("build") else {
+    for (name, service) in services(doc) {
+        let Some(build) = get(service, "build") else {
             continue;
         };
         let (context, dockerfile, args) = match &build.data {
             YamlData::Mapping(_) => (
-                build.data.as_mapping_get("context").and_then(scalar_text),
-                build
-                    .data
-                    .as_mapping_get("dockerfile")
-                    .and_then(scalar_text),
-                build.data.as_mapping_get("args"),
+                get(build, "context").and_then(scalar_text),
+                get(build, "dockerfile").and_then(scalar_text),
+                get(build, "args"),
             ),
             _ => (scalar_text(build), None, None),
         };
-        if build.data.as_mapping_get("dockerfile_inline").is_some() {
+        if get(build, "dockerfile_inline").is_some() {
             continue;
         }
         let Some(context) = interpolate(context.as_deref().unwrap_or("."), vars) else {
@@ -225,9 +451,9 @@ pub fn builds(
         };
         let mut pairs = Vec::new();
         match args.map(|a| &a.data) {
-            Some(YamlData::Mapping(m)) => {
-                for (k, v) in m.iter() {
-                    if let (Some(k), Some(v)) = (scalar_text(k), scalar_text(v)) {
+            Some(YamlData::Mapping(_)) => {
+                for (k, v) in args.map(entries).unwrap_or_default() {
+                    if let Some(v) = scalar_text(v) {
                         if let Some(v) = interpolate(&v, vars) {
                             pairs.push((k, v));
                         }
@@ -249,7 +475,7 @@ pub fn builds(
         }
         let context = dir.join(context);
         out.push(ComposeBuild {
-            service: scalar_text(name).unwrap_or_default(),
+            service: name,
             dockerfile: context.join(dockerfile),
             context,
             args: pairs,
@@ -342,6 +568,10 @@ mod tests {
             "docker-compose.yml",
             "docker-compose.yaml",
             "docker-compose.prod.yml",
+            "docker-compose.prod.yaml",
+            "compose.override.yaml",
+            "compose.override.yml",
+            "docker-compose.override.yml",
         ] {
             assert!(is_compose_name(n), "{n}");
         }
@@ -349,7 +579,11 @@ mod tests {
             "docker-compose.yml.bak",
             "compose.json",
             "docker-compose..yml",
+            "compose..yaml",
             "mycompose.yml",
+            "compose-prod.yml",
+            "Compose.yaml",
+            "compose.yaml~",
         ] {
             assert!(!is_compose_name(n), "{n}");
         }
@@ -443,5 +677,48 @@ mod tests {
         }
         let flow = images("services: {web: {image: 'app:1'}}", &BTreeMap::new()).unwrap();
         assert_eq!(flow[0].resolved.as_deref(), Some("app:1"));
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys() {
+        let text = "x-base: &base\n  image: python:3.12\n  build:\n    context: app\n    args: &args\n      PY: \"3.12\"\nx-py: &py \"redis:7\"\nservices:\n  web:\n    <<: *base\n  worker:\n    <<: [*base]\n    image: *py\n    build:\n      context: w\n      args:\n        <<: *args\n        EXTRA: 1\n  plain: {image: 'a:1'}\n";
+        let got = images(text, &BTreeMap::new()).unwrap();
+        let names: Vec<_> = got.iter().map(|i| i.service.as_str()).collect();
+        assert_eq!(names, ["web", "worker", "plain"]);
+        let at = |i: &ComposeImage| &text[i.span.start..i.span.end];
+        assert_eq!(got[0].written, "python:3.12");
+        assert_eq!(at(&got[0]), "python:3.12");
+        assert_eq!(got[0].span.start, text.find("python:3.12").unwrap());
+        assert_eq!(got[1].written, "redis:7");
+        assert_eq!(at(&got[1]), "\"redis:7\"");
+        assert_eq!(at(&got[2]), "'a:1'");
+        let b = builds(text, Path::new("r"), &BTreeMap::new()).unwrap();
+        assert_eq!(b.len(), 2);
+        assert_eq!(b[0].context, Path::new("r/app"));
+        assert_eq!(b[0].args, [("PY".to_string(), "3.12".to_string())]);
+        assert_eq!(b[1].context, Path::new("r/w"));
+        assert_eq!(
+            b[1].args,
+            [
+                ("EXTRA".to_string(), "1".to_string()),
+                ("PY".to_string(), "3.12".to_string())
+            ],
+            "own keys first, then merged ones"
+        );
+        // An anchor on the image value itself: the span is the value, not `&img`.
+        let own = images(
+            "services:\n  a:\n    image: &img !!str python:3\n  b:\n    image: *img\n",
+            &BTreeMap::new(),
+        )
+        .unwrap();
+        assert_eq!(own[0].span, own[1].span);
+        assert_eq!(own[0].span.end - own[0].span.start, "python:3".len());
+        // Non-ASCII text before and inside the anchor: byte spans on character boundaries.
+        let text = "# café ☕\nx-é: &py \"pythön:3\"\nservices:\n  a:\n    image: *py\n";
+        let got = images(text, &BTreeMap::new()).unwrap();
+        assert_eq!(&text[got[0].span.start..got[0].span.end], "\"pythön:3\"");
+        // A mapping that merges itself (the alias is not defined yet) ends.
+        let looped = images("a: &a {<<: *a}\nservices: {s: *a}\n", &BTreeMap::new());
+        assert!(looped.is_ok_and(|i| i.is_empty()));
     }
 }

@@ -146,7 +146,7 @@ pub fn plan_dockerfiles(
 const CONCURRENT_LOOKUPS: usize = 8;
 
 /// Resolves `keys` through one engine connection, [`CONCURRENT_LOOKUPS`] at a time.
-async fn resolve_keys(keys: Vec<String>, timeout: std::time::Duration) -> Resolved {
+pub(crate) async fn resolve_keys(keys: Vec<String>, timeout: std::time::Duration) -> Resolved {
     use futures_util::StreamExt;
     let engine = match Engine::connect(timeout).await {
         Ok(engine) => engine,
@@ -560,7 +560,7 @@ fn lookup_key(site: &ImageSite) -> Option<String> {
     Some(site.arg.text.clone())
 }
 
-type Resolved = HashMap<String, Result<ResolvedDigest, DigestError>>;
+pub(crate) type Resolved = HashMap<String, Result<ResolvedDigest, DigestError>>;
 
 /// Resolves every distinct reference once.
 async fn resolve_all(sites: &Sites, digests: Option<&dyn DigestResolver>) -> Resolved {

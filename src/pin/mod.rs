@@ -6,6 +6,7 @@
 //! Dockerfile side next to it); [`write`] is the only place that changes files, and every
 //! rewritten file is read again by the lint ([`verify`]).
 
+pub mod compose;
 pub mod dockerfile;
 pub mod facts;
 pub mod lock;
@@ -107,8 +108,16 @@ pub fn plan(request: &PinRequest, facts: &Facts) -> PinOutcome {
     let (docker_plans, mut docker_errors) =
         dockerfile::plan_dockerfiles(&dockerfiles, settings, facts, request.options);
     errors.append(&mut docker_errors);
+    let compose_files: Vec<&Discovered> = discovered
+        .iter()
+        .filter(|file| file.kind == FileKind::Compose)
+        .collect();
+    let (compose_plans, mut compose_errors) =
+        compose::plan_compose_files(&compose_files, settings, request.options);
+    errors.append(&mut compose_errors);
     let mut plans = planned.plans;
     plans.extend(docker_plans);
+    plans.extend(compose_plans);
     let lock = request.lock.as_ref().map(|path| {
         let (content, packages, skipped) = lock::lock_content(facts, &lock::today());
         let lock = LockFile {
@@ -205,12 +214,17 @@ pub fn verify(written: &[&FilePlan], settings: &Settings) -> Vec<String> {
     let dockerfiles: Vec<&FilePlan> = written
         .iter()
         .copied()
+        .filter(|plan| plan.kind != Some(FileKind::Compose))
         .filter(|plan| crate::discover::classify(&plan.path) == Some(FileKind::Dockerfile))
         .collect();
     let mut dockerfile_errors = dockerfile::verify_written(&dockerfiles, settings);
+    let is_compose = |plan: &FilePlan| plan.kind == Some(FileKind::Compose);
+    let composes: Vec<&FilePlan> = written.iter().copied().filter(|p| is_compose(p)).collect();
+    dockerfile_errors.extend(compose::verify_written(&composes, settings));
     let discovered: Vec<Discovered> = written
         .iter()
         .filter(|plan| crate::discover::classify(&plan.path) != Some(FileKind::Dockerfile))
+        .filter(|plan| !is_compose(plan))
         .map(|plan| Discovered {
             path: plan.path.clone(),
             kind: FileKind::Requirements,

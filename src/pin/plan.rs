@@ -90,6 +90,8 @@ pub enum LeftReason {
     Scratch,
     /// Dockerfile images: behind a build argument with no value.
     UnresolvedArg(String),
+    /// Compose images: the value uses `${VAR}` interpolation (the value as written).
+    Interpolated(String),
     /// Dockerfile images: the digest could not be had (why).
     DigestUnavailable(String),
     /// The file is not valid in its encoding: never rewritten.
@@ -127,6 +129,7 @@ impl LeftReason {
             LeftReason::Stage => "stage",
             LeftReason::Scratch => "scratch",
             LeftReason::UnresolvedArg(_) => "unresolved-arg",
+            LeftReason::Interpolated(_) => "interpolated",
             LeftReason::DigestUnavailable(_) => "digest-unavailable",
             LeftReason::NotUtf8 => "not-utf8",
             LeftReason::Exempt(_) => "exempt",
@@ -161,6 +164,10 @@ impl std::fmt::Display for LeftReason {
             LeftReason::UnresolvedArg(arg) => {
                 write!(f, "depends on build argument `{arg}`, which has no value")
             }
+            LeftReason::Interpolated(written) => write!(
+                f,
+                "`{written}` uses Compose interpolation: not pinnable here; pin the value where the variable is set"
+            ),
             LeftReason::DigestUnavailable(why) => write!(f, "no digest: {why}"),
             LeftReason::NotUtf8 => f.write_str(
                 "not valid in its encoding: rewriting it would change other bytes; never rewritten",
@@ -177,6 +184,9 @@ pub struct FilePlan {
     pub source: Arc<SourceFile>,
     pub changes: Vec<Change>,
     pub left: Vec<Left>,
+    /// Set for kinds read other than by name: a Compose file (the lint that verifies the
+    /// rewrite is chosen by it).
+    pub kind: Option<crate::discover::FileKind>,
 }
 
 impl FilePlan {
@@ -186,6 +196,7 @@ impl FilePlan {
             source,
             changes: Vec::new(),
             left: Vec::new(),
+            kind: None,
         }
     }
 

@@ -659,7 +659,29 @@ impl Cx<'_> {
         let mut shell_env: HashMap<String, String> = HashMap::new();
         // Variables of `for` loops seen so far, with their values (see [`lists`]).
         let mut loops: Vec<(String, Vec<String>)> = Vec::new();
-        for cmd in &script.commands {
+        for (index, cmd) in script.commands.iter().enumerate() {
+            // `while read p; do …; done < list`: the loop's input is the file redirected at
+            // `done` (the first later command that is only `< file`), so `read` reads it.
+            let redirected;
+            let cmd = if cmd.stdin_file.is_none()
+                && cmd.words.first().and_then(Word::literal).as_deref() == Some("read")
+            {
+                match script.commands[index + 1..]
+                    .iter()
+                    .find(|c| c.words.is_empty() && c.assigns.is_empty() && c.stdin_file.is_some())
+                {
+                    Some(done) => {
+                        redirected = Command {
+                            stdin_file: done.stdin_file.clone(),
+                            ..cmd.clone()
+                        };
+                        &redirected
+                    }
+                    None => cmd,
+                }
+            } else {
+                cmd
+            };
             let bodies: Vec<Option<Mapped>> = cmd
                 .heredocs
                 .iter()

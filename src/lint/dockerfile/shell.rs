@@ -199,7 +199,12 @@ impl Lexer<'_> {
 
     fn end_command(&mut self) {
         let cmd = std::mem::take(&mut self.cur);
-        if cmd.words.is_empty() && cmd.assigns.is_empty() && cmd.heredocs.is_empty() {
+        // A redirect alone is kept: `done < list` gives a `while read` loop its input.
+        if cmd.words.is_empty()
+            && cmd.assigns.is_empty()
+            && cmd.heredocs.is_empty()
+            && cmd.stdin_file.is_none()
+        {
             return;
         }
         let idx = self.script.commands.len();

@@ -99,7 +99,7 @@ pub(super) fn check_install(
         if let Some(unseen) = unverifiable_package_list::name_unknown(a) {
             if !unverifiable_package_list::offline(install, args) {
                 let command = super::installers::basename(&args[install.tool_arg].text);
-                unverifiable_package_list::check(cx, a, command, &unseen);
+                unverifiable_package_list::check(cx, a, install.tool, command, &unseen);
             }
             continue;
         }

@@ -26,6 +26,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, command: &str, text: &str, reas
             arg.span,
             format!("`{text}` is not pinned ({reason}) in `{command}`"),
         )
-        .with_hint(hint);
+        .with_hint(hint)
+        .with_installer(tool);
     cx.push(f);
 }

@@ -29,6 +29,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, command: &str, text: &str, reas
         )
         .with_hint(format!(
             "pin it as {example}, or switch PD210 off if your mirrors drop old versions (see `pindrift rule PD210`)"
-        ));
+        ))
+        .with_installer(tool);
     cx.push(f);
 }

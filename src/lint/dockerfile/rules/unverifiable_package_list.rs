@@ -90,7 +90,7 @@ pub fn offline(install: &Install, args: &[Arg]) -> bool {
 
 /// Reports one argument whose package names are unseen. `command` is the installer as
 /// written (`apt-get`, `pip`).
-pub fn check(cx: &mut Cx, arg: &Arg, command: &str, unseen: &Unseen) {
+pub fn check(cx: &mut Cx, arg: &Arg, tool: Tool, command: &str, unseen: &Unseen) {
     let what = match unseen {
         Unseen::Variables(names) => {
             let names: Vec<String> = names.iter().map(|n| format!("`${n}`")).collect();
@@ -110,6 +110,7 @@ pub fn check(cx: &mut Cx, arg: &Arg, command: &str, unseen: &Unseen) {
     };
     let f = cx
         .finding(RULE, arg.span, format!("{what}: whether they are pinned cannot be checked"))
-        .with_hint("name the packages (with their versions) in the Dockerfile, or give the variable a known value with `ARG`/`ENV` or --build-arg");
+        .with_hint("name the packages (with their versions) in the Dockerfile, or give the variable a known value with `ARG`/`ENV` or --build-arg")
+        .with_installer(tool);
     cx.push(f);
 }
