@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::policy::ChangeClass;
 use super::{
-    BaseComparison, BaseInfo, BaseSection, ChangedFile, ClassGroup, DriftSection, Facts,
+    BaseComparison, BaseInfo, BaseSection, ChangedFile, ClassGroup, DriftSection, ExactPin, Facts,
     HotfixSection, PackageChange, PinsSection, ReplicaDifference, ReplicaVersion, ReplicasSection,
     RuleSummary, SourceSummary,
 };
@@ -118,7 +118,32 @@ pub fn pins(request: &Request) -> Result<PinsSection, AuditError> {
         return Err(AuditError::Check(outcome.errors));
     }
     let context = request.context.as_deref().map(crate::paths::absolute);
+    let mut exact_pins = Vec::new();
+    for file in files
+        .iter()
+        .filter(|f| f.kind == crate::discover::FileKind::Requirements)
+    {
+        // A file pip would refuse has its findings already; it asks for nothing here.
+        let Ok(entries) = crate::inventory::requirements::read_requirements(
+            &file.path,
+            settings.max_file_size,
+        ) else {
+            continue;
+        };
+        for e in entries.iter().filter(|e| !e.nameless) {
+            if let Some(version) = e.exact_version() {
+                exact_pins.push(ExactPin {
+                    name: e.name.clone(),
+                    version,
+                    location: e.location.clone(),
+                });
+            }
+        }
+    }
+    exact_pins.sort_by(|a, b| (&a.name, &a.location).cmp(&(&b.name, &b.location)));
+    exact_pins.dedup();
     Ok(PinsSection {
+        exact_pins,
         paths: paths
             .iter()
             .map(|p| crate::paths::display_path(p))
@@ -189,6 +214,7 @@ fn package_change(c: &Change, env: &str) -> PackageChange {
         after: c.after.clone(),
         change: c.change.as_str().to_string(),
         allowed: false,
+        declared: None,
     }
 }
 

@@ -72,6 +72,19 @@ pub struct PinsSection {
     pub findings: usize,
     /// By rule, rules with findings in the build context first, then by code.
     pub rules: Vec<RuleSummary>,
+    /// Exact pins (`==`, `===`) of the requirements files found: the changes the
+    /// repository asks for.
+    pub exact_pins: Vec<ExactPin>,
+}
+
+/// One exact pin of a requirements file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExactPin {
+    /// PEP 503 normalized.
+    pub name: String,
+    pub version: String,
+    /// `FILE:LINE`.
+    pub location: String,
 }
 
 /// One package that differs.
@@ -86,6 +99,10 @@ pub struct PackageChange {
     pub change: String,
     /// Listed in `[audit] allow`: never fails.
     pub allowed: bool,
+    /// Where the repository pins exactly the candidate's version (`FILE:LINE`): a change
+    /// the repository asks for, which fails only for the classes of
+    /// `fail-on-declared-changes`.
+    pub declared: Option<String>,
 }
 
 impl PackageChange {

@@ -48,6 +48,9 @@ impl ChangeClass {
 pub struct AuditConfig {
     /// Python package changes that fail (default: all of them).
     pub fail_on_changes: Option<Vec<ChangeClass>>,
+    /// Changes the repository asks for (the candidate's version pinned exactly in a
+    /// requirements file) that fail anyway (default: none).
+    pub fail_on_declared_changes: Option<Vec<ChangeClass>>,
     /// OS package changes that fail (default: none; they are reported).
     pub fail_on_os_changes: Option<Vec<ChangeClass>>,
     /// Findings at or above this level fail (`off`: none by level). Default: the file's
@@ -71,6 +74,7 @@ pub struct AuditConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Policy {
     pub fail_on_changes: Vec<ChangeClass>,
+    pub fail_on_declared_changes: Vec<ChangeClass>,
     pub fail_on_os_changes: Vec<ChangeClass>,
     /// `None`: no finding fails by its level.
     pub findings_fail_on: Option<Level>,
@@ -87,6 +91,7 @@ impl Default for Policy {
     fn default() -> Self {
         Policy {
             fail_on_changes: ChangeClass::ALL.to_vec(),
+            fail_on_declared_changes: Vec::new(),
             fail_on_os_changes: Vec::new(),
             findings_fail_on: Some(Level::Warning),
             fail_codes: Vec::new(),
@@ -124,6 +129,9 @@ impl Policy {
         };
         if let Some(v) = &c.fail_on_changes {
             p.fail_on_changes = sorted(v);
+        }
+        if let Some(v) = &c.fail_on_declared_changes {
+            p.fail_on_declared_changes = sorted(v);
         }
         if let Some(v) = &c.fail_on_os_changes {
             p.fail_on_os_changes = sorted(v);

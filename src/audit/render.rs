@@ -53,10 +53,10 @@ fn group_line(g: &ClassGroup) -> String {
         .changes
         .iter()
         .map(|c| {
-            if c.allowed {
-                format!("{} (allowed)", c.describe())
-            } else {
-                c.describe()
+            match (&c.declared, c.allowed) {
+                (_, true) => format!("{} (allowed)", c.describe()),
+                (Some(at), false) => format!("{} (pinned in {at})", c.describe()),
+                (None, false) => c.describe(),
             }
         })
         .collect();
@@ -317,11 +317,13 @@ pub fn markdown(report: &AuditReport) -> String {
                         c.before.as_deref().unwrap_or(""),
                         c.after.as_deref().unwrap_or(""),
                         if c.allowed {
-                            "allowed"
+                            "allowed".to_string()
+                        } else if let Some(at) = &c.declared {
+                            format!("no (pinned in {at})")
                         } else if g.fails {
-                            "yes"
+                            "yes".to_string()
                         } else {
-                            "no"
+                            "no".to_string()
                         }
                     ));
                 }

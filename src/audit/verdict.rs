@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::policy::{ChangeClass, Policy};
 use super::{
-    AuditReport, ClassGroup, Facts, HotfixSection, PackageChange, Reason, ReasonKind, Verdict,
+    AuditReport, ClassGroup, ExactPin, Facts, HotfixSection, PackageChange, Reason, ReasonKind, Verdict,
     FORMAT_VERSION,
 };
 use crate::drift::{file_of_ignored_package, FileChange};
@@ -57,17 +57,21 @@ fn heading(class: ChangeClass, n: usize) -> &'static str {
 fn judge_groups(
     groups: &mut [ClassGroup],
     failing: &[ChangeClass],
+    declared_failing: &[ChangeClass],
+    pins: &[ExactPin],
     policy: &Policy,
 ) -> Vec<(ChangeClass, Vec<String>)> {
     let mut out = Vec::new();
     for g in groups.iter_mut() {
         for c in &mut g.changes {
             c.allowed = policy.allows(&c.name);
+            c.declared = declared(c, pins);
         }
+        let class = g.class;
         let named: Vec<String> = g
             .changes
             .iter()
-            .filter(|c| !c.allowed)
+            .filter(|c| !c.allowed && (c.declared.is_none() || declared_failing.contains(&class)))
             .map(PackageChange::describe)
             .collect();
         g.fails = failing.contains(&g.class) && !named.is_empty();
@@ -76,6 +80,22 @@ fn judge_groups(
         }
     }
     out
+}
+
+/// Where the repository pins exactly the version the candidate has, if it does.
+fn declared(c: &PackageChange, pins: &[ExactPin]) -> Option<String> {
+    let after = c.after.as_deref()?;
+    if c.env == "os" {
+        return None;
+    }
+    let name = normalize_name(&c.name);
+    pins.iter()
+        .find(|p| {
+            p.name == name
+                && crate::drift::compare_pep440(&p.version, after).order
+                    == Some(std::cmp::Ordering::Equal)
+        })
+        .map(|p| p.location.clone())
 }
 
 /// What a hotfixed container changed, in a few words each: files by name, packages as
@@ -153,14 +173,23 @@ pub fn decide(mut facts: Facts, policy: &Policy) -> AuditReport {
         .collect();
     for d in &mut facts.drift {
         let label = labels.get(&d.running).cloned().unwrap_or(d.running.clone());
-        for (class, named) in judge_groups(&mut d.python, &policy.fail_on_changes, policy) {
+        let pins = &facts.pins.exact_pins;
+        for (class, named) in judge_groups(
+            &mut d.python,
+            &policy.fail_on_changes,
+            &policy.fail_on_declared_changes,
+            pins,
+            policy,
+        ) {
             drift_reasons
                 .entry((false, class, named))
                 .or_default()
                 .push(label.clone());
         }
         if let Some(os) = &mut d.os {
-            for (class, named) in judge_groups(os, &policy.fail_on_os_changes, policy) {
+            for (class, named) in
+                judge_groups(os, &policy.fail_on_os_changes, &[], &[], policy)
+            {
                 drift_reasons
                     .entry((true, class, named))
                     .or_default()
