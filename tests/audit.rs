@@ -57,7 +57,13 @@ fn reasons(report: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| format!("{}: {}", r["kind"].as_str().unwrap(), r["text"].as_str().unwrap()))
+        .map(|r| {
+            format!(
+                "{}: {}",
+                r["kind"].as_str().unwrap(),
+                r["text"].as_str().unwrap()
+            )
+        })
         .collect()
 }
 
@@ -70,8 +76,14 @@ fn freeze_repo() -> tempfile::TempDir {
         "requirements.txt",
         "eventlet>=0.20\ngreenlet==3.0.0\nrequests\n",
     );
-    w("prod-1.txt", "eventlet==0.20.0\nrequests==2.31.0\nsix==1.16.0\n");
-    w("prod-2.txt", "eventlet==0.20.1\nrequests==2.31.0\nsix==1.16.0\n");
+    w(
+        "prod-1.txt",
+        "eventlet==0.20.0\nrequests==2.31.0\nsix==1.16.0\n",
+    );
+    w(
+        "prod-2.txt",
+        "eventlet==0.20.1\nrequests==2.31.0\nsix==1.16.0\n",
+    );
     w(
         "candidate.txt",
         "eventlet==0.21.0\ngreenlet==3.0.0\nrequests==3.0.0\n",
@@ -131,8 +143,15 @@ fn freeze_reasons_say_what_fails_and_what_the_repository_asks_for() {
             || r.starts_with("drift: freeze:prod-1.txt, freeze:prod-2.txt → freeze:candidate.txt: major bump requests")),
         "{got:#?}"
     );
-    assert!(got.iter().any(|r| r.starts_with("pins: PD101 ")), "{got:#?}");
-    assert!(got.iter().any(|r| r.starts_with("replicas: ") && r.contains("eventlet")), "{got:#?}");
+    assert!(
+        got.iter().any(|r| r.starts_with("pins: PD101 ")),
+        "{got:#?}"
+    );
+    assert!(
+        got.iter()
+            .any(|r| r.starts_with("replicas: ") && r.contains("eventlet")),
+        "{got:#?}"
+    );
     // greenlet is new, but the repository pins exactly the candidate's version.
     assert!(!got.iter().any(|r| r.contains("greenlet")), "{got:#?}");
     let greenlet = &report["drift"][0]["python"]
@@ -169,7 +188,10 @@ fn the_policy_comes_from_the_audit_table_and_unknown_keys_are_errors() {
     .unwrap();
     let (code, out, err) = freeze_audit(dir.path(), "human");
     assert_eq!(code, 2, "{out}\n{err}");
-    assert!(err.contains("pindrift.toml") && err.contains("fail-on-bump"), "{err}");
+    assert!(
+        err.contains("pindrift.toml") && err.contains("fail-on-bump"),
+        "{err}"
+    );
     std::fs::write(
         dir.path().join("pindrift.toml"),
         "[audit]\nfail-codes = [\"PD999\"]\n",
@@ -177,7 +199,10 @@ fn the_policy_comes_from_the_audit_table_and_unknown_keys_are_errors() {
     .unwrap();
     let (code, _, err) = freeze_audit(dir.path(), "human");
     assert_eq!(code, 2);
-    assert!(err.contains("audit.fail-codes") && err.contains("PD999"), "{err}");
+    assert!(
+        err.contains("audit.fail-codes") && err.contains("PD999"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -189,7 +214,10 @@ fn output_file_and_unreadable_sources() {
     assert_eq!(code, 1, "{err}");
     assert!(out.is_empty(), "{out}");
     let written = std::fs::read_to_string(dir.path().join("report.md")).unwrap();
-    assert!(written.starts_with("## pindrift audit: ❌ NO-GO"), "{written}");
+    assert!(
+        written.starts_with("## pindrift audit: ❌ NO-GO"),
+        "{written}"
+    );
 
     for (running, candidate, says) in [
         ("freeze:missing.txt", "freeze:candidate.txt", "missing.txt"),
@@ -260,7 +288,10 @@ fn engine_audit(dir: &Path, running: &[String], candidate: &str, extra: &[&str])
     args.extend(extra.iter().map(|s| s.to_string()));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let (code, out, err) = pindrift_in(dir, &refs);
-    assert!(code == 0 || code == 1, "{args:?}: exit {code}\n{out}\n{err}");
+    assert!(
+        code == 0 || code == 1,
+        "{args:?}: exit {code}\n{out}\n{err}"
+    );
     let report = json(&out);
     assert_schema_valid(&report);
     (code, report)
@@ -301,7 +332,13 @@ fn unpinned_repository_and_new_candidate_is_no_go_then_pinning_and_rebuilding_is
     // The human format: the verdict first, every reason on a line.
     let (code, human, _) = pindrift_in(
         repo.path(),
-        &["audit", "--running", &running[0], "--candidate", &format!("image:{cand1}")],
+        &[
+            "audit",
+            "--running",
+            &running[0],
+            "--candidate",
+            &format!("image:{cand1}"),
+        ],
     );
     assert_eq!(code, 1);
     assert!(human.starts_with("NO-GO: 3 reasons\n  - PD101"), "{human}");
@@ -345,24 +382,24 @@ fn a_container_changed_in_place_is_no_go_naming_the_change() {
 
     // By hand: an older eventlet pinned with pip, the app edited, and noise.
     docker(&[
-        "exec", &prod, "sh", "-c",
+        "exec",
+        &prod,
+        "sh",
+        "-c",
         "python3 -m pip install -q --no-index --find-links /wheels --no-deps eventlet==0.20.0 \
          && echo \"print('hotfix')\" > /app/app.py && mkdir -p /tmp/scratch /app/__pycache__ \
          && touch /tmp/scratch/x /app/__pycache__/app.cpython-311.pyc",
     ]);
     let (code, report) = engine_audit(repo.path(), &running, &candidate, &[]);
     assert_eq!(code, 1, "{report:#}");
-    // What production runs now (0.20.0) against the candidate (0.20.1) is drift, and the
-    // change in place is a reason of its own.
+    // The change in place is the reason. Going from what production runs now (0.20.0) to
+    // the candidate (0.20.1) is what the repository asks for (eventlet==0.20.1): no reason.
     assert_eq!(
         reasons(&report),
-        [
-            format!("drift: {prod} → {candidate}: patch bump eventlet 0.20.0 → 0.20.1"),
-            format!(
-                "hotfix: container {prod} was changed in place (app.py, eventlet 0.20.0 pinned by hand); \
-                 deploying {candidate} drops that change"
-            ),
-        ]
+        [format!(
+            "hotfix: container {prod} was changed in place (app.py, eventlet 0.20.0 pinned by hand); \
+             deploying {candidate} drops that change"
+        )]
     );
     let hotfix = &report["hotfixes"][0];
     let paths: Vec<&str> = hotfix["files"]
@@ -373,21 +410,33 @@ fn a_container_changed_in_place_is_no_go_naming_the_change() {
         .collect();
     assert!(paths.contains(&"/app/app.py"), "{paths:?}");
     assert!(
-        !paths.iter().any(|p| p.starts_with("/tmp") || p.contains("__pycache__") || p.contains(".cache")),
+        !paths
+            .iter()
+            .any(|p| p.starts_with("/tmp") || p.contains("__pycache__") || p.contains(".cache")),
         "{paths:?}"
     );
     assert!(hotfix["noise"].as_u64().unwrap() >= 2, "{hotfix:#}");
-    // With hotfixes allowed by the policy, only the drift is left.
+    let patch = &report["drift"][0]["python"][0];
+    assert_eq!(patch["class"], "patch", "{report:#}");
+    assert_eq!(patch["changes"][0]["declared"], "requirements.txt:1");
+    // With hotfixes allowed by the policy it is a GO; a repository that does not ask for
+    // the bump makes it a NO-GO again.
     std::fs::write(
         repo.path().join("pindrift.toml"),
         "[audit]\nfail-on-hotfixes = false\n",
     )
     .unwrap();
     let (code, report) = engine_audit(repo.path(), &running, &candidate, &[]);
+    assert_eq!(code, 0, "{report:#}");
+    std::fs::write(repo.path().join("requirements.txt"), "eventlet>=0.20\n").unwrap();
+    let (code, report) = engine_audit(repo.path(), &running, &candidate, &[]);
     assert_eq!(code, 1);
     assert_eq!(
         reasons(&report),
-        [format!("drift: {prod} → {candidate}: patch bump eventlet 0.20.0 → 0.20.1")]
+        [
+            "pins: PD102 loose-specifier: 1 finding (requirements.txt:1)".to_string(),
+            format!("drift: {prod} → {candidate}: patch bump eventlet 0.20.0 → 0.20.1"),
+        ]
     );
 }
 
@@ -409,25 +458,44 @@ fn an_open_hotfix_is_no_go_and_replicas_are_compared() {
     std::fs::write(&fixed, "print('fixed')\n").unwrap();
     let (code, out, err) = pindrift_in(
         repo.path(),
-        &["hotfix", "--state-dir", state_dir, "start", &prod1, "--reason", "500 on /"],
+        &[
+            "hotfix",
+            "--state-dir",
+            state_dir,
+            "start",
+            &prod1,
+            "--reason",
+            "500 on /",
+        ],
     );
     assert_eq!(code, 0, "{out}\n{err}");
     let (code, out, err) = pindrift_in(
         repo.path(),
         &[
-            "hotfix", "--state-dir", state_dir, "cp",
-            fixed.to_str().unwrap(), &format!("{prod1}:/app/app.py"),
+            "hotfix",
+            "--state-dir",
+            state_dir,
+            "cp",
+            fixed.to_str().unwrap(),
+            &format!("{prod1}:/app/app.py"),
         ],
     );
     assert_eq!(code, 0, "{out}\n{err}");
     let running = [format!("container:{prod1}"), format!("container:{prod2}")];
     let candidate = format!("image:{tag}");
-    let (code, report) =
-        engine_audit(repo.path(), &running, &candidate, &["--state-dir", state_dir]);
+    let (code, report) = engine_audit(
+        repo.path(),
+        &running,
+        &candidate,
+        &["--state-dir", state_dir],
+    );
     assert_eq!(code, 1, "{report:#}");
     let got = reasons(&report);
     assert_eq!(got.len(), 1, "{got:#?}");
-    let journal = report["hotfixes"][0]["journals"][0].as_str().unwrap().to_string();
+    let journal = report["hotfixes"][0]["journals"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert!(journal.contains("500"), "{journal}");
     assert_eq!(
         got[0],
@@ -442,21 +510,42 @@ fn an_open_hotfix_is_no_go_and_replicas_are_compared() {
 
     // The replica pinned by hand differs from the other one.
     docker(&[
-        "exec", &prod2, "python3", "-m", "pip", "install", "-q", "--no-index",
-        "--find-links", "/wheels", "--no-deps", "eventlet==0.20.0",
+        "exec",
+        &prod2,
+        "python3",
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-index",
+        "--find-links",
+        "/wheels",
+        "--no-deps",
+        "eventlet==0.20.0",
     ]);
-    let (code, report) =
-        engine_audit(repo.path(), &running, &candidate, &["--state-dir", state_dir]);
-    assert_eq!(code, 1);
-    let got = reasons(&report);
-    assert!(
-        got.contains(&format!(
-            "replicas: the running replicas differ from each other (eventlet: {prod1} 0.20.1, {prod2} 0.20.0)"
-        )),
-        "{got:#?}"
+    let (code, report) = engine_audit(
+        repo.path(),
+        &running,
+        &candidate,
+        &["--state-dir", state_dir],
     );
-    assert!(got.iter().any(|r| r.starts_with(&format!("hotfix: container {prod2} was changed in place (eventlet 0.20.0 pinned by hand)"))), "{got:#?}");
-    assert!(got.iter().any(|r| r == &format!("drift: {prod2} → {candidate}: patch bump eventlet 0.20.0 → 0.20.1")), "{got:#?}");
+    assert_eq!(code, 1);
+    assert_eq!(
+        reasons(&report),
+        [
+            format!(
+                "replicas: the running replicas differ from each other (eventlet: {prod1} 0.20.1, {prod2} 0.20.0)"
+            ),
+            format!(
+                "hotfix: container {prod1} was changed in place (app.py, open hotfix {journal}); \
+                 deploying {candidate} drops that change"
+            ),
+            format!(
+                "hotfix: container {prod2} was changed in place (eventlet 0.20.0 pinned by hand); \
+                 deploying {candidate} drops that change"
+            ),
+        ]
+    );
 }
 
 #[test]

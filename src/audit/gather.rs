@@ -124,10 +124,9 @@ pub fn pins(request: &Request) -> Result<PinsSection, AuditError> {
         .filter(|f| f.kind == crate::discover::FileKind::Requirements)
     {
         // A file pip would refuse has its findings already; it asks for nothing here.
-        let Ok(entries) = crate::inventory::requirements::read_requirements(
-            &file.path,
-            settings.max_file_size,
-        ) else {
+        let Ok(entries) =
+            crate::inventory::requirements::read_requirements(&file.path, settings.max_file_size)
+        else {
             continue;
         };
         for e in entries.iter().filter(|e| !e.nameless) {

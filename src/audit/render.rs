@@ -52,12 +52,10 @@ fn group_line(g: &ClassGroup) -> String {
     let items: Vec<String> = g
         .changes
         .iter()
-        .map(|c| {
-            match (&c.declared, c.allowed) {
-                (_, true) => format!("{} (allowed)", c.describe()),
-                (Some(at), false) => format!("{} (pinned in {at})", c.describe()),
-                (None, false) => c.describe(),
-            }
+        .map(|c| match (&c.declared, c.allowed) {
+            (_, true) => format!("{} (allowed)", c.describe()),
+            (Some(at), false) => format!("{} (pinned in {at})", c.describe()),
+            (None, false) => c.describe(),
         })
         .collect();
     format!(
@@ -101,9 +99,13 @@ fn drift_human(out: &mut String, d: &DriftSection) {
     }
 }
 
-fn hotfix_summary(h: &HotfixSection) -> String {
+/// A hotfix section: its headline and the changes, one per item.
+fn hotfix_parts(h: &HotfixSection) -> (String, Vec<String>) {
     if !h.changed() {
-        return format!("{}: same as its image {}", h.container, h.image);
+        return (
+            format!("{}: same as its image {}", h.container, h.image),
+            Vec::new(),
+        );
     }
     let mut parts = Vec::new();
     for f in &h.files {
@@ -119,13 +121,25 @@ fn hotfix_summary(h: &HotfixSection) -> String {
     for j in &h.journals {
         parts.push(format!("open hotfix journal {j}"));
     }
-    format!(
-        "{}: differs from its image {}{}\n      {}",
-        h.container,
-        h.image,
-        if h.fails { "  [fails]" } else { "" },
-        parts.join("\n      ")
+    (
+        format!(
+            "{}: differs from its image {}{}",
+            h.container,
+            h.image,
+            if h.fails { "  [fails]" } else { "" }
+        ),
+        parts,
     )
+}
+
+fn hotfix_summary(h: &HotfixSection) -> String {
+    let (head, parts) = hotfix_parts(h);
+    let mut out = head;
+    for p in parts {
+        out.push_str("\n      ");
+        out.push_str(&p);
+    }
+    out
 }
 
 pub fn human(report: &AuditReport) -> String {

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::policy::{ChangeClass, Policy};
 use super::{
-    AuditReport, ClassGroup, ExactPin, Facts, HotfixSection, PackageChange, Reason, ReasonKind, Verdict,
-    FORMAT_VERSION,
+    AuditReport, ClassGroup, ExactPin, Facts, HotfixSection, PackageChange, Reason, ReasonKind,
+    Verdict, FORMAT_VERSION,
 };
 use crate::drift::{file_of_ignored_package, FileChange};
 use crate::names::normalize_name;
@@ -16,12 +16,17 @@ const NAMED: usize = 5;
 
 /// `a, b, c and 2 more`.
 fn list(items: &[String]) -> String {
+    list_with(items, ", ")
+}
+
+/// The first [`NAMED`] items joined with `sep`, and how many more.
+fn list_with(items: &[String], sep: &str) -> String {
     if items.len() <= NAMED {
-        return items.join(", ");
+        return items.join(sep);
     }
     format!(
         "{} and {} more",
-        items[..NAMED].join(", "),
+        items[..NAMED].join(sep),
         items.len() - NAMED
     )
 }
@@ -187,9 +192,7 @@ pub fn decide(mut facts: Facts, policy: &Policy) -> AuditReport {
                 .push(label.clone());
         }
         if let Some(os) = &mut d.os {
-            for (class, named) in
-                judge_groups(os, &policy.fail_on_os_changes, &[], &[], policy)
-            {
+            for (class, named) in judge_groups(os, &policy.fail_on_os_changes, &[], &[], policy) {
                 drift_reasons
                     .entry((true, class, named))
                     .or_default()
@@ -242,7 +245,7 @@ pub fn decide(mut facts: Facts, policy: &Policy) -> AuditReport {
                 ReasonKind::Replicas,
                 format!(
                     "the running replicas differ from each other ({})",
-                    list(&differing).replace(", ", "; ")
+                    list_with(&differing, "; ")
                 ),
             ));
         }
