@@ -574,3 +574,50 @@ fn an_unreadable_engine_source_is_exit_2() {
         assert!(err.contains(says), "{err}");
     }
 }
+
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn base_images_from_labels_are_compared_and_a_change_fails_when_the_policy_says_so() {
+    require_docker();
+    let image = |digit: char| {
+        let tag = format!("{}:1", unique("b-audit-label"));
+        let digest = format!("sha256:{}", digit.to_string().repeat(64));
+        let guard = build_image(
+            &tag,
+            &format!(
+                "FROM scratch\nCOPY x /x\nLABEL org.opencontainers.image.base.name=python:3.11-slim \
+                 org.opencontainers.image.base.digest={digest}\n"
+            ),
+            &[("x", b"x\n")],
+            false,
+        );
+        (tag, guard)
+    };
+    let (old, _old) = image('1');
+    let (new, _new) = image('2');
+    let repo = tempfile::tempdir().unwrap();
+    let running = [format!("image:{old}")];
+    let (code, report) = engine_audit(repo.path(), &running, &format!("image:{new}"), &[]);
+    assert_eq!(code, 0, "{report:#}");
+    let base = &report["base_image"]["running"][0];
+    assert_eq!(base["status"], "changed", "{base:#}");
+    assert_eq!(base["base"]["how"], "label");
+    assert_eq!(
+        report["base_image"]["candidate"]["digest"],
+        format!("sha256:{}", "2".repeat(64))
+    );
+    std::fs::write(
+        repo.path().join("pindrift.toml"),
+        "[audit]\nfail-on-base-change = true\n",
+    )
+    .unwrap();
+    let (code, report) = engine_audit(repo.path(), &running, &format!("image:{new}"), &[]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        reasons(&report),
+        [format!(
+            "base-image: image:{old}: base image python:3.11-slim (sha256:111111111111) → \
+             python:3.11-slim (sha256:222222222222)"
+        )]
+    );
+}
