@@ -621,3 +621,39 @@ fn base_images_from_labels_are_compared_and_a_change_fails_when_the_policy_says_
         )]
     );
 }
+
+#[test]
+fn build_context_files_come_first() {
+    let dir = freeze_repo();
+    std::fs::create_dir(dir.path().join("svc")).unwrap();
+    std::fs::write(dir.path().join("svc/requirements.txt"), "flask\n").unwrap();
+    let mut args = FREEZE_ARGS.to_vec();
+    args.extend_from_slice(&["--format", "json", "--context", "svc"]);
+    let (code, out, err) = pindrift_in(dir.path(), &args);
+    assert_eq!(code, 1, "{err}");
+    let report = json(&out);
+    let rules = report["pins"]["rules"].as_array().unwrap();
+    // PD101 has a finding in the build context: it comes first, its context file first.
+    assert_eq!(rules[0]["code"], "PD101", "{rules:#?}");
+    assert_eq!(rules[0]["in_context"], 1);
+    assert_eq!(
+        rules[0]["locations"],
+        serde_json::json!(["svc/requirements.txt:1", "requirements.txt:3"])
+    );
+    assert_eq!(rules[1]["in_context"], 0);
+    assert_eq!(report["pins"]["context"], "svc");
+    let (code, _, err) = pindrift_in(
+        dir.path(),
+        &[
+            "audit",
+            "--running",
+            "freeze:prod-1.txt",
+            "--candidate",
+            "freeze:prod-1.txt",
+            "--context",
+            "nope",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("--context nope"), "{err}");
+}
