@@ -79,6 +79,8 @@ pub struct FileConfig {
     pub allow_outside: Option<bool>,
     /// Per-file size cap: bytes, or a string such as `"10MiB"`.
     pub max_file_size: Option<SizeValue>,
+    /// `[audit]`: the policy of `pindrift audit`.
+    pub audit: Option<crate::audit::policy::AuditConfig>,
 }
 
 /// A size in a configuration file: a number of bytes or a string with a unit.
@@ -132,6 +134,8 @@ pub struct Settings {
     pub trees: crate::paths::Trees,
     /// Files larger than this are not read (PD005); `--max-file-size`, `max-file-size`.
     pub max_file_size: u64,
+    /// `[audit]` of the configuration file, resolved by `pindrift audit`.
+    pub audit: Option<crate::audit::policy::AuditConfig>,
 }
 
 impl Default for Settings {
@@ -152,6 +156,7 @@ impl Default for Settings {
             allow_outside: false,
             trees: crate::paths::Trees::anywhere(),
             max_file_size: crate::read::DEFAULT_MAX_FILE_SIZE,
+            audit: None,
         }
     }
 }
@@ -237,6 +242,9 @@ impl Settings {
                 SizeValue::Text(text) => crate::read::parse_size(&text)
                     .map_err(|e| invalid(SettingError::MaxFileSize(e)))?,
             };
+        }
+        if config.audit.is_some() {
+            self.audit = config.audit;
         }
         self.config_path = Some(path.to_path_buf());
         Ok(())

@@ -1,6 +1,7 @@
 //! Command-line definitions and dispatch. `anyhow` lives here only; the library
 //! returns typed errors.
 
+mod audit;
 mod check;
 mod drift;
 mod hotfix;
@@ -36,6 +37,8 @@ enum Command {
     Pin(pin::PinArgs),
     /// Patch a running container safely: a journal, backups, reload, rollback.
     Hotfix(hotfix::HotfixArgs),
+    /// One GO / NO-GO before a deploy: pins, drift from production, base image, hotfixes.
+    Audit(audit::AuditArgs),
 }
 
 /// Exit codes are an API: 0 clean, 1 findings at or above the threshold, 2 errors.
@@ -58,6 +61,7 @@ pub fn main() -> ExitCode {
         Command::Drift(args) => drift::run(args),
         Command::Pin(args) => pin::run(args),
         Command::Hotfix(args) => hotfix::run(args),
+        Command::Audit(args) => audit::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -89,6 +89,22 @@ pub struct ImageConfig {
     pub os: Option<String>,
     /// `RepoDigests`: `name@sha256:…` of the manifests this image was pulled by or pushed as.
     pub repo_digests: Vec<String>,
+    /// `RepoTags`: the local tags of this image.
+    pub repo_tags: Vec<String>,
+    /// `Config.Labels` (`org.opencontainers.image.base.name`, …).
+    pub labels: std::collections::BTreeMap<String, String>,
+    /// `RootFS.Layers`: the layer chain, base layers first.
+    pub layers: Vec<String>,
+}
+
+/// One entry of an image's history (`GET /images/{ref}/history`), newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// The local image this step made, when the engine still knows it (else `<missing>`).
+    pub id: String,
+    /// The local tags of that image.
+    pub tags: Vec<String>,
+    pub created_by: String,
 }
 
 /// What the engine's distribution endpoint says a reference names in its registry.
@@ -154,6 +170,11 @@ pub trait EngineApi: Clone + Send + Sync + 'static {
         &self,
         reference: &str,
     ) -> impl Future<Output = Result<ImageConfig, ApiError>> + Send;
+    /// `GET /images/{ref}/history`: the steps that made the image, newest first.
+    fn image_history(
+        &self,
+        reference: &str,
+    ) -> impl Future<Output = Result<Vec<HistoryEntry>, ApiError>> + Send;
     /// `GET /distribution/{name}/json`: the engine asks the reference's registry which
     /// manifest the tag names (no pull; anonymous, no client credentials are sent).
     fn distribution_inspect(
@@ -395,7 +416,26 @@ impl EngineApi for Bollard {
             working_dir: config.working_dir.filter(|w| !w.is_empty()),
             os: image.os.filter(|o| !o.is_empty()),
             repo_digests: image.repo_digests.unwrap_or_default(),
+            repo_tags: image.repo_tags.unwrap_or_default(),
+            labels: config.labels.unwrap_or_default().into_iter().collect(),
+            layers: image.root_fs.and_then(|r| r.layers).unwrap_or_default(),
         })
+    }
+
+    async fn image_history(&self, reference: &str) -> Result<Vec<HistoryEntry>, ApiError> {
+        let entries = self
+            .0
+            .image_history(reference)
+            .await
+            .map_err(|e| self.error(e))?;
+        Ok(entries
+            .into_iter()
+            .map(|h| HistoryEntry {
+                id: h.id,
+                tags: h.tags,
+                created_by: h.created_by,
+            })
+            .collect())
     }
 
     async fn distribution_inspect(&self, reference: &str) -> Result<DistributionInfo, ApiError> {

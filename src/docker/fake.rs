@@ -140,6 +140,16 @@ impl EngineApi for Fake {
         })
     }
 
+    async fn image_history(
+        &self,
+        reference: &str,
+    ) -> Result<Vec<super::api::HistoryEntry>, ApiError> {
+        if !self.0.lock().unwrap().images.contains_key(reference) {
+            return Err(not_found(&format!("No such image: {reference}")));
+        }
+        Ok(Vec::new())
+    }
+
     async fn distribution_inspect(&self, reference: &str) -> Result<DistributionInfo, ApiError> {
         let mut state = self.0.lock().unwrap();
         state.distribution_calls.push(reference.to_string());

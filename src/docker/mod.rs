@@ -22,6 +22,7 @@ pub mod digest;
 mod exec;
 #[cfg(test)]
 pub(crate) mod fake;
+pub mod lineage;
 mod overlay;
 mod read;
 mod stream;
@@ -31,11 +32,13 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicU32;
 
 pub use api::{
-    ApiError, Bollard, ContainerFilter, DistributionInfo, EngineApi, PathStat, RawChange, Top,
+    ApiError, Bollard, ContainerFilter, DistributionInfo, EngineApi, HistoryEntry, PathStat,
+    RawChange, Top,
 };
 pub use changes::{summarize_changes, ChangesPolicy};
 pub use digest::{CachedDigests, DigestError, DigestOrigin, DigestResolver, ResolvedDigest};
 pub use exec::{exec_inventory, system_python};
+pub use lineage::{ImageLineage, BASE_DIGEST_LABEL, BASE_NAME_LABEL};
 pub use read::ImageHandle;
 
 /// Label put on temporary containers: `pindrift.session=<pid>-<nonce>`.

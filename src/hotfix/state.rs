@@ -26,6 +26,16 @@ impl StateDir {
         StateDir::at(root)
     }
 
+    /// The folder the flag and the environment name, when it exists; never created (for
+    /// read-only callers such as `audit`).
+    pub fn existing(flag: Option<&Path>) -> Result<Option<StateDir>, HotfixError> {
+        let root = match flag {
+            Some(p) => p.to_path_buf(),
+            None => default_root()?,
+        };
+        Ok(root.is_dir().then_some(StateDir { root }))
+    }
+
     /// Use `root` (created 0700 when missing).
     pub fn at(root: PathBuf) -> Result<StateDir, HotfixError> {
         create_private_dir_all(&root)?;
