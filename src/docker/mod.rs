@@ -22,9 +22,11 @@ pub mod digest;
 mod exec;
 #[cfg(test)]
 pub(crate) mod fake;
+pub mod hosts;
 mod overlay;
 mod read;
 mod stream;
+pub mod swarm;
 mod temp;
 
 use std::path::PathBuf;
@@ -34,6 +36,7 @@ pub use api::{
     ApiError, Bollard, ContainerFilter, DistributionInfo, EngineApi, PathStat, RawChange, Top,
 };
 pub use changes::{summarize_changes, ChangesPolicy};
+pub use connect::DEFAULT_SOCKET;
 pub use digest::{CachedDigests, DigestError, DigestOrigin, DigestResolver, ResolvedDigest};
 pub use exec::{exec_inventory, system_python};
 pub use read::ImageHandle;
