@@ -103,6 +103,7 @@ fn two_engines_name_the_odd_one_out_and_an_unreachable_engine() {
         "--replicas",
         &label,
     ]);
+    println!("{out}{err}");
     assert_eq!(code, 1, "{out}\n{err}");
     assert!(
         out.contains(&format!("odd ones out: {b1}@b")),

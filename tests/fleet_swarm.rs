@@ -253,6 +253,7 @@ fn swarm_service_drift_promote_and_engine_rollback() {
     ]);
     let (code, out, err) = pindrift(&["drift", &format!("service:{name}")]);
     assert_eq!(code, 1, "{out}\n{err}");
+    println!("{out}{err}");
     let odd_name = format!("{odd_task} on {node}");
     assert!(
         out.contains(&format!("odd ones out: {odd_name}")),
@@ -289,6 +290,7 @@ fn swarm_service_drift_promote_and_engine_rollback() {
         "4",
     ]);
     assert_eq!(code, 0, "{out}\n{err}");
+    println!("{out}{err}");
     assert!(out.contains("converged: every task"), "{out}");
     let promoted = spec_image(&name);
     assert_ne!(promoted, original);
@@ -349,6 +351,7 @@ fn swarm_service_drift_promote_and_engine_rollback() {
         "6",
     ]);
     assert_eq!(code, 1, "{out}\n{err}");
+    println!("{out}{err}");
     assert!(out.contains("rolled back by the engine"), "{out}");
     assert!(out.contains(&format!("runs {original} again")), "{out}");
     assert_eq!(spec_image(&name), original);
