@@ -719,3 +719,97 @@ fn short(id: &str) -> String {
     let id = id.strip_prefix("sha256:").unwrap_or(id);
     id.chars().take(12).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::drift::report::{render_replicas, Format};
+
+    fn notes() -> FleetNotes {
+        FleetNotes {
+            title: Some("service app: spec image reg:5000/app:1@sha256:ab (sha256:ab); 2 of 3 tasks running".into()),
+            engines: vec![
+                EngineNote {
+                    name: "a".into(),
+                    url: "unix:///var/run/docker.sock".into(),
+                    error: None,
+                },
+                EngineNote {
+                    name: "c".into(),
+                    url: "tcp://10.0.0.7:2376".into(),
+                    error: Some("no answer within 60 s".into()),
+                },
+            ],
+            unread: vec![Unread {
+                name: "app.3 on node-c".into(),
+                reason: "node node-c is on no reachable engine (give its engine with --host)"
+                    .into(),
+            }],
+            odd_details: vec!["app.2 on node-b: eventlet 0.20.1, others 0.20.0".into()],
+        }
+    }
+
+    #[test]
+    fn what_was_not_read_is_said() {
+        let n = notes();
+        assert_eq!(
+            n.missing().as_deref(),
+            Some("engine c not reached; app.3 on node-c not read")
+        );
+        assert_eq!(FleetNotes::default().missing(), None);
+    }
+
+    #[test]
+    fn fleet_lines_in_every_format() {
+        let n = notes();
+        let render = |f| {
+            render_replicas(
+                "service:app",
+                &[],
+                &[],
+                f,
+                FailOn::Any,
+                false,
+                false,
+                Some(&n),
+            )
+        };
+        insta::assert_snapshot!("fleet_table", render(Format::Table));
+        insta::assert_snapshot!("fleet_markdown", render(Format::Markdown));
+        insta::assert_snapshot!("fleet_github", render(Format::Github));
+        let json: serde_json::Value = serde_json::from_str(&render(Format::Json)).unwrap();
+        insta::assert_json_snapshot!("fleet_json", json["fleet"]);
+    }
+
+    #[test]
+    fn engines_and_sources() {
+        let r = |hosts: Vec<HostSpec>, sources: &[&str]| {
+            let request = Request {
+                sources: sources.iter().map(|s| s.to_string()).collect(),
+                replicas: None,
+                fail_on: FailOn::Any,
+                ignore: Vec::new(),
+                strict_extra: false,
+                all: false,
+                via: Via::Archive,
+                python_env: None,
+                no_os: false,
+                no_cache: true,
+                max_file_size: 1,
+                timeout: std::time::Duration::from_secs(1),
+                hosts,
+                require_all: false,
+            };
+            let parsed: Vec<Source> = sources.iter().map(|s| s.parse().unwrap()).collect();
+            applies(&request, &parsed)
+        };
+        assert!(!r(Vec::new(), &["container:web"]));
+        assert!(r(Vec::new(), &["container:web@b"]));
+        assert!(r(Vec::new(), &["service:app"]));
+        assert!(r(
+            vec![HostSpec::parse("unix:///x").unwrap()],
+            &["container:web"]
+        ));
+        assert_eq!(short("sha256:0123456789abcdef"), "0123456789ab");
+    }
+}
