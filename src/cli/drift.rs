@@ -67,6 +67,19 @@ pub struct DriftArgs {
     /// of an archive) before giving up with exit 2; temporary containers are still removed.
     #[arg(long, value_name = "SECONDS", default_value_t = crate::docker::DEFAULT_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86400))]
     pub timeout: u64,
+    /// An engine to read (repeatable): `unix:///PATH`, `tcp://HOST:PORT` (TLS with
+    /// DOCKER_TLS_VERIFY and DOCKER_CERT_PATH, as the Docker CLI), or `NAME=URL`. With
+    /// --replicas every engine is searched; `container:NAME@HOST` picks one; other sources
+    /// are read on the first.
+    #[arg(long = "host", value_name = "URL")]
+    pub hosts: Vec<String>,
+    /// A file listing engines, one a line: `URL` or `NAME URL` (`#` comments).
+    #[arg(long, value_name = "FILE")]
+    pub hosts_file: Option<std::path::PathBuf>,
+    /// An engine that cannot be reached, or a service task that cannot be read, is an
+    /// error (exit 2) instead of a warning.
+    #[arg(long)]
+    pub require_all: bool,
 }
 
 const SOURCES_HELP: &str = "\
@@ -77,6 +90,10 @@ Sources:
   req:FILE            a requirements file (a specification)   req:requirements.txt
   lock:FILE           uv.lock, poetry.lock, Pipfile.lock or   lock:uv.lock
                       pylock.toml (a specification)
+  container:NAME@HOST a container on one engine of --host       container:web@node-b
+  service:NAME        a Swarm service: every running task      service:app
+                      (on a manager; tasks read on the engines
+                      given with --host)
 
 Examples:
   pindrift drift container:prod image:app:0.20.1 --fail-on patch
@@ -85,6 +102,8 @@ Examples:
   pindrift drift container:prod lock:uv.lock        # does production run what the lock says?
   pindrift drift --ignore pip,setuptools freeze:old.txt freeze:new.txt
   pindrift drift --replicas app=web
+  pindrift drift --host a=unix:///var/run/docker.sock --host b=tcp://10.0.0.6:2376 --replicas image:app:1.2
+  pindrift drift service:app --hosts-file fleet.txt
 
 Exit codes: 0 nothing at the threshold, 1 drift, 2 usage, I/O or engine errors (also when
 interrupted by SIGINT or SIGTERM).";
@@ -99,8 +118,9 @@ fn parse_fail_on(s: &str) -> Result<FailOn, OptionError> {
 
 impl DriftArgs {
     /// The session's request: the arguments, resolved.
-    fn request(&self) -> Request {
-        Request {
+    fn request(&self) -> Result<Request> {
+        let hosts = crate::docker::hosts::resolve_hosts(&self.hosts, self.hosts_file.as_deref())?;
+        Ok(Request {
             sources: self.sources.clone(),
             replicas: self.replicas.clone(),
             fail_on: self.fail_on,
@@ -119,7 +139,9 @@ impl DriftArgs {
                 .max_file_size
                 .unwrap_or(crate::read::DEFAULT_MAX_FILE_SIZE),
             timeout: std::time::Duration::from_secs(self.timeout),
-        }
+            hosts,
+            require_all: self.require_all,
+        })
     }
 }
 
@@ -177,7 +199,24 @@ impl Signals {
 
 async fn run_async(args: DriftArgs) -> Result<u8> {
     let mut signals = Signals::install()?;
-    let finished = session::run(&args.request(), signals.recv()).await?;
+    let finished = session::run(&args.request()?, signals.recv()).await?;
+    if let session::Finished::Replicas(r) = &finished {
+        if let Some(f) = &r.fleet {
+            let mut err = std::io::stderr().lock();
+            for e in f.unreachable() {
+                writeln!(
+                    err,
+                    "pindrift: warning: engine {} ({}) not reached; the report covers the others: {}",
+                    e.name,
+                    e.url,
+                    e.error.as_deref().unwrap_or("")
+                )?;
+            }
+            for u in &f.unread {
+                writeln!(err, "pindrift: warning: {} not read: {}", u.name, u.reason)?;
+            }
+        }
+    }
     let text = finished.render(args.format);
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;

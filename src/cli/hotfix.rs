@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
-use super::{hotfix_group, hotfix_keep, hotfix_reload, EXIT_ERROR, EXIT_FINDINGS};
+use super::{hotfix_group, hotfix_keep, hotfix_promote, hotfix_reload, EXIT_ERROR, EXIT_FINDINGS};
 use crate::docker::{Engine, EngineApi};
 use crate::hotfix::journal::{Action, ContainerRecord, Header, Journal, StepId};
 use crate::hotfix::rollback::FileUndo;
@@ -26,6 +26,10 @@ pub struct HotfixArgs {
     /// Seconds to wait for each answer of the Docker Engine.
     #[arg(long, global = true, value_name = "SECS", default_value_t = 60)]
     pub timeout: u64,
+    /// The engine to work on (`unix:///PATH`, `tcp://HOST:PORT`, TLS as the Docker CLI);
+    /// default DOCKER_HOST, else the default socket.
+    #[arg(long, global = true, value_name = "URL")]
+    pub host: Option<String>,
     #[command(subcommand)]
     pub command: HotfixCommand,
 }
@@ -35,6 +39,8 @@ pub struct HotfixArgs {
 pub struct HotfixOpts {
     pub state_dir: Option<PathBuf>,
     pub timeout: std::time::Duration,
+    /// `--host URL`.
+    pub host: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,6 +63,8 @@ pub enum HotfixCommand {
     Rollback(RollbackArgs),
     /// Commit the container to a new image.
     Commit(hotfix_keep::CommitArgs),
+    /// Roll the committed image out to a Swarm service (push, update by digest, follow).
+    Promote(hotfix_promote::PromoteArgs),
     /// Carry the fix back to a git repository.
     Export(hotfix_keep::ExportArgs),
     /// Close the hotfix (its journal stays).
@@ -117,8 +125,15 @@ pub struct ContainerArg {
 
 #[derive(Debug, Args)]
 pub struct RollbackArgs {
-    /// Container name or id.
-    pub container: String,
+    /// Container name or id (with --service: optional, the hotfix whose promotion to undo).
+    #[arg(required_unless_present = "service")]
+    pub container: Option<String>,
+    /// Undo `hotfix promote --service NAME` through the engine's service rollback.
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// With --service: seconds to follow the rollback.
+    #[arg(long, value_name = "SECS", default_value_t = 600, requires = "service")]
+    pub wait: u64,
     /// Do not reload the service after restoring.
     #[arg(long)]
     pub no_reload: bool,
@@ -128,6 +143,7 @@ pub fn run(args: HotfixArgs) -> Result<u8> {
     let opts = HotfixOpts {
         state_dir: args.state_dir,
         timeout: std::time::Duration::from_secs(args.timeout),
+        host: args.host,
     };
     match args.command {
         HotfixCommand::Start(a) => block_on(start(&opts, a)),
@@ -137,8 +153,20 @@ pub fn run(args: HotfixArgs) -> Result<u8> {
         HotfixCommand::Reload(a) => hotfix_reload::run(&opts, a),
         HotfixCommand::Status(a) => status(&opts, a),
         HotfixCommand::Diff(a) => block_on(diff(&opts, a)),
-        HotfixCommand::Rollback(a) => block_on(rollback(&opts, a)),
         HotfixCommand::Commit(a) => hotfix_keep::commit(&opts, a),
+        HotfixCommand::Promote(a) => hotfix_promote::promote(&opts, a),
+        HotfixCommand::Rollback(RollbackArgs {
+            service: Some(service),
+            container,
+            no_reload,
+            wait,
+        }) => {
+            if no_reload {
+                anyhow::bail!("--no-reload applies to a container's rollback, not --service");
+            }
+            hotfix_promote::rollback_service(&opts, &service, container.as_deref(), wait)
+        }
+        HotfixCommand::Rollback(a) => block_on(rollback(&opts, a)),
         HotfixCommand::Export(a) => hotfix_keep::export(&opts, a),
         HotfixCommand::Finish(a) => finish(&opts, a),
     }
@@ -162,7 +190,10 @@ impl HotfixOpts {
     }
 
     pub async fn engine(&self) -> Result<Engine> {
-        Ok(Engine::connect(self.timeout).await?)
+        Ok(match &self.host {
+            Some(h) => Engine::connect_to(h, "from --host", self.timeout).await?,
+            None => Engine::connect(self.timeout).await?,
+        })
     }
 }
 
@@ -618,8 +649,9 @@ async fn diff(opts: &HotfixOpts, args: ContainerArg) -> Result<u8> {
 async fn rollback(opts: &HotfixOpts, args: RollbackArgs) -> Result<u8> {
     let state = opts.state()?;
     let engine = opts.engine().await?;
+    let container = args.container.clone().unwrap_or_default();
     let (mut hotfix, _) =
-        Hotfix::open_running(&engine, &state, &args.container, LockMode::TakeOverDead).await?;
+        Hotfix::open_running(&engine, &state, &container, LockMode::TakeOverDead).await?;
     say_took_over(&hotfix)?;
     if crate::hotfix::group::is_group(hotfix.journal.header()) {
         if args.no_reload {

@@ -190,7 +190,7 @@ pub fn pin(opts: &HotfixOpts, args: PinArgs) -> anyhow::Result<u8> {
     let rt = runtime()?;
     // A replica group (given its canary): each member in order, verified, see hotfix_group.
     let grouped = rt.block_on(async {
-        let engine = Engine::connect(opts.timeout).await?;
+        let engine = opts.engine().await?;
         let state = StateDir::resolve(opts.state_dir.as_deref())?;
         let (open, facts) = Hotfix::open_running(
             &engine,
@@ -225,7 +225,7 @@ pub fn pin(opts: &HotfixOpts, args: PinArgs) -> anyhow::Result<u8> {
         }
     }
     let result = rt.block_on(async {
-        let engine = Engine::connect(opts.timeout).await?;
+        let engine = opts.engine().await?;
         let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
         let outcome = crate::hotfix::packages::pin(&engine, &mut open.journal, &request).await;
         anyhow::Ok((outcome, open.journal.header().id.clone()))
@@ -297,7 +297,7 @@ pub fn commit(opts: &HotfixOpts, args: CommitArgs) -> anyhow::Result<u8> {
     }
     let rt = runtime()?;
     let result = rt.block_on(async {
-        let engine = Engine::connect(opts.timeout).await?;
+        let engine = opts.engine().await?;
         let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
         say_one_of_group(&open, "commit")?;
         let made = crate::hotfix::commit::commit(
@@ -358,7 +358,7 @@ pub fn export(opts: &HotfixOpts, args: ExportArgs) -> anyhow::Result<u8> {
     };
     let rt = runtime()?;
     let result = rt.block_on(async {
-        let engine = Engine::connect(opts.timeout).await?;
+        let engine = opts.engine().await?;
         let mut open = open_active(opts, &engine, &args.container, args.break_lock).await?;
         say_one_of_group(&open, "export")?;
         let exported =

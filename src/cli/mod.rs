@@ -7,6 +7,7 @@ mod drift;
 mod hotfix;
 mod hotfix_group;
 mod hotfix_keep;
+mod hotfix_promote;
 mod hotfix_reload;
 mod pin;
 mod rules;

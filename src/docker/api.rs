@@ -263,6 +263,85 @@ pub trait EngineApi: Clone + Send + Sync + 'static {
         comment: &str,
         pause: bool,
     ) -> impl Future<Output = Result<String, ApiError>> + Send;
+
+    // Swarm and registries (fleets, `hotfix promote`). The defaults answer that this
+    // engine seam has no such operation, so that fakes need not implement them.
+
+    /// `GET /info`: this engine's swarm node id and whether it is a manager.
+    fn swarm_membership(
+        &self,
+    ) -> impl Future<Output = Result<super::swarm::SwarmMembership, ApiError>> + Send {
+        async { Err(unsupported("swarm membership")) }
+    }
+    /// `GET /services/{name}`.
+    fn inspect_service(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<super::swarm::ServiceInfo, ApiError>> + Send {
+        let _ = name;
+        async { Err(unsupported("services")) }
+    }
+    /// `GET /tasks?filters={"service":[ID]}`, by slot.
+    fn service_tasks(
+        &self,
+        service_id: &str,
+    ) -> impl Future<Output = Result<Vec<super::swarm::TaskInfo>, ApiError>> + Send {
+        let _ = service_id;
+        async { Err(unsupported("tasks")) }
+    }
+    /// `GET /nodes`.
+    fn nodes(&self) -> impl Future<Output = Result<Vec<super::swarm::NodeInfo>, ApiError>> + Send {
+        async { Err(unsupported("nodes")) }
+    }
+    /// `POST /services/{name}/update`: the spec with `image` and the rolling `policy`;
+    /// the engine's warnings.
+    fn update_service_image(
+        &self,
+        name: &str,
+        image: &str,
+        policy: &super::swarm::RollPolicy,
+        auth: Option<String>,
+    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send {
+        let _ = (name, image, policy, auth);
+        async { Err(unsupported("service update")) }
+    }
+    /// `POST /services/{name}/update?rollback=previous`: the engine's rollback.
+    fn rollback_service(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ApiError>> + Send {
+        let _ = name;
+        async { Err(unsupported("service rollback")) }
+    }
+    /// `POST /images/{image}/tag?repo=…&tag=…`.
+    fn tag_image(
+        &self,
+        image: &str,
+        repo: &str,
+        tag: &str,
+    ) -> impl Future<Output = Result<(), ApiError>> + Send {
+        let _ = (image, repo, tag);
+        async { Err(unsupported("image tag")) }
+    }
+    /// `POST /images/{repo}/push?tag=…`: the pushed manifest's digest, when the engine
+    /// says it.
+    fn push_image(
+        &self,
+        repo: &str,
+        tag: &str,
+        auth: Option<String>,
+    ) -> impl Future<Output = Result<Option<String>, ApiError>> + Send {
+        let _ = (repo, tag, auth);
+        async { Err(unsupported("image push")) }
+    }
+}
+
+fn unsupported(what: &str) -> ApiError {
+    ApiError {
+        status: None,
+        message: format!("this engine seam has no {what}"),
+        timeout: None,
+    }
 }
 
 /// What the engine says is at a path of a container.
@@ -320,6 +399,18 @@ impl Bollard {
     /// This client's error, saying whether the engine did not answer in time.
     fn error(&self, e: bollard::errors::Error) -> ApiError {
         ApiError::of(e, self.0.timeout().as_secs())
+    }
+
+    /// An error from bollard's own conversion, with this client's timeout when it was one.
+    fn retimed(&self, e: ApiError) -> ApiError {
+        if e.status.is_none() && e.message.to_ascii_lowercase().contains("timeout") {
+            ApiError {
+                timeout: Some(self.0.timeout().as_secs()),
+                ..e
+            }
+        } else {
+            e
+        }
     }
 }
 
@@ -754,5 +845,65 @@ impl EngineApi for Bollard {
             .await
             .map_err(|e| self.error(e))?
             .id)
+    }
+
+    async fn swarm_membership(&self) -> Result<super::swarm::SwarmMembership, ApiError> {
+        self.swarm_membership_impl()
+            .await
+            .map_err(|e| self.retimed(e))
+    }
+
+    async fn inspect_service(&self, name: &str) -> Result<super::swarm::ServiceInfo, ApiError> {
+        self.inspect_service_impl(name)
+            .await
+            .map_err(|e| self.retimed(e))
+    }
+
+    async fn service_tasks(
+        &self,
+        service_id: &str,
+    ) -> Result<Vec<super::swarm::TaskInfo>, ApiError> {
+        self.service_tasks_impl(service_id)
+            .await
+            .map_err(|e| self.retimed(e))
+    }
+
+    async fn nodes(&self) -> Result<Vec<super::swarm::NodeInfo>, ApiError> {
+        self.nodes_impl().await.map_err(|e| self.retimed(e))
+    }
+
+    async fn update_service_image(
+        &self,
+        name: &str,
+        image: &str,
+        policy: &super::swarm::RollPolicy,
+        auth: Option<String>,
+    ) -> Result<Vec<String>, ApiError> {
+        self.update_service_image_impl(name, image, policy, auth)
+            .await
+            .map_err(|e| self.retimed(e))
+    }
+
+    async fn rollback_service(&self, name: &str) -> Result<Vec<String>, ApiError> {
+        self.rollback_service_impl(name)
+            .await
+            .map_err(|e| self.retimed(e))
+    }
+
+    async fn tag_image(&self, image: &str, repo: &str, tag: &str) -> Result<(), ApiError> {
+        self.tag_image_impl(image, repo, tag)
+            .await
+            .map_err(|e| self.retimed(e))
+    }
+
+    async fn push_image(
+        &self,
+        repo: &str,
+        tag: &str,
+        auth: Option<String>,
+    ) -> Result<Option<String>, ApiError> {
+        self.push_image_impl(repo, tag, auth)
+            .await
+            .map_err(|e| self.retimed(e))
     }
 }

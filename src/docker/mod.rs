@@ -22,10 +22,12 @@ pub mod digest;
 mod exec;
 #[cfg(test)]
 pub(crate) mod fake;
+pub mod hosts;
 pub mod lineage;
 mod overlay;
 mod read;
 mod stream;
+pub mod swarm;
 mod temp;
 
 use std::path::PathBuf;
@@ -36,6 +38,7 @@ pub use api::{
     RawChange, Top,
 };
 pub use changes::{summarize_changes, ChangesPolicy};
+pub use connect::DEFAULT_SOCKET;
 pub use digest::{CachedDigests, DigestError, DigestOrigin, DigestResolver, ResolvedDigest};
 pub use exec::{exec_inventory, system_python};
 pub use lineage::{ImageLineage, BASE_DIGEST_LABEL, BASE_NAME_LABEL};

@@ -3,6 +3,7 @@
 //! Nothing here touches the engine or the disk; [`crate::docker`] and [`crate::inventory`]
 //! produce the inputs, [`report`] renders the outcome.
 
+pub mod fleet;
 pub mod osver;
 pub mod report;
 pub mod reqcheck;

@@ -37,6 +37,8 @@ pub enum Source {
     Req(String),
     /// A lock file: `uv.lock`, `poetry.lock`, `Pipfile.lock`, `pylock.toml`.
     Lock(String),
+    /// A Swarm service: every running task, on the manager's engine (see [`super::fleet`]).
+    Service(String),
 }
 
 impl FromStr for Source {
@@ -52,6 +54,7 @@ impl FromStr for Source {
             "freeze" => Source::Freeze(rest.to_string()),
             "req" => Source::Req(rest.to_string()),
             "lock" => Source::Lock(rest.to_string()),
+            "service" => Source::Service(rest.to_string()),
             _ => return Err(SessionError::NoKind(s.to_string())),
         })
     }
@@ -79,6 +82,12 @@ pub struct Request {
     pub max_file_size: u64,
     /// How long to wait for each answer of the engine (`--timeout`).
     pub timeout: std::time::Duration,
+    /// `--host` and `--hosts-file`: the engines of a fleet (none: `DOCKER_HOST` or the
+    /// default socket).
+    pub hosts: Vec<crate::docker::hosts::HostSpec>,
+    /// `--require-all`: an engine or a task that cannot be read is an error (exit 2), not
+    /// a warning.
+    pub require_all: bool,
 }
 
 /// Why a drift run stopped. Messages are what the CLI prints after `pindrift: error: `.
@@ -136,6 +145,14 @@ pub enum SessionError {
     Pair(#[from] PairError),
     #[error("interrupted by {0}; temporary containers removed")]
     Interrupted(&'static str),
+    #[error("`service:NAME` is compared alone (its tasks with the spec image and each other): `pindrift drift service:NAME`")]
+    ServiceNotAlone,
+    #[error("`{spec}`: no engine `{host}` among --host/--hosts-file (give it with --host {host} or --host NAME=URL)")]
+    UnknownHost { spec: String, host: String },
+    #[error("{0}")]
+    Fleet(String),
+    #[error("--require-all: {0}")]
+    NotAllRead(String),
 }
 
 /// What a finished run found.
@@ -166,6 +183,7 @@ impl Finished {
                 r.fail_on,
                 r.all,
                 r.failed,
+                r.fleet.as_ref(),
             ),
         }
     }
@@ -203,6 +221,8 @@ pub struct ReplicasRun {
     pub fail_on: FailOn,
     pub all: bool,
     pub failed: bool,
+    /// Several engines or a Swarm service: engines, unread members, why the odd ones are odd.
+    pub fleet: Option<super::fleet::FleetNotes>,
 }
 
 /// Check the request, connect to the engine when a source needs it, run, and remove the
@@ -218,6 +238,9 @@ pub async fn run(
         .map(|s| s.parse())
         .collect::<Result<_, _>>()?;
     check(request, &sources)?;
+    if super::fleet::applies(request, &sources) {
+        return super::fleet::run(request, &sources, interrupted).await;
+    }
     let engine = if request.replicas.is_some() || needs_engine(&sources) {
         Some(connect(request).await?)
     } else {
@@ -274,6 +297,8 @@ pub async fn read_source(
         no_cache,
         max_file_size,
         timeout,
+        hosts: Vec::new(),
+        require_all: false,
     };
     if via == Via::Exec && !matches!(source, Source::Container(_)) {
         return Err(SessionError::ViaExecUnused);
@@ -312,7 +337,12 @@ fn check(request: &Request, sources: &[Source]) -> Result<(), SessionError> {
     if request.replicas.is_none() && sources.is_empty() {
         return Err(SessionError::NoSources);
     }
-    if sources.len() == 1 && !matches!(sources[0], Source::Container(_)) {
+    if sources.iter().any(|s| matches!(s, Source::Service(_)))
+        && (sources.len() != 1 || request.replicas.is_some())
+    {
+        return Err(SessionError::ServiceNotAlone);
+    }
+    if sources.len() == 1 && !matches!(sources[0], Source::Container(_) | Source::Service(_)) {
         return Err(SessionError::OneSourceNotContainer);
     }
     if request.strict_extra
@@ -333,13 +363,16 @@ fn check(request: &Request, sources: &[Source]) -> Result<(), SessionError> {
 }
 
 fn needs_engine(sources: &[Source]) -> bool {
-    sources
-        .iter()
-        .any(|s| matches!(s, Source::Container(_) | Source::Image(_)))
+    sources.iter().any(|s| {
+        matches!(
+            s,
+            Source::Container(_) | Source::Image(_) | Source::Service(_)
+        )
+    })
 }
 
 /// `--ignore` names, as given and PEP 503-normalized.
-fn ignore_set(names: &[String]) -> BTreeSet<String> {
+pub(super) fn ignore_set(names: &[String]) -> BTreeSet<String> {
     names
         .iter()
         .map(|n| n.trim())
@@ -452,10 +485,10 @@ enum Opened {
     Container,
 }
 
-struct Session<'a> {
-    engine: Option<&'a Engine>,
-    request: &'a Request,
-    ignore: BTreeSet<String>,
+pub(super) struct Session<'a> {
+    pub(super) engine: Option<&'a Engine>,
+    pub(super) request: &'a Request,
+    pub(super) ignore: BTreeSet<String>,
 }
 
 impl Session<'_> {
@@ -464,7 +497,7 @@ impl Session<'_> {
             .expect("checked: a container or image source connects to the engine")
     }
 
-    fn options(&self) -> Options<'_> {
+    pub(super) fn options(&self) -> Options<'_> {
         Options {
             python_env: self.request.python_env.as_deref(),
             ignore: &self.ignore,
@@ -479,6 +512,7 @@ impl Session<'_> {
         Ok(match source {
             Source::Image(r) => Opened::Image(Box::new(self.engine().open_image(r).await?)),
             Source::Container(_) => Opened::Container,
+            Source::Service(_) => return Err(SessionError::ServiceNotAlone),
             Source::Freeze(f) => Opened::Done(Box::new(
                 read_freeze(spec, f, self.request.max_file_size).await?,
             )),
@@ -504,7 +538,11 @@ impl Session<'_> {
         }
     }
 
-    async fn read_source(&self, spec: &str, source: &Source) -> Result<Inventory, SessionError> {
+    pub(super) async fn read_source(
+        &self,
+        spec: &str,
+        source: &Source,
+    ) -> Result<Inventory, SessionError> {
         match source {
             Source::Freeze(f) => read_freeze(spec, f, self.request.max_file_size).await,
             Source::Req(f) => read_req(spec, f, self.request.max_file_size).await,
@@ -512,10 +550,15 @@ impl Session<'_> {
             Source::Container(name) => Ok(self.read_container(name, spec).await?),
             // Images are never started: they are always read through the archive API.
             Source::Image(r) => Ok(self.engine().image_inventory(r, spec).await?),
+            Source::Service(_) => Err(SessionError::ServiceNotAlone),
         }
     }
 
-    async fn read_container(&self, name: &str, spec: &str) -> Result<Inventory, EngineError> {
+    pub(super) async fn read_container(
+        &self,
+        name: &str,
+        spec: &str,
+    ) -> Result<Inventory, EngineError> {
         match self.request.via {
             Via::Exec => exec_inventory(self.engine(), name, spec).await,
             Via::Archive | Via::File => self.engine().container_inventory(name, spec).await,
@@ -523,7 +566,7 @@ impl Session<'_> {
     }
 
     /// The files changed in place in a container, without those of `--ignore`d packages.
-    fn files_changed(
+    pub(super) fn files_changed(
         &self,
         raw: &[RawChange],
         focus: &[String],
@@ -534,7 +577,7 @@ impl Session<'_> {
         files
     }
 
-    async fn compare(&self, sources: &[Source]) -> Result<Comparison, SessionError> {
+    pub(super) async fn compare(&self, sources: &[Source]) -> Result<Comparison, SessionError> {
         let specs = &self.request.sources;
         let (before, after, raw_changes) = if sources.len() == 1 {
             let Source::Container(name) = &sources[0] else {
@@ -683,6 +726,7 @@ impl Session<'_> {
             fail_on,
             all: self.request.all,
             failed,
+            fleet: None,
         })
     }
 }
@@ -705,6 +749,8 @@ mod tests {
             no_cache: true,
             max_file_size: crate::read::DEFAULT_MAX_FILE_SIZE,
             timeout: crate::docker::DEFAULT_TIMEOUT,
+            hosts: Vec::new(),
+            require_all: false,
         }
     }
 

@@ -192,7 +192,11 @@ pub fn refuse_unfinished(journal: &Journal, what: &str) -> Result<(), String> {
         .filter(|s| {
             !matches!(
                 s.action,
-                Action::Commit { .. } | Action::Export { .. } | Action::Reload { .. }
+                Action::Commit { .. }
+                    | Action::Export { .. }
+                    | Action::Reload { .. }
+                    | Action::Promote { .. }
+                    | Action::ServiceRollback { .. }
             )
         })
         .map(|s| format!("step {} ({})", s.id, s.action.describe()))

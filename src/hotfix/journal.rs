@@ -181,6 +181,17 @@ pub enum Action {
     Commit { image: String },
     /// The fix was carried back to a repository (not a change of the container).
     Export { repo: String, branch: String },
+    /// The committed image was pushed and a Swarm service updated to it by digest (not a
+    /// change of the container). `previous_spec` is the blob holding the service's spec
+    /// before the update; `previous_image` its image.
+    Promote {
+        service: String,
+        image: String,
+        previous_image: String,
+        previous_spec: String,
+    },
+    /// `hotfix rollback --service`: the engine's service rollback of `of_step`'s update.
+    ServiceRollback { service: String, of_step: StepId },
 }
 
 impl Action {
@@ -208,6 +219,12 @@ impl Action {
             Action::Reload { strategy, .. } => format!("reload ({strategy})"),
             Action::Commit { image } => format!("commit {image}"),
             Action::Export { repo, branch } => format!("export {repo} on {branch}"),
+            Action::Promote { service, image, .. } => {
+                format!("promote {image} to service {service}")
+            }
+            Action::ServiceRollback { service, of_step } => {
+                format!("service-rollback {service} (of step {of_step})")
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod lock;
 pub mod packages;
 pub mod probe;
 pub mod process;
+pub mod promote;
 pub mod reload;
 pub mod rollback;
 pub mod state;

@@ -2,6 +2,7 @@
 //! guards that remove what a test created even when it fails.
 #![allow(dead_code)]
 
+pub mod engine2;
 pub mod registry;
 pub mod service;
 

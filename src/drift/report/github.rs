@@ -123,8 +123,33 @@ pub(super) fn github(r: &DriftReport<'_>) -> String {
 }
 
 /// `--replicas` as annotations: one per replica that drifted or is the odd one out.
-pub(super) fn replicas(results: &[ReplicaResult], failed: bool) -> String {
+pub(super) fn replicas(
+    results: &[ReplicaResult],
+    failed: bool,
+    fleet: Option<&crate::drift::fleet::FleetNotes>,
+) -> String {
     let mut out = String::new();
+    if let Some(f) = fleet {
+        for e in f.unreachable() {
+            let _ = writeln!(
+                out,
+                "::warning title=pindrift drift: engine not reached::{}",
+                gh_escape(&format!(
+                    "{} ({}): {}",
+                    e.name,
+                    e.url,
+                    e.error.as_deref().unwrap_or("")
+                ))
+            );
+        }
+        for u in &f.unread {
+            let _ = writeln!(
+                out,
+                "::warning title=pindrift drift: not read::{}",
+                gh_escape(&format!("{}: {}", u.name, u.reason))
+            );
+        }
+    }
     for r in results {
         let os = r
             .outcome

@@ -120,6 +120,7 @@ pub fn to_json(r: &DriftReport<'_>) -> Value {
 }
 
 /// `--replicas` as JSON.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn replicas(
     selector: &str,
     results: &[ReplicaResult],
@@ -128,6 +129,7 @@ pub(super) fn replicas(
     fail_on: FailOn,
     all: bool,
     failed: bool,
+    fleet: Option<&crate::drift::fleet::FleetNotes>,
 ) -> String {
     let replicas: Vec<Value> = results
     .iter()
@@ -148,7 +150,7 @@ pub(super) fn replicas(
         })
     })
     .collect();
-    let mut s = serde_json::to_string_pretty(&json!({
+    let mut doc = json!({
     "version": JSON_VERSION,
     "tool": crate::report::json::TOOL,
     "tool_version": crate::report::json::TOOL_VERSION,
@@ -162,8 +164,11 @@ pub(super) fn replicas(
         "fail_on": fail_on_str(fail_on),
         "failed": failed,
     }
-    }))
-    .unwrap_or_default();
+    });
+    if let (Some(f), Some(obj)) = (fleet, doc.as_object_mut()) {
+        obj.insert("fleet".into(), serde_json::to_value(f).unwrap_or_default());
+    }
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
     s
 }

@@ -289,6 +289,7 @@ pub fn fail_on_str(f: FailOn) -> &'static str {
 }
 
 /// Render a `--replicas` run: every replica against its image, odd ones out named.
+#[allow(clippy::too_many_arguments)]
 pub fn render_replicas(
     selector: &str,
     results: &[super::ReplicaResult],
@@ -297,6 +298,7 @@ pub fn render_replicas(
     fail_on: FailOn,
     all: bool,
     failed: bool,
+    fleet: Option<&super::fleet::FleetNotes>,
 ) -> String {
     let odd: Vec<&str> = results
         .iter()
@@ -304,9 +306,18 @@ pub fn render_replicas(
         .map(|r| r.name.as_str())
         .collect();
     match format {
-        Format::Json => json::replicas(selector, results, inventories, &odd, fail_on, all, failed),
-        Format::Github => github::replicas(results, failed),
-        Format::Table => table::replicas(selector, results, &odd, all, false),
-        Format::Markdown => table::replicas(selector, results, &odd, all, true),
+        Format::Json => json::replicas(
+            selector,
+            results,
+            inventories,
+            &odd,
+            fail_on,
+            all,
+            failed,
+            fleet,
+        ),
+        Format::Github => github::replicas(results, failed, fleet),
+        Format::Table => table::replicas(selector, results, &odd, all, false, fleet),
+        Format::Markdown => table::replicas(selector, results, &odd, all, true, fleet),
     }
 }

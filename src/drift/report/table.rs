@@ -218,12 +218,37 @@ pub(super) fn replicas(
     odd: &[&str],
     all: bool,
     md: bool,
+    fleet: Option<&crate::drift::fleet::FleetNotes>,
 ) -> String {
     let mut out = String::new();
     if md {
         let _ = writeln!(out, "### pindrift drift: replicas `{selector}`\n");
     } else {
         let _ = writeln!(out, "replicas of {selector}: {}", results.len());
+    }
+    let line = |out: &mut String, text: &str| {
+        if md {
+            let _ = writeln!(out, "- {}", md_escape(text));
+        } else {
+            let _ = writeln!(out, "{text}");
+        }
+    };
+    if let Some(f) = fleet {
+        if let Some(t) = &f.title {
+            line(&mut out, t);
+        }
+        if f.engines.len() > 1 || f.unreachable().next().is_some() {
+            for e in &f.engines {
+                let text = match &e.error {
+                    None => format!("engine {}: read", e.name),
+                    Some(why) => format!(
+                        "engine {}: NOT REACHED, nothing on it was read: {why}",
+                        e.name
+                    ),
+                };
+                line(&mut out, &text);
+            }
+        }
     }
     for r in results {
         let state = if r.odd_one_out {
@@ -262,14 +287,33 @@ pub(super) fn replicas(
             }
         }
     }
+    if let Some(f) = fleet {
+        if !f.unread.is_empty() {
+            let _ = writeln!(out);
+            for u in &f.unread {
+                line(&mut out, &format!("NOT READ {}: {}", u.name, u.reason));
+            }
+        }
+    }
+    let missing = fleet.and_then(|f| f.missing());
     let _ = writeln!(
         out,
-        "\n{}",
+        "\n{}{}",
         if odd.is_empty() {
             "no odd ones out".to_string()
         } else {
             format!("odd ones out: {}", odd.join(", "))
+        },
+        match (&missing, odd.is_empty()) {
+            (Some(_), true) => " among those read (not everything was read)",
+            (Some(_), false) => " (not everything was read)",
+            (None, _) => "",
         }
     );
+    if let Some(f) = fleet {
+        for d in &f.odd_details {
+            line(&mut out, d);
+        }
+    }
     out
 }
