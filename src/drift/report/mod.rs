@@ -206,7 +206,7 @@ pub fn render(r: &DriftReport<'_>, format: Format) -> String {
             s
         }
         Format::Markdown => esc_lines(&markdown::markdown(r)),
-        Format::Github => esc_lines(&github::github(r)),
+        Format::Github => crate::report::github::limit(&esc_lines(&github::github(r))),
     }
 }
 
@@ -305,7 +305,7 @@ pub fn render_replicas(
         .collect();
     match format {
         Format::Json => json::replicas(selector, results, inventories, &odd, fail_on, all, failed),
-        Format::Github => github::replicas(results, failed),
+        Format::Github => crate::report::github::limit(&github::replicas(results, failed)),
         Format::Table => table::replicas(selector, results, &odd, all, false),
         Format::Markdown => table::replicas(selector, results, &odd, all, true),
     }
