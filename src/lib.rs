@@ -12,6 +12,7 @@
 //! build contexts), [`inventory`] reads freeze/requirements files and its image cache,
 //! [`docker`] talks to the engine, [`cli`] writes to the terminal.
 
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
