@@ -224,9 +224,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             outcome.findings = new;
             writeln!(
                 err,
-                "pindrift: {shown}: {} matched the baseline (not shown), {} of it gone{}",
+                "pindrift: {shown}: {} matched the baseline (not shown), {} gone{}",
                 plural(matched.matched, "finding"),
-                matched.gone,
+                plural(matched.gone, "baseline entry"),
                 if matched.gone > 0 {
                     " (fixed: --update-baseline drops them)"
                 } else {
@@ -270,5 +270,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
 }
 
 fn plural(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+    match (n, word.strip_suffix('y')) {
+        (1, _) => format!("{n} {word}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        (_, None) => format!("{n} {word}s"),
+    }
 }
