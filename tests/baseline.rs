@@ -178,7 +178,11 @@ fn later_runs_report_only_new_findings_whatever_moved() {
         "{}",
         out.stderr
     );
-    assert!(!out.stderr.contains(" 0 baseline entries gone"), "{}", out.stderr);
+    assert!(
+        !out.stderr.contains(" 0 baseline entries gone"),
+        "{}",
+        out.stderr
+    );
 
     // From another working directory, naming the tree and the baseline: same fingerprints.
     let parent = ws.parent().unwrap();

@@ -65,7 +65,9 @@ fn git(dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> String {
 /// One test at a time: git's index lock does not let two snapshots run at once.
 fn snapshot() -> (String, String) {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _one = LOCK.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let root = repo_root();
     let bare = root.join("target/pre-commit-src.git");
     if !bare.join("HEAD").is_file() {
