@@ -13,6 +13,7 @@
 //! [`docker`] talks to the engine, [`cli`] writes to the terminal.
 
 pub mod audit;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;

@@ -215,6 +215,23 @@ fn sarif_validates_against_the_official_schema() {
     assert!(rules.iter().all(|r| r["help"]["text"]
         .as_str()
         .is_some_and(|t| t.contains("## Why is this bad?"))));
+    // The run's category, and every rule's page.
+    assert_eq!(
+        sarif["runs"][0]["automationDetails"]["id"],
+        "pindrift/check/"
+    );
+    assert!(rules.iter().all(|r| r["helpUri"]
+        == format!(
+            "https://github.com/pindrift/pindrift/blob/main/rules/{}.md",
+            r["id"].as_str().unwrap()
+        )));
+    for rule in rules {
+        let page = Path::new("rules").join(format!("{}.md", rule["id"].as_str().unwrap()));
+        assert!(
+            page.is_file(),
+            "helpUri to a page that does not exist: {page:?}"
+        );
+    }
     // An invalid document must fail, or the check above proves nothing.
     let mut broken = sarif.clone();
     broken["runs"][0]["results"][0]["level"] = "fatal".into();
@@ -337,4 +354,50 @@ fn readme_quick_start_output_is_what_the_demo_prints() {
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(String::from_utf8(output.stdout).unwrap(), block);
+}
+
+#[test]
+fn markdown_lists_every_finding_with_links_to_rule_pages() {
+    let output = pindrift()
+        .args([
+            "check",
+            "fixtures/demo",
+            "--no-config",
+            "--format",
+            "markdown",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(String::from_utf8(output.stdout).unwrap());
+    // Markdown in a message is made inert: a table cell cannot be broken out of.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("requirements.txt"), "a|b<script>\n").unwrap();
+    let output = pindrift()
+        .current_dir(dir.path())
+        .args(["check", "--no-config", "--format", "markdown"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(!text.contains("<script>"), "{text}");
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("| ")).collect();
+    for row in rows {
+        assert_eq!(row.matches(" | ").count(), 3, "{row}");
+    }
+}
+
+#[test]
+fn markdown_when_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("requirements.txt"), "eventlet==0.20.0\n").unwrap();
+    let output = pindrift()
+        .current_dir(dir.path())
+        .args(["check", "--no-config", "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        "### pindrift check\n\nNo problems in 1 file.\n"
+    );
 }

@@ -1,6 +1,7 @@
 //! `pindrift check`.
 
 use super::{EXIT_ERROR, EXIT_FINDINGS};
+use crate::baseline::Baseline;
 use crate::config::{
     discover_config, parse_fail_on, read_config_file, validate_codes, Profile, Settings,
 };
@@ -20,6 +21,9 @@ pub enum KindArg {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  pindrift check --strict --format github services/ requirements.txt"
+)]
 pub struct CheckArgs {
     /// Files or folders to lint (default: the current folder).
     #[arg(value_name = "PATH")]
@@ -71,6 +75,15 @@ pub struct CheckArgs {
     /// Ignore configuration files.
     #[arg(long)]
     no_config: bool,
+    /// Report only findings this baseline file does not hold (made with
+    /// --update-baseline; format in docs/baseline.md); say how many it matched and how many
+    /// of its entries are gone.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write every current finding to the --baseline file (created or replaced, atomically)
+    /// and report none: the findings accepted when adopting pindrift on a legacy repository.
+    #[arg(long, requires = "baseline")]
+    update_baseline: bool,
 }
 
 /// The settings of the configuration file: `config` when given, else (unless `no_config`)
@@ -172,12 +185,64 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         KindArg::Dockerfile => FileKind::Dockerfile,
         KindArg::Compose => FileKind::Compose,
     });
+    // A big tree takes seconds: a line of progress on a terminal, for the human format.
+    let progress =
+        crate::report::progress::Progress::start("finding files", args.format == Format::Human);
     // A folder that cannot be walked is an error (exit 2) that does not hide the rest.
     let (files, unwalkable) = discover_all(&paths, forced, &settings)?;
+    progress.set_message(format!("checking {} files", files.len()));
     let mut outcome = check(&files, &settings);
+    progress.finish();
     outcome
         .errors
         .extend(unwalkable.iter().map(ToString::to_string));
+    if let Some(path) = &args.baseline {
+        let mut baseline = Baseline::open(path, args.update_baseline)?;
+        let shown = crate::paths::display_path(path);
+        let mut err = io::stderr().lock();
+        if args.update_baseline {
+            // A baseline from a run that could not read everything would hide nothing
+            // today but would say "accepted" for files it never saw: not written.
+            if !outcome.errors.is_empty() {
+                for message in &outcome.errors {
+                    writeln!(err, "pindrift: error: {message}")?;
+                }
+                writeln!(
+                    err,
+                    "pindrift: error: {shown}: not written: {} could not be read",
+                    plural(outcome.errors.len(), "file or folder")
+                )?;
+                return Ok(EXIT_ERROR);
+            }
+            let written = baseline.write(&outcome.findings)?;
+            writeln!(
+                err,
+                "pindrift: {shown}: baseline written with {}",
+                plural(written, "finding")
+            )?;
+            outcome.findings.clear();
+        } else {
+            let (new, matched) = baseline.filter(std::mem::take(&mut outcome.findings));
+            outcome.findings = new;
+            writeln!(
+                err,
+                "pindrift: {shown}: {} matched the baseline (not shown), {} gone{}",
+                plural(matched.matched, "finding"),
+                plural(matched.gone, "baseline entry"),
+                if matched.gone > 0 {
+                    " (fixed: --update-baseline drops them)"
+                } else {
+                    ""
+                }
+            )?;
+        }
+        outcome.files_with_findings = outcome
+            .findings
+            .iter()
+            .map(|f| &*f.path)
+            .collect::<std::collections::HashSet<_>>()
+            .len();
+    }
 
     let stdout = io::stdout();
     let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -204,4 +269,12 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     }
     let failing = outcome.findings.iter().any(|f| f.level >= settings.fail_on);
     Ok(if failing { EXIT_FINDINGS } else { 0 })
+}
+
+fn plural(n: usize, word: &str) -> String {
+    match (n, word.strip_suffix('y')) {
+        (1, _) => format!("{n} {word}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        (_, None) => format!("{n} {word}s"),
+    }
 }

@@ -199,7 +199,18 @@ impl Signals {
 
 async fn run_async(args: DriftArgs) -> Result<u8> {
     let mut signals = Signals::install()?;
-    let finished = session::run(&args.request()?, signals.recv()).await?;
+    let reading = if args.sources.is_empty() {
+        format!(
+            "reading the replicas {}",
+            args.replicas.as_deref().unwrap_or("")
+        )
+    } else {
+        format!("reading {}", args.sources.join(", "))
+    };
+    let progress = crate::report::progress::Progress::start(reading, args.format == Format::Table);
+    let finished = session::run(&args.request()?, signals.recv()).await;
+    progress.finish();
+    let finished = finished?;
     if let session::Finished::Replicas(r) = &finished {
         if let Some(f) = &r.fleet {
             let mut err = std::io::stderr().lock();

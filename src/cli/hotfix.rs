@@ -18,6 +18,9 @@ use crate::hotfix::{
 
 /// Patch a running container safely: every change is journaled and reversible.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  pindrift hotfix start web --reason \"eventlet 0.20.1 breaks websockets\""
+)]
 pub struct HotfixArgs {
     /// State folder (default: $PINDRIFT_STATE_DIR, else $XDG_STATE_HOME/pindrift/hotfix,
     /// else ~/.local/state/pindrift/hotfix).
@@ -58,6 +61,7 @@ pub enum HotfixCommand {
     /// List active hotfixes and their steps.
     Status(StatusArgs),
     /// Unified diffs of every changed file against its backup, and package changes.
+    #[command(after_help = "Example:\n  pindrift hotfix diff web")]
     Diff(ContainerArg),
     /// Undo every step, reload and verify.
     Rollback(RollbackArgs),
@@ -68,10 +72,14 @@ pub enum HotfixCommand {
     /// Carry the fix back to a git repository.
     Export(hotfix_keep::ExportArgs),
     /// Close the hotfix (its journal stays).
+    #[command(after_help = "Example:\n  pindrift hotfix finish web")]
     Finish(ContainerArg),
 }
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  pindrift hotfix start web --reason \"cause a problem flag\" --replicas app=web"
+)]
 pub struct StartArgs {
     /// Container name or id.
     pub container: String,
@@ -86,6 +94,7 @@ pub struct StartArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Example:\n  pindrift hotfix cp app.py web:/srv/app/app.py")]
 pub struct CpArgs {
     /// The local file.
     pub local: PathBuf,
@@ -97,6 +106,7 @@ pub struct CpArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Example:\n  pindrift hotfix edit web:/srv/app/settings.py")]
 pub struct EditArgs {
     /// CONTAINER:PATH (an absolute path).
     pub target: String,
@@ -109,6 +119,7 @@ pub struct EditArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Example:\n  pindrift hotfix status web --format json")]
 pub struct StatusArgs {
     /// Container name or id (default: every active hotfix).
     pub container: Option<String>,
@@ -124,6 +135,7 @@ pub struct ContainerArg {
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Example:\n  pindrift hotfix rollback web")]
 pub struct RollbackArgs {
     /// Container name or id (with --service: optional, the hotfix whose promotion to undo).
     #[arg(required_unless_present = "service")]

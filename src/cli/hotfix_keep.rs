@@ -68,6 +68,7 @@ Exit codes: 0 installed (or nothing to do), 2 a refused argument, pip failing, e
 /// Labels: io.pindrift.hotfix.id, .reason, .parent-image, .files, .packages; the
 /// container's own labels are kept.
 #[derive(Debug, Args)]
+#[command(after_help = "Example:\n  pindrift hotfix commit web app:1.0.0-hotfix-1")]
 pub struct CommitArgs {
     /// Container name or id.
     pub container: String,
@@ -92,6 +93,9 @@ pub struct CommitArgs {
 /// label when present, else HEAD, in a temporary worktree: the checkout, its index and
 /// uncommitted work are not touched.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  pindrift hotfix export web --repo ~/src/app --map /srv/app=app"
+)]
 pub struct ExportArgs {
     /// Container name or id.
     pub container: String,

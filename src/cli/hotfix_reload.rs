@@ -15,6 +15,9 @@ use crate::hotfix::{rollback, Hotfix, LockMode};
 
 /// Reload the service of a container with an active hotfix.
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Example:\n  pindrift hotfix reload web --check http://localhost:8000/health"
+)]
 pub struct ReloadArgs {
     /// Container name or id.
     pub container: String,

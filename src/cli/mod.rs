@@ -11,14 +11,25 @@ mod hotfix_promote;
 mod hotfix_reload;
 mod pin;
 mod rules;
+mod shell;
 
 use clap::{Parser, Subcommand};
 use std::io::{self, Write};
 use std::process::ExitCode;
 
+/// `--version`: the package version and, when known, the commit (see build.rs).
+pub const VERSION: &str = env!("PINDRIFT_VERSION");
+
 /// Keeps Python services in Docker honest about their dependencies.
 #[derive(Debug, Parser)]
-#[command(name = "pindrift", version, about, propagate_version = true)]
+#[command(
+    name = "pindrift",
+    version = VERSION,
+    about,
+    propagate_version = true,
+    after_help = "Example:\n  pindrift check && pindrift drift container:prod image:app:2.3\n\n\
+                  `pindrift COMMAND --help` shows each command's options and examples."
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -40,6 +51,10 @@ enum Command {
     Hotfix(hotfix::HotfixArgs),
     /// One GO / NO-GO before a deploy: pins, drift from production, base image, hotfixes.
     Audit(audit::AuditArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(shell::CompletionsArgs),
+    /// Print the man page (roff), or write one per command with --dir.
+    Man(shell::ManArgs),
 }
 
 /// Exit codes are an API: 0 clean, 1 findings at or above the threshold, 2 errors.
@@ -63,6 +78,8 @@ pub fn main() -> ExitCode {
         Command::Pin(args) => pin::run(args),
         Command::Hotfix(args) => hotfix::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Completions(args) => shell::completions(args),
+        Command::Man(args) => shell::man(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -214,6 +214,10 @@ fn read_facts(args: &PinArgs) -> anyhow::Result<Facts> {
     } else {
         Via::Archive
     };
+    let progress = crate::report::progress::Progress::start(
+        format!("reading {}", args.from),
+        args.format == PinFormat::Human,
+    );
     let inventory = runtime.block_on(async {
         read_source(
             &args.from,
@@ -227,6 +231,7 @@ fn read_facts(args: &PinArgs) -> anyhow::Result<Facts> {
         .await
     });
     runtime.shutdown_background();
+    progress.finish();
     let mut facts = Facts::from_inventory(inventory?, args.python_env.as_deref())?;
     facts.assume(args.python_version.clone(), args.platform.clone());
     Ok(facts)

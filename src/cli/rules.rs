@@ -12,12 +12,14 @@ pub enum RulesFormat {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  pindrift rules --format json")]
 pub struct RulesArgs {
     #[arg(long, value_enum, default_value = "table")]
     format: RulesFormat,
 }
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Example:\n  pindrift rule PD101")]
 pub struct RuleArgs {
     /// A rule code, e.g. PD101.
     code: String,

@@ -3,6 +3,8 @@
 pub mod github;
 pub mod human;
 pub mod json;
+pub mod markdown;
+pub mod progress;
 pub mod sarif;
 
 use crate::diagnostic::Finding;
@@ -17,8 +19,10 @@ pub enum Format {
     Json,
     /// SARIF 2.1.0 for code-scanning dashboards.
     Sarif,
-    /// GitHub Actions workflow commands (annotations).
+    /// GitHub Actions workflow commands (annotations): at most 10 per level, as GitHub shows.
     Github,
+    /// A Markdown table of every finding, for a job summary or a pull-request comment.
+    Markdown,
 }
 
 /// What a report shows besides the findings.
@@ -58,6 +62,7 @@ pub fn render_with_errors(
         Format::Json => json::render(findings, summary, errors, out),
         Format::Sarif => sarif::render(findings, errors, out),
         Format::Github => github::render(findings, errors, out),
+        Format::Markdown => markdown::render(findings, summary, errors, out),
     }
 }
 

@@ -6,6 +6,9 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
+/// `runAutomationDetails.id`: the category `pindrift/check`, no run id (the trailing `/`).
+pub const AUTOMATION_ID: &str = "pindrift/check/";
+
 fn sarif_level(level: Level) -> &'static str {
     match level {
         Level::Error => "error",
@@ -123,6 +126,11 @@ struct Sarif<'a> {
 
 #[derive(Serialize)]
 struct Run<'a> {
+    /// The run's category (`pindrift/check/`): code scanning keeps the alerts of each
+    /// category apart, so pindrift's results neither replace nor are replaced by another
+    /// tool's upload.
+    #[serde(rename = "automationDetails")]
+    automation_details: Value,
     #[serde(rename = "columnKind")]
     column_kind: &'static str,
     invocations: [Value; 1],
@@ -149,6 +157,7 @@ pub fn render(findings: &[Finding], errors: &[String], out: &mut dyn Write) -> i
                 "shortDescription": { "text": rule.summary },
                 "fullDescription": { "text": full_description(rule.doc) },
                 "help": { "text": rule.doc, "markdown": rule.doc },
+                "helpUri": super::markdown::rule_url(rule.code),
                 "defaultConfiguration": { "level": sarif_level(rule.default_level) },
                 "properties": { "tags": [ "supply-chain", "pinning" ] },
             })
@@ -174,6 +183,7 @@ pub fn render(findings: &[Finding], errors: &[String], out: &mut dyn Write) -> i
     let sarif = Sarif {
         schema: "https://json.schemastore.org/sarif-2.1.0.json",
         runs: [Run {
+            automation_details: json!({ "id": AUTOMATION_ID }),
             column_kind: "unicodeCodePoints",
             invocations: [invocation],
             results: Results(findings),

@@ -206,7 +206,7 @@ pub fn render(r: &DriftReport<'_>, format: Format) -> String {
             s
         }
         Format::Markdown => esc_lines(&markdown::markdown(r)),
-        Format::Github => esc_lines(&github::github(r)),
+        Format::Github => crate::report::github::limit(&esc_lines(&github::github(r))),
     }
 }
 
@@ -316,7 +316,7 @@ pub fn render_replicas(
             failed,
             fleet,
         ),
-        Format::Github => github::replicas(results, failed, fleet),
+        Format::Github => crate::report::github::limit(&github::replicas(results, failed, fleet)),
         Format::Table => table::replicas(selector, results, &odd, all, false, fleet),
         Format::Markdown => table::replicas(selector, results, &odd, all, true, fleet),
     }

@@ -13,8 +13,7 @@ use crate::drift::ReplicaResult;
 pub(super) fn change_table(changes: &[&Change], env_col: bool) -> String {
     let mut t = Table::new();
     t.load_style(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .force_no_tty();
+        .set_content_arrangement(ContentArrangement::Disabled);
     for c in changes {
         let mut row = vec![
             Cell::new(c.change.as_str()),
@@ -46,8 +45,7 @@ fn req_table(c: &ReqCheck, all: bool) -> String {
     );
     let mut t = Table::new();
     t.load_style(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .force_no_tty();
+        .set_content_arrangement(ContentArrangement::Disabled);
     for r in &rows {
         t.add_row(vec![
             Cell::new(r.status.as_str()),

@@ -26,8 +26,7 @@ pub fn render(outcome: &PinOutcome, mode: Mode) -> String {
         let mut table = Table::new();
         table
             .load_style(presets::NOTHING)
-            .set_content_arrangement(ContentArrangement::Disabled)
-            .force_no_tty();
+            .set_content_arrangement(ContentArrangement::Disabled);
         // Changes and left items together, in file order.
         let mut rows: Vec<(u32, u32, Vec<Cell>)> = Vec::new();
         for change in &plan.changes {
