@@ -347,6 +347,15 @@ fn kind_compose_reads_a_file_named_otherwise() {
             String::from_utf8(out.stderr).unwrap(),
         )
     };
+    // A clean Compose file is counted as read (it once said "No problems in 0 files").
+    let clean = tempfile::tempdir().unwrap();
+    std::fs::write(
+        clean.path().join("compose.yaml"),
+        "services:\n  web:\n    image: python:3.12\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&["check", clean.path().to_str().unwrap(), "--no-config"]);
+    assert_eq!((code, out.trim()), (0, "No problems in 1 file."), "{err}");
     let path = stack.to_str().unwrap();
     let (code, out, err) = run(&["check", "--kind", "compose", path, "--no-config"]);
     assert_eq!(code, 1, "{out}{err}");

@@ -205,7 +205,7 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
     read.extend(
         discovered
             .iter()
-            .filter(|file| file.kind == FileKind::Dockerfile)
+            .filter(|file| matches!(file.kind, FileKind::Dockerfile | FileKind::Compose))
             .map(|file| FileId::of(&file.path)),
     );
     requirement_findings.append(&mut findings);
