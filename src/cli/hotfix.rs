@@ -68,6 +68,9 @@ pub enum HotfixCommand {
     /// Commit the container to a new image.
     Commit(hotfix_keep::CommitArgs),
     /// Roll the committed image out to a Swarm service (push, update by digest, follow).
+    #[command(
+        after_help = "Example:\n  pindrift hotfix promote web --service app --push-to registry.example:5000/app"
+    )]
     Promote(hotfix_promote::PromoteArgs),
     /// Carry the fix back to a git repository.
     Export(hotfix_keep::ExportArgs),
