@@ -39,10 +39,27 @@ fn read(image: &str, container: &str, cache: Option<&str>) -> Value {
             args.push("--no-cache");
             pindrift_env(&args, &[("PINDRIFT_CHANGES", "never")])
         }
-        Some(dir) => pindrift_env(
-            &args,
-            &[("PINDRIFT_CACHE_DIR", dir), ("PINDRIFT_CHANGES", "always")],
-        ),
+        Some(dir) => {
+            // The changes from the engine's endpoint and from the container's layer read on
+            // this host must say the same.
+            let from_engine = pindrift_env(
+                &args,
+                &[
+                    ("PINDRIFT_CACHE_DIR", dir),
+                    ("PINDRIFT_CHANGES", "always"),
+                    ("PINDRIFT_LOCAL_LAYERS", "0"),
+                ],
+            );
+            let from_layer = pindrift_env(
+                &args,
+                &[("PINDRIFT_CACHE_DIR", dir), ("PINDRIFT_CHANGES", "always")],
+            );
+            assert_eq!(
+                from_engine.1, from_layer.1,
+                "changes endpoint vs the container's layer"
+            );
+            from_layer
+        }
     };
     assert!(code == 0 || code == 1, "{code}: {out}\n{err}");
     json(&out)
@@ -94,7 +111,7 @@ fn cached_inventory_matches_archive() {
     let cached = read(&tag, &c, Some(&dir));
     assert_same(&direct, &cached, "untouched");
     assert!(lines(&direct, "changes").contains(&"eventlet unchanged 0.20.0 0.20.0".to_string()));
-    let entries: Vec<_> = std::fs::read_dir(cache.path().join("inventory/v2"))
+    let entries: Vec<_> = std::fs::read_dir(cache.path().join("inventory/v3"))
         .unwrap()
         .filter_map(|e| e.ok())
         .collect();
@@ -166,7 +183,7 @@ fn cached_inventory_matches_archive() {
     assert_same(&read(&tag, &c, None), &cached, "corrupt cache");
     let text = std::fs::read_to_string(&entry).unwrap();
     let v1: Value = serde_json::from_str(&text).expect("cache entry rewritten as JSON");
-    assert_eq!(v1["version"], 2);
+    assert_eq!(v1["version"], 3);
 
     // The single-container form (image from the cache, container as image + changes) says
     // the same as without the cache.
@@ -291,7 +308,7 @@ fn image_id(tag: &str) -> String {
 
 fn cache_entry(cache: &std::path::Path, id: &str) -> std::path::PathBuf {
     cache
-        .join("inventory/v2")
+        .join("inventory/v3")
         .join(format!("sha256-{}.json", id.trim_start_matches("sha256:")))
 }
 
@@ -349,7 +366,7 @@ fn eight_concurrent_runs_with_a_cold_cache_agree() {
     let entry = cache_entry(&cache, &image_id(&tag));
     let text = std::fs::read_to_string(&entry).unwrap();
     let parsed: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(parsed["version"], 2);
+    assert_eq!(parsed["version"], 3);
     // Only the entry itself: no temporary files left beside it.
     let names: Vec<String> = std::fs::read_dir(entry.parent().unwrap())
         .unwrap()
@@ -398,7 +415,180 @@ fn a_truncated_or_garbage_cache_file_is_ignored_and_rewritten() {
         let back = std::fs::read(&entry).unwrap();
         let parsed: Value =
             serde_json::from_slice(&back).unwrap_or_else(|e| panic!("{what}: not rewritten ({e})"));
-        assert_eq!(parsed["version"], 2, "{what}");
+        assert_eq!(parsed["version"], 3, "{what}");
     }
     assert!(containers_of(&tag).is_empty());
+}
+
+/// Issue 13 (performance): a container of a cached image is read from the cache when the
+/// engine's path-stat answers prove its folders unchanged, and read again from the container
+/// after an install, an uninstall, an upgrade and a reinstall of the same version, each in a
+/// container of its own. The cache is poisoned on purpose (eventlet's version there is one
+/// no container holds), so each read shows where its answer came from.
+#[test]
+#[ignore = "needs the Docker Engine"]
+fn proven_containers_come_from_the_cache_and_every_pip_change_is_read_again() {
+    require_docker();
+    let base = base_image();
+    let tag = unique("proof") + ":1";
+    let dockerfile = format!(
+        "FROM {base}\nCOPY wheels/ /wheels/\n\
+         RUN python3 -m pip install --no-index --find-links /wheels --no-deps eventlet==0.20.0 \
+         && rm -rf /root/.cache\n"
+    );
+    let _img = build_image(&tag, &dockerfile, &[], true);
+    // The engine states mtimes to the second: a container created in the same second as
+    // the image's last change could not be told from it (pindrift then reads it whole).
+    std::thread::sleep(Duration::from_millis(1100));
+    let cache = tempfile::tempdir().unwrap();
+    let dir = cache.path().to_str().unwrap().to_string();
+    let empty = cache.path().join("empty.txt");
+    std::fs::write(&empty, "").unwrap();
+    let freeze = format!("freeze:{}", empty.display());
+
+    // The image is read once (a temporary container) and cached with its proofs.
+    let img = format!("image:{tag}");
+    let (code, out, err) = pindrift_env(
+        &["drift", &img, &freeze, "--all", "--format", "json"],
+        &[("PINDRIFT_CACHE_DIR", &dir)],
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    let entry = cache_entry(cache.path(), &image_id(&tag));
+    let text = std::fs::read_to_string(&entry).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        v["proofs"][SITE].is_object(),
+        "the site folder has a proof: {}",
+        v["proofs"]
+    );
+    assert!(text.contains("Version: 0.20.0"), "{text}");
+    std::fs::write(
+        &entry,
+        text.replace("Version: 0.20.0", "Version: 0.20.0+cached"),
+    )
+    .unwrap();
+
+    // (container side of `drift container:C freeze:EMPTY --all`) eventlet and six, as read:
+    // whole (`--no-cache`), through proofs (the container's layer not read on this host),
+    // or as image + changes from the container's layer where it can be read here.
+    #[derive(Clone, Copy, Debug)]
+    enum Way {
+        Whole,
+        Proofs,
+        Default,
+    }
+    let versions = |c: &str, way: Way| -> (Option<String>, Option<String>) {
+        let ctr = format!("container:{c}");
+        let mut args = vec![
+            "drift",
+            ctr.as_str(),
+            freeze.as_str(),
+            "--all",
+            "--format",
+            "json",
+        ];
+        let mut env = vec![("PINDRIFT_CACHE_DIR", dir.as_str())];
+        match way {
+            Way::Whole => args.push("--no-cache"),
+            Way::Proofs => env.push(("PINDRIFT_LOCAL_LAYERS", "0")),
+            Way::Default => {}
+        }
+        let (code, out, err) = pindrift_env(&args, &env);
+        assert!(code == 0 || code == 1, "{code}: {out}\n{err}");
+        let v = json(&out);
+        let find = |name: &str| {
+            v["changes"].as_array().unwrap().iter().find_map(|c| {
+                (c["name"] == name).then(|| c["before"].as_str().unwrap_or("").to_string())
+            })
+        };
+        (find("eventlet"), find("six"))
+    };
+    let wheel = |c: &str, name: &str| {
+        docker(&[
+            "cp",
+            &format!("{}/{name}", wheels().display()),
+            &format!("{c}:/tmp/"),
+        ]);
+        format!("/tmp/{name}")
+    };
+    let pip = "python3 -m pip -q --disable-pip-version-check";
+    type Case<'a> = (
+        &'a str,
+        &'a dyn Fn(&str) -> String,
+        (Option<&'a str>, Option<&'a str>),
+    );
+    let cases: [Case; 4] = [
+        (
+            "install",
+            &|c| {
+                format!(
+                    "{pip} install --no-index --no-deps {}",
+                    wheel(c, "six-1.16.0-py2.py3-none-any.whl")
+                )
+            },
+            (Some("0.20.0"), Some("1.16.0")),
+        ),
+        (
+            "uninstall",
+            &|_| format!("{pip} uninstall -y eventlet"),
+            (None, None),
+        ),
+        (
+            "upgrade",
+            &|c| {
+                format!(
+                    "{pip} install --no-index --no-deps {}",
+                    wheel(c, "eventlet-0.20.1-py2.py3-none-any.whl")
+                )
+            },
+            (Some("0.20.1"), None),
+        ),
+        (
+            "reinstall",
+            &|c| {
+                format!(
+                    "{pip} install --force-reinstall --no-index --no-deps {}",
+                    wheel(c, "eventlet-0.20.0-py2.py3-none-any.whl")
+                )
+            },
+            (Some("0.20.0"), None),
+        ),
+    ];
+    for (what, script, want) in cases {
+        let c = unique(&format!("proof-{what}"));
+        let _c = run_container(&c, &tag, &[]);
+        // Untouched (a wheel copied to /tmp changes no proven folder): from the cache.
+        let script = script(&c);
+        for way in [Way::Proofs, Way::Default] {
+            assert_eq!(
+                versions(&c, way),
+                (Some("0.20.0+cached".to_string()), None),
+                "{what}, {way:?}: an untouched container is read from the cache"
+            );
+        }
+        sh(&c, &script);
+        let want = (want.0.map(str::to_string), want.1.map(str::to_string));
+        assert_eq!(versions(&c, Way::Whole), want, "{what}: read whole");
+        // Through proofs the changed site folder is read again whole; as image + changes
+        // only what changed is (an install leaves eventlet's folder, so it stays the
+        // cache's), and a reinstall of the same version is a change like any other.
+        assert_eq!(
+            versions(&c, Way::Proofs),
+            want,
+            "{what}: after `{script}` the proof must fail and the folder be read again"
+        );
+        let mut patched = want.clone();
+        if what == "install" {
+            patched.0 = Some("0.20.0+cached".to_string());
+        }
+        assert_eq!(
+            versions(&c, Way::Default),
+            patched,
+            "{what}: after `{script}` the changed metadata must be read again"
+        );
+    }
+    assert!(
+        containers_of(&tag).is_empty(),
+        "no temporary container left"
+    );
 }

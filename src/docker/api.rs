@@ -486,11 +486,16 @@ impl EngineApi for Bollard {
                 .into_iter()
                 .filter_map(|m| m.destination)
                 .collect(),
+            layers: c
+                .graph_driver
+                .as_ref()
+                .and_then(|g| super::upper::Layers::from_graph_driver(&g.name, &g.data)),
             driver: c.graph_driver.map(|g| g.name),
             platform: c.platform.filter(|p| !p.is_empty()),
             labels: config.labels.unwrap_or_default().into_iter().collect(),
             stop_timeout: config.stop_timeout,
             ports: published_ports(c.network_settings.and_then(|n| n.ports)),
+            created: c.created.filter(|t| !t.is_empty()),
         })
     }
 

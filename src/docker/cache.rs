@@ -1,31 +1,45 @@
 //! The image inventory cache ([`crate::inventory::cache`]) as the engine code uses it: files
 //! are read and written on blocking threads, never in async code.
 
-use crate::inventory::cache::{self, Roots};
+use crate::inventory::cache::{self, Cached, Proofs, Roots};
 
 use super::{Engine, EngineApi};
 
 impl<A: EngineApi> Engine<A> {
-    pub(super) async fn load_cache(&self, image_id: &str) -> Option<Roots> {
+    pub(super) async fn load_cache(&self, image_id: &str) -> Option<Cached> {
         let dir = self.cache_dir.clone()?;
         let image_id = image_id.to_string();
-        tokio::task::spawn_blocking(move || cache::load(&dir, &image_id))
+        tokio::task::spawn_blocking(move || cache::load_entry(&dir, &image_id))
             .await
             .ok()
             .flatten()
     }
 
-    /// Add what a read learned about an image to its cache entry. Failing to write the cache
-    /// does not fail the run.
-    pub(super) async fn store_cache(&self, image_id: &str, mut base: Roots, learned: Roots) {
+    /// Add what a read learned about an image (content and proofs) to its cache entry.
+    /// Failing to write the cache does not fail the run.
+    pub(super) async fn store_cache(
+        &self,
+        image_id: &str,
+        known: Cached,
+        learned: Roots,
+        learned_proofs: Proofs,
+    ) {
         let Some(dir) = self.cache_dir.clone() else {
             return;
         };
-        if learned.is_empty() {
+        if learned.is_empty() && learned_proofs.is_empty() {
             return;
         }
-        base.extend(learned);
+        let Cached {
+            mut roots,
+            mut proofs,
+        } = known;
+        roots.extend(learned);
+        proofs.extend(learned_proofs);
         let image_id = image_id.to_string();
-        let _ = tokio::task::spawn_blocking(move || cache::store(&dir, &image_id, &base)).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            cache::store_entry(&dir, &image_id, &roots, &proofs)
+        })
+        .await;
     }
 }

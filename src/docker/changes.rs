@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Engine, EngineApi, EngineError, RawChange};
+use super::{ContainerFacts, Engine, EngineApi, EngineError, RawChange};
 use crate::drift::{FileChange, FileChangeKind};
 
 /// When a container is read as its image plus the Engine's list of changes instead of whole.
@@ -61,10 +61,50 @@ impl<A: EngineApi> Engine<A> {
     /// The Engine's list of files changed in a container since it was created:
     /// each path with how it changed.
     pub async fn raw_changes(&self, container: &str) -> Result<Vec<RawChange>, EngineError> {
+        if self.layers_readable_here() {
+            if let Ok(facts) = self.api.inspect_container(container).await {
+                return self.raw_changes_of(&facts).await;
+            }
+        }
+        self.api_changes(container).await
+    }
+
+    /// [`Engine::raw_changes`] of an inspected container: from its own layer when that is
+    /// a folder on this host ([`super::upper`]), else from the engine.
+    pub async fn raw_changes_of(
+        &self,
+        facts: &ContainerFacts,
+    ) -> Result<Vec<RawChange>, EngineError> {
+        if let Some(layers) = self.local_layers(facts) {
+            let listed = tokio::task::spawn_blocking(move || super::upper::changes(&layers))
+                .await
+                .ok()
+                .flatten();
+            if let Some(list) = listed {
+                return Ok(list);
+            }
+        }
+        self.api_changes(&facts.id).await
+    }
+
+    async fn api_changes(&self, container: &str) -> Result<Vec<RawChange>, EngineError> {
         self.api
             .container_changes(container)
             .await
             .map_err(|e| EngineError::api(format!("reading changes of {container}"), e))
+    }
+
+    /// May this engine's layer folders be on this host: reached through a unix socket, and
+    /// not refused by `PINDRIFT_LOCAL_LAYERS=0`?
+    fn layers_readable_here(&self) -> bool {
+        let host = self.host();
+        (host.starts_with("unix://") || host.starts_with('/')) && super::upper::allowed()
+    }
+
+    /// The container's layer folders when they can be read here.
+    pub(super) fn local_layers(&self, facts: &ContainerFacts) -> Option<super::upper::Layers> {
+        let layers = facts.layers.clone()?;
+        (self.layers_readable_here() && layers.here()).then_some(layers)
     }
 }
 

@@ -182,6 +182,8 @@ impl EngineApi for Fake {
             labels: spec.labels.clone().into_iter().collect(),
             stop_timeout: None,
             ports: Vec::new(),
+            created: None,
+            layers: None,
         };
         state.containers.insert(
             id.clone(),

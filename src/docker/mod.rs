@@ -25,10 +25,12 @@ pub(crate) mod fake;
 pub mod hosts;
 pub mod lineage;
 mod overlay;
+pub mod proof;
 mod read;
 mod stream;
 pub mod swarm;
 mod temp;
+pub mod upper;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU32;
@@ -157,6 +159,10 @@ pub struct ContainerFacts {
     pub stop_timeout: Option<i64>,
     /// Container ports the engine publishes on the host.
     pub ports: Vec<PublishedPort>,
+    /// When the container was created (RFC 3339, as the engine writes it).
+    pub created: Option<String>,
+    /// Its layer folders, for the overlay drivers (read on this host when they are here).
+    pub layers: Option<upper::Layers>,
 }
 
 /// One container port published on the host (`-p HOST_IP:HOST_PORT:PORT/PROTO`).

@@ -11,9 +11,9 @@ use futures_util::{stream, StreamExt};
 
 use super::api::ImageConfig;
 use super::{
-    overlay, short, ChangesPolicy, ContainerFacts, Engine, EngineApi, EngineError, RawChange,
+    overlay, proof, short, ChangesPolicy, ContainerFacts, Engine, EngineApi, EngineError, RawChange,
 };
-use crate::inventory::cache::Roots;
+use crate::inventory::cache::{Cached, PathFacts, Proof, Proofs, Roots};
 use crate::inventory::sites::{group, pth_folders, system_site_candidates, MAX_PTH_FOLDERS};
 use crate::inventory::tarscan::{Budget, Collected};
 use crate::inventory::{Inventory, SourceInfo, SourceKind, Via};
@@ -26,7 +26,7 @@ const CONCURRENCY: usize = 8;
 pub struct ImageHandle {
     reference: String,
     facts: ContainerFacts,
-    base: Roots,
+    base: Cached,
     temp: Option<String>,
 }
 
@@ -46,6 +46,13 @@ enum Target {
         changes: Vec<RawChange>,
         mounts: Vec<String>,
     },
+    /// A container whose roots are the image's where a proof holds ([`proof`]), else read
+    /// whole.
+    Proven {
+        id: String,
+        mounts: Vec<String>,
+        created: Option<String>,
+    },
 }
 
 /// Reads roots for one source, remembering what is known to be the image's content.
@@ -53,20 +60,38 @@ struct Reader {
     target: Target,
     /// The image's content known before this read (from the cache).
     base: Roots,
+    /// Proofs of the image's roots known before this read (from the cache).
+    proofs: Proofs,
     /// The image's content learned by this read (to be added to the cache).
     learned: Roots,
+    /// Proofs of the image's roots made by this read (to be added to the cache).
+    learned_proofs: Proofs,
     /// The metadata bytes this inventory may still keep, over all its folders.
     budget: Arc<Budget>,
 }
 
 impl Reader {
-    fn new(target: Target, base: Roots, metadata_cap: u64) -> Self {
+    fn new(target: Target, known: Cached, metadata_cap: u64) -> Self {
         Reader {
             target,
-            base,
+            base: known.roots,
+            proofs: known.proofs,
             learned: Roots::new(),
+            learned_proofs: Proofs::new(),
             budget: Arc::new(Budget::new(metadata_cap)),
         }
+    }
+
+    /// What to store in the cache: the known entry, what was learned, the new proofs.
+    fn into_cache(self) -> (Cached, Roots, Proofs) {
+        (
+            Cached {
+                roots: self.base,
+                proofs: self.proofs,
+            },
+            self.learned,
+            self.learned_proofs,
+        )
     }
 }
 
@@ -115,14 +140,17 @@ impl<A: EngineApi> Engine<A> {
                 ChangesPolicy::Never => false,
                 ChangesPolicy::Always => true,
                 ChangesPolicy::Auto => {
-                    base.is_some() && self.native_changes(facts.driver.as_deref()).await
+                    base.is_some()
+                        && (self.local_layers(&facts).is_some()
+                            || self.native_changes(facts.driver.as_deref()).await)
                 }
             };
+        let proven = base.as_ref().is_some_and(|b| !b.proofs.is_empty());
         let changes = if need_changes {
-            Some(self.raw_changes(&facts.id).await?)
+            Some(self.raw_changes_of(&facts).await?)
         } else if use_changes {
             // Without the list the container is read whole.
-            self.raw_changes(&facts.id).await.ok()
+            self.raw_changes_of(&facts).await.ok()
         } else {
             None
         };
@@ -132,6 +160,11 @@ impl<A: EngineApi> Engine<A> {
                 changes: list.clone(),
                 mounts: facts.mounts.clone(),
             },
+            (None, true) if proven => Target::Proven {
+                id: facts.id.clone(),
+                mounts: facts.mounts.clone(),
+                created: facts.created.clone(),
+            },
             _ => Target::Direct {
                 id: facts.id.clone(),
             },
@@ -140,7 +173,8 @@ impl<A: EngineApi> Engine<A> {
         let inv = self
             .read_archive_inventory(&facts, source, &mut reader)
             .await?;
-        self.store_cache(&facts.image_id, reader.base, reader.learned)
+        let (known, learned, learned_proofs) = reader.into_cache();
+        self.store_cache(&facts.image_id, known, learned, learned_proofs)
             .await;
         Ok((inv, changes))
     }
@@ -191,6 +225,8 @@ impl<A: EngineApi> Engine<A> {
             labels: Default::default(),
             stop_timeout: None,
             ports: Vec::new(),
+            created: None,
+            layers: None,
         };
         let base = self.load_cache(&image_id).await;
         let temp = match base {
@@ -244,7 +280,8 @@ impl<A: EngineApi> Engine<A> {
             self.remove_detached(temp);
         }
         let inv = result?;
-        self.store_cache(&image_id, reader.base, reader.learned)
+        let (known, learned, learned_proofs) = reader.into_cache();
+        self.store_cache(&image_id, known, learned, learned_proofs)
             .await;
         Ok(inv)
     }
@@ -301,6 +338,11 @@ impl<A: EngineApi> Engine<A> {
                         .map(|(p, c)| (p.clone(), c.clone()))
                         .collect();
                     read.retain(|p, _| !cut.contains_key(p));
+                    let proofs = self.make_proofs(&id, &read).await?;
+                    reader.learned_proofs.extend(proofs);
+                    for c in read.values_mut().flatten() {
+                        c.dirs = Vec::new();
+                    }
                     learn(&mut reader.learned, read);
                     got.extend(cut);
                 }
@@ -316,6 +358,49 @@ impl<A: EngineApi> Engine<A> {
                         .flatten();
                     got.insert(p.clone(), c);
                 }
+            }
+            Target::Proven {
+                id,
+                mounts,
+                created,
+            } => {
+                let mut candidates: Vec<(String, Proof)> = Vec::new();
+                let mut whole = Vec::new();
+                for p in paths {
+                    let mounted = mounts.iter().any(|m| overlay::overlaps(m, p));
+                    let known = reader.base.contains_key(p) || reader.learned.contains_key(p);
+                    match reader.proofs.get(p) {
+                        Some(proof) if known && !mounted => {
+                            candidates.push((p.clone(), proof.clone()))
+                        }
+                        _ => whole.push(p.clone()),
+                    }
+                }
+                let (id, created) = (&*id, created.as_deref());
+                let checked: Vec<Result<(String, bool), EngineError>> =
+                    stream::iter(candidates.iter())
+                        .map(|(p, image)| async move {
+                            let now = self.stat_proof_paths(id, image.keys()).await?;
+                            Ok((p.clone(), proof::holds(image, &now, created)))
+                        })
+                        .buffer_unordered(CONCURRENCY)
+                        .collect()
+                        .await;
+                for r in checked {
+                    let (p, held) = r?;
+                    if held {
+                        let c = reader
+                            .base
+                            .get(&p)
+                            .or_else(|| reader.learned.get(&p))
+                            .cloned()
+                            .flatten();
+                        got.insert(p, c);
+                    } else {
+                        whole.push(p);
+                    }
+                }
+                got.extend(self.scan_each(id, &whole, &budget).await?);
             }
             Target::Overlay {
                 id,
@@ -380,11 +465,64 @@ impl<A: EngineApi> Engine<A> {
         }
         let mut all = Collected::default();
         for p in paths {
-            if let Some(Some(c)) = got.remove(p) {
+            if let Some(Some(mut c)) = got.remove(p) {
+                // The folder listing serves proofs only.
+                c.dirs = Vec::new();
                 all.merge_within(c, budget.limit());
             }
         }
         Ok(all)
+    }
+
+    /// Proofs for roots just read from an image's temporary container `id`: the facts of
+    /// each root's proof paths there. A root whose paths cannot all be stated has none.
+    async fn make_proofs(&self, id: &str, read: &Roots) -> Result<Proofs, EngineError> {
+        let wanted: Vec<(String, Vec<String>)> = read
+            .iter()
+            .filter_map(|(root, c)| Some((root.clone(), proof::proof_paths(root, c.as_ref())?)))
+            .collect();
+        let made: Vec<Result<(String, Option<Proof>), EngineError>> = stream::iter(wanted)
+            .map(|(root, paths)| async move {
+                let facts = self.stat_proof_paths(id, paths.iter()).await?;
+                // A path that exists without an mtime proves nothing.
+                let complete = paths.len() == facts.len();
+                Ok((root, complete.then(|| facts.into_iter().collect())))
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut out = Proofs::new();
+        for r in made {
+            if let (root, Some(p)) = r? {
+                out.insert(root, p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The facts of each path in container `id` (`None`: no such path). A path the engine
+    /// states without an mtime is left out, so a proof with it does not hold. Fails only
+    /// when the container is gone.
+    async fn stat_proof_paths<'p>(
+        &self,
+        id: &str,
+        paths: impl Iterator<Item = &'p String>,
+    ) -> Result<Vec<(String, Option<PathFacts>)>, EngineError> {
+        let mut out = Vec::new();
+        for path in paths {
+            match self.api.path_stat(id, path).await {
+                Ok(None) => out.push((path.clone(), None)),
+                Ok(Some(stat)) => {
+                    if let Some(f) = proof::facts(&stat) {
+                        out.push((path.clone(), Some(f)));
+                    }
+                }
+                Err(e) if e.container_gone() => return Err(EngineError::ContainerGone(short(id))),
+                // Anything else: this path proves nothing; the root is read whole.
+                Err(_) => {}
+            }
+        }
+        Ok(out)
     }
 
     /// Archive the candidate folders and group what was found.
@@ -454,7 +592,7 @@ impl<A: EngineApi> Engine<A> {
     /// "missing paths".
     async fn still_there(&self, target: &Target) -> Result<(), EngineError> {
         let id = match target {
-            Target::Direct { id } | Target::Overlay { id, .. } => id,
+            Target::Direct { id } | Target::Overlay { id, .. } | Target::Proven { id, .. } => id,
             Target::Image {
                 temp: Some(temp), ..
             } => temp,
@@ -522,7 +660,9 @@ impl<A: EngineApi> Engine<A> {
 /// until PATH exists. Lets the test suite remove a container mid-read deterministically.
 async fn test_pause(target: &Target) {
     let id = match target {
-        Target::Direct { id } | Target::Overlay { id, .. } => id.clone(),
+        Target::Direct { id } | Target::Overlay { id, .. } | Target::Proven { id, .. } => {
+            id.clone()
+        }
         Target::Image { temp, .. } => temp.clone().unwrap_or_default(),
     };
     test_pause_at("rounds", &id).await;

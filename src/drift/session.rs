@@ -800,6 +800,8 @@ mod tests {
             labels: Default::default(),
             stop_timeout: None,
             ports: Vec::new(),
+            created: None,
+            layers: None,
         };
         assert_eq!(
             watched_folders(&facts, true),

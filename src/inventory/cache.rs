@@ -17,14 +17,39 @@ use super::tarscan::Collected;
 use super::Warning;
 
 /// Version of the file format; part of the folder name and of the file. 2: roots keep the
-/// `.pth` files of site folders (a version 1 entry lacks them, so it is not used).
-pub const FORMAT_VERSION: u32 = 2;
+/// `.pth` files of site folders (a version 1 entry lacks them, so it is not used). 3: the
+/// proofs of roots ([`crate::docker::proof`]).
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Cache files larger than this are ignored.
 const MAX_CACHE_FILE: u64 = 512 * 1024 * 1024;
 
 /// What an image holds at each archived path: `None` when the path does not exist.
 pub type Roots = BTreeMap<String, Option<Collected>>;
+
+/// What the engine's path-stat call says of one path (`None` in a [`Proof`]: no such path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PathFacts {
+    pub mode: u32,
+    pub size: i64,
+    pub mtime: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub link: String,
+}
+
+/// The paths whose facts, unchanged in a container, show that the container still holds
+/// the image's content at one root ([`crate::docker::proof`]), with their facts in the image.
+pub type Proof = BTreeMap<String, Option<PathFacts>>;
+
+/// Proofs by root.
+pub type Proofs = BTreeMap<String, Proof>;
+
+/// A cache entry: the roots of an image and the proofs of those that have one.
+#[derive(Debug, Default)]
+pub struct Cached {
+    pub roots: Roots,
+    pub proofs: Proofs,
+}
 
 /// Why a cache entry could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +100,9 @@ struct Entry {
     version: u32,
     image_id: String,
     roots: BTreeMap<String, Option<RootEntry>>,
+    /// Roots without a proof are read whole from containers of the image.
+    #[serde(default)]
+    proofs: Proofs,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -119,6 +147,11 @@ impl Data {
 
 /// Read the cached roots of an image; `None` when there is no usable entry.
 pub fn load(dir: &Path, image_id: &str) -> Option<Roots> {
+    load_entry(dir, image_id).map(|c| c.roots)
+}
+
+/// Read the cached roots of an image and their proofs; `None` when there is no usable entry.
+pub fn load_entry(dir: &Path, image_id: &str) -> Option<Cached> {
     let path = entry_path(dir, image_id)?;
     // Only a regular file: a FIFO (or a device) put there would hang or never end the read.
     let meta = std::fs::metadata(&path).ok()?;
@@ -155,12 +188,28 @@ pub fn load(dir: &Path, image_id: &str) -> Option<Roots> {
         };
         roots.insert(root, c);
     }
-    Some(roots)
+    // A proof only stands next to the content it proves.
+    let proofs = entry
+        .proofs
+        .into_iter()
+        .filter(|(root, _)| roots.contains_key(root))
+        .collect();
+    Some(Cached { roots, proofs })
 }
 
 /// Write the cached roots of an image atomically (temporary file in the same folder, then
 /// rename), replacing whatever was there.
 pub fn store(dir: &Path, image_id: &str, roots: &Roots) -> Result<(), CacheError> {
+    store_entry(dir, image_id, roots, &Proofs::new())
+}
+
+/// [`store`] with the proofs of some roots.
+pub fn store_entry(
+    dir: &Path,
+    image_id: &str,
+    roots: &Roots,
+    proofs: &Proofs,
+) -> Result<(), CacheError> {
     let Some(path) = entry_path(dir, image_id) else {
         return Ok(());
     };
@@ -186,6 +235,11 @@ pub fn store(dir: &Path, image_id: &str, roots: &Roots) -> Result<(), CacheError
                 });
                 (root.clone(), r)
             })
+            .collect(),
+        proofs: proofs
+            .iter()
+            .filter(|(root, _)| roots.contains_key(*root))
+            .map(|(root, p)| (root.clone(), p.clone()))
             .collect(),
     };
     let json = serde_json::to_vec(&entry)?;

@@ -19,6 +19,8 @@ pub const MAX_OS_DB: u64 = 64 * 1024 * 1024;
 /// Cap for everything kept from one source (one image or container: all its site folders
 /// and OS databases together).
 pub const MAX_TOTAL_KEPT: u64 = 256 * 1024 * 1024;
+/// Folders listed per archived path (a site folder of 20,000 packages lists 40,000).
+pub const MAX_LISTED_DIRS: usize = 65_536;
 
 /// The bytes one inventory may still keep, shared by the concurrent reads of its folders
 /// (each archived path is its own tar stream; a cap per stream would let three site folders
@@ -129,6 +131,11 @@ pub struct Collected {
     /// The tar did not end properly (an entry cut off, no end-of-archive blocks, garbage):
     /// why. What was kept is not the folder's content; the engine code fails the read.
     pub broken: Option<String>,
+    /// The folders the archive listed (at most [`MAX_LISTED_DIRS`]), for proving later that
+    /// a container still holds what its image held (`docker::proof`). Never cached.
+    pub dirs: Vec<String>,
+    /// More folders than [`MAX_LISTED_DIRS`] were listed: `dirs` is not all of them.
+    pub dirs_overflow: bool,
 }
 
 impl Collected {
@@ -141,6 +148,8 @@ impl Collected {
         }
         self.files.extend(other.files);
         self.warnings.extend(other.warnings);
+        self.dirs.extend(other.dirs);
+        self.dirs_overflow |= other.dirs_overflow;
     }
 
     /// [`Collected::merge`], keeping no more than `limit` bytes in all: the files of `other`
@@ -176,6 +185,8 @@ impl Collected {
             self.broken = other.broken;
         }
         self.warnings.extend(other.warnings);
+        self.dirs.extend(other.dirs);
+        self.dirs_overflow |= other.dirs_overflow;
     }
 }
 
@@ -301,6 +312,14 @@ fn scan_entries<R: Read>(
                          through it was read"
                     ),
                 });
+            }
+            continue;
+        }
+        if entry.header().entry_type() == tar::EntryType::Directory {
+            if out.dirs.len() >= MAX_LISTED_DIRS {
+                out.dirs_overflow = true;
+            } else if let Some(dir) = entry.path().ok().and_then(|n| entry_path(&base, &n)) {
+                out.dirs.push(dir);
             }
             continue;
         }
