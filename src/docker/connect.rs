@@ -121,14 +121,26 @@ impl Engine<Bollard> {
                         )));
                     }
                 }
-                Docker::connect_with_ssl(
-                    &host,
-                    &cert_dir.join("key.pem"),
-                    &cert_dir.join("cert.pem"),
-                    &cert_dir.join("ca.pem"),
-                    seconds,
-                    bollard::API_DEFAULT_VERSION,
-                )
+                #[cfg(feature = "tls")]
+                {
+                    Docker::connect_with_ssl(
+                        &host,
+                        &cert_dir.join("key.pem"),
+                        &cert_dir.join("cert.pem"),
+                        &cert_dir.join("ca.pem"),
+                        seconds,
+                        bollard::API_DEFAULT_VERSION,
+                    )
+                }
+                #[cfg(not(feature = "tls"))]
+                {
+                    return Err(unreachable(
+                        "DOCKER_TLS_VERIFY is set, but this pindrift was built without TLS \
+                         (cargo feature `tls`, on by default; the pre-commit hook's build \
+                         leaves it out): use a release binary or `cargo install --path .`"
+                            .to_string(),
+                    ));
+                }
             }
         }
         .map_err(|e| unreachable(e.to_string()))?

@@ -98,7 +98,7 @@ pub fn changes(layers: &Layers) -> Option<Vec<RawChange>> {
         if !at.is_empty() && !opaque {
             opaque = xattr_opaque(&dir);
         }
-        if opaque && !at.is_empty() {
+        if opaque && !at.is_empty() && layers.lowers.iter().any(|l| exists_in(l, &at)) {
             // Replace the "changed/added" entry pushed by the parent with deleted + added.
             out.retain(|c: &RawChange| c.path != at);
             out.push(RawChange {
@@ -118,10 +118,15 @@ pub fn changes(layers: &Layers) -> Option<Vec<RawChange>> {
             };
             let path = format!("{at}/{name}");
             if whiteout {
-                out.push(RawChange {
-                    path,
-                    kind: FileChangeKind::Deleted,
-                });
+                // A whiteout of something no image layer has (a temporary file created and
+                // removed in the container, such as pip's `~ackage` folders or runc's
+                // `.pivot_root…`) is no change, as the engine's diff says.
+                if !opaque && layers.lowers.iter().any(|l| exists_in(l, &path)) {
+                    out.push(RawChange {
+                        path,
+                        kind: FileChangeKind::Deleted,
+                    });
+                }
                 continue;
             }
             let in_image = !opaque && layers.lowers.iter().any(|l| exists_in(l, &path));
@@ -219,6 +224,11 @@ mod tests {
         std::fs::write(upper.join("s/.wh.a-1.dist-info"), "").unwrap();
         std::fs::write(upper.join("s/old/.wh..wh..opq"), "").unwrap();
         std::fs::write(upper.join("s/old/g"), "").unwrap();
+        // Made and removed in the container: nothing to report.
+        std::fs::write(upper.join(".wh..pivot_root123"), "").unwrap();
+        std::fs::write(upper.join("s/.wh.~ackage"), "").unwrap();
+        std::fs::create_dir_all(upper.join("s/fresh")).unwrap();
+        std::fs::write(upper.join("s/fresh/.wh..wh..opq"), "").unwrap();
         let layers = Layers {
             upper,
             lowers: vec![lower],
@@ -231,6 +241,7 @@ mod tests {
             [
                 "added /s/b-2.dist-info",
                 "added /s/b-2.dist-info/METADATA",
+                "added /s/fresh",
                 "added /s/old",
                 "added /s/old/g",
                 "changed /app",
