@@ -4,9 +4,8 @@
 //! * `pre-commit validate-manifest` accepts the manifest, and its `files` regex, evaluated
 //!   by Python's `re` as pre-commit does, matches exactly the names pindrift discovers.
 //! * A temporary git repository whose `.pre-commit-config.yaml` uses the hook from this
-//!   repository: pre-commit clones it and `pip install`s it into a virtualenv, where maturin
-//!   builds pindrift (language python, pyproject.toml; maturin comes from PyPI), then the
-//!   hook fails on an unpinned requirement and passes once it is pinned.
+//!   repository: pre-commit clones it and builds pindrift with `cargo install` (language
+//!   rust), then the hook fails on an unpinned requirement and passes once it is pinned.
 //!
 //! pre-commit needs a git repository with a revision: the working tree (tracked and
 //! untracked files, minus what .gitignore ignores, uncommitted changes included) is

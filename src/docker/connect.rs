@@ -136,8 +136,8 @@ impl Engine<Bollard> {
                 {
                     return Err(unreachable(
                         "DOCKER_TLS_VERIFY is set, but this pindrift was built without TLS \
-                         (cargo feature `tls`, on by default; the pre-commit hook's build \
-                         leaves it out): use a release binary or `cargo install --path .`"
+                         (cargo feature `tls`, on by default): use a release binary or build \
+                         with the default features"
                             .to_string(),
                     ));
                 }

@@ -385,7 +385,10 @@ async fn conclude(
         })
         .buffer_unordered(POOL)
         .collect::<Vec<_>>();
-    let (images, mut read) = tokio::join!(image_reads, member_reads);
+    // Images first: a member of a cached image is then read as the image plus its own
+    // changes instead of whole (the cache is written when an image read ends).
+    let images = image_reads.await;
+    let mut read = member_reads.await;
     read.sort_by_key(|(k, _)| *k);
     let mut image_inv: BTreeMap<String, Inventory> = BTreeMap::new();
     for (id, r) in images {
