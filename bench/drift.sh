@@ -6,18 +6,18 @@
 # default policy (`auto`) and with the changes endpoint forced (`PINDRIFT_CHANGES=always`);
 # plus `image:REF` cold and warm, and peak RSS.
 #
-# Usage: bench/drift.sh [RUNS]     (PINDRIFT=path/to/binary, default target/dist/pindrift)
+# Usage: bench/drift.sh [RUNS]     (PINDRIFT=path/to/binary, default target/release/pindrift)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-7}"
-BIN="${PINDRIFT:-${CARGO_TARGET_DIR:-target}/dist/pindrift}"
+BIN="${PINDRIFT:-${CARGO_TARGET_DIR:-target}/release/pindrift}"
 BASE=pindrift-test/debian-python:1
 TAG="pindrift-bench-drift:$$"
 CTR="pindrift-bench-drift-$$"
 CTR2="pindrift-bench-drift2-$$"
 
 bash tests/support/build-base-image.sh "$BASE"
-[ -x "$BIN" ] || cargo build -q --profile dist
+[ -x "$BIN" ] || cargo build -q --release
 ctx="$(mktemp -d)"
 cleanup() { docker rm -f "$CTR" "$CTR2" >/dev/null 2>&1 || true; docker rmi -f "$TAG" >/dev/null 2>&1 || true; rm -rf "$ctx"; }
 trap cleanup EXIT

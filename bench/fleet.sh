@@ -5,18 +5,18 @@
 # `docker exec C python3 -m pip freeze --all`. Median of RUNS whole-process runs, image cache
 # warm (the image is read once before timing) and cold. Cleans up everything it made.
 #
-# Usage: bench/fleet.sh [RUNS]     (PINDRIFT=path/to/binary, default target/dist/pindrift)
+# Usage: bench/fleet.sh [RUNS]     (PINDRIFT=path/to/binary, default target/release/pindrift)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${1:-7}"
-BIN="${PINDRIFT:-${CARGO_TARGET_DIR:-target}/dist/pindrift}"
+BIN="${PINDRIFT:-${CARGO_TARGET_DIR:-target}/release/pindrift}"
 BASE=pindrift-test/debian-python:1
 TAG="pindrift-bench-fleet:$$"
 LABEL="pindrift.bench=fleet$$"
 ONE_LABEL="pindrift.bench=one$$"
 BRIDGE="pdbench$$"
 bash tests/support/build-base-image.sh "$BASE"
-[ -x "$BIN" ] || cargo build -q --profile dist
+[ -x "$BIN" ] || cargo build -q --release
 work="$(mktemp -d /tmp/pindrift-fleet.XXXXXX)"
 B="unix://$work/docker.sock"
 dockerd_pid=""

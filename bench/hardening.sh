@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Issue 14 (hardening) measurements: hostile inputs for `pindrift check`, each with its
-# wall time and peak RSS. Usage: bench/hardening.sh [PINDRIFT] (default target/dist/pindrift).
+# wall time and peak RSS. Usage: bench/hardening.sh [PINDRIFT] (default target/release/pindrift).
 # Every run has a 120 s timeout; results go to stdout as `name: time s peak KB exit N`.
 set -u
-BIN=${1:-target/dist/pindrift}
+BIN=${1:-target/release/pindrift}
 BIN=$(realpath "$BIN")
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Memory and CPU of `pindrift check` on files with millions of findings (issue 14, item 2),
-# in every output format. Usage: bench/memory.sh [PINDRIFT] (default target/dist/pindrift).
+# in every output format. Usage: bench/memory.sh [PINDRIFT] (default target/release/pindrift).
 # Prints `case format: wall s, user s, sys s, peak KB, output bytes` per run. Peak RSS is not
 # disturbed by other work on the machine; wall time is, so compare user + sys.
 # Target (issue 14) for the 3M-line file: under 300 MB in every format (met: 257 MB) and
 # under 3 s of CPU (not met on 2 shared cores: 3.6-8.9 s); numbers in bench/README.md.
 set -u
-BIN=${1:-target/dist/pindrift}
+BIN=${1:-target/release/pindrift}
 BIN=$(realpath "$BIN")
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

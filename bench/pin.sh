@@ -8,7 +8,7 @@
 set -euo pipefail
 tree=${1:-/tmp/tree}
 runs=${2:-30}
-bin=${PINDRIFT:-target/dist/pindrift}
+bin=${PINDRIFT:-target/release/pindrift}
 if [ ! -d "$tree" ]; then
   python3 ../shared/bench/gen-tree.py "$tree" --services 1000
 fi

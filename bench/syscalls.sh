@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # System calls, context switches and CPU of `pindrift check` on the bench tree (the two-core
 # regression in the README). Usage: bench/syscalls.sh [PINDRIFT] [TREE] (defaults:
-# target/dist/pindrift, /tmp/tree from `python3 ../shared/bench/gen-tree.py /tmp/tree
+# target/release/pindrift, /tmp/tree from `python3 ../shared/bench/gen-tree.py /tmp/tree
 # --services 1000`). Needs strace; perf is used when present.
 set -u
-BIN=$(realpath "${1:-target/dist/pindrift}")
+BIN=$(realpath "${1:-target/release/pindrift}")
 TREE=${2:-/tmp/tree}
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
