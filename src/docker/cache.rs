@@ -8,11 +8,26 @@ use super::{Engine, EngineApi};
 impl<A: EngineApi> Engine<A> {
     pub(super) async fn load_cache(&self, image_id: &str) -> Option<Cached> {
         let dir = self.cache_dir.clone()?;
-        let image_id = image_id.to_string();
-        tokio::task::spawn_blocking(move || cache::load_entry(&dir, &image_id))
+        if let Some(c) = self.remembered(image_id) {
+            return Some(c);
+        }
+        let id = image_id.to_string();
+        let loaded = tokio::task::spawn_blocking(move || cache::load_entry(&dir, &id))
             .await
             .ok()
-            .flatten()
+            .flatten()?;
+        self.remember(image_id, &loaded);
+        Some(loaded)
+    }
+
+    fn remembered(&self, image_id: &str) -> Option<Cached> {
+        self.loaded.lock().ok()?.get(image_id).cloned()
+    }
+
+    fn remember(&self, image_id: &str, entry: &Cached) {
+        if let Ok(mut map) = self.loaded.lock() {
+            map.insert(image_id.to_string(), entry.clone());
+        }
     }
 
     /// Add what a read learned about an image (content and proofs) to its cache entry.
@@ -36,6 +51,9 @@ impl<A: EngineApi> Engine<A> {
         } = known;
         roots.extend(learned);
         proofs.extend(learned_proofs);
+        let entry = Cached { roots, proofs };
+        self.remember(image_id, &entry);
+        let Cached { roots, proofs } = entry;
         let image_id = image_id.to_string();
         let _ = tokio::task::spawn_blocking(move || {
             cache::store_entry(&dir, &image_id, &roots, &proofs)

@@ -193,6 +193,9 @@ pub struct Engine<A = Bollard> {
     session: String,
     counter: AtomicU32,
     cache_dir: Option<PathBuf>,
+    /// Cache entries already read from disk by this process, by image id (a fleet reads
+    /// one image's entry for each of its containers).
+    loaded: std::sync::Mutex<std::collections::HashMap<String, crate::inventory::cache::Cached>>,
     changes: ChangesPolicy,
     /// Container creations and removals in flight: run as tasks of their own, so that an
     /// interrupted read never leaves a container the engine creates after pindrift stopped
@@ -228,6 +231,7 @@ impl<A: EngineApi> Engine<A> {
             host,
             counter: AtomicU32::new(0),
             cache_dir: None,
+            loaded: std::sync::Mutex::new(std::collections::HashMap::new()),
             changes: ChangesPolicy::from_env(),
             pending: std::sync::Mutex::new(Vec::new()),
             metadata_cap: crate::inventory::tarscan::MAX_TOTAL_KEPT,

@@ -68,6 +68,9 @@ struct Reader {
     learned_proofs: Proofs,
     /// The metadata bytes this inventory may still keep, over all its folders.
     budget: Arc<Budget>,
+    /// A path read from the container itself was missing: believed only once the container
+    /// is known to have been there all along ([`Engine::still_there`]).
+    missing_read: bool,
 }
 
 impl Reader {
@@ -79,6 +82,7 @@ impl Reader {
             learned: Roots::new(),
             learned_proofs: Proofs::new(),
             budget: Arc::new(Budget::new(metadata_cap)),
+            missing_read: false,
         }
     }
 
@@ -123,6 +127,19 @@ impl<A: EngineApi> Engine<A> {
         spec: &str,
         need_changes: bool,
     ) -> Result<(Inventory, Option<Vec<RawChange>>), EngineError> {
+        let (inv, changes, _) = self
+            .container_inventory_facts(name, spec, need_changes)
+            .await?;
+        Ok((inv, changes))
+    }
+
+    /// [`Engine::container_inventory_changes`], with what `inspect` said of the container.
+    pub async fn container_inventory_facts(
+        &self,
+        name: &str,
+        spec: &str,
+        need_changes: bool,
+    ) -> Result<(Inventory, Option<Vec<RawChange>>, ContainerFacts), EngineError> {
         let facts = self.container_facts(name).await?;
         let source = SourceInfo {
             spec: spec.to_string(),
@@ -176,7 +193,7 @@ impl<A: EngineApi> Engine<A> {
         let (known, learned, learned_proofs) = reader.into_cache();
         self.store_cache(&facts.image_id, known, learned, learned_proofs)
             .await;
-        Ok((inv, changes))
+        Ok((inv, changes, facts))
     }
 
     /// Read an image's inventory: create a container (never started, no network), read it,
@@ -315,7 +332,10 @@ impl<A: EngineApi> Engine<A> {
         let mut got = Roots::new();
         let budget = reader.budget.clone();
         match &mut reader.target {
-            Target::Direct { id } => got = self.scan_each(id, paths, &budget).await?,
+            Target::Direct { id } => {
+                got = self.scan_each(id, paths, &budget).await?;
+                reader.missing_read |= got.values().any(Option::is_none);
+            }
             Target::Image {
                 reference,
                 image_id,
@@ -377,10 +397,14 @@ impl<A: EngineApi> Engine<A> {
                     }
                 }
                 let (id, created) = (&*id, created.as_deref());
+                let missing = &std::sync::atomic::AtomicBool::new(false);
                 let checked: Vec<Result<(String, bool), EngineError>> =
                     stream::iter(candidates.iter())
                         .map(|(p, image)| async move {
                             let now = self.stat_proof_paths(id, image.keys()).await?;
+                            if now.iter().any(|(_, f)| f.is_none()) {
+                                missing.store(true, std::sync::atomic::Ordering::Relaxed);
+                            }
                             Ok((p.clone(), proof::holds(image, &now, created)))
                         })
                         .buffer_unordered(CONCURRENCY)
@@ -400,7 +424,10 @@ impl<A: EngineApi> Engine<A> {
                         whole.push(p);
                     }
                 }
-                got.extend(self.scan_each(id, &whole, &budget).await?);
+                let read = self.scan_each(id, &whole, &budget).await?;
+                reader.missing_read |= missing.load(std::sync::atomic::Ordering::Relaxed)
+                    || read.values().any(Option::is_none);
+                got.extend(read);
             }
             Target::Overlay {
                 id,
@@ -437,6 +464,10 @@ impl<A: EngineApi> Engine<A> {
                     .collect();
                 let mut fetched = self.scan_each(id, &whole, &budget).await?;
                 let fetched_units = self.scan_each(id, &units, &budget).await?;
+                reader.missing_read |= fetched
+                    .values()
+                    .chain(fetched_units.values())
+                    .any(Option::is_none);
                 for (p, mut c, drop, reread) in patches {
                     for d in drop.iter().chain(reread.iter()) {
                         overlay::drop_below(&mut c, d);
@@ -577,7 +608,10 @@ impl<A: EngineApi> Engine<A> {
             });
         }
         // Every "missing" path above is only true if the container was there all along.
-        self.still_there(&reader.target).await?;
+        // (An image's temporary container is always checked: its missing paths are cached.)
+        if reader.missing_read || matches!(reader.target, Target::Image { .. }) {
+            self.still_there(&reader.target).await?;
+        }
         let g = group(&all, &pythonpath);
         Ok(Inventory {
             source,

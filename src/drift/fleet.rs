@@ -516,19 +516,27 @@ async fn read_member(
         return Err(SessionError::Fleet("no engine".into()));
     };
     let spec = format!("container:{}", m.name);
-    let (inv, raw) = match session.request.via {
-        Via::Exec => (session.read_container(&m.container, &spec).await?, None),
+    let (inv, raw, facts) = match session.request.via {
+        Via::Exec => (
+            session.read_container(&m.container, &spec).await?,
+            None,
+            None,
+        ),
         Via::Archive | Via::File => {
-            engine
-                .container_inventory_changes(&m.container, &spec, true)
-                .await?
+            let (inv, raw, facts) = engine
+                .container_inventory_facts(&m.container, &spec, true)
+                .await?;
+            (inv, raw, Some(facts))
         }
     };
     let raw = match raw {
         Some(r) => r,
         None => engine.raw_changes(&m.container).await?,
     };
-    let facts = engine.container_facts(&m.container).await?;
+    let facts = match facts {
+        Some(f) => f,
+        None => engine.container_facts(&m.container).await?,
+    };
     let focus = watched_folders(&facts, false);
     let site_dirs: Vec<String> = inv.envs.iter().flat_map(|e| e.dirs.clone()).collect();
     let files = session.files_changed(&raw, &focus, &site_dirs);

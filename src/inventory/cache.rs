@@ -45,7 +45,7 @@ pub type Proof = BTreeMap<String, Option<PathFacts>>;
 pub type Proofs = BTreeMap<String, Proof>;
 
 /// A cache entry: the roots of an image and the proofs of those that have one.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Cached {
     pub roots: Roots,
     pub proofs: Proofs,
