@@ -15,10 +15,10 @@ use serde::Serialize;
 
 use super::report::in_place_summary;
 use super::session::{
-    ignore_set, watched_folders, Comparison, Finished, ReplicasRun, Request, Session, SessionError,
-    Source,
+    ignore_set, replicas_fail, watched_folders, Comparison, Finished, ReplicasRun, Request,
+    Session, SessionError, Source,
 };
-use super::{compare_with, fingerprint, odd_ones_out, ChangeKind, FailOn, ReplicaResult};
+use super::{compare_with, fingerprint, odd_ones_out, ChangeKind, ReplicaResult};
 use crate::docker::hosts::{connect_all, split_at_host, FleetEngine, HostSpec};
 use crate::docker::{Engine, EngineApi, DEFAULT_SOCKET};
 use crate::inventory::{Inventory, Via};
@@ -483,23 +483,16 @@ async fn conclude(
             .odd_details
             .push(format!("{}: {}", r.name, parts.join("; ")));
     }
-    let fail_on = request.fail_on;
-    let unread_pkgs = inventories
-        .iter()
-        .chain(image_inv.values())
-        .flat_map(|i| i.warnings.iter())
-        .any(|w| w.package_unread());
-    let failed = (unread_pkgs && fail_on != FailOn::Never)
-        || results.iter().any(|r| r.outcome.trips(fail_on))
-        || (fail_on == FailOn::Any
-            && results
-                .iter()
-                .any(|r| r.odd_one_out || !r.outcome.files.is_empty()));
+    let failed = replicas_fail(
+        request.fail_on,
+        inventories.iter().chain(image_inv.values()),
+        &results,
+    );
     Ok(Finished::Replicas(ReplicasRun {
         selector: selector.to_string(),
         results,
         inventories,
-        fail_on,
+        fail_on: request.fail_on,
         all: request.all,
         failed,
         fleet: Some(notes),
@@ -735,6 +728,7 @@ fn short(id: &str) -> String {
 mod tests {
     use super::*;
     use crate::drift::report::{render_replicas, Format};
+    use crate::drift::FailOn;
 
     fn notes() -> FleetNotes {
         FleetNotes {

@@ -707,28 +707,38 @@ impl Session<'_> {
         for (r, odd) in results.iter_mut().zip(odd_ones_out(&fps, &matches)) {
             r.odd_one_out = odd;
         }
-        let fail_on = self.request.fail_on;
-        let unread = inventories
-            .iter()
-            .chain(images.values())
-            .flat_map(|i| i.warnings.iter())
-            .any(|w| w.package_unread());
-        let failed = (unread && fail_on != FailOn::Never)
-            || results.iter().any(|r| r.outcome.trips(fail_on))
-            || (fail_on == FailOn::Any
-                && results
-                    .iter()
-                    .any(|r| r.odd_one_out || !r.outcome.files.is_empty()));
+        let failed = replicas_fail(
+            self.request.fail_on,
+            inventories.iter().chain(images.values()),
+            &results,
+        );
         Ok(ReplicasRun {
             selector: selector.to_string(),
             results,
             inventories,
-            fail_on,
+            fail_on: self.request.fail_on,
             all: self.request.all,
             failed,
             fleet: None,
         })
     }
+}
+
+/// Does a replicas comparison fail at `fail_on`: a package that could not be read (unless
+/// `never`), a replica whose drift trips the threshold, or with `any` an odd one out or a
+/// file changed in place? `read` is every inventory compared, replicas and images.
+pub(super) fn replicas_fail<'a>(
+    fail_on: FailOn,
+    mut read: impl Iterator<Item = &'a Inventory>,
+    results: &[ReplicaResult],
+) -> bool {
+    let unread = read.any(|i| i.warnings.iter().any(|w| w.package_unread()));
+    (unread && fail_on != FailOn::Never)
+        || results.iter().any(|r| r.outcome.trips(fail_on))
+        || (fail_on == FailOn::Any
+            && results
+                .iter()
+                .any(|r| r.odd_one_out || !r.outcome.files.is_empty()))
 }
 
 #[cfg(test)]
