@@ -638,7 +638,7 @@ impl Session<'_> {
                 .collect();
             let raw = match raw {
                 Some(raw) => raw,
-                None => engine.raw_changes(&id).await?,
+                None => engine.raw_changes_of(&facts).await?,
             };
             outcome.files = self.files_changed(&raw, &focus, &site_dirs);
         }
@@ -683,7 +683,7 @@ impl Session<'_> {
                 .iter()
                 .flat_map(|e| e.dirs.iter().cloned())
                 .collect();
-            let raw = engine.raw_changes(&r.id).await?;
+            let raw = engine.raw_changes_of(&facts).await?;
             outcome.files = self.files_changed(&raw, &focus, &site_dirs);
             fingerprints.push((fingerprint(&inv, &opts), r.image_id.clone()));
             results.push(ReplicaResult {
