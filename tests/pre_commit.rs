@@ -4,8 +4,14 @@
 //! * `pre-commit validate-manifest` accepts the manifest, and its `files` regex, evaluated
 //!   by Python's `re` as pre-commit does, matches exactly the names pindrift discovers.
 //! * A temporary git repository whose `.pre-commit-config.yaml` uses the hook from this
-//!   repository: pre-commit clones it and builds pindrift with `cargo install` (language
-//!   rust), then the hook fails on an unpinned requirement and passes once it is pinned.
+//!   repository: pre-commit clones it and `pip install`s it (language python), which builds
+//!   pindrift with cargo (hook/release_or_build.py) since the release URL points at a folder
+//!   with no release; then the hook fails on an unpinned requirement and passes once it is
+//!   pinned.
+//! * A release made from the test binary, served from a file:// folder as the release
+//!   workflow lays it out: the hook installs exactly that binary without building; a wrong
+//!   checksum or a missing checksum file fails the install; a release built from other
+//!   sources is not used (pindrift is built instead).
 //!
 //! pre-commit needs a git repository with a revision: the working tree (tracked and
 //! untracked files, minus what .gitignore ignores, uncommitted changes included) is
@@ -14,6 +20,8 @@
 //! `target/pre-commit-home`, so pre-commit reuses its built environment for an unchanged
 //! revision, and `CARGO_TARGET_DIR` is `target/pre-commit-build`, so a changed revision
 //! rebuilds incrementally (the dependencies stay built; only pindrift itself compiles).
+//! `PINDRIFT_RELEASE_URL` always points into a temporary or empty folder: no test reaches
+//! GitHub.
 //! The release profile is turned into a quick unoptimized one through `CARGO_PROFILE_*`
 //! variables: this tests the hook's wiring, not the optimizer. Measured on the 2-core dev
 //! machine: about 75 s for the first build, about 10 s after a source change (a new clone;
@@ -96,11 +104,34 @@ fn snapshot() -> (String, String) {
 
 fn pre_commit(tools: &Tools, dir: &Path, args: &[&str]) -> Output {
     let root = repo_root();
+    let no_release = format!(
+        "file://{}",
+        root.join("target/pre-commit-no-release").display()
+    );
+    pre_commit_with(
+        tools,
+        dir,
+        args,
+        &root.join("target/pre-commit-home"),
+        &no_release,
+    )
+}
+
+/// pre-commit with its store in `home`, releases looked for under `release_url`.
+fn pre_commit_with(
+    tools: &Tools,
+    dir: &Path,
+    args: &[&str],
+    home: &Path,
+    release_url: &str,
+) -> Output {
+    let root = repo_root();
     let mut cmd = Command::new(&tools.python);
     cmd.current_dir(dir)
         .args(["-m", "pre_commit"])
         .args(args)
-        .env("PRE_COMMIT_HOME", root.join("target/pre-commit-home"))
+        .env("PRE_COMMIT_HOME", home)
+        .env("PINDRIFT_RELEASE_URL", release_url)
         .env("CARGO_TARGET_DIR", root.join("target/pre-commit-build"))
         .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "0")
         .env("CARGO_PROFILE_RELEASE_LTO", "false")
@@ -405,4 +436,200 @@ fn pin_check_hook_fails_until_requirements_match_the_freeze() {
 
     let out = pre_commit(tools, work, &["gc"]);
     assert!(out.status.success(), "pre-commit gc: {}", text(&out));
+}
+
+/// The release target for this machine, as hook/release_or_build.py names it.
+fn release_target() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "x86_64-unknown-linux-musl",
+        "aarch64" => "aarch64-unknown-linux-musl",
+        other => panic!("no release target for {other}"),
+    }
+}
+
+/// The sources of revision `rev` of the snapshot repository, as a clone has them.
+fn checkout_sources(bare: &str, rev: &str, into: &Path) {
+    let archive = Command::new("git")
+        .args(["--git-dir", bare, "archive", "--format=tar", rev])
+        .args(["Cargo.toml", "Cargo.lock", "build.rs", "src", "rules"])
+        .output()
+        .unwrap();
+    assert!(archive.status.success(), "git archive: {}", text(&archive));
+    tar::Archive::new(&archive.stdout[..]).unpack(into).unwrap();
+}
+
+/// The source digest as the hook (and the release workflow) computes it.
+fn hook_source_digest(tools: &Tools, sources: &Path) -> String {
+    let out = Command::new(&tools.python)
+        .arg(repo_root().join("hook/release_or_build.py"))
+        .arg("source-digest")
+        .arg(sources)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "source-digest: {}", text(&out));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The same digest from coreutils, as its doc says: sha256sum of the sorted sha256sum lines.
+fn sha256sum_source_digest(sources: &Path) -> String {
+    let out = Command::new("sh")
+        .current_dir(sources)
+        .args([
+            "-c",
+            "find Cargo.toml Cargo.lock build.rs src rules -type f -print0 | LC_ALL=C sort -z \
+             | xargs -0 sha256sum | sha256sum | cut -d' ' -f1",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "sha256sum: {}", text(&out));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A release of this version under `server/vVERSION/`, laid out as the release workflow
+/// publishes it: `pindrift-TARGET.tar.gz` holding the test binary, its `.sha256`, and
+/// `pindrift-source.sha256`. Returns the release folder.
+fn local_release(server: &Path, source_digest: &str) -> std::path::PathBuf {
+    let dir = server.join(format!("v{}", env!("CARGO_PKG_VERSION")));
+    std::fs::create_dir_all(&dir).unwrap();
+    let asset = format!("pindrift-{}.tar.gz", release_target());
+    let stage = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        env!("CARGO_BIN_EXE_pindrift"),
+        stage.path().join("pindrift"),
+    )
+    .unwrap();
+    let out = Command::new("tar")
+        .arg("-czf")
+        .arg(dir.join(&asset))
+        .arg("-C")
+        .arg(stage.path())
+        .arg("pindrift")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "tar: {}", text(&out));
+    let out = Command::new("sh")
+        .current_dir(&dir)
+        .args(["-c", &format!("sha256sum {asset} > {asset}.sha256")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "sha256sum: {}", text(&out));
+    std::fs::write(
+        dir.join("pindrift-source.sha256"),
+        format!("{source_digest}\n"),
+    )
+    .unwrap();
+    dir
+}
+
+/// The `pindrift` binaries pre-commit installed in the hook environments under `home`.
+fn installed_binaries(home: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for repo in std::fs::read_dir(home).into_iter().flatten().flatten() {
+        for env in std::fs::read_dir(repo.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let binary = env.path().join("bin/pindrift");
+            if env.file_name().to_string_lossy().starts_with("py_env-") && binary.is_file() {
+                found.push(binary);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+#[ignore = "needs python3 and PyPI"]
+fn hook_installs_the_verified_release_binary_and_builds_when_the_release_is_not_this_source() {
+    let Some(tools) = tools() else { return };
+    let (src, rev) = snapshot();
+    let sources = tempfile::tempdir().unwrap();
+    checkout_sources(&src, &rev, sources.path());
+    let digest = hook_source_digest(tools, sources.path());
+    assert_eq!(digest, sha256sum_source_digest(sources.path()));
+    assert_eq!(digest.len(), 64, "{digest}");
+
+    let server = tempfile::tempdir().unwrap();
+    let release = local_release(server.path(), &digest);
+    let url = format!("file://{}", server.path().display());
+    let checksum_file = release.join(format!("pindrift-{}.tar.gz.sha256", release_target()));
+    let good_checksum = std::fs::read(&checksum_file).unwrap();
+    let release_binary = std::fs::read(env!("CARGO_BIN_EXE_pindrift")).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let work = dir.path();
+    git(work, &["init", "--quiet"], &[]);
+    std::fs::write(
+        work.join(".pre-commit-config.yaml"),
+        format!("repos:\n  - repo: {src}\n    rev: {rev}\n    hooks:\n      - id: pindrift\n"),
+    )
+    .unwrap();
+    std::fs::write(work.join("requirements.txt"), "eventlet\n").unwrap();
+    git(work, &["add", "--all"], &[]);
+    let run = ["run", "--all-files", "--color", "never"];
+
+    // The release of this source: installed as published, nothing built.
+    let home = tempfile::tempdir().unwrap();
+    let out = pre_commit_with(tools, work, &["install-hooks"], home.path(), &url);
+    assert!(out.status.success(), "install-hooks: {}", text(&out));
+    let installed = installed_binaries(home.path());
+    assert_eq!(installed.len(), 1, "{installed:?}");
+    assert!(
+        std::fs::read(&installed[0]).unwrap() == release_binary,
+        "the hook must hold the release binary itself: {}",
+        installed[0].display()
+    );
+    let out = pre_commit_with(tools, work, &run, home.path(), &url);
+    let output = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{output}");
+    assert!(
+        output
+            .contains("requirements.txt:1:1: PD101 [warning] `eventlet` has no version specifier"),
+        "{output}"
+    );
+
+    // A checksum that does not match the archive: refused, and nothing is installed.
+    std::fs::write(&checksum_file, format!("{}  x.tar.gz\n", "0".repeat(64))).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = pre_commit_with(tools, work, &["install-hooks"], home.path(), &url);
+    let output = text(&out);
+    assert!(!out.status.success(), "{output}");
+    assert!(output.contains("checksum mismatch for file://"), "{output}");
+    assert!(output.contains("refusing the binary"), "{output}");
+    assert!(installed_binaries(home.path()).is_empty());
+
+    // No checksum file at all: refused too.
+    std::fs::remove_file(&checksum_file).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = pre_commit_with(tools, work, &["install-hooks"], home.path(), &url);
+    let output = text(&out);
+    assert!(!out.status.success(), "{output}");
+    assert!(
+        output.contains("has no checksum file") && output.contains("refusing an unverified binary"),
+        "{output}"
+    );
+    assert!(installed_binaries(home.path()).is_empty());
+
+    // A release of this version built from other sources (a `rev:` past the tag): not
+    // used; pindrift is built from the clone, and the hook works.
+    std::fs::write(&checksum_file, &good_checksum).unwrap();
+    std::fs::write(
+        release.join("pindrift-source.sha256"),
+        format!("{}\n", "1".repeat(64)),
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = pre_commit_with(tools, work, &["install-hooks"], home.path(), &url);
+    assert!(out.status.success(), "install-hooks: {}", text(&out));
+    let installed = installed_binaries(home.path());
+    assert_eq!(installed.len(), 1, "{installed:?}");
+    assert!(
+        std::fs::read(&installed[0]).unwrap() != release_binary,
+        "a release of other sources must not be installed"
+    );
+    let out = pre_commit_with(tools, work, &run, home.path(), &url);
+    let output = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{output}");
+    assert!(output.contains("PD101"), "{output}");
 }
