@@ -36,9 +36,9 @@ case "$MODE" in
     esac
     release="$work/server/v$version"
     mkdir -p "$release" "$work/stage"
-    # Built with the repository's own target folder (its dependencies are usually built).
-    (cd "$work/src" && CARGO_TARGET_DIR="$root/target/hook-bench" cargo build --quiet --locked --release)
-    cp "$root/target/hook-bench/release/pindrift" "$work/stage/pindrift"
+    # Built in the repository's own target folder, where the dependencies are usually built.
+    (cd "$work/src" && CARGO_TARGET_DIR="$root/target" cargo build --quiet --locked --release)
+    cp "$root/target/release/pindrift" "$work/stage/pindrift"
     tar -czf "$release/pindrift-$target.tar.gz" -C "$work/stage" pindrift
     (cd "$release" && sha256sum "pindrift-$target.tar.gz" > "pindrift-$target.tar.gz.sha256")
     python3 "$work/src/hook/release_or_build.py" source-digest "$work/src" > "$release/pindrift-source.sha256"
