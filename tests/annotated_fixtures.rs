@@ -85,6 +85,7 @@ fn fixtures_report_exactly_their_annotations() {
             &Summary {
                 files: outcome.files,
                 files_with_findings: outcome.files_with_findings,
+                accepted_by_baseline: 0,
             },
             false,
             &mut rendered,

@@ -72,6 +72,15 @@ fn later_runs_report_only_new_findings_whatever_moved() {
         "{}",
         out.stderr
     );
+    // Nothing is reported, and the summary does not call that "No problems".
+    assert!(
+        out.stdout.contains(&format!(
+            "No new problems in 2 files ({total} findings accepted by the baseline, not shown)."
+        )),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("No problems"), "{}", out.stdout);
     let file: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(ws.join(BASELINE)).unwrap()).unwrap();
     assert_eq!(file["version"], 1);
@@ -111,7 +120,13 @@ fn later_runs_report_only_new_findings_whatever_moved() {
     );
     let out = run(ws, &["check", "--no-config", "--baseline", BASELINE]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
-    assert!(out.stdout.contains("No problems"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&format!(
+            "No new problems in 2 files ({total} findings accepted by the baseline, not shown)."
+        )),
+        "{}",
+        out.stdout
+    );
     assert!(
         out.stderr.contains(&format!(
             "{BASELINE}: {total} findings matched the baseline (not shown), 0 baseline entries gone"

@@ -409,3 +409,107 @@ fn kind_compose_reads_a_file_named_otherwise() {
         ]
     );
 }
+
+/// `include:` and `extends.file` are followed: the files they reach are linted as Compose
+/// files whatever their names (and the Dockerfiles their services build), each once even in
+/// a cycle; a reference that cannot be followed is PD002 at its value, never silence.
+#[test]
+fn includes_and_extends_files_are_followed_or_reported() {
+    let tree = tempfile::tempdir().unwrap();
+    let root = tree.path().join("repo");
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write(
+        "compose.yaml",
+        "include:\n  - common/services.yml\n  - path: [ops/missing.yml]\n  - ../outside.yml\n  - oci://registry.example/stack:1\n  - ${UNSET_DIR}/x.yml\nservices:\n  web:\n    extends:\n      file: base-services.yml\n      service: base\n",
+    );
+    // Reached only through include: `redis` has no tag.
+    write(
+        "common/services.yml",
+        "services:\n  cache:\n    image: redis\n  back:\n    extends: {file: ../compose.yaml, service: web}\n",
+    );
+    // Reached only through extends: `python:latest`, and a build whose Dockerfile is linted.
+    write(
+        "base-services.yml",
+        "services:\n  base:\n    image: python:latest\n  job:\n    build: ./job\n",
+    );
+    write(
+        "job/Dockerfile",
+        "FROM python:3.12\nRUN pip install flask\n",
+    );
+    std::fs::write(
+        tree.path().join("outside.yml"),
+        "services:\n  x:\n    image: busybox\n",
+    )
+    .unwrap();
+    // A git work tree, so the tree pindrift reads is `repo`, not the temporary folder.
+    let git = std::process::Command::new("git")
+        .args(["init", "--quiet"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(git.status.success());
+
+    let out = assert_cmd::Command::cargo_bin("pindrift")
+        .unwrap()
+        .current_dir(&root)
+        .args(["check", "--no-config", "--format", "json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let got: Vec<String> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{}:{}:{} {} {}",
+                f["path"].as_str().unwrap(),
+                f["line"],
+                f["column"],
+                f["code"].as_str().unwrap(),
+                f["level"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "base-services.yml:3:12 PD202 warning",
+            "common/services.yml:3:12 PD201 warning",
+            "compose.yaml:3:12 PD002 error",
+            "compose.yaml:4:5 PD002 error",
+            "compose.yaml:5:5 PD002 note",
+            "compose.yaml:6:5 PD002 error",
+            "job/Dockerfile:2:17 PD101 warning",
+        ],
+        "{stdout}"
+    );
+    let message = |line: u64| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"] == "compose.yaml" && f["line"] == line)
+            .unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        message(3).starts_with("include `ops/missing.yml`: No such file"),
+        "{}",
+        message(3)
+    );
+    assert!(message(4).contains("outside the tree"), "{}", message(4));
+    assert!(message(5).contains("is remote: not read"), "{}", message(5));
+    assert!(message(6).contains("unset variable"), "{}", message(6));
+    // The files read: compose.yaml, the two reached ones and the Dockerfile.
+    assert_eq!(v["summary"]["files"], 4, "{stdout}");
+}

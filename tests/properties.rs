@@ -40,6 +40,7 @@ fn assert_findings_valid(text: &str, findings: &[Finding]) -> Result<(), TestCas
         let summary = Summary {
             files: 1,
             files_with_findings: 1,
+            accepted_by_baseline: 0,
         };
         let rendered = render(format, findings, &summary, true, &mut out);
         prop_assert!(rendered.is_ok(), "{format:?}: {rendered:?}");

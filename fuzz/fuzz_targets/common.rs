@@ -20,7 +20,7 @@ pub fn check_findings(text: &str, findings: &[Finding]) {
 }
 
 pub fn render_all(findings: &[Finding]) {
-    let summary = Summary { files: 1, files_with_findings: 1 };
+    let summary = Summary { files: 1, files_with_findings: 1, accepted_by_baseline: 0 };
     for format in [Format::Human, Format::Json, Format::Sarif, Format::Github] {
         let mut out = Vec::new();
         render(format, findings, &summary, false, &mut out).expect("rendering never fails");

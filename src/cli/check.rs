@@ -196,6 +196,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     outcome
         .errors
         .extend(unwalkable.iter().map(ToString::to_string));
+    let mut accepted_by_baseline = 0;
     if let Some(path) = &args.baseline {
         let mut baseline = Baseline::open(path, args.update_baseline)?;
         let shown = crate::paths::display_path(path);
@@ -221,9 +222,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
                 plural(written, "finding")
             )?;
             outcome.findings.clear();
+            accepted_by_baseline = written;
         } else {
             let (new, matched) = baseline.filter(std::mem::take(&mut outcome.findings));
             outcome.findings = new;
+            accepted_by_baseline = matched.matched;
             writeln!(
                 err,
                 "pindrift: {shown}: {} matched the baseline (not shown), {} gone{}",
@@ -253,6 +256,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         &Summary {
             files: outcome.files,
             files_with_findings: outcome.files_with_findings,
+            accepted_by_baseline,
         },
         &outcome.errors,
         color,

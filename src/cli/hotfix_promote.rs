@@ -180,14 +180,26 @@ pub fn rollback_service(
                         found = Some(j);
                     }
                 }
-                let mut j = found.ok_or_else(|| {
+                let found = found.ok_or_else(|| {
                     anyhow!(
                         "no hotfix journal in {} promoted service {service}",
                         state.root().display()
                     )
                 })?;
-                let r = promote::rollback_service(&engine, &mut j, service, wait, show).await;
-                (j.header().id.clone(), r)
+                // The hotfix's lock, as with a CONTAINER: no other pindrift may write this
+                // journal while the rollback is recorded in it.
+                let id = found.header().id.clone();
+                drop(found);
+                let mut h = Hotfix::open_id(
+                    &state,
+                    &id,
+                    LockMode::TakeOverDead,
+                    "hotfix rollback --service",
+                )?;
+                let r =
+                    promote::rollback_service(&engine, &mut h.journal, service, wait, show).await;
+                h.release()?;
+                (id, r)
             }
         };
         let r = result.map_err(|e| anyhow!("{e}"))?;

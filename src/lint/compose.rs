@@ -484,6 +484,87 @@ pub fn builds(
     Ok(out)
 }
 
+/// How a Compose file reaches another: a top-level `include:` entry, or a service's
+/// `extends: {file: …}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferenceKind {
+    Include,
+    Extends,
+}
+
+impl ReferenceKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Include => "include",
+            Self::Extends => "extends.file",
+        }
+    }
+}
+
+/// Another Compose file that this one reads services from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComposeReference {
+    pub kind: ReferenceKind,
+    /// As written.
+    pub written: String,
+    /// Interpolated and joined with the Compose file's folder; None when a variable is unset.
+    pub path: Option<std::path::PathBuf>,
+    /// A remote include (`oci://…`, a git URL): nothing on disk to read.
+    pub remote: bool,
+    /// Bytes of the value in the file.
+    pub span: Span,
+}
+
+/// Every file a Compose file in folder `dir` reads services from: `include:` (a path, or
+/// `path:` as one path or a list) and `services.*.extends.file`, in file order.
+pub fn references(
+    text: &str,
+    dir: &Path,
+    vars: &BTreeMap<String, String>,
+) -> Result<Vec<ComposeReference>, String> {
+    let docs = MarkedYaml::load_from_str(text).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    let Some(doc) = docs.first() else {
+        return Ok(out);
+    };
+    let offsets = Offsets::new(text);
+    let mut push = |kind, node: &MarkedYaml<'_>| {
+        let Some(written) = scalar_text(node) else {
+            return;
+        };
+        let resolved = interpolate(&written, vars);
+        let remote = resolved
+            .as_deref()
+            .is_some_and(|p| p.contains("://") || p.starts_with("git@"));
+        out.push(ComposeReference {
+            kind,
+            path: resolved.filter(|_| !remote).map(|p| dir.join(p)),
+            remote,
+            span: value_span(text, &offsets, node, doc),
+            written,
+        });
+    };
+    if let Some(YamlData::Sequence(items)) = get(doc, "include").map(|i| &i.data) {
+        for item in items {
+            match get(item, "path").map(|p| (p, &p.data)) {
+                Some((_, YamlData::Sequence(paths))) => {
+                    for path in paths {
+                        push(ReferenceKind::Include, path);
+                    }
+                }
+                Some((path, _)) => push(ReferenceKind::Include, path),
+                None => push(ReferenceKind::Include, item),
+            }
+        }
+    }
+    for (_, service) in services(doc) {
+        if let Some(file) = get(service, "extends").and_then(|e| get(e, "file")) {
+            push(ReferenceKind::Extends, file);
+        }
+    }
+    Ok(out)
+}
+
 /// The `.env` next to a Compose file, if it is there and readable.
 pub fn dotenv_for(compose: &Path, max_file_size: u64) -> BTreeMap<String, String> {
     compose
@@ -646,6 +727,39 @@ mod tests {
         );
         assert_eq!(got[2].service, "d");
         assert_eq!(got[2].args, [("N".to_string(), "1".to_string())]);
+    }
+
+    #[test]
+    fn includes_and_extends_files() {
+        let text = "include:\n  - common/services.yml\n  - path: ${DIR:-ops}/db.yaml\n  - path: [a.yml, \"b.yml\"]\n    env_file: x.env\n  - oci://registry/app:1\n  - path: ${UNSET}/c.yml\nservices:\n  web:\n    extends:\n      file: base.yml\n      service: app\n  worker:\n    extends: web\n";
+        let got = references(text, Path::new("root"), &BTreeMap::new()).unwrap();
+        let paths: Vec<_> = got
+            .iter()
+            .map(|r| (r.kind, r.path.clone(), r.remote))
+            .collect();
+        let p = |s: &str| Some(std::path::PathBuf::from(s));
+        assert_eq!(
+            paths,
+            [
+                (ReferenceKind::Include, p("root/common/services.yml"), false),
+                (ReferenceKind::Include, p("root/ops/db.yaml"), false),
+                (ReferenceKind::Include, p("root/a.yml"), false),
+                (ReferenceKind::Include, p("root/b.yml"), false),
+                (ReferenceKind::Include, None, true),
+                (ReferenceKind::Include, None, false),
+                (ReferenceKind::Extends, p("root/base.yml"), false),
+            ]
+        );
+        assert_eq!(
+            &text[got[0].span.start..got[0].span.end],
+            "common/services.yml"
+        );
+        assert_eq!(&text[got[3].span.start..got[3].span.end], "\"b.yml\"");
+        assert_eq!(got[5].written, "${UNSET}/c.yml");
+        assert!(references("include: [", Path::new("."), &BTreeMap::new()).is_err());
+        assert!(references("include: 3\n", Path::new("."), &BTreeMap::new())
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use crate::diagnostic::{Finding, Level};
 use crate::discover::{Discovered, FileKind};
 use crate::paths::display_path;
 use crate::read::{read_regular, ReadError};
+use crate::registry::Rule;
 use crate::source::SourceFile;
 use requirements::install::{include_path, FileCache, FileId, Install};
 use rustc_hash::FxHashSet as HashSet;
@@ -68,6 +69,84 @@ fn compose_builds(
     out
 }
 
+/// The Compose files that those among `discovered` reach through `include:` and
+/// `extends.file` (transitively, each once), to be linted as Compose files whatever their
+/// names; and PD002 for each reference that cannot be followed (missing, not a regular
+/// file, outside the tree, an unset variable) or is remote (a note).
+fn reached_compose_files(
+    discovered: &[Discovered],
+    settings: &Settings,
+) -> (Vec<Discovered>, Vec<Finding>) {
+    let canonical =
+        |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut seen: HashSet<PathBuf> = discovered.iter().map(|f| canonical(&f.path)).collect();
+    let mut queue: Vec<PathBuf> = discovered
+        .iter()
+        .filter(|f| f.kind == FileKind::Compose)
+        .map(|f| f.path.clone())
+        .collect();
+    let mut reached = Vec::new();
+    let mut findings = Vec::new();
+    while let Some(path) = queue.pop() {
+        // A file that cannot be read or parsed is reported when it is linted.
+        let Ok(bytes) = read_regular(&path, settings.max_file_size) else {
+            continue;
+        };
+        let source = SourceFile::from_bytes(&path, display_path(&path), bytes);
+        let vars = compose::dotenv_for(&path, settings.max_file_size);
+        let dir = path.parent().unwrap_or(std::path::Path::new("."));
+        let Ok(references) = compose::references(&source.text, dir, &vars) else {
+            continue;
+        };
+        for reference in references {
+            let what = format!("{} `{}`", reference.kind.key(), excerpt(&reference.written));
+            let problem = match &reference.path {
+                _ if reference.remote => {
+                    let mut note = Finding::new(
+                        Rule::IncludeError,
+                        &source,
+                        reference.span,
+                        format!("{what} is remote: not read, so its services are not judged"),
+                    );
+                    note.level = Level::Note;
+                    findings.push(note);
+                    continue;
+                }
+                None => format!("{what} has an unset variable: the file it names is not read"),
+                Some(target) if !settings.trees.contains(target) => format!(
+                    "{what} is outside the tree pindrift reads ({}): not read; \
+                     pass --allow-outside (or `allow-outside = true`) to read it",
+                    settings.trees.describe()
+                ),
+                Some(target) => match std::fs::metadata(target) {
+                    Err(err) => format!("{what}: {}", crate::paths::io_message(&err)),
+                    Ok(_) => match crate::read::not_regular(target) {
+                        Some(kind) => format!("{what}: {kind}, not a regular file: not opened"),
+                        None => {
+                            if seen.insert(canonical(target)) {
+                                reached.push(Discovered {
+                                    path: target.clone(),
+                                    kind: FileKind::Compose,
+                                    explicit: false,
+                                });
+                                queue.push(target.clone());
+                            }
+                            continue;
+                        }
+                    },
+                },
+            };
+            findings.push(Finding::new(
+                Rule::IncludeError,
+                &source,
+                reference.span,
+                problem,
+            ));
+        }
+    }
+    (reached, findings)
+}
+
 pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
     let cache =
         FileCache::within(settings.trees.clone()).with_max_file_size(settings.max_file_size);
@@ -89,6 +168,13 @@ pub fn check(discovered: &[Discovered], settings: &Settings) -> CheckOutcome {
                 settings.trees.describe()
             )
         }));
+    }
+    // Compose files reached through `include:` and `extends.file` are linted like the rest.
+    let mut discovered = discovered;
+    let (reached, reference_findings) = reached_compose_files(&discovered, settings);
+    discovered.extend(reached);
+    if let Ok(mut findings) = findings.lock() {
+        findings.extend(reference_findings);
     }
     let discovered = &discovered[..];
     let compose_builds = compose_builds(discovered, settings);

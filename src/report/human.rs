@@ -127,12 +127,19 @@ pub fn render(
     } else {
         format!("; {} could not be read", plural(errors.len(), "file"))
     };
-    if findings.is_empty() && errors.is_empty() {
+    let accepted = summary.accepted_note();
+    if findings.is_empty() && errors.is_empty() && accepted.is_empty() {
         writeln!(out, "No problems in {}.", plural(summary.files, "file"))
+    } else if findings.is_empty() && errors.is_empty() {
+        writeln!(
+            out,
+            "No new problems in {}{accepted}.",
+            plural(summary.files, "file")
+        )
     } else if findings.is_empty() {
         writeln!(
             out,
-            "Found 0 problems in {}{unread}.",
+            "Found 0 problems in {}{unread}{accepted}.",
             plural(summary.files, "file")
         )
     } else {
@@ -144,7 +151,7 @@ pub fn render(
         };
         writeln!(
             out,
-            "Found {} ({}, {}, {}) in {}{read}{unread}.",
+            "Found {} ({}, {}, {}) in {}{read}{unread}{accepted}.",
             plural(findings.len(), "problem"),
             plural(count(Level::Error), "error"),
             plural(count(Level::Warning), "warning"),

@@ -46,8 +46,17 @@ pub fn render(
 ) -> io::Result<()> {
     let count = |level| findings.iter().filter(|f| f.level == level).count();
     writeln!(out, "### pindrift check\n")?;
+    let accepted = summary.accepted_note();
     if findings.is_empty() && errors.is_empty() {
-        writeln!(out, "No problems in {}.", plural(summary.files, "file"))?;
+        if accepted.is_empty() {
+            writeln!(out, "No problems in {}.", plural(summary.files, "file"))?;
+        } else {
+            writeln!(
+                out,
+                "No new problems in {}{accepted}.",
+                plural(summary.files, "file")
+            )?;
+        }
         return Ok(());
     }
     // As the human summary: the files the findings are in, the files read when more.
@@ -58,7 +67,7 @@ pub fn render(
     };
     writeln!(
         out,
-        "Found {} ({}, {}, {}) in {}{read}.",
+        "Found {} ({}, {}, {}) in {}{read}{accepted}.",
         plural(findings.len(), "problem"),
         plural(count(Level::Error), "error"),
         plural(count(Level::Warning), "warning"),

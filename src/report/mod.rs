@@ -26,12 +26,27 @@ pub enum Format {
 }
 
 /// What a report shows besides the findings.
+#[derive(Default)]
 pub struct Summary {
     /// Files read: those found or named, and every file reached through `-r`/`-c` or a
     /// Dockerfile's `pip install -r`/`-c`.
     pub files: usize,
     /// Files the findings are in.
     pub files_with_findings: usize,
+    /// Findings a baseline accepted (not among the findings): the human and Markdown
+    /// summaries say so rather than "No problems".
+    pub accepted_by_baseline: usize,
+}
+
+impl Summary {
+    /// ` (N findings accepted by the baseline, not shown)`, or nothing.
+    pub fn accepted_note(&self) -> String {
+        match self.accepted_by_baseline {
+            0 => String::new(),
+            1 => " (1 finding accepted by the baseline, not shown)".to_string(),
+            n => format!(" ({n} findings accepted by the baseline, not shown)"),
+        }
+    }
 }
 
 pub fn render(
