@@ -42,6 +42,8 @@ import urllib.request
 import zipfile
 
 NAME = "pindrift"
+# Releases are for Linux and macOS; elsewhere the hook builds, and Windows names it .exe.
+EXECUTABLE = NAME + (".exe" if os.name == "nt" else "")
 # What the binary is built from: a change under any of these makes another binary.
 SOURCES = ("Cargo.toml", "Cargo.lock", "build.rs", "src", "rules")
 SOURCE_DIGEST_ASSET = "pindrift-source.sha256"
@@ -234,7 +236,7 @@ def binary_from_build(root, scratch):
     status = subprocess.run(command, stdout=sys.stderr, check=False).returncode
     if status != 0:
         raise HookInstallError(f"cargo install failed (exit {status})")
-    with open(os.path.join(install_root, "bin", NAME), "rb") as f:
+    with open(os.path.join(install_root, "bin", EXECUTABLE), "rb") as f:
         return f.read()
 
 
@@ -282,7 +284,7 @@ def write_wheel(wheel_directory, version, binary):
     name = f"{NAME}-{version}-{wheel_tag()}.whl"
     dist_info = f"{NAME}-{version}.dist-info"
     files = [
-        (f"{NAME}-{version}.data/scripts/{NAME}", binary, 0o755),
+        (f"{NAME}-{version}.data/scripts/{EXECUTABLE}", binary, 0o755),
         (f"{dist_info}/METADATA", metadata(version).encode(), 0o644),
         (
             f"{dist_info}/WHEEL",
