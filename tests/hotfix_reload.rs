@@ -28,7 +28,7 @@ fn reload_fixed(
     variant: Variant,
     strategy: Strategy,
     check_timeout: Duration,
-) -> (ReloadReport, Service, Journal, support::ImageGuard) {
+) -> (ReloadReport, Service, Journal, support::service::SuiteImage) {
     support::require_docker();
     let image = build_service_image();
     let svc = start_service(&image.0, variant);

@@ -162,6 +162,96 @@ impl Drop for ImageGuard {
     }
 }
 
+/// The files of folder `dir` as `(prefix/name, bytes)`, sorted by name.
+pub fn folder_files(dir: &Path, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                format!("{prefix}/{}", e.file_name().to_string_lossy()),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// An image the suite keeps in the engine, like its base image: tagged
+/// `pindrift-test/NAME:<digest>`, the digest of everything it is built from (the base
+/// image's id, the Dockerfile, the files, and [`wheels`] when `with_wheels`), built with
+/// [`build_image`] only when that tag is missing and shared by every test after. Tests
+/// must only run containers of it or build `FROM` it, never change or remove it. Older
+/// tags of `pindrift-test/NAME` are removed when a new one is built. Returns the tag.
+pub fn suite_image(
+    name: &str,
+    dockerfile: &str,
+    files: &[(&str, &[u8])],
+    with_wheels: bool,
+) -> String {
+    use sha2::{Digest, Sha256};
+    let text = |out: Output| String::from_utf8_lossy(&out.stdout).into_owned();
+    let repository = format!("pindrift-test/{name}");
+    let mut digest = Sha256::new();
+    let mut feed = |part: &[u8]| {
+        digest.update((part.len() as u64).to_le_bytes());
+        digest.update(part);
+    };
+    feed(
+        text(docker(&["image", "inspect", "-f", "{{.Id}}", base_image()]))
+            .trim()
+            .as_bytes(),
+    );
+    feed(dockerfile.as_bytes());
+    let common = if with_wheels {
+        folder_files(&wheels(), "wheels")
+    } else {
+        Vec::new()
+    };
+    for (file, bytes) in files
+        .iter()
+        .copied()
+        .chain(common.iter().map(|(n, b)| (n.as_str(), b.as_slice())))
+    {
+        feed(file.as_bytes());
+        feed(bytes);
+    }
+    let hex: String = digest
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let tag = format!("{repository}:{hex}");
+    let present = Command::new("docker")
+        .args(["image", "inspect", &tag])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !present {
+        // Built under a unique name, then tagged: a run cut short leaves no half-built tag.
+        // The guard then only untags the unique name: the image keeps `tag`.
+        let building = build_image(
+            &format!("{}:1", unique(name)),
+            dockerfile,
+            files,
+            with_wheels,
+        );
+        docker(&["tag", &building.0, &tag]);
+        let listed = text(docker(&[
+            "image",
+            "ls",
+            &repository,
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+        ]));
+        for old in listed.lines().filter(|t| *t != tag && !t.is_empty()) {
+            let _ = Command::new("docker").args(["rmi", old]).output();
+        }
+    }
+    tag
+}
+
 /// An image made by `docker import` of `layer` (a tar of its whole filesystem, as `FROM
 /// scratch` plus one layer): what the image holds is exactly what the test wrote.
 #[allow(dead_code)]

@@ -13,9 +13,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use super::{
-    base_image, build_image, docker, pip_download, run, unique, ContainerGuard, ImageGuard,
-};
+use super::{base_image, build_image, docker, pip_download, run, unique, ContainerGuard};
 
 /// The app as built into the image: every answer is `500 BIG_PROBLEM`.
 pub const BROKEN_APP: &str = r#"def app(environ, start_response):
@@ -119,10 +117,17 @@ pub fn service_wheels() -> PathBuf {
     .clone()
 }
 
-/// Builds the service image (removed when the guard drops).
-pub fn build_service_image() -> ImageGuard {
+/// The service image, kept in the engine like the suite's base image (see
+/// [`super::suite_image`]): tests only ever run containers of it.
+pub struct SuiteImage(pub String);
+
+pub fn build_service_image() -> SuiteImage {
+    static TAG: OnceLock<String> = OnceLock::new();
+    SuiteImage(TAG.get_or_init(build_or_reuse_service_image).clone())
+}
+
+fn build_or_reuse_service_image() -> String {
     let base = base_image();
-    let tag = format!("{}:1", unique("svc"));
     let dockerfile = format!(
         "FROM {base}\n\
          COPY wheels/ /tmp/wheels/\n\
@@ -140,22 +145,13 @@ pub fn build_service_image() -> ImageGuard {
          EXPOSE 8000\n\
          CMD [\"/opt/venv/bin/gunicorn\", \"-b\", \"0.0.0.0:8000\", \"-w\", \"2\", \"app:app\"]\n"
     );
-    let svc: Vec<(String, Vec<u8>)> = std::fs::read_dir(service_wheels())
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                format!("svc-wheels/{}", e.file_name().to_string_lossy()),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
+    let svc = super::folder_files(&service_wheels(), "svc-wheels");
     let mut files: Vec<(&str, &[u8])> = vec![
         ("app.py", BROKEN_APP.as_bytes()),
         ("reaper", REAPER.as_bytes()),
     ];
     files.extend(svc.iter().map(|(n, b)| (n.as_str(), b.as_slice())));
-    build_image(&tag, &dockerfile, &files, true)
+    super::suite_image("svc", &dockerfile, &files, true)
 }
 
 /// How the container runs the service.
