@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use super::{base_image, build_image, docker, pip_download, run, unique, ContainerGuard};
+use super::{base_image, docker, pip_download, run, unique, ContainerGuard};
 
 /// The app as built into the image: every answer is `500 BIG_PROBLEM`.
 pub const BROKEN_APP: &str = r#"def app(environ, start_response):
