@@ -27,7 +27,7 @@ mod py_tools;
 #[path = "support/venv.rs"]
 mod venv;
 
-use py_tools::{repo_root, tools, unavailable, Tools};
+use py_tools::{release_target, repo_root, tools, unavailable, Tools};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -764,44 +764,10 @@ fn action_audit_mode_builds_the_audit_command_line() {
     }
 }
 
-/// The release asset name for this machine, as the install step computes it.
-fn release_target() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "x86_64-unknown-linux-musl",
-        "aarch64" => "aarch64-unknown-linux-musl",
-        other => panic!("no release target for {other}"),
-    }
-}
-
 /// A release of `tag` under `server/owner/pindrift/releases/download/TAG/` made from the
-/// test binary: `pindrift-TARGET.tar.gz` (holding `pindrift`) and its `.sha256`, written
-/// as the release workflow writes them. Returns the tarball's path.
+/// test binary (see [`py_tools::write_release_asset`]). Returns the tarball's path.
 fn local_release(server: &Path, tag: &str) -> PathBuf {
-    let dir = server.join("owner/pindrift/releases/download").join(tag);
-    std::fs::create_dir_all(&dir).unwrap();
-    let asset = format!("pindrift-{}.tar.gz", release_target());
-    let stage = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        env!("CARGO_BIN_EXE_pindrift"),
-        stage.path().join("pindrift"),
-    )
-    .unwrap();
-    let out = Command::new("tar")
-        .arg("-czf")
-        .arg(dir.join(&asset))
-        .arg("-C")
-        .arg(stage.path())
-        .arg("pindrift")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "tar: {}", text(&out));
-    let out = Command::new("sh")
-        .current_dir(&dir)
-        .args(["-c", &format!("sha256sum {asset} > {asset}.sha256")])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "sha256sum: {}", text(&out));
-    dir.join(asset)
+    py_tools::write_release_asset(&server.join("owner/pindrift/releases/download").join(tag))
 }
 
 #[test]

@@ -84,16 +84,7 @@ fn service_image_with(labels: &[(&str, &str)], pip_options: &str) -> ImageGuard 
     for (k, v) in labels {
         dockerfile.push_str(&format!("LABEL {k}={v}\n"));
     }
-    let wheel_files: Vec<(String, Vec<u8>)> = std::fs::read_dir(all_wheels())
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                format!("wheels/{}", e.file_name().to_string_lossy()),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
+    let wheel_files = folder_files(&all_wheels(), "wheels");
     let mut files: Vec<(&str, &[u8])> = wheel_files
         .iter()
         .map(|(n, b)| (n.as_str(), b.as_slice()))

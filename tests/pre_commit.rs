@@ -37,7 +37,7 @@ mod py_tools;
 #[path = "support/venv.rs"]
 mod venv;
 
-use py_tools::{repo_root, tools, Tools};
+use py_tools::{release_target, repo_root, tools, Tools};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -438,15 +438,6 @@ fn pin_check_hook_fails_until_requirements_match_the_freeze() {
     assert!(out.status.success(), "pre-commit gc: {}", text(&out));
 }
 
-/// The release target for this machine, as hook/release_or_build.py names it.
-fn release_target() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "x86_64-unknown-linux-musl",
-        "aarch64" => "aarch64-unknown-linux-musl",
-        other => panic!("no release target for {other}"),
-    }
-}
-
 /// The sources of revision `rev` of the snapshot repository, as a clone has them.
 fn checkout_sources(bare: &str, rev: &str, into: &Path) {
     let archive = Command::new("git")
@@ -486,33 +477,11 @@ fn sha256sum_source_digest(sources: &Path) -> String {
 }
 
 /// A release of this version under `server/vVERSION/`, laid out as the release workflow
-/// publishes it: `pindrift-TARGET.tar.gz` holding the test binary, its `.sha256`, and
+/// publishes it: the asset and its `.sha256` ([`py_tools::write_release_asset`]) and
 /// `pindrift-source.sha256`. Returns the release folder.
 fn local_release(server: &Path, source_digest: &str) -> std::path::PathBuf {
     let dir = server.join(format!("v{}", env!("CARGO_PKG_VERSION")));
-    std::fs::create_dir_all(&dir).unwrap();
-    let asset = format!("pindrift-{}.tar.gz", release_target());
-    let stage = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        env!("CARGO_BIN_EXE_pindrift"),
-        stage.path().join("pindrift"),
-    )
-    .unwrap();
-    let out = Command::new("tar")
-        .arg("-czf")
-        .arg(dir.join(&asset))
-        .arg("-C")
-        .arg(stage.path())
-        .arg("pindrift")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "tar: {}", text(&out));
-    let out = Command::new("sh")
-        .current_dir(&dir)
-        .args(["-c", &format!("sha256sum {asset} > {asset}.sha256")])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "sha256sum: {}", text(&out));
+    py_tools::write_release_asset(&dir);
     std::fs::write(
         dir.join("pindrift-source.sha256"),
         format!("{source_digest}\n"),

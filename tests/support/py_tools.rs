@@ -59,3 +59,42 @@ pub fn tools() -> Option<&'static Tools> {
         )),
     }
 }
+
+/// The release target for this machine, as the action's install step and
+/// hook/release_or_build.py name it.
+pub fn release_target() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "x86_64-unknown-linux-musl",
+        "aarch64" => "aarch64-unknown-linux-musl",
+        other => panic!("no release target for {other}"),
+    }
+}
+
+/// Writes `pindrift-TARGET.tar.gz` (holding the test binary as `pindrift`) and its
+/// `.sha256` into `dir`, as the release workflow writes them. Returns the tarball's path.
+pub fn write_release_asset(dir: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let asset = format!("pindrift-{}.tar.gz", release_target());
+    let stage = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        env!("CARGO_BIN_EXE_pindrift"),
+        stage.path().join("pindrift"),
+    )
+    .unwrap();
+    let out = Command::new("tar")
+        .arg("-czf")
+        .arg(dir.join(&asset))
+        .arg("-C")
+        .arg(stage.path())
+        .arg("pindrift")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "tar: {out:?}");
+    let out = Command::new("sh")
+        .current_dir(dir)
+        .args(["-c", &format!("sha256sum {asset} > {asset}.sha256")])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "sha256sum: {out:?}");
+    dir.join(asset)
+}
